@@ -1,0 +1,49 @@
+# flasharb — `make` lists the targets. Everything installs from package registries only.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.flasharb-stamp
+NODE_STAMP := node_modules/.flasharb-stamp
+SOLCX_DIR  := $(HOME)/.solcx
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help setup demo test lint clean replica
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+# Python: a venv with the exact versions of requirements.lock, then flasharb itself (editable).
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+# Node: anvil, solcjs and the canonical protocol artifacts, exactly as package-lock.json says.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(STAMP) $(NODE_STAMP)  ## install pinned Python + node toolchains, the solc shim, anvil on PATH
+	@ln -sfn $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil $(VENV)/bin/anvil
+	@ln -sfn $(CURDIR)/tools/solc/solc $(VENV)/bin/solc
+	@mkdir -p $(SOLCX_DIR) && ln -sfn $(CURDIR)/tools/solc/solc $(SOLCX_DIR)/solc-v0.8.28
+	@$(VENV)/bin/anvil --version | head -1 | grep -q '1.7.1' || { echo "anvil 1.7.1 not runnable; rerun 'make setup'"; exit 1; }
+	@$(VENV)/bin/solc --version | grep -q 'Version: 0.8.28' || { echo "solc shim broken; rerun 'make setup'"; exit 1; }
+
+demo: setup  ## the whole flow on the replica: build, fork, deploy, shock, scan, execute, report
+	$(VENV)/bin/flasharb demo
+
+test: setup  ## the test suite, against real Anvil processes
+	$(PY) -m pytest -q
+
+replica: setup  ## build the replica state file
+	$(VENV)/bin/flasharb replica build
+
+lint: setup  ## ruff
+	$(PY) -m ruff check src tests scripts bench
+
+clean:  ## remove build output and run state (keeps .venv and node_modules)
+	rm -rf build reports .flasharb

@@ -1,0 +1,37 @@
+"""The address book: canonical Ethereum mainnet addresses of everything flasharb touches.
+
+The same addresses hold on the replica and on a fork of real mainnet; nothing in the engine
+branches on which one it is.
+"""
+
+from __future__ import annotations
+
+from eth_utils import to_checksum_address
+
+# Tokens
+WETH = to_checksum_address("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2")
+USDC = to_checksum_address("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48")
+DAI = to_checksum_address("0x6B175474E89094C44Da98b954EedeAC495271d0F")
+WBTC = to_checksum_address("0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599")
+
+# Uniswap V2 and the SushiSwap venue (both Uniswap-V2-style factories)
+UNISWAP_V2_FACTORY = to_checksum_address("0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f")
+SUSHISWAP_FACTORY = to_checksum_address("0xC0AEe478e3658e2610c5F7A4A2E1777cE9e4f2Ac")
+UNISWAP_V2_PAIR_INIT_CODE_HASH = bytes.fromhex(
+    "96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e7da348845f"
+)
+UNISWAP_V3_POOL_INIT_CODE_HASH = bytes.fromhex(
+    "e34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54"
+)
+
+# Balancer V2
+BALANCER_VAULT = to_checksum_address("0xBA12222222228d8Ba445958a75a0704d566BF2C8")
+BALANCER_AUTHORIZER = to_checksum_address("0xA331D84eC860Bf466b4CdCcFb4aC09a1B43F3aE6")
+BALANCER_PROTOCOL_FEES_COLLECTOR = to_checksum_address(
+    "0xce88686553686DA562CE7Cea497CE749DA109f9F"
+)
+
+V2_FACTORIES: dict[str, str] = {"uniswap_v2": UNISWAP_V2_FACTORY, "sushiswap": SUSHISWAP_FACTORY}
+
+# Tokens the Balancer Vault lends on the replica (and holds in depth on mainnet).
+FLASH_TOKENS: tuple[str, ...] = (WETH, USDC, DAI, WBTC)

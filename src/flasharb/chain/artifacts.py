@@ -1,0 +1,112 @@
+"""Contract artifacts: flasharb's own contracts (compiled through the solc shim) and the
+canonical protocol artifacts shipped in npm packages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flasharb.errors import FlasharbValueError, ToolchainError
+from flasharb.paths import build_dir, node_modules, repo_root, solc_shim
+
+SOLC_VERSION = "0.8.28"
+EVM_VERSION = "cancun"
+OPTIMIZER_RUNS = 10_000  # executed many times, deployed once: favour runtime gas
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Artifact:
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: bytes  # creation code
+    deployed_bytecode: bytes  # runtime code (immutables unset)
+
+
+def _settings() -> dict[str, Any]:
+    return {
+        "evmVersion": EVM_VERSION,
+        "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
+        "outputSelection": {
+            "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+        },
+    }
+
+
+def _sources() -> dict[str, dict[str, str]]:
+    root = repo_root()
+    files = sorted((root / "contracts").rglob("*.sol"))
+    return {str(f.relative_to(root)): {"content": f.read_text()} for f in files}
+
+
+def compile_project(force: bool = False) -> dict[str, Any]:
+    """Compile every contract under contracts/ with solc 0.8.28 (cancun); cached by source hash."""
+    sources = _sources()
+    std_input = {"language": "Solidity", "sources": sources, "settings": _settings()}
+    digest = hashlib.sha256(json.dumps(std_input, sort_keys=True).encode()).hexdigest()[:16]
+    cache_file = build_dir() / f"contracts-{digest}.json"
+    if cache_file.exists() and not force:
+        return json.loads(cache_file.read_text())  # type: ignore[no-any-return]
+    shim = solc_shim()
+    if not (node_modules() / "solc").is_dir():
+        raise ToolchainError("solcjs (npm 'solc')", str(node_modules() / "solc"))
+    import solcx  # slow import; only needed on a cache miss
+
+    out: dict[str, Any] = solcx.compile_standard(
+        std_input, solc_binary=str(shim), base_path=str(repo_root()), allow_paths=str(repo_root())
+    )
+    errors = [e for e in out.get("errors", []) if e["severity"] == "error"]
+    if errors:
+        raise FlasharbValueError(errors[0]["formattedMessage"])
+    for old in build_dir().glob("contracts-*.json"):
+        old.unlink()
+    cache_file.write_text(json.dumps(out))
+    return out
+
+
+@cache
+def contract(name: str) -> Artifact:
+    """A flasharb contract by name (e.g. 'Diamond', 'FlashArbFacet')."""
+    out = compile_project()
+    for _path, contracts in out["contracts"].items():
+        if name in contracts:
+            c = contracts[name]
+            return Artifact(
+                name=name,
+                abi=c["abi"],
+                bytecode=bytes.fromhex(c["evm"]["bytecode"]["object"]),
+                deployed_bytecode=bytes.fromhex(c["evm"]["deployedBytecode"]["object"]),
+            )
+    raise FlasharbValueError(f"contract {name!r} is not in contracts/; check the name")
+
+
+def _hex(s: str) -> bytes:
+    return bytes.fromhex(s[2:] if s.startswith("0x") else s)
+
+
+@cache
+def npm_artifact(relpath: str) -> Artifact:
+    """A protocol artifact from node_modules, e.g. '@uniswap/v2-core/build/UniswapV2Factory.json'.
+
+    Understands the waffle format (Uniswap V2: abi, bytecode, evm.deployedBytecode) and the
+    hardhat format (Uniswap V3, Balancer: abi, bytecode, deployedBytecode).
+    """
+    path: Path = node_modules() / relpath
+    if not path.exists():
+        raise ToolchainError(f"protocol artifact {relpath}", str(path))
+    data = json.loads(path.read_text())
+    if "evm" in data:  # waffle
+        creation = data["evm"]["bytecode"]["object"]
+        runtime = data["evm"]["deployedBytecode"]["object"]
+    else:
+        creation = data["bytecode"]
+        runtime = data.get("deployedBytecode", "")
+    return Artifact(
+        name=data.get("contractName", path.stem),
+        abi=data["abi"],
+        bytecode=_hex(creation),
+        deployed_bytecode=_hex(runtime),
+    )

@@ -1,0 +1,170 @@
+"""The lab's chain: an upstream (the replica, or the user's RPC) and an Anvil fork of it.
+
+Fork mode is the only mode: everything flasharb does happens on
+`anvil --fork-url UPSTREAM --fork-block-number N`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from flasharb.chain.anvil import Anvil, pid_alive, rpc_request, stop_pid
+from flasharb.errors import FlasharbRuntimeError, FlasharbValueError
+from flasharb.paths import state_dir
+
+FORK_ARGS = [
+    "--no-storage-caching",  # never mix replica state into the on-disk cache of real chain 1
+    "--hardfork", "cancun",
+]  # fmt: skip
+
+
+def upstream_args(state_path: Path, chain_id: int = 1) -> list[str]:
+    return ["--load-state", str(state_path), "--chain-id", str(chain_id), "--hardfork", "cancun"]
+
+
+def fork_args(upstream: str, fork_block: int) -> list[str]:
+    return ["--fork-url", upstream, "--fork-block-number", str(fork_block), *FORK_ARGS]
+
+
+@dataclass
+class Lab:
+    """An upstream (optional: None when forking a user's RPC) and the fork on top of it."""
+
+    upstream_url: str
+    fork_block: int
+    fork: Anvil
+    upstream: Anvil | None = None
+    chain_id: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rpc_url(self) -> str:
+        return self.fork.url
+
+    def stop(self) -> None:
+        self.fork.stop()
+        if self.upstream is not None:
+            self.upstream.stop()
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_lab(
+    *,
+    fork_url: str | None = None,
+    fork_block: int | None = None,
+    state_path: Path | None = None,
+    detach: bool = False,
+    log_dir: Path | None = None,
+) -> Lab:
+    """Start the upstream (the replica unless `fork_url` is given) and a fork pinned to a block."""
+    upstream: Anvil | None = None
+    if fork_url is None:
+        from flasharb.replica.build import default_state_path, ensure_built  # replica imports chain
+
+        meta = ensure_built(state_path) if state_path is None else None
+        path = state_path or default_state_path()
+        upstream = Anvil(
+            args=upstream_args(path),
+            detach=detach,
+            log_path=(log_dir / "upstream.log") if log_dir else None,
+        ).start()
+        fork_url = upstream.url
+        if fork_block is None and meta is not None:
+            fork_block = int(meta["block"])
+    try:
+        head = int(rpc_request(fork_url, "eth_blockNumber"), 16)
+        chain_id = int(rpc_request(fork_url, "eth_chainId"), 16)
+        if fork_block is None:
+            fork_block = head
+        if not 0 <= fork_block <= head:
+            raise FlasharbValueError(
+                f"--fork-block {fork_block} is outside the upstream's blocks 0..{head}; pick one in range"
+            )
+        fork = Anvil(
+            args=fork_args(fork_url, fork_block),
+            detach=detach,
+            log_path=(log_dir / "fork.log") if log_dir else None,
+        ).start()
+    except BaseException:
+        if upstream is not None:
+            upstream.stop()  # never orphan the upstream
+        raise
+    return Lab(upstream_url=fork_url, fork_block=fork_block, fork=fork, upstream=upstream, chain_id=chain_id)
+
+
+# ---------------------------------------------------------------- the `flasharb node` record
+
+
+def record_path() -> Path:
+    return state_dir() / "node.json"
+
+
+def _is_our_anvil(pid: int, port: int) -> bool:
+    """Check the pid still runs anvil on the recorded port before signalling it (pids get reused)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(part.endswith(b"anvil") for part in cmdline[:1]) and str(port).encode() in cmdline
+
+
+def node_up(
+    *, fork_url: str | None = None, fork_block: int | None = None
+) -> dict[str, Any]:
+    """Start the lab in the background and remember it in .flasharb/node.json."""
+    rec = record_path()
+    if rec.exists():
+        old = json.loads(rec.read_text())
+        if any(pid_alive(p["pid"]) and _is_our_anvil(p["pid"], p["port"]) for p in old["processes"]):
+            raise FlasharbRuntimeError(
+                f"a lab is already running at {old['rpc_url']}; stop it with 'flasharb node down'"
+            )
+        rec.unlink()  # stale record of a lab that is gone
+    fork_url = fork_url or os.environ.get("FLASHARB_FORK_URL") or None
+    lab = start_lab(fork_url=fork_url, fork_block=fork_block, detach=True, log_dir=state_dir())
+    procs = [{"role": "fork", "pid": lab.fork.pid, "port": lab.fork.port}]
+    if lab.upstream is not None:
+        procs.append({"role": "upstream", "pid": lab.upstream.pid, "port": lab.upstream.port})
+    info = {
+        "rpc_url": lab.rpc_url,
+        "upstream": lab.upstream_url,
+        "fork_block": lab.fork_block,
+        "chain_id": lab.chain_id,
+        "replica": lab.upstream is not None,
+        "processes": procs,
+        "started_at": int(time.time()),
+    }
+    tmp = rec.with_suffix(".tmp")
+    tmp.write_text(json.dumps(info, indent=2))
+    tmp.replace(rec)
+    return info
+
+
+def node_down() -> dict[str, Any]:
+    """Stop what `node_up` started (only those processes) and remove the record."""
+    rec = record_path()
+    if not rec.exists():
+        return {"stopped": []}
+    info = json.loads(rec.read_text())
+    stopped = []
+    for p in info["processes"]:
+        if _is_our_anvil(p["pid"], p["port"]) and stop_pid(p["pid"]):
+            stopped.append({"role": p["role"], "pid": p["pid"], "port": p["port"]})
+    rec.unlink()
+    return {"stopped": stopped}

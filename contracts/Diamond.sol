@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IDiamondCut} from "./interfaces/IDiamondCut.sol";
+import {LibDiamond} from "./libraries/LibDiamond.sol";
+
+/// @notice No facet serves the called selector.
+error FunctionNotFound(bytes4 _functionSelector);
+
+/// @notice Constructor arguments beside the cut; a struct so more can be added without stack-too-deep.
+struct DiamondArgs {
+    address owner; // ERC-173 owner: runs arbs, cuts facets, withdraws
+    address init; // initializer delegatecalled after the cut (DiamondInit); zero for none
+    bytes initCalldata; // call to `init`, selector included
+}
+
+/// @notice The flasharb diamond (EIP-2535): routes every call to the facet that serves its selector.
+/// @dev Handles no ETH: no receive(), a non-payable fallback and constructor, so no ETH can be sent in and stuck.
+contract Diamond {
+    /// @notice Set the owner, apply the first cut and run its initializer, in one transaction.
+    /// @param _diamondCut The facets and selectors to add.
+    /// @param _args Owner, initializer and initializer calldata.
+    constructor(IDiamondCut.FacetCut[] memory _diamondCut, DiamondArgs memory _args) {
+        LibDiamond.setContractOwner(_args.owner);
+        LibDiamond.diamondCut(_diamondCut, _args.init, _args.initCalldata);
+    }
+
+    /// @notice Delegatecall the facet serving msg.sig and return or revert with its exact data.
+    /// @dev Reverts FunctionNotFound when no facet serves the selector (also for empty calldata).
+    fallback() external {
+        address facet = LibDiamond.diamondStorage().facetAddressAndSelectorPosition[msg.sig].facetAddress;
+        if (facet == address(0)) revert FunctionNotFound(msg.sig);
+        assembly {
+            calldatacopy(0, 0, calldatasize()) // owns all memory from here on: this frame never returns to Solidity
+            let ok := delegatecall(gas(), facet, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            switch ok
+            case 0 {
+                revert(0, returndatasize())
+            }
+            default {
+                return(0, returndatasize())
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from flasharb.chain import addresses as A
-from flasharb.chain.artifacts import npm_artifact
+from flasharb.chain.artifacts import npm_artifact, sushiswap_artifact
 from flasharb.chain.cheats import balance_of
 from flasharb.chain.etch import create2_address
 from flasharb.replica.build import build
@@ -33,6 +33,17 @@ class TestCanonicalBytecode:
     def test_factory_runtime_code_is_the_artifact(self, w3: Web3) -> None:
         factory = npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json")
         assert bytes(w3.eth.get_code(A.UNISWAP_V2_FACTORY)) == factory.deployed_bytecode
+
+    def test_sushiswap_venue_runs_sushiswap_code(self, w3: Web3) -> None:
+        """SushiSwap's factory and pairs are built from @sushiswap/core, not Uniswap's bytecode."""
+        factory = sushiswap_artifact("UniswapV2Factory")
+        assert bytes(w3.eth.get_code(A.SUSHISWAP_FACTORY)) == factory.deployed_bytecode
+        pair = sushiswap_artifact("UniswapV2Pair")
+        assert keccak(pair.bytecode) != A.UNISWAP_V2_PAIR_INIT_CODE_HASH
+        c = w3.eth.contract(address=A.SUSHISWAP_FACTORY, abi=factory.abi)
+        first = c.functions.allPairs(0).call()
+        assert bytes(w3.eth.get_code(first)) == pair.deployed_bytecode
+        assert c.functions.migrator().call() == "0x" + "00" * 20
 
 
 class TestCanonicalAddresses:

@@ -3,16 +3,16 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const solc = require("solc");
 
 function parseArgs(argv) {
-  const opts = { out: null, basePath: process.cwd(), includePaths: [], standardJson: false };
+  const opts = { out: null, basePath: process.cwd(), includePaths: [], standardJson: false, module: "solc" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.includes("=") ? a.split(/=(.*)/s, 2) : [a, undefined];
     const value = () => (inline !== undefined ? inline : argv[++i]);
     switch (flag) {
       case "--out": opts.out = value(); break;
+      case "--solc-module": opts.module = value(); break; // e.g. solc-0.6.12 (an npm alias)
       case "--standard-json": opts.standardJson = true; break;
       case "--base-path": opts.basePath = value(); break;
       case "--include-path": opts.includePaths.push(value()); break;
@@ -41,6 +41,7 @@ function findImports(importPath) {
   return { error: `File not found: ${importPath} (searched ${roots.join(", ")})` };
 }
 
+const solc = require(opts.module);
 const input = fs.readFileSync(0, "utf8");
 const output = solc.compile(input, { import: findImports });
 fs.writeFileSync(opts.out, output);

@@ -110,3 +110,61 @@ def npm_artifact(relpath: str) -> Artifact:
         bytecode=_hex(creation),
         deployed_bytecode=_hex(runtime),
     )
+
+
+# ---------------------------------------------------------------- SushiSwap, built from source
+
+SUSHI_SOLC_MODULE = "solc-0.6.12"  # npm alias of solc@0.6.12 (package.json); Sushi pins =0.6.12
+SUSHI_ROOT = "@sushiswap/core"
+SUSHI_FACTORY_SOURCE = "contracts/uniswapv2/UniswapV2Factory.sol"
+SUSHI_OPTIMIZER_RUNS = 5000
+
+
+def _sushi_input() -> dict[str, Any]:
+    root = node_modules() / SUSHI_ROOT
+    return {
+        "language": "Solidity",
+        "sources": {SUSHI_FACTORY_SOURCE: {"content": (root / SUSHI_FACTORY_SOURCE).read_text()}},
+        "settings": {
+            "optimizer": {"enabled": True, "runs": SUSHI_OPTIMIZER_RUNS},
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+        },
+    }
+
+
+@cache
+def sushiswap_artifact(name: str) -> Artifact:
+    """SushiSwap's own 'UniswapV2Factory' or 'UniswapV2Pair', compiled from @sushiswap/core's
+    sources with solc 0.6.12 (solcjs from npm). Deterministic; cached under build/."""
+    import subprocess
+
+    std_input = _sushi_input()
+    digest = hashlib.sha256(json.dumps(std_input, sort_keys=True).encode()).hexdigest()[:16]
+    cache_file = build_dir() / f"sushiswap-{digest}.json"
+    if not cache_file.exists():
+        module_dir = node_modules() / SUSHI_SOLC_MODULE
+        if not module_dir.is_dir():
+            raise ToolchainError("solc 0.6.12 (npm alias solc-0.6.12)", str(module_dir))
+        tmp = cache_file.with_suffix(".tmp")
+        script = repo_root() / "tools" / "solc" / "standard-json.js"
+        subprocess.run(
+            ["node", str(script), "--solc-module", str(module_dir), "--standard-json",
+             "--base-path", str(node_modules() / SUSHI_ROOT), "--out", str(tmp)],
+            input=json.dumps(std_input), text=True, check=True, capture_output=True,
+        )  # fmt: skip
+        out = json.loads(tmp.read_text())
+        errors = [e for e in out.get("errors", []) if e["severity"] == "error"]
+        if errors:
+            raise FlasharbValueError(errors[0]["formattedMessage"])
+        tmp.replace(cache_file)
+    out = json.loads(cache_file.read_text())
+    for contracts in out["contracts"].values():
+        if name in contracts:
+            c = contracts[name]
+            return Artifact(
+                name=f"SushiSwap {name}",
+                abi=c["abi"],
+                bytecode=bytes.fromhex(c["evm"]["bytecode"]["object"]),
+                deployed_bytecode=bytes.fromhex(c["evm"]["deployedBytecode"]["object"]),
+            )
+    raise FlasharbValueError(f"SushiSwap contract {name!r} not found in {SUSHI_FACTORY_SOURCE}")

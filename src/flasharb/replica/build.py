@@ -16,7 +16,7 @@ from web3 import Web3
 
 from flasharb.chain import addresses as A
 from flasharb.chain.anvil import Anvil, rpc_request
-from flasharb.chain.artifacts import Artifact, contract, npm_artifact
+from flasharb.chain.artifacts import Artifact, contract, npm_artifact, sushiswap_artifact
 from flasharb.chain.etch import create2_address, etch
 from flasharb.chain.rpc import connect, send
 from flasharb.errors import FlasharbRuntimeError
@@ -70,6 +70,19 @@ class BuildResult:
         }
 
 
+def v2_factory_artifact(venue: str) -> Artifact:
+    """Uniswap's factory from @uniswap/v2-core; SushiSwap's own, built from @sushiswap/core."""
+    if venue == "sushiswap":
+        return sushiswap_artifact("UniswapV2Factory")
+    return npm_artifact(ARTIFACTS["v2_factory"])
+
+
+def v2_pair_init_code_hash(venue: str) -> bytes:
+    if venue == "sushiswap":
+        return Web3.keccak(sushiswap_artifact("UniswapV2Pair").bytecode)
+    return A.UNISWAP_V2_PAIR_INIT_CODE_HASH
+
+
 def default_state_path() -> Path:
     d = build_dir() / "replica"
     d.mkdir(exist_ok=True)
@@ -83,6 +96,7 @@ def inputs_digest(spec: ReplicaSpec) -> str:
     for rel in ARTIFACTS.values():
         h.update(npm_artifact(rel).bytecode)
     h.update(contract("ReplicaERC20").bytecode)
+    h.update(sushiswap_artifact("UniswapV2Factory").bytecode)
     for mod in ("build.py", "spec.py"):
         h.update((Path(__file__).parent / mod).read_bytes())
     h.update((repo_root() / "src/flasharb/chain/etch.py").read_bytes())
@@ -138,10 +152,10 @@ class _Builder:
         )
         etch(self.url, BUILDER, vault, A.BALANCER_VAULT, children={1: A.BALANCER_PROTOCOL_FEES_COLLECTOR})
 
-        # V2-style factories. The SushiSwap venue runs Uniswap's factory and pair bytecode (README).
-        factory_art = npm_artifact(ARTIFACTS["v2_factory"])
-        for address in A.V2_FACTORIES.values():
-            etch(self.url, BUILDER, _deploy_code(factory_art, ["address"], [BUILDER]), address)
+        # V2-style factories: Uniswap's canonical bytecode, SushiSwap's own built from source.
+        for venue, address in A.V2_FACTORIES.items():
+            code = _deploy_code(v2_factory_artifact(venue), ["address"], [BUILDER])
+            etch(self.url, BUILDER, code, address)
 
         # Wrap the WETH the pools and the Vault need.
         weth = spec.token("WETH")
@@ -162,12 +176,12 @@ class _Builder:
     def seed_pool(self, p: Any) -> BuiltPool:
         ta, tb = self.spec.token(p.token_a), self.spec.token(p.token_b)
         factory_addr = A.V2_FACTORIES[p.venue]
-        factory = self.w3.eth.contract(address=factory_addr, abi=npm_artifact(ARTIFACTS["v2_factory"]).abi)
+        factory = self.w3.eth.contract(address=factory_addr, abi=v2_factory_artifact(p.venue).abi)
         self.tx(factory_addr, factory.encode_abi("createPair", [ta.address, tb.address]), "createPair")
         pair_addr = factory.functions.getPair(ta.address, tb.address).call()
         t0, t1 = sorted([ta.address, tb.address], key=lambda a: int(a, 16))
         expected = create2_address(
-            factory_addr, Web3.keccak(bytes.fromhex(t0[2:] + t1[2:])), A.UNISWAP_V2_PAIR_INIT_CODE_HASH
+            factory_addr, Web3.keccak(bytes.fromhex(t0[2:] + t1[2:])), v2_pair_init_code_hash(p.venue)
         )
         if pair_addr != expected:
             raise FlasharbRuntimeError(f"{p.venue} pair {ta.symbol}/{tb.symbol} at {pair_addr}, expected {expected}")

@@ -1,0 +1,16 @@
+"""`ape run scan`: ranked opportunities on the running fork (same as `flasharb scan`)."""
+
+from __future__ import annotations
+
+import click
+
+from flasharb.chain.rpc import connect, find_rpc_url
+from flasharb.report.table import opportunities_table
+from flasharb.search.scan import scan
+
+
+@click.command()
+@click.option("--max-hops", type=click.IntRange(2, 3), default=3, show_default=True)
+@click.option("--limit", default=20, show_default=True)
+def cli(max_hops: int, limit: int) -> None:
+    opportunities_table(scan(connect(find_rpc_url()), max_hops=max_hops), limit)

@@ -1,0 +1,240 @@
+"""The `flasharb` command: the whole flow, each step with --help and --json where output is data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from flasharb.errors import FlasharbError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _emit(data: dict[str, Any], as_json: bool, human: Callable[[dict[str, Any]], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        human(data)
+
+
+def _kv(data: dict[str, Any]) -> None:
+    for k, v in data.items():
+        click.echo(f"{k}: {v if not isinstance(v, dict | list) else json.dumps(v)}")
+
+
+def handled(fn: F) -> F:
+    """One line on stderr and exit 1 for any FlasharbError; a traceback only with --debug."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except FlasharbError as exc:
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            click.echo(f"flasharb: error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _w3() -> Any:
+    from flasharb.chain.rpc import connect, find_rpc_url
+
+    return connect(find_rpc_url())
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+@click.group()
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="flasharb")
+def main(debug: bool) -> None:
+    """flasharb: flash-loan arbitrage on a local forked Ethereum chain."""
+
+
+# ------------------------------------------------------------------ replica
+
+
+@main.group()
+def replica() -> None:
+    """The mainnet replica: canonical bytecode at canonical addresses, seeded from data/."""
+
+
+@replica.command("build")
+@click.option("--out", type=click.Path(dir_okay=False), help="State file to write.")
+@json_option
+@handled
+def replica_build(out: str | None, as_json: bool) -> None:
+    """Build the replica and dump it as an Anvil state file."""
+    from pathlib import Path
+
+    from flasharb.replica.build import build
+
+    res = build(Path(out) if out else None)
+    data = res.to_json()
+
+    def human(d: dict[str, Any]) -> None:
+        click.echo(f"replica: {d['path']} (block {d['block']}, {len(d['tokens'])} tokens, "
+                   f"{len(d['pools'])} pools, {res.seconds:.2f}s)")  # fmt: skip
+
+    _emit(data, as_json, human)
+
+
+# ------------------------------------------------------------------ node
+
+
+@main.group()
+def node() -> None:
+    """Start and stop the lab: an upstream and an Anvil fork of it."""
+
+
+@node.command("up")
+@click.option("--fork-url", envvar="FLASHARB_FORK_URL", help="Fork this RPC instead of the replica.")
+@click.option("--fork-block", type=int, help="Pin the fork to this upstream block (default: head).")
+@json_option
+@handled
+def node_up(fork_url: str | None, fork_block: int | None, as_json: bool) -> None:
+    """Start the upstream (replica unless --fork-url) and the fork; record them in .flasharb/."""
+    from flasharb.chain.node import node_up as up
+
+    info = up(fork_url=fork_url, fork_block=fork_block)
+    data = {k: info[k] for k in ("rpc_url", "upstream", "fork_block", "chain_id")}
+    _emit(data, as_json, lambda d: click.echo(
+        f"fork {d['rpc_url']} of {d['upstream']} at block {d['fork_block']} (chain {d['chain_id']})"))  # fmt: skip
+
+
+@node.command("down")
+@json_option
+@handled
+def node_down(as_json: bool) -> None:
+    """Stop the lab started by 'node up'."""
+    from flasharb.chain.node import node_down as down
+
+    data = down()
+    _emit(data, as_json, lambda d: click.echo(
+        "stopped " + (", ".join(f"{p['role']} (pid {p['pid']})" for p in d["stopped"]) or "nothing")))  # fmt: skip
+
+
+# ------------------------------------------------------------------ deploy / shock / quote
+
+
+@main.command()
+@json_option
+@handled
+def deploy(as_json: bool) -> None:
+    """Deploy the diamond and its facets on the fork (owner: the fork's first account)."""
+    from flasharb.chain.rpc import find_rpc_url
+    from flasharb.execute.deploy import deploy as do_deploy
+
+    w3 = _w3()
+    dep = do_deploy(w3, w3.eth.accounts[0], find_rpc_url())
+    _emit(dep.to_json(), as_json, _kv)
+
+
+@main.command()
+@click.option("--pool", required=True, help="Pool address.")
+@click.option("--token-in", required=True, help="Token sold into the pool.")
+@click.option("--amount-in", required=True, type=int, help="Amount in, in the token's base units.")
+@json_option
+@handled
+def shock(pool: str, token_in: str, amount_in: int, as_json: bool) -> None:
+    """A whale swap that moves one pool."""
+    from flasharb.chain.rpc import checksum
+    from flasharb.execute.shock import shock as do_shock
+
+    res = do_shock(_w3(), checksum(pool, "--pool"), checksum(token_in, "--token-in"), amount_in)
+    _emit(res.to_json(), as_json, _kv)
+
+
+@main.command()
+@click.option("--pool", required=True, help="Pool address.")
+@click.option("--token-in", required=True, help="Token sold into the pool.")
+@click.option("--amount-in", required=True, type=int, help="Amount in, in the token's base units.")
+@json_option
+@handled
+def quote(pool: str, token_in: str, amount_in: int, as_json: bool) -> None:
+    """Exact off-chain quote from the fork's current state."""
+    from flasharb.chain.rpc import checksum
+    from flasharb.errors import FlasharbValueError
+    from flasharb.state.v2 import discover_pairs
+
+    pool, token_in = checksum(pool, "--pool"), checksum(token_in, "--token-in")
+    states = {p.address: p for p in discover_pairs(_w3())}
+    if pool not in states:
+        raise FlasharbValueError(f"pool {pool} is not a pair of any known factory on this fork")
+    out = states[pool].amount_out(token_in, amount_in)
+    _emit({"amount_out": str(out)}, as_json, _kv)
+
+
+# ------------------------------------------------------------------ scan / execute
+
+
+def _priority(gwei: float) -> int:
+    return int(round(gwei * 10**9))  # CLI input only; everything after is integer wei
+
+
+@main.command()
+@click.option("--max-hops", type=click.IntRange(2, 3), default=3, show_default=True)
+@click.option("--priority-fee-gwei", type=float, default=0.1, show_default=True)
+@click.option("--limit", type=int, default=20, show_default=True, help="Rows to show.")
+@json_option
+@handled
+def scan(max_hops: int, priority_fee_gwei: float, limit: int, as_json: bool) -> None:
+    """Ranked opportunities at the current block, net of gas."""
+    from flasharb.report.table import opportunities_table
+    from flasharb.search.scan import scan as do_scan
+
+    res = do_scan(_w3(), max_hops=max_hops, priority_fee_wei=_priority(priority_fee_gwei))
+    data = res.to_json()
+    data["opportunities"] = data["opportunities"][:limit]
+    _emit(data, as_json, lambda d: opportunities_table(res, limit))
+
+
+@main.command()
+@click.option("--top", type=int, default=1, show_default=True, help="Execute the best K (disjoint).")
+@click.option("--dry-run", is_flag=True, help="Simulate only; send nothing.")
+@click.option("--max-hops", type=click.IntRange(2, 3), default=3, show_default=True)
+@click.option("--priority-fee-gwei", type=float, default=0.1, show_default=True)
+@json_option
+@handled
+def execute(top: int, dry_run: bool, max_hops: int, priority_fee_gwei: float, as_json: bool) -> None:
+    """Scan, simulate, then send the best K opportunities that do not share a pool."""
+    from flasharb.execute.flow import execute_top
+    from flasharb.report.table import trades_table
+
+    data = execute_top(_w3(), top=top, dry_run=dry_run, max_hops=max_hops,
+                       priority_fee_wei=_priority(priority_fee_gwei))  # fmt: skip
+    _emit(data, as_json, trades_table)
+
+
+@main.command()
+@click.option("--top", type=int, default=2, show_default=True)
+@click.option("--shock-weth", type=int, default=500, show_default=True, help="WETH dumped on Uniswap V2 WETH/USDC.")
+@click.option("--out", default="reports/latest", show_default=True, type=click.Path(file_okay=False))
+@json_option
+@handled
+def demo(top: int, shock_weth: int, out: str, as_json: bool) -> None:
+    """The whole flow on the replica, with a report; exits 1 if no trade executed."""
+    from pathlib import Path
+
+    from flasharb.report.demo import run_demo
+    from flasharb.report.table import trades_table
+
+    summary = run_demo(top=top, shock_weth=shock_weth, out_dir=Path(out), log=None if as_json else click.echo)
+    _emit(summary, as_json, trades_table)
+    if not as_json:
+        click.echo(f"report: {Path(out) / 'summary.json'}")
+    if not summary["trades"]:
+        click.echo("flasharb: error: the demo executed no trade", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,67 @@
+"""Scan, pick disjoint opportunities, simulate and execute them: the body of `flasharb execute`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from web3 import Web3
+
+from flasharb.errors import TransactionFailed
+from flasharb.execute.deploy import Deployment, load
+from flasharb.execute.executor import Executor
+from flasharb.search.rank import Opportunity, select_disjoint
+from flasharb.search.scan import DEFAULT_PRIORITY_FEE_WEI, scan
+from flasharb.state.tokens import token_info
+
+
+def execute_top(
+    w3: Web3,
+    *,
+    top: int = 1,
+    dry_run: bool = False,
+    max_hops: int = 3,
+    priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI,
+    deployment: Deployment | None = None,
+) -> dict[str, Any]:
+    dep = deployment or load(w3)
+    ex = Executor(w3, dep)
+    started = time.monotonic()
+    res = scan(w3, max_hops=max_hops, priority_fee_wei=priority_fee_wei)
+    scanned = time.monotonic()
+    first_block, found = res.block, len(res.opportunities)
+    trades: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    chosen: list[Opportunity] = []
+    if dry_run:  # nothing changes on chain: simulate the best disjoint set as it stands
+        for opp in select_disjoint(res.opportunities)[:top]:
+            chosen.append(opp)
+            row = opp.to_json()
+            row["predicted_profit"] = str(opp.gross_profit - opp.flash_fee)
+            try:
+                row["simulated_profit"] = str(ex.simulate(opp.cycle, opp.amount_in, opp.gas_cost))
+            except TransactionFailed as exc:
+                row["simulated_profit"] = None
+                row["error"] = exc.reason
+            trades.append(row)
+    else:  # each trade moves its pools: take the best, then look again
+        while len(trades) < top and res.opportunities:
+            opp = res.opportunities[0]
+            chosen.append(opp)
+            try:
+                trades.append(ex.execute(opp).to_json())
+            except TransactionFailed as exc:  # simulated to a loss or reverted: recorded, not sent
+                skipped.append({"route": opp.to_json()["route"], "reason": exc.reason})
+                break
+            res = scan(w3, max_hops=max_hops, priority_fee_wei=priority_fee_wei)
+    tokens = {t for o in chosen for h in o.cycle.hops for t in (h.token_in, h.token_out)}
+    return {
+        "block": first_block,
+        "dry_run": dry_run,
+        "diamond": dep.diamond,
+        "trades": trades,
+        "skipped": skipped,
+        "tokens": token_info(w3, tokens),
+        "opportunities_found": found,
+        "timings": {"scan": round(scanned - started, 3), "execute": round(time.monotonic() - scanned, 3)},
+    }

@@ -1,0 +1,25 @@
+"""Small test helpers shared by the fork tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from web3 import Web3
+
+from flasharb.execute.revert import decode_revert, revert_data
+
+
+def call_error(w3: Web3, tx: dict[str, Any]) -> str | None:
+    """None if `tx` would succeed as an eth_call now, else the decoded revert."""
+    try:
+        w3.eth.call(tx)  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001 - any revert is the answer
+        data = revert_data(exc)
+        return decode_revert(data) if data is not None else str(exc)
+    return None
+
+
+def send_failing(w3: Web3, tx: dict[str, Any], gas: int = 3_000_000) -> dict[str, Any]:
+    """Mine `tx` even though it reverts (explicit gas skips estimation); return the receipt."""
+    tx_hash = w3.eth.send_transaction({**tx, "gas": gas})  # type: ignore[typeddict-item]
+    return dict(w3.eth.wait_for_transaction_receipt(tx_hash))

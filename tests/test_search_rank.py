@@ -99,7 +99,7 @@ class TestNetProfit:
                 sized.profit,
             )
             assert o.flash_fee == 0
-            assert o.gas_estimate == 85_000 + 48_000 * len(o.cycle.hops)
+            assert o.gas_estimate == gas_model.base + gas_model.per_v2_hop * len(o.cycle.hops)
             gas_wei = o.gas_estimate * 20 * GWEI
             if o.cycle.token == WETH:
                 assert o.gas_cost == gas_wei
@@ -290,7 +290,8 @@ class TestGasModel:
                     Hop(pool=address(2), token_in=mid, token_out=WETH, fee_pips=3000),
                 ),
             )
-        assert GasModel().estimate(cycle) == 85_000 + 48_000 * hops
+        model = GasModel(base=100_000, per_v2_hop=60_000)
+        assert model.estimate(cycle) == 100_000 + 60_000 * hops
 
     def test_unknown_kind(self) -> None:
         cycle = two_hop(WETH, 1, 2)

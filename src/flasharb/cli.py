@@ -207,10 +207,16 @@ def scan(max_hops: int, priority_fee_gwei: float, limit: int, as_json: bool) -> 
 def execute(top: int, dry_run: bool, max_hops: int, priority_fee_gwei: float, as_json: bool) -> None:
     """Scan, simulate, then send the best K opportunities that do not share a pool."""
     from flasharb.execute.flow import execute_top
+    from flasharb.journal.store import Journal
+    from flasharb.paths import state_dir
     from flasharb.report.table import trades_table
 
-    data = execute_top(_w3(), top=top, dry_run=dry_run, max_hops=max_hops,
-                       priority_fee_wei=_priority(priority_fee_gwei))  # fmt: skip
+    journal = Journal(state_dir() / "journal.sqlite")
+    try:
+        data = execute_top(_w3(), top=top, dry_run=dry_run, max_hops=max_hops,
+                           priority_fee_wei=_priority(priority_fee_gwei), journal=journal)  # fmt: skip
+    finally:
+        journal.close()
     _emit(data, as_json, trades_table)
 
 

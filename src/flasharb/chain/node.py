@@ -18,6 +18,8 @@ from flasharb.chain.anvil import Anvil, pid_alive, rpc_request, stop_pid
 from flasharb.errors import FlasharbRuntimeError, FlasharbValueError
 from flasharb.paths import state_dir
 
+SLOT_SECONDS = 12  # mainnet's slot time: each fork block is 12 s after the last, not wall-clock
+
 FORK_ARGS = [
     "--no-storage-caching",  # never mix replica state into the on-disk cache of real chain 1
     "--hardfork", "cancun",
@@ -101,6 +103,11 @@ def start_lab(
             detach=detach,
             log_path=(log_dir / "fork.log") if log_dir else None,
         ).start()
+        try:  # deterministic timestamps make gas (V2 price accumulators) reproducible
+            rpc_request(fork.url, "anvil_setBlockTimestampInterval", [SLOT_SECONDS])
+        except BaseException:
+            fork.stop()
+            raise
     except BaseException:
         if upstream is not None:
             upstream.stop()  # never orphan the upstream

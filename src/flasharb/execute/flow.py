@@ -11,8 +11,16 @@ from flasharb.errors import TransactionFailed
 from flasharb.execute.deploy import Deployment, load
 from flasharb.execute.executor import Executor
 from flasharb.search.rank import Opportunity, select_disjoint
-from flasharb.search.scan import DEFAULT_PRIORITY_FEE_WEI, scan
+from flasharb.journal.store import Journal
+from flasharb.search.scan import DEFAULT_PRIORITY_FEE_WEI, ScanResult, scan
 from flasharb.state.tokens import token_info
+
+
+def _journal_scan(journal: Journal | None, res: ScanResult) -> int | None:
+    if journal is None:
+        return None
+    best = res.opportunities[0].net_profit_eth if res.opportunities else None
+    return journal.record_scan(res.block, len(res.opportunities), best)
 
 
 def execute_top(
@@ -23,6 +31,7 @@ def execute_top(
     max_hops: int = 3,
     priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI,
     deployment: Deployment | None = None,
+    journal: Journal | None = None,
 ) -> dict[str, Any]:
     dep = deployment or load(w3)
     ex = Executor(w3, dep)
@@ -30,6 +39,7 @@ def execute_top(
     res = scan(w3, max_hops=max_hops, priority_fee_wei=priority_fee_wei)
     scanned = time.monotonic()
     first_block, found = res.block, len(res.opportunities)
+    scan_id = _journal_scan(journal, res)
     trades: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     chosen: list[Opportunity] = []
@@ -49,11 +59,19 @@ def execute_top(
             opp = res.opportunities[0]
             chosen.append(opp)
             try:
-                trades.append(ex.execute(opp).to_json())
+                trade = ex.execute(opp).to_json()
             except TransactionFailed as exc:  # simulated to a loss or reverted: recorded, not sent
                 skipped.append({"route": opp.to_json()["route"], "reason": exc.reason})
                 break
+            trades.append(trade)
+            if journal is not None:
+                journal.record_trade(trade, scan_id)
             res = scan(w3, max_hops=max_hops, priority_fee_wei=priority_fee_wei)
+            scan_id = _journal_scan(journal, res)
+    venues = {p.address: p.venue for p in res.pools}
+    for row in trades:
+        for hop in row["route"]:
+            hop["venue"] = venues.get(hop["pool"], hop["kind"])
     tokens = {t for o in chosen for h in o.cycle.hops for t in (h.token_in, h.token_out)}
     return {
         "block": first_block,

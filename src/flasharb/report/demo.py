@@ -15,6 +15,7 @@ from flasharb.chain.rpc import connect
 from flasharb.execute.deploy import deploy
 from flasharb.execute.flow import execute_top
 from flasharb.execute.shock import shock
+from flasharb.journal.store import Journal
 from flasharb.replica.build import ensure_built
 from flasharb.state.v2 import FEE_PIPS
 
@@ -59,7 +60,13 @@ def run_demo(
         pool = v2_pair_address(A.UNISWAP_V2_FACTORY, A.WETH, A.USDC)
         shocked = shock(w3, pool, A.WETH, shock_weth * 10**18, FEE_PIPS["uniswap_v2"])
         t = phase("shock", t)
-        result = execute_top(w3, top=top, deployment=dep)
+        journal_path = out_dir / "journal.sqlite"
+        journal_path.unlink(missing_ok=True)  # the report covers this run only
+        journal = Journal(journal_path)
+        try:
+            result = execute_top(w3, top=top, deployment=dep, journal=journal)
+        finally:
+            journal.close()
         phases["scan"] = result["timings"]["scan"]
         phases["execute"] = result["timings"]["execute"]
         say(f"  {'scan':<8} {phases['scan']:7.2f}s  ({result['opportunities_found']} opportunities)")
@@ -78,6 +85,7 @@ def run_demo(
         "skipped": result["skipped"],
         "tokens": result["tokens"],
         "phases_seconds": phases,
+        "journal": str(journal_path),
     }
     write_json(out_dir / "summary.json", summary)
     return summary

@@ -17,7 +17,9 @@ def route_label(route: list[dict[str, Any]], tokens: dict[str, dict[str, Any]]) 
     def sym(t: str) -> str:
         return str(tokens.get(t, {}).get("symbol", t[:8]))
 
+    short = {"uniswap_v2": "uni2", "sushiswap": "sushi"}
     parts = [sym(route[0]["token_in"])]
     for hop in route:
-        parts.append(f"-[{hop.get('venue', hop['kind'])} {hop['pool'][:8]}]-> {sym(hop['token_out'])}")
+        venue = short.get(hop.get("venue", ""), hop.get("venue", hop["kind"]))
+        parts.append(f"-{venue}-> {sym(hop['token_out'])}")
     return " ".join(parts)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from flasharb.report.format import route_label, units
 
-console = Console()
+console = Console(width=None if Console().is_terminal else 150)  # pipes and CI logs get full rows
 
 
 def opportunities_table(res: Any, limit: int = 20) -> None:
@@ -41,10 +41,10 @@ def trades_table(data: dict[str, Any]) -> None:
         sym = tokens.get(token, {}).get("symbol", "")
         t.add_row(
             route_label(tr["route"], tokens),
-            f"{units(tr['amount_in'], dec)} {sym}",
-            units(tr.get("predicted_profit"), dec),
-            units(tr.get("simulated_profit"), dec),
-            units(tr.get("realized_profit"), dec),
+            f"{units(tr['amount_in'], dec, 2)} {sym}",
+            units(tr.get("predicted_profit"), dec, dec),
+            units(tr.get("simulated_profit"), dec, dec),
+            units(tr.get("realized_profit"), dec, dec),
             f"{int(tr['gas_used']):,}" if tr.get("gas_used") else "-",
             (tr.get("tx_hash") or "-")[:12],
         )

@@ -1,0 +1,112 @@
+"""The `flasharb` command as scripts use it: --json shapes of DESIGN.md §5 and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from flasharb.chain import addresses as A
+from flasharb.chain.node import Lab
+
+pytestmark = pytest.mark.fork
+
+WETH_USDC = "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
+HOP_KEYS = {"pool", "kind", "token_in", "token_out"}
+OPP_KEYS = {"route", "flash_source", "profit_token", "amount_in", "gross_profit", "flash_fee",
+            "gas_estimate", "net_profit"}  # fmt: skip
+TRADE_KEYS = {"route", "amount_in", "predicted_profit", "simulated_profit", "realized_profit",
+              "gas_used", "tx_hash"}  # fmt: skip
+
+
+class Cli:
+    def __init__(self, rpc_url: str, state_dir: Path) -> None:
+        self.env = {**os.environ, "FLASHARB_RPC_URL": rpc_url, "FLASHARB_STATE_DIR": str(state_dir)}
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "flasharb.cli", *args], capture_output=True,
+                              text=True, env=self.env, timeout=120)  # fmt: skip
+
+    def json(self, *args: str) -> Any:
+        res = self.run(*args, "--json")
+        assert res.returncode == 0, res.stderr
+        return json.loads(res.stdout)
+
+    def error(self, *args: str) -> str:
+        res = self.run(*args)
+        assert res.returncode == 1, res.stdout
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1, res.stderr
+        return lines[0]
+
+
+@pytest.fixture
+def cli(w3: Web3, lab: Lab, tmp_path: Path) -> Cli:
+    """The CLI on the session fork; `w3` rolls back whatever it does."""
+    return Cli(lab.rpc_url, tmp_path)
+
+
+def test_help_lists_every_command(cli: Cli) -> None:
+    out = cli.run("--help").stdout
+    for cmd in ("replica", "node", "deploy", "shock", "quote", "scan", "execute", "demo"):
+        assert cmd in out
+
+
+class TestFlow:
+    """deploy -> quote -> shock -> scan -> execute, each read as JSON."""
+
+    def test_whole_flow_in_json(self, cli: Cli) -> None:
+        dep = cli.json("deploy")
+        assert set(dep) == {"diamond", "facets"}
+        assert set(dep["facets"]) == {"DiamondCutFacet", "DiamondLoupeFacet", "OwnershipFacet",
+                                      "FlashArbFacet", "TreasuryFacet"}  # fmt: skip
+
+        amount = str(500 * 10**18)
+        quoted = cli.json("quote", "--pool", WETH_USDC, "--token-in", A.WETH, "--amount-in", amount)
+        shocked = cli.json("shock", "--pool", WETH_USDC, "--token-in", A.WETH, "--amount-in", amount)
+        assert {"tx_hash", "amount_out"} <= set(shocked)
+        assert shocked["amount_out"] == quoted["amount_out"]  # the quote is what the pool paid
+
+        scan = cli.json("scan")
+        assert isinstance(scan["block"], int) and scan["opportunities"]
+        for opp in scan["opportunities"]:
+            assert OPP_KEYS <= set(opp)
+            assert all(HOP_KEYS <= set(h) for h in opp["route"])
+            assert int(opp["net_profit"]) > 0
+
+        dry = cli.json("execute", "--dry-run")
+        assert dry["trades"][0]["simulated_profit"] == dry["trades"][0]["predicted_profit"]
+
+        done = cli.json("execute", "--top", "2")
+        assert len(done["trades"]) == 2
+        for trade in done["trades"]:
+            assert TRADE_KEYS <= set(trade)
+            assert trade["realized_profit"] == trade["simulated_profit"] == trade["predicted_profit"]
+            assert int(trade["realized_profit"]) > 0
+
+
+class TestBadInput:
+    """Wrong addresses and unknown pools: one line naming the thing, exit 1, nothing sent."""
+
+    def test_malformed_address(self, cli: Cli) -> None:
+        line = cli.error("quote", "--pool", "0x1234", "--token-in", A.WETH, "--amount-in", "1")
+        assert "--pool" in line and "0x1234" in line
+
+    def test_address_that_is_not_a_pair(self, cli: Cli) -> None:
+        line = cli.error("quote", "--pool", A.WETH, "--token-in", A.WETH, "--amount-in", "1")
+        assert A.WETH in line
+
+    def test_token_not_in_pool(self, cli: Cli, w3: Web3) -> None:
+        block = w3.eth.block_number
+        line = cli.error("shock", "--pool", WETH_USDC, "--token-in", A.DAI, "--amount-in", "1")
+        assert A.DAI in line and WETH_USDC in line
+        assert w3.eth.block_number == block  # nothing was sent
+
+    def test_execute_without_deployment(self, cli: Cli) -> None:
+        assert "flasharb deploy" in cli.error("execute")

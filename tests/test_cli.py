@@ -19,10 +19,25 @@ pytestmark = pytest.mark.fork
 
 WETH_USDC = "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
 HOP_KEYS = {"pool", "kind", "token_in", "token_out"}
-OPP_KEYS = {"route", "flash_source", "profit_token", "amount_in", "gross_profit", "flash_fee",
-            "gas_estimate", "net_profit"}  # fmt: skip
-TRADE_KEYS = {"route", "amount_in", "predicted_profit", "simulated_profit", "realized_profit",
-              "gas_used", "tx_hash"}  # fmt: skip
+OPP_KEYS = {
+    "route",
+    "flash_source",
+    "profit_token",
+    "amount_in",
+    "gross_profit",
+    "flash_fee",
+    "gas_estimate",
+    "net_profit",
+}
+TRADE_KEYS = {
+    "route",
+    "amount_in",
+    "predicted_profit",
+    "simulated_profit",
+    "realized_profit",
+    "gas_used",
+    "tx_hash",
+}
 
 
 class Cli:
@@ -30,8 +45,13 @@ class Cli:
         self.env = {**os.environ, "FLASHARB_RPC_URL": rpc_url, "FLASHARB_STATE_DIR": str(state_dir)}
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "flasharb.cli", *args], capture_output=True,
-                              text=True, env=self.env, timeout=120)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "flasharb.cli", *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=120,
+        )
 
     def json(self, *args: str) -> Any:
         res = self.run(*args, "--json")
@@ -64,20 +84,27 @@ class TestFlow:
     def test_whole_flow_in_json(self, cli: Cli) -> None:
         dep = cli.json("deploy")
         assert set(dep) == {"diamond", "facets"}
-        assert set(dep["facets"]) == {"DiamondCutFacet", "DiamondLoupeFacet", "OwnershipFacet",
-                                      "FlashArbFacet", "TreasuryFacet"}  # fmt: skip
+        assert set(dep["facets"]) == {
+            "DiamondCutFacet",
+            "DiamondLoupeFacet",
+            "OwnershipFacet",
+            "FlashArbFacet",
+            "TreasuryFacet",
+        }
 
         amount = str(500 * 10**18)
         quoted = cli.json("quote", "--pool", WETH_USDC, "--token-in", A.WETH, "--amount-in", amount)
-        shocked = cli.json("shock", "--pool", WETH_USDC, "--token-in", A.WETH, "--amount-in", amount)
+        shocked = cli.json(
+            "shock", "--pool", WETH_USDC, "--token-in", A.WETH, "--amount-in", amount
+        )
         assert {"tx_hash", "amount_out"} <= set(shocked)
         assert shocked["amount_out"] == quoted["amount_out"]  # the quote is what the pool paid
 
         scan = cli.json("scan")
         assert isinstance(scan["block"], int) and scan["opportunities"]
         for opp in scan["opportunities"]:
-            assert OPP_KEYS <= set(opp)
-            assert all(HOP_KEYS <= set(h) for h in opp["route"])
+            assert set(opp) >= OPP_KEYS
+            assert all(set(h) >= HOP_KEYS for h in opp["route"])
             assert int(opp["net_profit"]) > 0
 
         dry = cli.json("execute", "--dry-run")
@@ -86,8 +113,10 @@ class TestFlow:
         done = cli.json("execute", "--top", "2")
         assert len(done["trades"]) == 2
         for trade in done["trades"]:
-            assert TRADE_KEYS <= set(trade)
-            assert trade["realized_profit"] == trade["simulated_profit"] == trade["predicted_profit"]
+            assert set(trade) >= TRADE_KEYS
+            assert (
+                trade["realized_profit"] == trade["simulated_profit"] == trade["predicted_profit"]
+            )
             assert int(trade["realized_profit"]) > 0
 
 

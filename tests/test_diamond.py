@@ -16,7 +16,14 @@ from tests.helpers import call_error
 pytestmark = pytest.mark.fork
 
 # Functions anyone may call because they only read.
-READ_ONLY = {"facets", "facetFunctionSelectors", "facetAddresses", "facetAddress", "supportsInterface", "owner"}
+READ_ONLY = {
+    "facets",
+    "facetFunctionSelectors",
+    "facetAddresses",
+    "facetAddress",
+    "supportsInterface",
+    "owner",
+}
 # The access error each guarded entry must give a stranger.
 ACCESS_ERROR = {"receiveFlashLoan": "UnauthorizedFlashLoanCaller"}
 
@@ -74,10 +81,25 @@ class TestLoupe:
 
     @pytest.mark.parametrize(
         ("iface", "supported"),
-        [("01ffc9a7", True), ("1f931c1c", True), ("48e2b093", True), ("7f5828d0", True),
-         ("f04f2707", True), ("ffffffff", False), ("12345678", False)],
-        ids=["ERC165", "DiamondCut", "DiamondLoupe", "ERC173", "FlashLoanRecipient", "invalid", "random"],
-    )  # fmt: skip
+        [
+            ("01ffc9a7", True),
+            ("1f931c1c", True),
+            ("48e2b093", True),
+            ("7f5828d0", True),
+            ("f04f2707", True),
+            ("ffffffff", False),
+            ("12345678", False),
+        ],
+        ids=[
+            "ERC165",
+            "DiamondCut",
+            "DiamondLoupe",
+            "ERC173",
+            "FlashLoanRecipient",
+            "invalid",
+            "random",
+        ],
+    )
     def test_supports_interface(self, diamond: Any, iface: str, supported: bool) -> None:
         assert diamond.functions.supportsInterface(bytes.fromhex(iface)).call() is supported
 
@@ -88,7 +110,9 @@ class TestLoupe:
 class TestStrangers:
     """Every external entry of every facet, taken from the loupe, refuses a stranger."""
 
-    @pytest.mark.parametrize("who", ["attacker", "executor_key"], ids=["stranger", "non-owner-executor"])
+    @pytest.mark.parametrize(
+        "who", ["attacker", "executor_key"], ids=["stranger", "non-owner-executor"]
+    )
     def test_every_mutating_selector_refuses(
         self, w3: Web3, diamond: Any, deployment: Any, request: pytest.FixtureRequest, who: str
     ) -> None:
@@ -102,11 +126,19 @@ class TestStrangers:
                     assert entry["stateMutability"] == "view", entry["name"]
                     continue
                 data = sel + _plausible_args(entry, caller)
-                err = call_error(w3, {"from": caller, "to": deployment.diamond, "data": "0x" + data.hex()})
+                err = call_error(
+                    w3, {"from": caller, "to": deployment.diamond, "data": "0x" + data.hex()}
+                )
                 want = ACCESS_ERROR.get(entry["name"], "NotContractOwner")
                 assert err is not None and err.startswith(want), (entry["name"], err)
                 checked.append(entry["name"])
-        assert {"diamondCut", "transferOwnership", "executeArb", "receiveFlashLoan", "withdraw"} <= set(checked)
+        assert {
+            "diamondCut",
+            "transferOwnership",
+            "executeArb",
+            "receiveFlashLoan",
+            "withdraw",
+        } <= set(checked)
 
     def test_unknown_selector_reverts(self, w3: Web3, deployment: Any, attacker: str) -> None:
         err = call_error(w3, {"from": attacker, "to": deployment.diamond, "data": "0xdeadbeef"})
@@ -119,7 +151,9 @@ class TestStrangers:
 class TestOwnership:
     """ERC-173: only the owner hands over, and the old owner loses every power."""
 
-    def test_transfer_moves_every_power(self, w3: Web3, diamond: Any, deployment: Any, owner: str, attacker: str) -> None:
+    def test_transfer_moves_every_power(
+        self, w3: Web3, diamond: Any, deployment: Any, owner: str, attacker: str
+    ) -> None:
         new_owner = w3.eth.accounts[4]
         tx = diamond.functions.transferOwnership(new_owner).transact({"from": owner})
         assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
@@ -128,6 +162,11 @@ class TestOwnership:
         err = call_error(w3, {"from": owner, "to": deployment.diamond, "data": data})
         assert err is not None and err.startswith("NotContractOwner")
 
-    def test_transfer_to_zero_is_refused(self, w3: Web3, diamond: Any, deployment: Any, owner: str) -> None:
+    def test_transfer_to_zero_is_refused(
+        self, w3: Web3, diamond: Any, deployment: Any, owner: str
+    ) -> None:
         data = diamond.encode_abi("transferOwnership", ["0x" + "00" * 20])
-        assert call_error(w3, {"from": owner, "to": deployment.diamond, "data": data}) == "ZeroAddress()"
+        assert (
+            call_error(w3, {"from": owner, "to": deployment.diamond, "data": data})
+            == "ZeroAddress()"
+        )

@@ -22,7 +22,9 @@ from tests.helpers import call_error, send_failing
 pytestmark = pytest.mark.fork
 
 ROUTE_T = "(address,uint256,(uint8,address,address,address,uint24)[])"
-VAULT_ABI = npm_artifact("@balancer-labs/v2-deployments/dist/tasks/20210418-vault/artifact/Vault.json").abi
+VAULT_ABI = npm_artifact(
+    "@balancer-labs/v2-deployments/dist/tasks/20210418-vault/artifact/Vault.json"
+).abi
 TOKENS = (A.WETH, A.USDC, A.DAI, A.WBTC)
 
 
@@ -54,7 +56,10 @@ class TestEndToEnd:
             assert trade.simulated_profit == predicted
             assert trade.realized_profit == predicted
             assert trade.event_profit == predicted
-            assert abs(trade.gas_used - opp.gas_estimate) <= opp.gas_estimate // 10, (trade.gas_used, opp.gas_estimate)
+            assert abs(trade.gas_used - opp.gas_estimate) <= opp.gas_estimate // 10, (
+                trade.gas_used,
+                opp.gas_estimate,
+            )
 
     def test_three_hop_route_executes_exactly(self, w3: Web3, deployment: Any) -> None:
         _shock(w3)
@@ -63,7 +68,9 @@ class TestEndToEnd:
         trade = Executor(w3, deployment).execute(three[0])
         assert trade.realized_profit == three[0].gross_profit - three[0].flash_fee > 0
 
-    def test_min_profit_one_wei_above_reverts(self, w3: Web3, deployment: Any, diamond: Any, owner: str) -> None:
+    def test_min_profit_one_wei_above_reverts(
+        self, w3: Web3, deployment: Any, diamond: Any, owner: str
+    ) -> None:
         _shock(w3)
         opp = scan(w3).opportunities[0]
         profit = opp.gross_profit - opp.flash_fee
@@ -75,7 +82,9 @@ class TestEndToEnd:
         data = diamond.encode_abi("executeArb", [route, profit, deadline])
         assert call_error(w3, {"from": owner, "to": deployment.diamond, "data": data}) is None
 
-    def test_expired_deadline_reverts(self, w3: Web3, deployment: Any, diamond: Any, owner: str) -> None:
+    def test_expired_deadline_reverts(
+        self, w3: Web3, deployment: Any, diamond: Any, owner: str
+    ) -> None:
         _shock(w3)
         opp = scan(w3).opportunities[0]
         stale = w3.eth.block_number - 1
@@ -94,17 +103,23 @@ class TestStrangerDoors:
         assert balance_of(w3, opp.cycle.token, deployment.diamond) > 0
         return opp
 
-    def test_stranger_cannot_execute(self, w3: Web3, deployment: Any, diamond: Any, attacker: str, owner: str) -> None:
+    def test_stranger_cannot_execute(
+        self, w3: Web3, deployment: Any, diamond: Any, attacker: str, owner: str
+    ) -> None:
         _shock(w3)
         opp = scan(w3).opportunities[0]
         data = diamond.encode_abi("executeArb", [encode_route(opp.cycle, opp.amount_in), 0, 10**9])
         err = call_error(w3, {"from": attacker, "to": deployment.diamond, "data": data})
         assert err == f"NotContractOwner(_user={attacker}, _contractOwner={owner})"
 
-    def test_direct_receive_flash_loan_is_rejected(self, w3: Web3, deployment: Any, diamond: Any, attacker: str) -> None:
+    def test_direct_receive_flash_loan_is_rejected(
+        self, w3: Web3, deployment: Any, diamond: Any, attacker: str
+    ) -> None:
         opp = self._funded_diamond(w3, deployment)
         user_data = encode([ROUTE_T, "uint256"], [encode_route(opp.cycle, opp.amount_in), 0])
-        data = diamond.encode_abi("receiveFlashLoan", [[opp.cycle.token], [opp.amount_in], [0], user_data])
+        data = diamond.encode_abi(
+            "receiveFlashLoan", [[opp.cycle.token], [opp.amount_in], [0], user_data]
+        )
         tx = {"from": attacker, "to": deployment.diamond, "data": data}
         assert call_error(w3, tx) == f"UnauthorizedFlashLoanCaller(caller={attacker})"
         who = [deployment.diamond, attacker, A.BALANCER_VAULT]
@@ -122,7 +137,9 @@ class TestStrangerDoors:
         vault = w3.eth.contract(address=A.BALANCER_VAULT, abi=VAULT_ABI)
         # Crafted userData: a real, profitable-looking route the diamond would accept from itself.
         user_data = encode([ROUTE_T, "uint256"], [encode_route(opp.cycle, opp.amount_in), 0])
-        data = vault.encode_abi("flashLoan", [deployment.diamond, [opp.cycle.token], [opp.amount_in], user_data])
+        data = vault.encode_abi(
+            "flashLoan", [deployment.diamond, [opp.cycle.token], [opp.amount_in], user_data]
+        )
         tx = {"from": attacker, "to": A.BALANCER_VAULT, "data": data}
         assert call_error(w3, tx) == "UnsolicitedFlashLoan()"
         who = [deployment.diamond, attacker, A.BALANCER_VAULT]

@@ -66,7 +66,9 @@ class TestUserUpstream:
     def test_fork_of_an_arbitrary_rpc(self, state_dir: Path) -> None:
         with Anvil(args=["--chain-id", "31337"]) as other:
             rpc_request(other.url, "anvil_mine", ["0x5"])
-            up = run(["node", "up", "--json", "--fork-url", other.url, "--fork-block", "3"], state_dir)
+            up = run(
+                ["node", "up", "--json", "--fork-url", other.url, "--fork-block", "3"], state_dir
+            )
             assert up.returncode == 0, up.stderr
             info = json.loads(up.stdout)
             assert info["upstream"] == other.url

@@ -27,7 +27,9 @@ class TestCanonicalBytecode:
         assert keccak(pair.bytecode) == A.UNISWAP_V2_PAIR_INIT_CODE_HASH
 
     def test_uniswap_v3_pool_init_code_hash(self) -> None:
-        pool = npm_artifact("@uniswap/v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json")
+        pool = npm_artifact(
+            "@uniswap/v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json"
+        )
         assert keccak(pool.bytecode) == A.UNISWAP_V3_POOL_INIT_CODE_HASH
 
     def test_factory_runtime_code_is_the_artifact(self, w3: Web3) -> None:
@@ -51,11 +53,29 @@ class TestCanonicalAddresses:
 
     @pytest.mark.parametrize(
         "address",
-        [A.WETH, A.USDC, A.DAI, A.WBTC, A.UNISWAP_V2_FACTORY, A.SUSHISWAP_FACTORY,
-         A.BALANCER_VAULT, A.BALANCER_AUTHORIZER, A.BALANCER_PROTOCOL_FEES_COLLECTOR],
-        ids=["WETH", "USDC", "DAI", "WBTC", "UniV2Factory", "SushiFactory", "Vault",
-             "Authorizer", "FeesCollector"],
-    )  # fmt: skip
+        [
+            A.WETH,
+            A.USDC,
+            A.DAI,
+            A.WBTC,
+            A.UNISWAP_V2_FACTORY,
+            A.SUSHISWAP_FACTORY,
+            A.BALANCER_VAULT,
+            A.BALANCER_AUTHORIZER,
+            A.BALANCER_PROTOCOL_FEES_COLLECTOR,
+        ],
+        ids=[
+            "WETH",
+            "USDC",
+            "DAI",
+            "WBTC",
+            "UniV2Factory",
+            "SushiFactory",
+            "Vault",
+            "Authorizer",
+            "FeesCollector",
+        ],
+    )
     def test_contract_has_code(self, w3: Web3, address: str) -> None:
         assert len(w3.eth.get_code(address)) > 0
 
@@ -76,21 +96,30 @@ class TestCanonicalAddresses:
         ],
         ids=["WETH/USDC", "WETH/DAI", "USDC/DAI", "WETH/WBTC"],
     )
-    def test_uniswap_pairs_land_at_mainnet_addresses(self, w3: Web3, a: str, b: str, mainnet: str) -> None:
+    def test_uniswap_pairs_land_at_mainnet_addresses(
+        self, w3: Web3, a: str, b: str, mainnet: str
+    ) -> None:
         factory = w3.eth.contract(
-            address=A.UNISWAP_V2_FACTORY, abi=npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json").abi
+            address=A.UNISWAP_V2_FACTORY,
+            abi=npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json").abi,
         )
         assert factory.functions.getPair(a, b).call() == mainnet
         t0, t1 = sorted([a, b], key=lambda x: int(x, 16))
         salt = keccak(bytes.fromhex(t0[2:] + t1[2:]))
-        assert create2_address(A.UNISWAP_V2_FACTORY, salt, A.UNISWAP_V2_PAIR_INIT_CODE_HASH) == mainnet
+        assert (
+            create2_address(A.UNISWAP_V2_FACTORY, salt, A.UNISWAP_V2_PAIR_INIT_CODE_HASH) == mainnet
+        )
 
     def test_vault_knows_its_fees_collector_and_authorizer(self, w3: Web3) -> None:
         vault = w3.eth.contract(
             address=A.BALANCER_VAULT,
-            abi=npm_artifact("@balancer-labs/v2-deployments/dist/tasks/20210418-vault/artifact/Vault.json").abi,
+            abi=npm_artifact(
+                "@balancer-labs/v2-deployments/dist/tasks/20210418-vault/artifact/Vault.json"
+            ).abi,
         )
-        assert vault.functions.getProtocolFeesCollector().call() == A.BALANCER_PROTOCOL_FEES_COLLECTOR
+        assert (
+            vault.functions.getProtocolFeesCollector().call() == A.BALANCER_PROTOCOL_FEES_COLLECTOR
+        )
         assert vault.functions.getAuthorizer().call() == A.BALANCER_AUTHORIZER
         assert vault.functions.WETH().call() == A.WETH
 
@@ -108,13 +137,17 @@ class TestSeededState:
         pair_abi = npm_artifact("@uniswap/v2-core/build/UniswapV2Pair.json").abi
         for p in spec.pools:
             factory = w3.eth.contract(
-                address=A.V2_FACTORIES[p.venue], abi=npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json").abi
+                address=A.V2_FACTORIES[p.venue],
+                abi=npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json").abi,
             )
             ta, tb = spec.token(p.token_a).address, spec.token(p.token_b).address
             pair = w3.eth.contract(address=factory.functions.getPair(ta, tb).call(), abi=pair_abi)
             r0, r1, _ = pair.functions.getReserves().call()
             want = {ta: p.amount_a, tb: p.amount_b}
-            assert (r0, r1) == (want[pair.functions.token0().call()], want[pair.functions.token1().call()])
+            assert (r0, r1) == (
+                want[pair.functions.token0().call()],
+                want[pair.functions.token1().call()],
+            )
 
 
 class TestDeterminism:

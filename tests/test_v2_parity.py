@@ -23,7 +23,8 @@ from flasharb.state.v2 import discover_pairs
 pytestmark = pytest.mark.fork
 
 E18 = 10**18
-# (swapAmount, token0Amount, token1Amount, expectedOutputAmount) from v2-core test/UniswapV2Pair.spec.ts
+# (swapAmount, token0Amount, token1Amount, expectedOutputAmount),
+# from v2-core test/UniswapV2Pair.spec.ts
 SWAP_TEST_CASES = [
     (1 * E18, 5 * E18, 10 * E18, 1662497915624478906),
     (1 * E18, 10 * E18, 5 * E18, 453305446940074565),
@@ -49,14 +50,21 @@ def _swap_call_error(w3: Web3, pair: str, sender: str, out0: int, out1: int) -> 
 
 def _transfer(w3: Web3, token: str, sender: str, to: str, amount: int) -> None:
     erc20 = w3.eth.contract(address=token, abi=contract("ReplicaERC20").abi)
-    send(w3, {"from": sender, "to": token, "data": erc20.encode_abi("transfer", [to, amount])}, "transfer")
+    send(
+        w3,
+        {"from": sender, "to": token, "data": erc20.encode_abi("transfer", [to, amount])},
+        "transfer",
+    )
 
 
 class TestSwapTestCases:
     """v2-core's table on a fresh pair created through the canonical factory."""
 
-    @pytest.mark.parametrize(("swap", "r0", "r1", "expected"), SWAP_TEST_CASES,
-                             ids=[f"case{i}" for i in range(len(SWAP_TEST_CASES))])  # fmt: skip
+    @pytest.mark.parametrize(
+        ("swap", "r0", "r1", "expected"),
+        SWAP_TEST_CASES,
+        ids=[f"case{i}" for i in range(len(SWAP_TEST_CASES))],
+    )
     def test_exact_output_succeeds_one_more_reverts(
         self, w3: Web3, owner: str, swap: int, r0: int, r1: int, expected: int
     ) -> None:
@@ -64,11 +72,23 @@ class TestSwapTestCases:
         art = contract("ReplicaERC20")
         tokens = []
         for sym in ("TKA", "TKB"):
-            code = art.bytecode + encode(["string", "string", "uint8", "address", "uint256"], [sym, sym, 18, owner, 10**30])
-            tokens.append(send(w3, {"from": owner, "data": "0x" + code.hex()}, "token")["contractAddress"])
+            code = art.bytecode + encode(
+                ["string", "string", "uint8", "address", "uint256"], [sym, sym, 18, owner, 10**30]
+            )
+            tokens.append(
+                send(w3, {"from": owner, "data": "0x" + code.hex()}, "token")["contractAddress"]
+            )
         t0, t1 = sorted(tokens, key=lambda a: int(a, 16))
         factory = w3.eth.contract(address=A.UNISWAP_V2_FACTORY, abi=FACTORY_ABI)
-        send(w3, {"from": owner, "to": A.UNISWAP_V2_FACTORY, "data": factory.encode_abi("createPair", [t0, t1])}, "createPair")
+        send(
+            w3,
+            {
+                "from": owner,
+                "to": A.UNISWAP_V2_FACTORY,
+                "data": factory.encode_abi("createPair", [t0, t1]),
+            },
+            "createPair",
+        )
         pair = factory.functions.getPair(t0, t1).call()
         _transfer(w3, t0, owner, pair, r0)
         _transfer(w3, t1, owner, pair, r1)
@@ -79,7 +99,11 @@ class TestSwapTestCases:
         assert _swap_call_error(w3, pair, owner, 0, expected + 1) == 'Error("UniswapV2: K")'
         assert _swap_call_error(w3, pair, owner, 0, expected) is None
         before = balance_of(w3, t1, owner)
-        send(w3, {"from": owner, "to": pair, "data": p.encode_abi("swap", [0, expected, owner, b""])}, "swap")
+        send(
+            w3,
+            {"from": owner, "to": pair, "data": p.encode_abi("swap", [0, expected, owner, b""])},
+            "swap",
+        )
         assert balance_of(w3, t1, owner) - before == expected
 
 
@@ -111,7 +135,15 @@ class TestReplicaPairs:
             more = (0, out + 1) if zero_for_one else (out + 1, 0)
             assert _swap_call_error(w3, pool.address, attacker, *more) == 'Error("UniswapV2: K")'
             before = balance_of(w3, token_out, attacker)
-            send(w3, {"from": attacker, "to": pool.address, "data": c.encode_abi("swap", [*outs, attacker, b""])}, "swap")
+            send(
+                w3,
+                {
+                    "from": attacker,
+                    "to": pool.address,
+                    "data": c.encode_abi("swap", [*outs, attacker, b""]),
+                },
+                "swap",
+            )
             assert balance_of(w3, token_out, attacker) - before == out
             checked += 1
         assert checked >= self.CASES * 0.9

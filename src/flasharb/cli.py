@@ -81,8 +81,10 @@ def replica_build(out: str | None, as_json: bool) -> None:
     data = res.to_json()
 
     def human(d: dict[str, Any]) -> None:
-        click.echo(f"replica: {d['path']} (block {d['block']}, {len(d['tokens'])} tokens, "
-                   f"{len(d['pools'])} pools, {res.seconds:.2f}s)")  # fmt: skip
+        click.echo(
+            f"replica: {d['path']} (block {d['block']}, {len(d['tokens'])} tokens, "
+            f"{len(d['pools'])} pools, {res.seconds:.2f}s)"
+        )
 
     _emit(data, as_json, human)
 
@@ -96,7 +98,9 @@ def node() -> None:
 
 
 @node.command("up")
-@click.option("--fork-url", envvar="FLASHARB_FORK_URL", help="Fork this RPC instead of the replica.")
+@click.option(
+    "--fork-url", envvar="FLASHARB_FORK_URL", help="Fork this RPC instead of the replica."
+)
 @click.option("--fork-block", type=int, help="Pin the fork to this upstream block (default: head).")
 @json_option
 @handled
@@ -106,8 +110,14 @@ def node_up(fork_url: str | None, fork_block: int | None, as_json: bool) -> None
 
     info = up(fork_url=fork_url, fork_block=fork_block)
     data = {k: info[k] for k in ("rpc_url", "upstream", "fork_block", "chain_id")}
-    _emit(data, as_json, lambda d: click.echo(
-        f"fork {d['rpc_url']} of {d['upstream']} at block {d['fork_block']} (chain {d['chain_id']})"))  # fmt: skip
+    _emit(
+        data,
+        as_json,
+        lambda d: click.echo(
+            f"fork {d['rpc_url']} of {d['upstream']} "
+            f"at block {d['fork_block']} (chain {d['chain_id']})"
+        ),
+    )
 
 
 @node.command("down")
@@ -118,8 +128,14 @@ def node_down(as_json: bool) -> None:
     from flasharb.chain.node import node_down as down
 
     data = down()
-    _emit(data, as_json, lambda d: click.echo(
-        "stopped " + (", ".join(f"{p['role']} (pid {p['pid']})" for p in d["stopped"]) or "nothing")))  # fmt: skip
+    _emit(
+        data,
+        as_json,
+        lambda d: click.echo(
+            "stopped "
+            + (", ".join(f"{p['role']} (pid {p['pid']})" for p in d["stopped"]) or "nothing")
+        ),
+    )
 
 
 # ------------------------------------------------------------------ deploy / shock / quote
@@ -198,13 +214,17 @@ def scan(max_hops: int, priority_fee_gwei: float, limit: int, as_json: bool) -> 
 
 
 @main.command()
-@click.option("--top", type=int, default=1, show_default=True, help="Execute the best K (disjoint).")
+@click.option(
+    "--top", type=int, default=1, show_default=True, help="Execute the best K (disjoint)."
+)
 @click.option("--dry-run", is_flag=True, help="Simulate only; send nothing.")
 @click.option("--max-hops", type=click.IntRange(2, 3), default=3, show_default=True)
 @click.option("--priority-fee-gwei", type=float, default=0.1, show_default=True)
 @json_option
 @handled
-def execute(top: int, dry_run: bool, max_hops: int, priority_fee_gwei: float, as_json: bool) -> None:
+def execute(
+    top: int, dry_run: bool, max_hops: int, priority_fee_gwei: float, as_json: bool
+) -> None:
     """Scan, simulate, then send the best K opportunities that do not share a pool."""
     from flasharb.execute.flow import execute_top
     from flasharb.journal.store import Journal
@@ -213,8 +233,14 @@ def execute(top: int, dry_run: bool, max_hops: int, priority_fee_gwei: float, as
 
     journal = Journal(state_dir() / "journal.sqlite")
     try:
-        data = execute_top(_w3(), top=top, dry_run=dry_run, max_hops=max_hops,
-                           priority_fee_wei=_priority(priority_fee_gwei), journal=journal)  # fmt: skip
+        data = execute_top(
+            _w3(),
+            top=top,
+            dry_run=dry_run,
+            max_hops=max_hops,
+            priority_fee_wei=_priority(priority_fee_gwei),
+            journal=journal,
+        )
     finally:
         journal.close()
     _emit(data, as_json, trades_table)
@@ -222,8 +248,16 @@ def execute(top: int, dry_run: bool, max_hops: int, priority_fee_gwei: float, as
 
 @main.command()
 @click.option("--top", type=int, default=2, show_default=True)
-@click.option("--shock-weth", type=int, default=500, show_default=True, help="WETH dumped on Uniswap V2 WETH/USDC.")
-@click.option("--out", default="reports/latest", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--shock-weth",
+    type=int,
+    default=500,
+    show_default=True,
+    help="WETH dumped on Uniswap V2 WETH/USDC.",
+)
+@click.option(
+    "--out", default="reports/latest", show_default=True, type=click.Path(file_okay=False)
+)
 @json_option
 @handled
 def demo(top: int, shock_weth: int, out: str, as_json: bool) -> None:
@@ -233,7 +267,9 @@ def demo(top: int, shock_weth: int, out: str, as_json: bool) -> None:
     from flasharb.report.demo import run_demo
     from flasharb.report.table import trades_table
 
-    summary = run_demo(top=top, shock_weth=shock_weth, out_dir=Path(out), log=None if as_json else click.echo)
+    summary = run_demo(
+        top=top, shock_weth=shock_weth, out_dir=Path(out), log=None if as_json else click.echo
+    )
     _emit(summary, as_json, trades_table)
     if not as_json:
         click.echo(f"report: {Path(out) / 'summary.json'}")

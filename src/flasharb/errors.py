@@ -19,7 +19,10 @@ class NoNodeError(FlasharbRuntimeError):
     """No chain to talk to."""
 
     def __init__(self, detail: str = "") -> None:
-        msg = "no running fork found (.flasharb/node.json or FLASHARB_RPC_URL); start one with 'flasharb node up'"
+        msg = (
+            "no running fork found (.flasharb/node.json or FLASHARB_RPC_URL); "
+            "start one with 'flasharb node up'"
+        )
         super().__init__(f"{msg}{': ' + detail if detail else ''}")
 
 

@@ -127,7 +127,9 @@ def _sushi_input() -> dict[str, Any]:
         "sources": {SUSHI_FACTORY_SOURCE: {"content": (root / SUSHI_FACTORY_SOURCE).read_text()}},
         "settings": {
             "optimizer": {"enabled": True, "runs": SUSHI_OPTIMIZER_RUNS},
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+            "outputSelection": {
+                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+            },
         },
     }
 
@@ -148,10 +150,22 @@ def sushiswap_artifact(name: str) -> Artifact:
         tmp = cache_file.with_suffix(".tmp")
         script = repo_root() / "tools" / "solc" / "standard-json.js"
         subprocess.run(
-            ["node", str(script), "--solc-module", str(module_dir), "--standard-json",
-             "--base-path", str(node_modules() / SUSHI_ROOT), "--out", str(tmp)],
-            input=json.dumps(std_input), text=True, check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                "node",
+                str(script),
+                "--solc-module",
+                str(module_dir),
+                "--standard-json",
+                "--base-path",
+                str(node_modules() / SUSHI_ROOT),
+                "--out",
+                str(tmp),
+            ],
+            input=json.dumps(std_input),
+            text=True,
+            check=True,
+            capture_output=True,
+        )
         out = json.loads(tmp.read_text())
         errors = [e for e in out.get("errors", []) if e["severity"] == "error"]
         if errors:

@@ -69,7 +69,7 @@ def etch(
         if not rpc_request(url, "evm_revert", [snap]):
             raise FlasharbRuntimeError("evm_revert failed while etching; the build is not clean")
 
-    renames = {scratch: target}
+    renames: dict[str, str] = {scratch: target}
     for nonce, child_target in (children or {}).items():
         renames[create_address(scratch, nonce)] = child_target
     post: dict[str, Any] = {to_checksum_address(k): v for k, v in trace["post"].items()}
@@ -80,5 +80,9 @@ def etch(
         rpc_request(url, "anvil_setCode", [new, _patch(acct["code"], renames)])
         rpc_request(url, "anvil_setNonce", [new, hex(int(acct.get("nonce", 1)))])
         for slot, value in sorted(acct.get("storage", {}).items()):
-            rpc_request(url, "anvil_setStorageAt", [new, slot, "0x" + _patch(value, renames)[2:].rjust(64, "0")])
+            rpc_request(
+                url,
+                "anvil_setStorageAt",
+                [new, slot, "0x" + _patch(value, renames)[2:].rjust(64, "0")],
+            )
     return renames

@@ -22,8 +22,9 @@ SLOT_SECONDS = 12  # mainnet's slot time: each fork block is 12 s after the last
 
 FORK_ARGS = [
     "--no-storage-caching",  # never mix replica state into the on-disk cache of real chain 1
-    "--hardfork", "cancun",
-]  # fmt: skip
+    "--hardfork",
+    "cancun",
+]
 
 
 def upstream_args(state_path: Path, chain_id: int = 1) -> list[str]:
@@ -96,7 +97,8 @@ def start_lab(
             fork_block = head
         if not 0 <= fork_block <= head:
             raise FlasharbValueError(
-                f"--fork-block {fork_block} is outside the upstream's blocks 0..{head}; pick one in range"
+                f"--fork-block {fork_block} is outside the upstream's blocks 0..{head}; "
+                "pick one in range"
             )
         fork = Anvil(
             args=fork_args(fork_url, fork_block),
@@ -112,7 +114,13 @@ def start_lab(
         if upstream is not None:
             upstream.stop()  # never orphan the upstream
         raise
-    return Lab(upstream_url=fork_url, fork_block=fork_block, fork=fork, upstream=upstream, chain_id=chain_id)
+    return Lab(
+        upstream_url=fork_url,
+        fork_block=fork_block,
+        fork=fork,
+        upstream=upstream,
+        chain_id=chain_id,
+    )
 
 
 # ---------------------------------------------------------------- the `flasharb node` record
@@ -123,7 +131,8 @@ def record_path() -> Path:
 
 
 def _is_our_anvil(pid: int, port: int) -> bool:
-    """Check the pid still runs anvil on the recorded port before signalling it (pids get reused)."""
+    """True if the pid still runs anvil on the recorded port: pids get reused, so check
+    before signalling."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
@@ -131,14 +140,14 @@ def _is_our_anvil(pid: int, port: int) -> bool:
     return any(part.endswith(b"anvil") for part in cmdline[:1]) and str(port).encode() in cmdline
 
 
-def node_up(
-    *, fork_url: str | None = None, fork_block: int | None = None
-) -> dict[str, Any]:
+def node_up(*, fork_url: str | None = None, fork_block: int | None = None) -> dict[str, Any]:
     """Start the lab in the background and remember it in .flasharb/node.json."""
     rec = record_path()
     if rec.exists():
         old = json.loads(rec.read_text())
-        if any(pid_alive(p["pid"]) and _is_our_anvil(p["pid"], p["port"]) for p in old["processes"]):
+        if any(
+            pid_alive(p["pid"]) and _is_our_anvil(p["pid"], p["port"]) for p in old["processes"]
+        ):
             raise FlasharbRuntimeError(
                 f"a lab is already running at {old['rpc_url']}; stop it with 'flasharb node down'"
             )

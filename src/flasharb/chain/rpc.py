@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, cast
 
 from eth_utils import to_checksum_address
 from web3 import Web3
+from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.types import TxReceipt
 
@@ -22,6 +23,11 @@ def connect(url: str) -> Web3:
     if not w3.is_connected():
         raise NoNodeError(f"nothing answers at {url}")
     return w3
+
+
+def contract_at(w3: Web3, address: str, abi: list[dict[str, Any]]) -> Contract:
+    """A web3 contract object; ABIs here are plain JSON from artifacts."""
+    return w3.eth.contract(address=to_checksum_address(address), abi=cast(Any, abi))
 
 
 def node_record() -> dict[str, Any] | None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import encode
-from eth_utils import function_abi_to_4byte_selector, to_checksum_address
+from eth_utils import (
+    function_abi_to_4byte_selector,
+    function_signature_to_4byte_selector,
+    to_checksum_address,
+)
 from web3 import Web3
 
 from flasharb.chain.artifacts import contract
@@ -15,7 +19,13 @@ from flasharb.chain.rpc import send
 from flasharb.errors import FlasharbRuntimeError
 from flasharb.paths import state_dir
 
-FACETS = ("DiamondCutFacet", "DiamondLoupeFacet", "OwnershipFacet", "FlashArbFacet", "TreasuryFacet")
+FACETS = (
+    "DiamondCutFacet",
+    "DiamondLoupeFacet",
+    "OwnershipFacet",
+    "FlashArbFacet",
+    "TreasuryFacet",
+)
 ADD = 0  # IDiamondCut.FacetCutAction.Add
 
 
@@ -34,7 +44,8 @@ class Deployment:
 
 def selectors(name: str) -> list[bytes]:
     """The 4-byte selectors of every external function in a facet's ABI."""
-    return [function_abi_to_4byte_selector(e) for e in contract(name).abi if e["type"] == "function"]
+    abi = contract(name).abi
+    return [function_abi_to_4byte_selector(cast(Any, e)) for e in abi if e["type"] == "function"]
 
 
 def diamond_abi() -> list[dict[str, Any]]:
@@ -54,7 +65,10 @@ def diamond_abi() -> list[dict[str, Any]]:
 
 def _deploy(w3: Web3, owner: str, code: bytes, what: str) -> str:
     receipt = send(w3, {"from": owner, "data": "0x" + code.hex()}, f"deploy {what}")
-    return to_checksum_address(receipt["contractAddress"])  # type: ignore[arg-type]
+    address = receipt["contractAddress"]
+    if address is None:
+        raise FlasharbRuntimeError(f"deploy {what}: the receipt names no contract")
+    return to_checksum_address(address)
 
 
 def deploy(w3: Web3, owner: str, rpc_url: str = "", record: bool = True) -> Deployment:
@@ -62,7 +76,7 @@ def deploy(w3: Web3, owner: str, rpc_url: str = "", record: bool = True) -> Depl
     facets = {name: _deploy(w3, owner, contract(name).bytecode, name) for name in FACETS}
     init = _deploy(w3, owner, contract("DiamondInit").bytecode, "DiamondInit")
     cuts = [(facets[name], ADD, selectors(name)) for name in FACETS]
-    init_calldata = function_abi_to_4byte_selector({"type": "function", "name": "init", "inputs": []})
+    init_calldata = function_signature_to_4byte_selector("init()")
     args = encode(
         ["(address,uint8,bytes4[])[]", "(address,address,bytes)"],
         [cuts, (owner, init, init_calldata)],
@@ -86,7 +100,12 @@ def _record() -> Any:
 
 
 def save(dep: Deployment) -> None:
-    payload = dep.to_json() | {"owner": dep.owner, "chain_id": dep.chain_id, "rpc_url": dep.rpc_url, "block": dep.block}
+    payload = dep.to_json() | {
+        "owner": dep.owner,
+        "chain_id": dep.chain_id,
+        "rpc_url": dep.rpc_url,
+        "block": dep.block,
+    }
     tmp = _record().with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, indent=2))
     tmp.replace(_record())
@@ -103,6 +122,10 @@ def load(w3: Web3) -> Deployment:
             f"no diamond at {raw['diamond']} on this fork (a new fork?); run 'flasharb deploy'"
         )
     return Deployment(
-        diamond=raw["diamond"], facets=raw["facets"], owner=raw["owner"],
-        chain_id=raw["chain_id"], rpc_url=raw.get("rpc_url", ""), block=raw.get("block", 0),
-    )  # fmt: skip
+        diamond=raw["diamond"],
+        facets=raw["facets"],
+        owner=raw["owner"],
+        chain_id=raw["chain_id"],
+        rpc_url=raw.get("rpc_url", ""),
+        block=raw.get("block", 0),
+    )

@@ -11,6 +11,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCErro
 from web3.logs import DISCARD
 
 from flasharb.chain.cheats import balance_of
+from flasharb.chain.rpc import contract_at
 from flasharb.errors import FlasharbValueError, TransactionFailed
 from flasharb.execute.deploy import Deployment, diamond_abi
 from flasharb.execute.revert import decode_revert, revert_data
@@ -57,7 +58,9 @@ def encode_route(cycle: Cycle, amount_in: int) -> tuple[Any, ...]:
     hops = []
     for hop in cycle.hops:
         if hop.kind not in HOP_KIND:
-            raise FlasharbValueError(f"hop kind {hop.kind!r} is not executable yet (pool {hop.pool})")
+            raise FlasharbValueError(
+                f"hop kind {hop.kind!r} is not executable yet (pool {hop.pool})"
+            )
         hops.append((HOP_KIND[hop.kind], hop.pool, hop.token_in, hop.token_out, hop.fee_pips))
     return (cycle.token, amount_in, hops)
 
@@ -69,20 +72,24 @@ class Executor:
         self.w3 = w3
         self.dep = deployment
         self.sender = sender or deployment.owner
-        self.diamond = w3.eth.contract(address=deployment.diamond, abi=diamond_abi())  # type: ignore[call-overload]
+        self.diamond = contract_at(w3, deployment.diamond, diamond_abi())
 
     def _tx(self, cycle: Cycle, amount_in: int, min_profit: int, deadline: int) -> dict[str, Any]:
         fn = self.diamond.functions.executeArb(encode_route(cycle, amount_in), min_profit, deadline)
         return {"from": self.sender, "to": self.dep.diamond, "data": fn._encode_transaction_data()}
 
-    def simulate(self, cycle: Cycle, amount_in: int, min_profit: int = 0, block: int | str = "latest") -> int:
-        """Profit the exact transaction would make (eth_call); raises TransactionFailed on revert."""
+    def simulate(
+        self, cycle: Cycle, amount_in: int, min_profit: int = 0, block: int | str = "latest"
+    ) -> int:
+        """Profit the exact transaction would make (eth_call); TransactionFailed on revert."""
         deadline = self.w3.eth.block_number + DEADLINE_BLOCKS
         tx = self._tx(cycle, amount_in, min_profit, deadline)
         try:
             out = self.w3.eth.call(tx, block)  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
-            raise TransactionFailed("executeArb simulation", decode_revert(revert_data(exc))) from exc
+            raise TransactionFailed(
+                "executeArb simulation", decode_revert(revert_data(exc))
+            ) from exc
         return int.from_bytes(bytes(out)[:32], "big")
 
     def execute(self, opp: Opportunity, min_profit: int | None = None) -> Trade:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from web3 import Web3
 
 from flasharb.errors import TransactionFailed
 from flasharb.execute.deploy import Deployment, load
 from flasharb.execute.executor import Executor
-from flasharb.search.rank import Opportunity, select_disjoint
 from flasharb.journal.store import Journal
+from flasharb.search.rank import Opportunity, select_disjoint
 from flasharb.search.scan import DEFAULT_PRIORITY_FEE_WEI, ScanResult, scan
 from flasharb.state.tokens import token_info
 
@@ -70,7 +70,7 @@ def execute_top(
             scan_id = _journal_scan(journal, res)
     venues = {p.address: p.venue for p in res.pools}
     for row in trades:
-        for hop in row["route"]:
+        for hop in cast(list[dict[str, Any]], row["route"]):
             hop["venue"] = venues.get(hop["pool"], hop["kind"])
     tokens = {t for o in chosen for h in o.cycle.hops for t in (h.token_in, h.token_out)}
     return {
@@ -81,5 +81,8 @@ def execute_top(
         "skipped": skipped,
         "tokens": token_info(w3, tokens),
         "opportunities_found": found,
-        "timings": {"scan": round(scanned - started, 3), "execute": round(time.monotonic() - scanned, 3)},
+        "timings": {
+            "scan": round(scanned - started, 3),
+            "execute": round(time.monotonic() - scanned, 3),
+        },
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
@@ -13,9 +13,14 @@ from flasharb.chain.artifacts import contract
 _ERROR_STRING = bytes.fromhex("08c379a0")
 _PANIC = bytes.fromhex("4e487b71")
 _SOURCES = (
-    "Diamond", "DiamondCutFacet", "DiamondLoupeFacet", "OwnershipFacet", "FlashArbFacet",
-    "TreasuryFacet", "DiamondInit",
-)  # fmt: skip
+    "Diamond",
+    "DiamondCutFacet",
+    "DiamondLoupeFacet",
+    "OwnershipFacet",
+    "FlashArbFacet",
+    "TreasuryFacet",
+    "DiamondInit",
+)
 
 
 @cache
@@ -24,7 +29,7 @@ def _errors() -> dict[bytes, dict[str, Any]]:
     for name in _SOURCES:
         for entry in contract(name).abi:
             if entry["type"] == "error":
-                table[function_abi_to_4byte_selector(entry)] = entry
+                table[function_abi_to_4byte_selector(cast(Any, entry))] = entry
     return table
 
 

@@ -31,8 +31,14 @@ class ShockResult:
     amount_in: int
 
     def to_json(self) -> dict[str, str]:
-        return {"tx_hash": self.tx_hash, "amount_out": str(self.amount_out), "pool": self.pool,
-                "token_in": self.token_in, "token_out": self.token_out, "amount_in": str(self.amount_in)}  # fmt: skip
+        return {
+            "tx_hash": self.tx_hash,
+            "amount_out": str(self.amount_out),
+            "pool": self.pool,
+            "token_in": self.token_in,
+            "token_out": self.token_out,
+            "amount_in": str(self.amount_in),
+        }
 
 
 def _v2_pair(w3: Web3, pool: str) -> tuple[str, str, int, int]:
@@ -51,7 +57,9 @@ def _v2_pair(w3: Web3, pool: str) -> tuple[str, str, int, int]:
     return t0, t1, int.from_bytes(r[:32], "big"), int.from_bytes(r[32:64], "big")
 
 
-def shock(w3: Web3, pool: str, token_in: str, amount_in: int, venue_fee_pips: int | None = None) -> ShockResult:
+def shock(
+    w3: Web3, pool: str, token_in: str, amount_in: int, venue_fee_pips: int | None = None
+) -> ShockResult:
     """Swap `amount_in` of `token_in` through the V2-style `pool` from a whale account."""
     if amount_in <= 0:
         raise FlasharbValueError(f"--amount-in must be positive, got {amount_in}")
@@ -68,7 +76,11 @@ def shock(w3: Web3, pool: str, token_in: str, amount_in: int, venue_fee_pips: in
     impersonate(w3, WHALE)
     try:
         if token_in == A.WETH:
-            send(w3, {"from": WHALE, "to": A.WETH, "value": amount_in, "data": "0x" + _DEPOSIT.hex()}, "WETH.deposit")
+            send(
+                w3,
+                {"from": WHALE, "to": A.WETH, "value": amount_in, "data": "0x" + _DEPOSIT.hex()},
+                "WETH.deposit",
+            )
         else:
             deal(w3, token_in, WHALE, balance_of(w3, token_in, WHALE) + amount_in)
         before = balance_of(w3, token_out, WHALE)
@@ -83,6 +95,10 @@ def shock(w3: Web3, pool: str, token_in: str, amount_in: int, venue_fee_pips: in
     if got != out:
         raise FlasharbValueError(f"shock on {pool} paid {got}, expected {out}")
     return ShockResult(
-        tx_hash="0x" + receipt["transactionHash"].hex().removeprefix("0x"), amount_out=out,
-        pool=pool, token_in=token_in, token_out=token_out, amount_in=amount_in,
-    )  # fmt: skip
+        tx_hash="0x" + receipt["transactionHash"].hex().removeprefix("0x"),
+        amount_out=out,
+        pool=pool,
+        token_in=token_in,
+        token_out=token_out,
+        amount_in=amount_in,
+    )

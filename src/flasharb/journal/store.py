@@ -51,24 +51,40 @@ class Journal:
     def record_scan(self, block: int, opportunities: int, best_net_profit_eth: int | None) -> int:
         with self.db:  # one transaction
             cur = self.db.execute(
-                "INSERT INTO scans (created_at, block, opportunities, best_net_profit_eth) VALUES (?,?,?,?)",
-                (time.time(), block, opportunities, None if best_net_profit_eth is None else str(best_net_profit_eth)),
+                "INSERT INTO scans (created_at, block, opportunities, best_net_profit_eth) "
+                "VALUES (?,?,?,?)",
+                (
+                    time.time(),
+                    block,
+                    opportunities,
+                    None if best_net_profit_eth is None else str(best_net_profit_eth),
+                ),
             )
         return int(cur.lastrowid or 0)
 
     def record_trade(self, trade: dict[str, Any], scan_id: int | None = None) -> int:
         with self.db:
             cur = self.db.execute(
-                """INSERT INTO trades (scan_id, created_at, block, tx_hash, profit_token, route, amount_in,
-                   predicted_profit, simulated_profit, realized_profit, gas_estimate, gas_used, gas_cost_wei)
+                """INSERT INTO trades (scan_id, created_at, block, tx_hash, profit_token, route,
+                   amount_in, predicted_profit, simulated_profit, realized_profit, gas_estimate,
+                   gas_used, gas_cost_wei)
                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (
-                    scan_id, time.time(), trade["block"], trade["tx_hash"], trade["profit_token"],
-                    json.dumps(trade["route"]), trade["amount_in"], trade["predicted_profit"],
-                    trade["simulated_profit"], trade["realized_profit"], int(trade["gas_estimate"]),
-                    int(trade["gas_used"]), trade["gas_cost_wei"],
+                    scan_id,
+                    time.time(),
+                    trade["block"],
+                    trade["tx_hash"],
+                    trade["profit_token"],
+                    json.dumps(trade["route"]),
+                    trade["amount_in"],
+                    trade["predicted_profit"],
+                    trade["simulated_profit"],
+                    trade["realized_profit"],
+                    int(trade["gas_estimate"]),
+                    int(trade["gas_used"]),
+                    trade["gas_cost_wei"],
                 ),
-            )  # fmt: skip
+            )
         return int(cur.lastrowid or 0)
 
     def trades(self) -> list[dict[str, Any]]:

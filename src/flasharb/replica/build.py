@@ -18,7 +18,7 @@ from flasharb.chain import addresses as A
 from flasharb.chain.anvil import Anvil, rpc_request
 from flasharb.chain.artifacts import Artifact, contract, npm_artifact, sushiswap_artifact
 from flasharb.chain.etch import create2_address, etch
-from flasharb.chain.rpc import connect, send
+from flasharb.chain.rpc import connect, contract_at, send
 from flasharb.errors import FlasharbRuntimeError
 from flasharb.paths import build_dir, repo_root
 from flasharb.replica.spec import ReplicaSpec, load_spec
@@ -35,7 +35,9 @@ ARTIFACTS = {
     "v2_factory": "@uniswap/v2-core/build/UniswapV2Factory.json",
     "v2_pair": "@uniswap/v2-core/build/UniswapV2Pair.json",
     "vault": "@balancer-labs/v2-deployments/dist/tasks/20210418-vault/artifact/Vault.json",
-    "authorizer": "@balancer-labs/v2-deployments/dist/tasks/20210418-authorizer/artifact/Authorizer.json",
+    "authorizer": (
+        "@balancer-labs/v2-deployments/dist/tasks/20210418-authorizer/artifact/Authorizer.json"
+    ),
 }
 
 
@@ -47,7 +49,12 @@ class BuiltPool:
     token1: str
 
     def to_json(self) -> dict[str, str]:
-        return {"venue": self.venue, "address": self.address, "token0": self.token0, "token1": self.token1}
+        return {
+            "venue": self.venue,
+            "address": self.address,
+            "token0": self.token0,
+            "token1": self.token1,
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,7 +97,7 @@ def default_state_path() -> Path:
 
 
 def inputs_digest(spec: ReplicaSpec) -> str:
-    """Hash of everything that determines the dump: data file, artifacts, replica contracts, code."""
+    """Hash of everything that determines the dump: data, artifacts, replica contracts, code."""
     h = hashlib.sha256()
     h.update(spec.path.read_bytes())
     for rel in ARTIFACTS.values():
@@ -122,7 +129,7 @@ class _Builder:
         )
 
     def erc20(self, address: str) -> Any:
-        return self.w3.eth.contract(address=address, abi=contract("ReplicaERC20").abi)
+        return contract_at(self.w3, address, contract("ReplicaERC20").abi)
 
     def run(self) -> list[BuiltPool]:
         spec = self.spec
@@ -150,7 +157,13 @@ class _Builder:
             ["address", "address", "uint256", "uint256"],
             [A.BALANCER_AUTHORIZER, A.WETH, PAUSE_WINDOW, BUFFER_PERIOD],
         )
-        etch(self.url, BUILDER, vault, A.BALANCER_VAULT, children={1: A.BALANCER_PROTOCOL_FEES_COLLECTOR})
+        etch(
+            self.url,
+            BUILDER,
+            vault,
+            A.BALANCER_VAULT,
+            children={1: A.BALANCER_PROTOCOL_FEES_COLLECTOR},
+        )
 
         # V2-style factories: Uniswap's canonical bytecode, SushiSwap's own built from source.
         for venue, address in A.V2_FACTORIES.items():
@@ -162,39 +175,55 @@ class _Builder:
         need = sum(p.amount_a for p in spec.pools if p.token_a == "WETH")
         need += sum(p.amount_b for p in spec.pools if p.token_b == "WETH")
         need += spec.vault.get("WETH", 0)
-        weth_c = self.w3.eth.contract(address=weth.address, abi=npm_artifact(ARTIFACTS["weth9"]).abi)
+        weth_c = contract_at(self.w3, weth.address, npm_artifact(ARTIFACTS["weth9"]).abi)
         self.tx(weth.address, weth_c.encode_abi("deposit", []), "WETH.deposit", value=need)
 
         pools = [self.seed_pool(p) for p in spec.pools]
 
         for sym, amount in spec.vault.items():
             t = spec.token(sym)
-            self.tx(t.address, self.erc20(t.address).encode_abi("transfer", [A.BALANCER_VAULT, amount]), f"{sym} to Vault")
+            self.tx(
+                t.address,
+                self.erc20(t.address).encode_abi("transfer", [A.BALANCER_VAULT, amount]),
+                f"{sym} to Vault",
+            )
         rpc_request(self.url, "anvil_stopImpersonatingAccount", [BUILDER])
         return pools
 
     def seed_pool(self, p: Any) -> BuiltPool:
         ta, tb = self.spec.token(p.token_a), self.spec.token(p.token_b)
         factory_addr = A.V2_FACTORIES[p.venue]
-        factory = self.w3.eth.contract(address=factory_addr, abi=v2_factory_artifact(p.venue).abi)
-        self.tx(factory_addr, factory.encode_abi("createPair", [ta.address, tb.address]), "createPair")
+        factory = contract_at(self.w3, factory_addr, v2_factory_artifact(p.venue).abi)
+        self.tx(
+            factory_addr, factory.encode_abi("createPair", [ta.address, tb.address]), "createPair"
+        )
         pair_addr = factory.functions.getPair(ta.address, tb.address).call()
         t0, t1 = sorted([ta.address, tb.address], key=lambda a: int(a, 16))
         expected = create2_address(
-            factory_addr, Web3.keccak(bytes.fromhex(t0[2:] + t1[2:])), v2_pair_init_code_hash(p.venue)
+            factory_addr,
+            Web3.keccak(bytes.fromhex(t0[2:] + t1[2:])),
+            v2_pair_init_code_hash(p.venue),
         )
         if pair_addr != expected:
-            raise FlasharbRuntimeError(f"{p.venue} pair {ta.symbol}/{tb.symbol} at {pair_addr}, expected {expected}")
+            raise FlasharbRuntimeError(
+                f"{p.venue} pair {ta.symbol}/{tb.symbol} at {pair_addr}, expected {expected}"
+            )
         for t, amount in ((ta, p.amount_a), (tb, p.amount_b)):
-            self.tx(t.address, self.erc20(t.address).encode_abi("transfer", [pair_addr, amount]), "fund pair")
-        pair = self.w3.eth.contract(address=pair_addr, abi=npm_artifact(ARTIFACTS["v2_pair"]).abi)
+            self.tx(
+                t.address,
+                self.erc20(t.address).encode_abi("transfer", [pair_addr, amount]),
+                "fund pair",
+            )
+        pair = contract_at(self.w3, pair_addr, npm_artifact(ARTIFACTS["v2_pair"]).abi)
         self.tx(pair_addr, pair.encode_abi("mint", [BUILDER]), f"mint {ta.symbol}/{tb.symbol}")
         return BuiltPool(venue=p.venue, address=pair_addr, token0=t0, token1=t1)
 
 
 def _canonical(state: dict[str, Any]) -> dict[str, Any]:
     """Anvil dumps blocks and transactions in hash-map order; sort them so the file is stable."""
-    state["blocks"] = sorted(state.get("blocks") or [], key=lambda b: int(b["header"]["number"], 16))
+    state["blocks"] = sorted(
+        state.get("blocks") or [], key=lambda b: int(b["header"]["number"], 16)
+    )
     state["transactions"] = sorted(
         state.get("transactions") or [],
         key=lambda t: (int(t["block_number"]), int(t["info"]["transaction_index"])),
@@ -209,11 +238,15 @@ def build(out: Path | None = None, spec_path: Path | None = None) -> BuildResult
     out = out or default_state_path()
     digest = inputs_digest(spec)
     args = [
-        "--chain-id", str(spec.chain_id),
-        "--timestamp", str(spec.genesis_timestamp),
-        "--hardfork", "cancun",
-        "--accounts", "1",
-    ]  # fmt: skip
+        "--chain-id",
+        str(spec.chain_id),
+        "--timestamp",
+        str(spec.genesis_timestamp),
+        "--hardfork",
+        "cancun",
+        "--accounts",
+        "1",
+    ]
     with Anvil(args=args) as node:
         rpc_request(node.url, "anvil_setBlockTimestampInterval", [spec.block_time])
         pools = _Builder(node.url, spec).run()
@@ -227,7 +260,9 @@ def build(out: Path | None = None, spec_path: Path | None = None) -> BuildResult
     result = BuildResult(
         path=out,
         block=block,
-        tokens=[{"symbol": t.symbol, "address": t.address, "decimals": t.decimals} for t in spec.tokens],
+        tokens=[
+            {"symbol": t.symbol, "address": t.address, "decimals": t.decimals} for t in spec.tokens
+        ],
         pools=pools,
         sha256=hashlib.sha256(payload).hexdigest(),
         inputs_digest=digest,

@@ -69,7 +69,9 @@ def run_demo(
             journal.close()
         phases["scan"] = result["timings"]["scan"]
         phases["execute"] = result["timings"]["execute"]
-        say(f"  {'scan':<8} {phases['scan']:7.2f}s  ({result['opportunities_found']} opportunities)")
+        say(
+            f"  {'scan':<8} {phases['scan']:7.2f}s  ({result['opportunities_found']} opportunities)"
+        )
         say(f"  {'execute':<8} {phases['execute']:7.2f}s  ({len(result['trades'])} trades)")
         t = time.monotonic()
     phase("teardown", t)

@@ -15,16 +15,25 @@ console = Console(width=None if Console().is_terminal else 150)  # pipes and CI 
 def opportunities_table(res: Any, limit: int = 20) -> None:
     from flasharb.report.format import units as u
 
-    t = Table(title=f"opportunities at block {res.block} (gas price {res.gas_price_wei / 1e9:.3f} gwei, "
-                    f"{len(res.pools)} pools, {res.cycles} cycles)")  # fmt: skip
+    t = Table(
+        title=f"opportunities at block {res.block} (gas price {res.gas_price_wei / 1e9:.3f} gwei, "
+        f"{len(res.pools)} pools, {res.cycles} cycles)"
+    )
     for col in ("#", "route", "amount in", "gross", "gas (est)", "net", "net (ETH)"):
         t.add_column(col, justify="right" if col not in ("route",) else "left")
     tokens = getattr(res, "tokens", {})
     for i, o in enumerate(res.opportunities[:limit], 1):
         j = o.to_json()
         dec = tokens.get(o.cycle.token, {}).get("decimals", 18)
-        t.add_row(str(i), route_label(j["route"], tokens), u(o.amount_in, dec), u(o.gross_profit, dec),
-                  f"{o.gas_estimate:,}", u(o.net_profit, dec), u(o.net_profit_eth, 18))  # fmt: skip
+        t.add_row(
+            str(i),
+            route_label(j["route"], tokens),
+            u(o.amount_in, dec),
+            u(o.gross_profit, dec),
+            f"{o.gas_estimate:,}",
+            u(o.net_profit, dec),
+            u(o.net_profit_eth, 18),
+        )
     console.print(t)
     if not res.opportunities:
         console.print("no opportunity clears gas at this block")

@@ -35,7 +35,7 @@ class GasModel:
     """Gas of one `executeArb` transaction.
 
     Defaults fitted on `flasharb demo` receipts on the replica fork (12 s blocks): 2-hop V2
-    249,483 and 3-hop V2 322,942 gas; tests/test_flash_arb.py checks receipts stay within 10%.
+    249,483 and 3-hop V2 322,954 gas; tests/test_flash_arb.py checks receipts stay within 10%.
     """
 
     base: int = 103_000  # 21k intrinsic + calldata + diamond dispatch + Vault flashLoan + repay

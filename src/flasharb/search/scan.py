@@ -48,7 +48,9 @@ def flash_tokens(w3: Web3, block: int) -> dict[str, int]:
     return out
 
 
-def _cap_to_vault(opp: Opportunity, states: dict[str, V2PairState], lendable: int) -> Opportunity | None:
+def _cap_to_vault(
+    opp: Opportunity, states: dict[str, V2PairState], lendable: int
+) -> Opportunity | None:
     """The Vault cannot lend more than it holds: size down to what it has, exactly."""
     if opp.amount_in <= lendable:
         return opp
@@ -59,9 +61,13 @@ def _cap_to_vault(opp: Opportunity, states: dict[str, V2PairState], lendable: in
     ratio_num, ratio_den = opp.net_profit_eth, max(opp.net_profit, 1)
     net = gross - opp.flash_fee - opp.gas_cost
     return replace(
-        opp, amount_in=lendable, amount_out=amounts[-1], gross_profit=gross, net_profit=net,
+        opp,
+        amount_in=lendable,
+        amount_out=amounts[-1],
+        gross_profit=gross,
+        net_profit=net,
         net_profit_eth=net * ratio_num // ratio_den,
-    )  # fmt: skip
+    )
 
 
 def scan(
@@ -80,10 +86,18 @@ def scan(
     states = by_address(pools)
     lendable = flash_tokens(w3, number)
     index = CycleIndex.build(pools, lendable.keys(), max_hops=max_hops)
-    ranked = rank(index, states, weth=A.WETH, gas_price_wei=gas_price, gas_model=gas_model or GasModel())
-    capped = [c for o in ranked if (c := _cap_to_vault(o, states, lendable[o.cycle.token])) is not None]
+    ranked = rank(
+        index, states, weth=A.WETH, gas_price_wei=gas_price, gas_model=gas_model or GasModel()
+    )
+    capped = [
+        c for o in ranked if (c := _cap_to_vault(o, states, lendable[o.cycle.token])) is not None
+    ]
     capped.sort(key=lambda o: o.net_profit_eth, reverse=True)
     return ScanResult(
-        block=number, base_fee_wei=base_fee, gas_price_wei=gas_price, pools=pools,
-        cycles=len(index), opportunities=capped,
-    )  # fmt: skip
+        block=number,
+        base_fee_wei=base_fee,
+        gas_price_wei=gas_price,
+        pools=pools,
+        cycles=len(index),
+        opportunities=capped,
+    )

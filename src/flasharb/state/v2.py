@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eth_abi import decode, encode
+from eth_typing import HexStr
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from web3 import Web3
 
@@ -29,12 +30,12 @@ _RESERVES = function_signature_to_4byte_selector("reservesOf(address[])")
 
 
 def _call(w3: Web3, data: bytes, block: int | str = "latest") -> bytes:
-    code = "0x" + contract("V2PoolReader").deployed_bytecode.hex()
+    code = HexStr("0x" + contract("V2PoolReader").deployed_bytecode.hex())
     try:
         out = w3.eth.call(
             {"to": READER_ADDRESS, "data": "0x" + data.hex()},  # type: ignore[typeddict-item]
             block,  # type: ignore[arg-type]
-            {READER_ADDRESS: {"code": code}},  # type: ignore[dict-item]
+            {READER_ADDRESS: {"code": code}},
         )
     except Exception as exc:  # a reader revert means a factory/pair is not what we think
         raise FlasharbRuntimeError(f"batched pool read failed: {exc}") from exc
@@ -52,7 +53,10 @@ def discover_pairs(
         (n,) = decode(["uint256"], _call(w3, _LENGTH + encode(["address"], [factory]), block))
         for start in range(0, n, CHUNK):
             raw = _call(
-                w3, _PAIRS_OF + encode(["address", "uint256", "uint256"], [factory, start, start + CHUNK]), block
+                w3,
+                _PAIRS_OF
+                + encode(["address", "uint256", "uint256"], [factory, start, start + CHUNK]),
+                block,
             )
             (rows,) = decode(["(address,address,address,uint112,uint112)[]"], raw)
             pools.extend(
@@ -81,11 +85,16 @@ def refresh_reserves(
         r0s, r1s, _ts = decode(["uint112[]", "uint112[]", "uint32[]"], raw)
         out.extend(
             V2PairState(
-                address=p.address, token0=p.token0, token1=p.token1, reserve0=r0, reserve1=r1,
-                fee_pips=p.fee_pips, venue=p.venue,
+                address=p.address,
+                token0=p.token0,
+                token1=p.token1,
+                reserve0=r0,
+                reserve1=r1,
+                fee_pips=p.fee_pips,
+                venue=p.venue,
             )
             for p, r0, r1 in zip(chunk, r0s, r1s, strict=True)
-        )  # fmt: skip
+        )
     return out
 
 
@@ -94,5 +103,11 @@ def by_address(pools: Iterable[V2PairState]) -> dict[str, V2PairState]:
 
 
 def pool_summary(p: V2PairState) -> dict[str, Any]:
-    return {"pool": p.address, "venue": p.venue, "token0": p.token0, "token1": p.token1,
-            "reserve0": str(p.reserve0), "reserve1": str(p.reserve1)}  # fmt: skip
+    return {
+        "pool": p.address,
+        "venue": p.venue,
+        "token0": p.token0,
+        "token1": p.token1,
+        "reserve0": str(p.reserve0),
+        "reserve1": str(p.reserve1),
+    }

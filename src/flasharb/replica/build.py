@@ -179,6 +179,11 @@ class _Builder:
         self.tx(weth.address, weth_c.encode_abi("deposit", []), "WETH.deposit", value=need)
 
         pools = [self.seed_pool(p) for p in spec.pools]
+        # One block later, sync() every pair: price accumulators become non-zero, as on any
+        # mainnet pair with a trading history, and reserves do not move.
+        for pool in pools:
+            pair = contract_at(self.w3, pool.address, npm_artifact(ARTIFACTS["v2_pair"]).abi)
+            self.tx(pool.address, pair.encode_abi("sync", []), f"sync {pool.address}")
 
         for sym, amount in spec.vault.items():
             t = spec.token(sym)

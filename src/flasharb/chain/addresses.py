@@ -33,3 +33,19 @@ V2_FACTORIES: dict[str, str] = {"uniswap_v2": UNISWAP_V2_FACTORY, "sushiswap": S
 
 # Tokens the Balancer Vault lends on the replica (and holds in depth on mainnet).
 FLASH_TOKENS: tuple[str, ...] = (WETH, USDC, DAI, WBTC)
+
+USDT = to_checksum_address("0xdAC17F958D2ee523a2206206994597C13D831ec7")
+
+# Uniswap V3 (core from @uniswap/v3-core, periphery from @uniswap/v3-periphery)
+UNISWAP_V3_FACTORY = to_checksum_address("0x1F98431c8aD98523631AE4a59f267346ea31F984")
+UNISWAP_V3_POSITION_MANAGER = to_checksum_address("0xC36442b4a4522E871399CD717aBDD847Ab11FE88")
+UNISWAP_V3_SWAP_ROUTER = to_checksum_address("0xE592427A0AEce92De3Edee1F18E0157C05861564")
+UNISWAP_V3_QUOTER_V2 = to_checksum_address("0x61fFE014bA17989E743c5F6cB21bF9697530B21e")
+V3_FEE_TIERS: dict[int, int] = {100: 1, 500: 10, 3000: 60, 10000: 200}  # fee -> tick spacing
+
+# Balancer V2 weighted pools and queries (@balancer-labs/v2-deployments, tasks/*/output/mainnet.json)
+BALANCER_WEIGHTED_POOL_FACTORY = to_checksum_address("0x8E9aa87E45e92bad84D5F8DD1bff34Fb92637dE9")
+BALANCER_WEIGHTED_POOL_2TOKENS_FACTORY = to_checksum_address(
+    "0xA5bf2ddF098bb0Ef6d120C98217dD6B141c74EE0"
+)
+BALANCER_QUERIES = to_checksum_address("0xE39B5e3B6D74016b2F6A9673D7d7493B6DF549d5")

@@ -11,50 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_abi import encode
-from web3 import Web3
-
-from flasharb.chain import addresses as A
 from flasharb.chain.anvil import Anvil, rpc_request
-from flasharb.chain.artifacts import Artifact, contract, npm_artifact, sushiswap_artifact
-from flasharb.chain.etch import create2_address, etch
-from flasharb.chain.rpc import connect, contract_at, send
-from flasharb.errors import FlasharbRuntimeError
+from flasharb.chain.artifacts import contract, npm_artifact
 from flasharb.paths import build_dir, repo_root
-from flasharb.replica.spec import ReplicaSpec, load_spec
+from flasharb.replica import balancer, tokens, uniswap_v2, uniswap_v3
+from flasharb.replica.context import BUILDER, BUILDER_ETH, BuildContext, BuiltPool
+from flasharb.replica.spec import ReplicaSpec, V2PoolSpec, V3PoolSpec, WeightedPoolSpec, load_spec
 
-# The account that deploys and seeds everything; it keeps the supply not put in pools or the Vault.
-BUILDER = Web3.to_checksum_address("0x00000000000000000000000000000000000f1a5B")
-BUILDER_ETH = 10**9 * 10**18  # enough to wrap every WETH the data file asks for
-
-PAUSE_WINDOW = 90 * 24 * 3600  # Balancer Vault constructor args on mainnet: 90 days ...
-BUFFER_PERIOD = 30 * 24 * 3600  # ... and 30 days
-
-ARTIFACTS = {
-    "weth9": "@uniswap/v2-periphery/build/WETH9.json",
-    "v2_factory": "@uniswap/v2-core/build/UniswapV2Factory.json",
-    "v2_pair": "@uniswap/v2-core/build/UniswapV2Pair.json",
-    "vault": "@balancer-labs/v2-deployments/dist/tasks/20210418-vault/artifact/Vault.json",
-    "authorizer": (
-        "@balancer-labs/v2-deployments/dist/tasks/20210418-authorizer/artifact/Authorizer.json"
-    ),
-}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BuiltPool:
-    venue: str
-    address: str
-    token0: str
-    token1: str
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "venue": self.venue,
-            "address": self.address,
-            "token0": self.token0,
-            "token1": self.token1,
-        }
+VENUE_MODULES = (tokens, uniswap_v2, uniswap_v3, balancer)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,151 +41,43 @@ class BuildResult:
         }
 
 
-def v2_factory_artifact(venue: str) -> Artifact:
-    """Uniswap's factory from @uniswap/v2-core; SushiSwap's own, built from @sushiswap/core."""
-    if venue == "sushiswap":
-        return sushiswap_artifact("UniswapV2Factory")
-    return npm_artifact(ARTIFACTS["v2_factory"])
-
-
-def v2_pair_init_code_hash(venue: str) -> bytes:
-    if venue == "sushiswap":
-        return Web3.keccak(sushiswap_artifact("UniswapV2Pair").bytecode)
-    return A.UNISWAP_V2_PAIR_INIT_CODE_HASH
-
-
 def default_state_path() -> Path:
+    """build/replica/<data file stem>.state.json: each data file has its own state file."""
     d = build_dir() / "replica"
     d.mkdir(exist_ok=True)
-    return d / "mainnet-v0.state.json"
+    return d / f"{spec_path().stem}.state.json"
 
 
 def inputs_digest(spec: ReplicaSpec) -> str:
-    """Hash of everything that determines the dump: data, artifacts, replica contracts, code."""
+    """Hash of everything that determines the dump: data, artifacts, contracts, builder code."""
     h = hashlib.sha256()
     h.update(spec.path.read_bytes())
-    for rel in ARTIFACTS.values():
-        h.update(npm_artifact(rel).bytecode)
-    h.update(contract("ReplicaERC20").bytecode)
-    h.update(sushiswap_artifact("UniswapV2Factory").bytecode)
-    for mod in ("build.py", "spec.py"):
-        h.update((Path(__file__).parent / mod).read_bytes())
+    for mod in VENUE_MODULES:
+        for rel in getattr(mod, "ARTIFACTS", []):
+            h.update(npm_artifact(rel).bytecode)
+        for name in getattr(mod, "CONTRACTS", []):
+            h.update(contract(name).bytecode)
+    h.update(uniswap_v2.code_fingerprint())
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(src.read_bytes())
     h.update((repo_root() / "src/flasharb/chain/etch.py").read_bytes())
     return h.hexdigest()
 
 
-def _deploy_code(art: Artifact, types: list[str], args: list[Any]) -> bytes:
-    return art.bytecode + encode(types, args)
-
-
-class _Builder:
-    def __init__(self, url: str, spec: ReplicaSpec) -> None:
-        self.url = url
-        self.spec = spec
-        self.w3 = connect(url)
-
-    def tx(self, to: str, data: bytes | str, what: str, value: int = 0) -> Any:
-        payload = data if isinstance(data, str) else "0x" + data.hex()
-        return send(
-            self.w3,
-            {"from": BUILDER, "to": to, "data": payload, "value": value, "gas": 5_000_000},
-            what,
-        )
-
-    def erc20(self, address: str) -> Any:
-        return contract_at(self.w3, address, contract("ReplicaERC20").abi)
-
-    def run(self) -> list[BuiltPool]:
-        spec = self.spec
-        rpc_request(self.url, "anvil_impersonateAccount", [BUILDER])
-        rpc_request(self.url, "anvil_setBalance", [BUILDER, hex(BUILDER_ETH)])
-
-        # Tokens at their canonical addresses.
-        token_art = contract("ReplicaERC20")
-        for t in spec.tokens:
-            if t.kind == "weth9":
-                etch(self.url, BUILDER, npm_artifact(ARTIFACTS["weth9"]).bytecode, t.address)
-            else:
-                code = _deploy_code(
-                    token_art,
-                    ["string", "string", "uint8", "address", "uint256"],
-                    [t.name, t.symbol, t.decimals, BUILDER, t.supply],
-                )
-                etch(self.url, BUILDER, code, t.address)
-
-        # Balancer V2: Authorizer, then the Vault, whose constructor CREATEs the fees collector.
-        authorizer = _deploy_code(npm_artifact(ARTIFACTS["authorizer"]), ["address"], [BUILDER])
-        etch(self.url, BUILDER, authorizer, A.BALANCER_AUTHORIZER)
-        vault = _deploy_code(
-            npm_artifact(ARTIFACTS["vault"]),
-            ["address", "address", "uint256", "uint256"],
-            [A.BALANCER_AUTHORIZER, A.WETH, PAUSE_WINDOW, BUFFER_PERIOD],
-        )
-        etch(
-            self.url,
-            BUILDER,
-            vault,
-            A.BALANCER_VAULT,
-            children={1: A.BALANCER_PROTOCOL_FEES_COLLECTOR},
-        )
-
-        # V2-style factories: Uniswap's canonical bytecode, SushiSwap's own built from source.
-        for venue, address in A.V2_FACTORIES.items():
-            code = _deploy_code(v2_factory_artifact(venue), ["address"], [BUILDER])
-            etch(self.url, BUILDER, code, address)
-
-        # Wrap the WETH the pools and the Vault need.
-        weth = spec.token("WETH")
-        need = sum(p.amount_a for p in spec.pools if p.token_a == "WETH")
-        need += sum(p.amount_b for p in spec.pools if p.token_b == "WETH")
-        need += spec.vault.get("WETH", 0)
-        weth_c = contract_at(self.w3, weth.address, npm_artifact(ARTIFACTS["weth9"]).abi)
-        self.tx(weth.address, weth_c.encode_abi("deposit", []), "WETH.deposit", value=need)
-
-        pools = [self.seed_pool(p) for p in spec.pools]
-        # One block later, sync() every pair: price accumulators become non-zero, as on any
-        # mainnet pair with a trading history, and reserves do not move.
-        for pool in pools:
-            pair = contract_at(self.w3, pool.address, npm_artifact(ARTIFACTS["v2_pair"]).abi)
-            self.tx(pool.address, pair.encode_abi("sync", []), f"sync {pool.address}")
-
-        for sym, amount in spec.vault.items():
-            t = spec.token(sym)
-            self.tx(
-                t.address,
-                self.erc20(t.address).encode_abi("transfer", [A.BALANCER_VAULT, amount]),
-                f"{sym} to Vault",
-            )
-        rpc_request(self.url, "anvil_stopImpersonatingAccount", [BUILDER])
-        return pools
-
-    def seed_pool(self, p: Any) -> BuiltPool:
-        ta, tb = self.spec.token(p.token_a), self.spec.token(p.token_b)
-        factory_addr = A.V2_FACTORIES[p.venue]
-        factory = contract_at(self.w3, factory_addr, v2_factory_artifact(p.venue).abi)
-        self.tx(
-            factory_addr, factory.encode_abi("createPair", [ta.address, tb.address]), "createPair"
-        )
-        pair_addr = factory.functions.getPair(ta.address, tb.address).call()
-        t0, t1 = sorted([ta.address, tb.address], key=lambda a: int(a, 16))
-        expected = create2_address(
-            factory_addr,
-            Web3.keccak(bytes.fromhex(t0[2:] + t1[2:])),
-            v2_pair_init_code_hash(p.venue),
-        )
-        if pair_addr != expected:
-            raise FlasharbRuntimeError(
-                f"{p.venue} pair {ta.symbol}/{tb.symbol} at {pair_addr}, expected {expected}"
-            )
-        for t, amount in ((ta, p.amount_a), (tb, p.amount_b)):
-            self.tx(
-                t.address,
-                self.erc20(t.address).encode_abi("transfer", [pair_addr, amount]),
-                "fund pair",
-            )
-        pair = contract_at(self.w3, pair_addr, npm_artifact(ARTIFACTS["v2_pair"]).abi)
-        self.tx(pair_addr, pair.encode_abi("mint", [BUILDER]), f"mint {ta.symbol}/{tb.symbol}")
-        return BuiltPool(venue=p.venue, address=pair_addr, token0=t0, token1=t1)
+def _run(ctx: BuildContext) -> list[BuiltPool]:
+    spec = ctx.spec
+    rpc_request(ctx.url, "anvil_impersonateAccount", [BUILDER])
+    rpc_request(ctx.url, "anvil_setBalance", [BUILDER, hex(BUILDER_ETH)])
+    tokens.deploy_tokens(ctx)
+    balancer.deploy(ctx)
+    uniswap_v2.deploy(ctx)
+    uniswap_v3.deploy(ctx)
+    pools = uniswap_v2.seed(ctx, spec.pools_of(V2PoolSpec))
+    pools += uniswap_v3.seed(ctx, spec.pools_of(V3PoolSpec))
+    pools += balancer.seed(ctx, spec.pools_of(WeightedPoolSpec))
+    balancer.fund_vault(ctx)
+    rpc_request(ctx.url, "anvil_stopImpersonatingAccount", [BUILDER])
+    return pools
 
 
 def _canonical(state: dict[str, Any]) -> dict[str, Any]:
@@ -254,7 +110,7 @@ def build(out: Path | None = None, spec_path: Path | None = None) -> BuildResult
     ]
     with Anvil(args=args) as node:
         rpc_request(node.url, "anvil_setBlockTimestampInterval", [spec.block_time])
-        pools = _Builder(node.url, spec).run()
+        pools = _run(BuildContext(node.url, spec))
         block = int(rpc_request(node.url, "eth_blockNumber"), 16)
         raw = gzip.decompress(bytes.fromhex(rpc_request(node.url, "anvil_dumpState")[2:]))
     state = _canonical(json.loads(raw))

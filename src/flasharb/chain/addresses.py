@@ -43,7 +43,8 @@ UNISWAP_V3_SWAP_ROUTER = to_checksum_address("0xE592427A0AEce92De3Edee1F18E0157C
 UNISWAP_V3_QUOTER_V2 = to_checksum_address("0x61fFE014bA17989E743c5F6cB21bF9697530B21e")
 V3_FEE_TIERS: dict[int, int] = {100: 1, 500: 10, 3000: 60, 10000: 200}  # fee -> tick spacing
 
-# Balancer V2 weighted pools and queries (@balancer-labs/v2-deployments, tasks/*/output/mainnet.json)
+# Balancer V2 weighted pools and queries
+# (@balancer-labs/v2-deployments, tasks/*/output/mainnet.json)
 BALANCER_WEIGHTED_POOL_FACTORY = to_checksum_address("0x8E9aa87E45e92bad84D5F8DD1bff34Fb92637dE9")
 BALANCER_WEIGHTED_POOL_2TOKENS_FACTORY = to_checksum_address(
     "0xA5bf2ddF098bb0Ef6d120C98217dD6B141c74EE0"

@@ -16,7 +16,14 @@ from flasharb.chain.artifacts import contract, npm_artifact
 from flasharb.paths import build_dir, repo_root
 from flasharb.replica import balancer, tokens, uniswap_v2, uniswap_v3
 from flasharb.replica.context import BUILDER, BUILDER_ETH, BuildContext, BuiltPool
-from flasharb.replica.spec import ReplicaSpec, V2PoolSpec, V3PoolSpec, WeightedPoolSpec, load_spec
+from flasharb.replica.spec import (
+    ReplicaSpec,
+    V2PoolSpec,
+    V3PoolSpec,
+    WeightedPoolSpec,
+    load_spec,
+    spec_path,
+)
 
 VENUE_MODULES = (tokens, uniswap_v2, uniswap_v3, balancer)
 

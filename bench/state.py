@@ -11,8 +11,8 @@ import time
 
 from eth_utils import function_signature_to_4byte_selector
 
-from flasharb.chain.node import start_lab
 from flasharb.chain.rpc import connect
+from flasharb.replica.lab import start_replica_lab
 from flasharb.state.v2 import discover_pairs, refresh_reserves
 
 ROUNDS = 50
@@ -20,7 +20,7 @@ ROUNDS = 50
 
 def main() -> None:
     sel = "0x" + function_signature_to_4byte_selector("getReserves()").hex()
-    with start_lab() as lab:
+    with start_replica_lab() as lab:
         w3 = connect(lab.rpc_url)
         pools = discover_pairs(w3)
         refresh_reserves(w3, pools)  # warm the fork's cache of the upstream state

@@ -10,8 +10,9 @@ import pytest
 from web3 import Web3
 
 from flasharb.chain.cheats import snapshot
-from flasharb.chain.node import Lab, start_lab
+from flasharb.chain.node import Lab
 from flasharb.chain.rpc import connect
+from flasharb.replica.lab import start_replica_lab
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -29,7 +30,7 @@ def _isolated_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
     """The replica served by an upstream anvil, and an anvil fork of it; both stopped at the end."""
-    with start_lab() as running:
+    with start_replica_lab() as running:
         yield running
 
 

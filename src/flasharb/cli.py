@@ -106,9 +106,9 @@ def node() -> None:
 @handled
 def node_up(fork_url: str | None, fork_block: int | None, as_json: bool) -> None:
     """Start the upstream (replica unless --fork-url) and the fork; record them in .flasharb/."""
-    from flasharb.chain.node import node_up as up
+    from flasharb.replica.lab import lab_up
 
-    info = up(fork_url=fork_url, fork_block=fork_block)
+    info = lab_up(fork_url=fork_url, fork_block=fork_block)
     data = {k: info[k] for k in ("rpc_url", "upstream", "fork_block", "chain_id")}
     _emit(
         data,

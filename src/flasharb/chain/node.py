@@ -7,7 +7,6 @@ Fork mode is the only mode: everything flasharb does happens on
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,21 +74,18 @@ def start_lab(
     detach: bool = False,
     log_dir: Path | None = None,
 ) -> Lab:
-    """Start the upstream (the replica unless `fork_url` is given) and a fork pinned to a block."""
+    """Start an upstream serving `state_path` (unless `fork_url` is given), then a fork of the
+    upstream pinned to `fork_block` (default: its head)."""
     upstream: Anvil | None = None
     if fork_url is None:
-        from flasharb.replica.build import default_state_path, ensure_built  # replica imports chain
-
-        meta = ensure_built(state_path) if state_path is None else None
-        path = state_path or default_state_path()
+        if state_path is None:
+            raise FlasharbValueError("give an upstream: --fork-url URL, or a state file to serve")
         upstream = Anvil(
-            args=upstream_args(path),
+            args=upstream_args(state_path),
             detach=detach,
             log_path=(log_dir / "upstream.log") if log_dir else None,
         ).start()
         fork_url = upstream.url
-        if fork_block is None and meta is not None:
-            fork_block = int(meta["block"])
     try:
         head = int(rpc_request(fork_url, "eth_blockNumber"), 16)
         chain_id = int(rpc_request(fork_url, "eth_chainId"), 16)
@@ -140,7 +136,9 @@ def _is_our_anvil(pid: int, port: int) -> bool:
     return any(part.endswith(b"anvil") for part in cmdline[:1]) and str(port).encode() in cmdline
 
 
-def node_up(*, fork_url: str | None = None, fork_block: int | None = None) -> dict[str, Any]:
+def node_up(
+    *, fork_url: str | None = None, fork_block: int | None = None, state_path: Path | None = None
+) -> dict[str, Any]:
     """Start the lab in the background and remember it in .flasharb/node.json."""
     rec = record_path()
     if rec.exists():
@@ -152,8 +150,13 @@ def node_up(*, fork_url: str | None = None, fork_block: int | None = None) -> di
                 f"a lab is already running at {old['rpc_url']}; stop it with 'flasharb node down'"
             )
         rec.unlink()  # stale record of a lab that is gone
-    fork_url = fork_url or os.environ.get("FLASHARB_FORK_URL") or None
-    lab = start_lab(fork_url=fork_url, fork_block=fork_block, detach=True, log_dir=state_dir())
+    lab = start_lab(
+        fork_url=fork_url,
+        fork_block=fork_block,
+        state_path=state_path,
+        detach=True,
+        log_dir=state_dir(),
+    )
     procs = [{"role": "fork", "pid": lab.fork.pid, "port": lab.fork.port}]
     if lab.upstream is not None:
         procs.append({"role": "upstream", "pid": lab.upstream.pid, "port": lab.upstream.port})

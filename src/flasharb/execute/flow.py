@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import time
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from web3 import Web3
 
 from flasharb.errors import TransactionFailed
 from flasharb.execute.deploy import Deployment, load
 from flasharb.execute.executor import Executor
-from flasharb.journal.store import Journal
 from flasharb.search.rank import Opportunity, select_disjoint
 from flasharb.search.scan import DEFAULT_PRIORITY_FEE_WEI, ScanResult, scan
 from flasharb.state.tokens import token_info
 
 
-def _journal_scan(journal: Journal | None, res: ScanResult) -> int | None:
+class TradeJournal(Protocol):
+    """Where scans and trades are recorded (flasharb.journal.store.Journal is one)."""
+
+    def record_scan(self, block: int, opportunities: int, best_net_profit_eth: int | None) -> int:
+        """Record one scan; return its id."""
+
+    def record_trade(self, trade: dict[str, Any], scan_id: int | None = None) -> int:
+        """Record one executed trade; return its id."""
+
+
+def _journal_scan(journal: TradeJournal | None, res: ScanResult) -> int | None:
     if journal is None:
         return None
     best = res.opportunities[0].net_profit_eth if res.opportunities else None
@@ -31,7 +40,7 @@ def execute_top(
     max_hops: int = 3,
     priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI,
     deployment: Deployment | None = None,
-    journal: Journal | None = None,
+    journal: TradeJournal | None = None,
 ) -> dict[str, Any]:
     dep = deployment or load(w3)
     ex = Executor(w3, dep)

@@ -10,13 +10,13 @@ from typing import Any
 
 from flasharb.chain import addresses as A
 from flasharb.chain.etch import create2_address
-from flasharb.chain.node import start_lab
 from flasharb.chain.rpc import connect
 from flasharb.execute.deploy import deploy
 from flasharb.execute.flow import execute_top
 from flasharb.execute.shock import shock
 from flasharb.journal.store import Journal
 from flasharb.replica.build import ensure_built
+from flasharb.replica.lab import start_replica_lab
 from flasharb.state.v2 import FEE_PIPS
 
 
@@ -51,7 +51,7 @@ def run_demo(
     say("flasharb demo")
     meta = ensure_built()
     t = phase("replica", t0)
-    with start_lab() as lab:
+    with start_replica_lab() as lab:
         t = phase("nodes", t)
         w3 = connect(lab.rpc_url)
         owner = w3.eth.accounts[0]

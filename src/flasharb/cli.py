@@ -155,17 +155,21 @@ def deploy(as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--pool", required=True, help="Pool address.")
+@click.option("--pool", required=True, help="Pool address (Uniswap V2/V3, Sushi or Balancer).")
 @click.option("--token-in", required=True, help="Token sold into the pool.")
+@click.option("--token-out", default=None, help="Token bought (multi-token pools; default: other).")
 @click.option("--amount-in", required=True, type=int, help="Amount in, in the token's base units.")
 @json_option
 @handled
-def shock(pool: str, token_in: str, amount_in: int, as_json: bool) -> None:
+def shock(pool: str, token_in: str, token_out: str | None, amount_in: int, as_json: bool) -> None:
     """A whale swap that moves one pool."""
     from flasharb.chain.rpc import checksum
     from flasharb.execute.shock import shock as do_shock
 
-    res = do_shock(_w3(), checksum(pool, "--pool"), checksum(token_in, "--token-in"), amount_in)
+    out = checksum(token_out, "--token-out") if token_out else None
+    res = do_shock(
+        _w3(), checksum(pool, "--pool"), checksum(token_in, "--token-in"), amount_in, out
+    )
     _emit(res.to_json(), as_json, _kv)
 
 

@@ -90,3 +90,30 @@ def snapshot(w3: Web3) -> Iterator[str]:
         yield snap
     finally:
         _rpc(w3, "evm_revert", [snap])
+
+
+def advance_time(w3: Web3, seconds: int) -> None:
+    """Mine one block `seconds` after the latest one.
+
+    Set as an explicit timestamp: the lab's fork mines at a fixed 12 s interval, which
+    evm_increaseTime would not move.
+    """
+    latest = int(w3.eth.get_block("latest")["timestamp"])
+    set_next_block_timestamp(w3, latest + seconds)
+    _rpc(w3, "evm_mine", [])
+
+
+def set_next_block_timestamp(w3: Web3, timestamp: int) -> None:
+    _rpc(w3, "evm_setNextBlockTimestamp", [hex(timestamp)])
+
+
+@contextmanager
+def impersonating(w3: Web3, account: str, eth: int | None = None) -> Iterator[str]:
+    """Send as `account` inside the block (optionally funding it with `eth` wei for gas)."""
+    if eth is not None:
+        set_balance(w3, account, eth)
+    impersonate(w3, account)
+    try:
+        yield account
+    finally:
+        stop_impersonating(w3, account)

@@ -17,7 +17,6 @@ from flasharb.execute.shock import shock
 from flasharb.journal.store import Journal
 from flasharb.replica.build import ensure_built
 from flasharb.replica.lab import start_replica_lab
-from flasharb.state.v2 import FEE_PIPS
 
 
 def v2_pair_address(factory: str, token_a: str, token_b: str) -> str:
@@ -58,7 +57,7 @@ def run_demo(
         dep = deploy(w3, owner, lab.rpc_url, record=False)
         t = phase("deploy", t)
         pool = v2_pair_address(A.UNISWAP_V2_FACTORY, A.WETH, A.USDC)
-        shocked = shock(w3, pool, A.WETH, shock_weth * 10**18, FEE_PIPS["uniswap_v2"])
+        shocked = shock(w3, pool, A.WETH, shock_weth * 10**18)
         t = phase("shock", t)
         journal_path = out_dir / "journal.sqlite"
         journal_path.unlink(missing_ok=True)  # the report covers this run only

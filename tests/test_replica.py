@@ -13,7 +13,7 @@ from flasharb.chain.artifacts import npm_artifact, sushiswap_artifact
 from flasharb.chain.cheats import balance_of
 from flasharb.chain.etch import create2_address
 from flasharb.replica.build import build
-from flasharb.replica.spec import load_spec
+from flasharb.replica.spec import V2PoolSpec, WeightedPoolSpec, load_spec
 from flasharb.state.tokens import token_info
 
 pytestmark = pytest.mark.fork
@@ -128,14 +128,19 @@ class TestSeededState:
     """Pools and the Vault hold what the data file says."""
 
     def test_vault_holds_flash_liquidity(self, w3: Web3) -> None:
+        """What the Vault can lend: the extra of the data file plus every Balancer pool's tokens."""
         spec = load_spec()
-        for sym, amount in spec.vault.items():
-            assert balance_of(w3, spec.token(sym).address, A.BALANCER_VAULT) == amount
+        held = dict.fromkeys(spec.vault, 0) | dict(spec.vault)
+        for pool in spec.pools_of(WeightedPoolSpec):
+            for sym, amount in zip(pool.tokens, pool.amounts, strict=True):
+                held[sym] = held.get(sym, 0) + amount
+        for sym, amount in held.items():
+            assert balance_of(w3, spec.token(sym).address, A.BALANCER_VAULT) == amount, sym
 
     def test_pair_reserves_match_data_file(self, w3: Web3) -> None:
         spec = load_spec()
         pair_abi = npm_artifact("@uniswap/v2-core/build/UniswapV2Pair.json").abi
-        for p in spec.pools:
+        for p in spec.pools_of(V2PoolSpec):
             factory = w3.eth.contract(
                 address=A.V2_FACTORIES[p.venue],
                 abi=npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json").abi,

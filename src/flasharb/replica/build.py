@@ -65,6 +65,7 @@ def inputs_digest(spec: ReplicaSpec) -> str:
         for name in getattr(mod, "CONTRACTS", []):
             h.update(contract(name).bytecode)
     h.update(uniswap_v2.code_fingerprint())
+    h.update(balancer.code_fingerprint())
     for src in sorted(Path(__file__).parent.glob("*.py")):
         h.update(src.read_bytes())
     h.update((repo_root() / "src/flasharb/chain/etch.py").read_bytes())

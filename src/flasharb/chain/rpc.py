@@ -69,7 +69,7 @@ def send(w3: Web3, tx: dict[str, Any], what: str = "transaction") -> TxReceipt:
         tx_hash = w3.eth.send_transaction(tx)  # type: ignore[arg-type]
     except (ContractLogicError, ValueError) as exc:
         raise TransactionFailed(what, revert_reason(exc)) from exc
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RPC_TIMEOUT)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RPC_TIMEOUT, poll_latency=0.01)
     if receipt["status"] != 1:
         raise TransactionFailed(what, f"status 0 in tx {tx_hash.hex()}")
     return receipt

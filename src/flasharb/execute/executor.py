@@ -105,7 +105,7 @@ class Executor:
             tx_hash = self.w3.eth.send_transaction(tx)  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
             raise TransactionFailed("executeArb", decode_revert(revert_data(exc))) from exc
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01)
         if receipt["status"] != 1:
             raise TransactionFailed("executeArb", f"status 0 in {tx_hash.hex()}")
         block = receipt["blockNumber"]

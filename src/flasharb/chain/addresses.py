@@ -13,6 +13,8 @@ WETH = to_checksum_address("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2")
 USDC = to_checksum_address("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48")
 DAI = to_checksum_address("0x6B175474E89094C44Da98b954EedeAC495271d0F")
 WBTC = to_checksum_address("0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599")
+USDT = to_checksum_address("0xdAC17F958D2ee523a2206206994597C13D831ec7")
+LINK = to_checksum_address("0x514910771AF9Ca656af840dff83E8264EcF986CA")
 
 # Uniswap V2 and the SushiSwap venue (both Uniswap-V2-style factories)
 UNISWAP_V2_FACTORY = to_checksum_address("0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f")
@@ -32,9 +34,8 @@ BALANCER_PROTOCOL_FEES_COLLECTOR = to_checksum_address("0xce88686553686DA562CE7C
 V2_FACTORIES: dict[str, str] = {"uniswap_v2": UNISWAP_V2_FACTORY, "sushiswap": SUSHISWAP_FACTORY}
 
 # Tokens the Balancer Vault lends on the replica (and holds in depth on mainnet).
-FLASH_TOKENS: tuple[str, ...] = (WETH, USDC, DAI, WBTC)
+FLASH_TOKENS: tuple[str, ...] = (WETH, USDC, USDT, DAI, WBTC)
 
-USDT = to_checksum_address("0xdAC17F958D2ee523a2206206994597C13D831ec7")
 
 # Uniswap V3 (core from @uniswap/v3-core, periphery from @uniswap/v3-periphery)
 UNISWAP_V3_FACTORY = to_checksum_address("0x1F98431c8aD98523631AE4a59f267346ea31F984")

@@ -66,8 +66,15 @@ def inputs_digest(spec: ReplicaSpec) -> str:
             h.update(contract(name).bytecode)
     h.update(uniswap_v2.code_fingerprint())
     h.update(balancer.code_fingerprint())
-    for src in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(src.read_bytes())
+    here = Path(__file__).parent
+    builder_code = [
+        "build.py",
+        "context.py",
+        "spec.py",
+        *(f"{m.__name__.rsplit('.', 1)[1]}.py" for m in VENUE_MODULES),
+    ]
+    for name in builder_code:  # only what shapes the dump: editing zoo.py or lab.py never rebuilds
+        h.update((here / name).read_bytes())
     h.update((repo_root() / "src/flasharb/chain/etch.py").read_bytes())
     return h.hexdigest()
 

@@ -20,7 +20,7 @@ from eth_utils import to_checksum_address
 from flasharb.errors import FlasharbValueError
 from flasharb.paths import repo_root
 
-DEFAULT_SPEC = Path("data/replica/mainnet-v0.json")
+DEFAULT_SPEC = Path("data/replica/mainnet.json")
 V2_VENUES = ("uniswap_v2", "sushiswap")
 V3_VENUE = "uniswap_v3"
 BALANCER_VENUE = "balancer_weighted"

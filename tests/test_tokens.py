@@ -1,0 +1,369 @@
+"""Replica tokens: mainnet metadata at the canonical addresses, USDT's quirks, and the full
+mainnet data file (parsed and accounted for without a chain)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from decimal import Decimal, localcontext
+from typing import Any, cast
+
+import pytest
+from eth_abi import decode, encode
+from eth_utils import function_signature_to_4byte_selector as selector
+from web3 import HTTPProvider, Web3
+
+from flasharb.chain.artifacts import contract
+from flasharb.chain.cheats import balance_of, deal, impersonate, set_balance, stop_impersonating
+from flasharb.chain.rpc import send
+from flasharb.errors import FlasharbValueError, TransactionFailed
+from flasharb.execute.revert import revert_data
+from flasharb.paths import repo_root
+from flasharb.replica.context import BUILDER, BuildContext
+from flasharb.replica.spec import (
+    BALANCER_VENUE,
+    PRECISION,
+    V2_VENUES,
+    V3_FEES,
+    V3_VENUE,
+    ReplicaSpec,
+    TokenSpec,
+    V2PoolSpec,
+    V3PoolSpec,
+    WeightedPoolSpec,
+    load_spec,
+    to_base_units,
+)
+from flasharb.replica.tokens import USDT_DECIMALS, USDT_NAME, USDT_SYMBOL, creation_code
+from tests.helpers import send_failing
+
+MAINNET_JSON = repo_root() / "data" / "replica" / "mainnet.json"
+MAX_UINT = 2**256 - 1
+USDT_SUPPLY = 10**9 * 10**6  # a test instance's supply: 1 billion USDT
+
+
+def _call(w3: Web3, to: str, sig: str, types: list[str] | None = None, args: Any = ()) -> bytes:
+    data = selector(sig) + (encode(types, list(args)) if types else b"")
+    return bytes(w3.eth.call({"to": to, "data": "0x" + data.hex()}))  # type: ignore[typeddict-item]
+
+
+def _text(raw: bytes) -> str:
+    """A string-returning getter's answer; bytes32 (MKR on mainnet) is accepted too."""
+    if len(raw) == 32:
+        return raw.rstrip(b"\0").decode()
+    return str(decode(["string"], raw)[0])
+
+
+# ------------------------------------------------------------------ on the replica fork
+
+
+@pytest.mark.fork
+class TestCanonicalTokens:
+    """Every token of the data file in use sits at its mainnet address with mainnet metadata."""
+
+    def test_every_token_has_its_mainnet_metadata(self, w3: Web3) -> None:
+        spec = load_spec()
+        for t in spec.tokens:
+            assert len(w3.eth.get_code(t.address)) > 0, f"{t.symbol}: no code at {t.address}"  # type: ignore[arg-type]
+            assert _text(_call(w3, t.address, "name()")) == t.name, t.symbol
+            assert _text(_call(w3, t.address, "symbol()")) == t.symbol, t.symbol
+            dec = int.from_bytes(_call(w3, t.address, "decimals()")[:32], "big")
+            assert dec == t.decimals, t.symbol
+
+    def test_total_supply_is_the_data_files(self, w3: Web3) -> None:
+        """The builder minted (WETH: wrapped) exactly the supply the data file names."""
+        for t in load_spec().tokens:
+            total = int.from_bytes(_call(w3, t.address, "totalSupply()")[:32], "big")
+            assert total == t.supply, t.symbol
+
+
+@pytest.fixture
+def usdt(w3: Web3, owner: str) -> str:
+    """The replica's canonical USDT when the data file has one, else a fresh ReplicaTetherToken;
+    either way `owner` holds USDT_SUPPLY of it."""
+    spec = load_spec()
+    canonical = [t for t in spec.tokens if t.kind == "usdt"]
+    if canonical:
+        address = canonical[0].address
+        deal(w3, address, owner, USDT_SUPPLY)
+        return address
+    art = contract("ReplicaTetherToken")
+    code = art.bytecode + encode(["address", "uint256"], [owner, USDT_SUPPLY])
+    receipt = send(w3, {"from": owner, "data": "0x" + code.hex(), "gas": 3_000_000}, "USDT")
+    return str(receipt["contractAddress"])
+
+
+def _tx(token: str, sig: str, types: list[str], args: list[Any], sender: str) -> dict[str, Any]:
+    data = selector(sig) + encode(types, args)
+    return {"from": sender, "to": token, "data": "0x" + data.hex()}
+
+
+def _approve(token: str, sender: str, spender: str, amount: int) -> dict[str, Any]:
+    return _tx(token, "approve(address,uint256)", ["address", "uint256"], [spender, amount], sender)
+
+
+def _transfer(token: str, sender: str, to: str, amount: int) -> dict[str, Any]:
+    return _tx(token, "transfer(address,uint256)", ["address", "uint256"], [to, amount], sender)
+
+
+def _transfer_from(token: str, sender: str, src: str, to: str, amount: int) -> dict[str, Any]:
+    types = ["address", "address", "uint256"]
+    return _tx(token, "transferFrom(address,address,uint256)", types, [src, to, amount], sender)
+
+
+def _allowance(w3: Web3, token: str, holder: str, spender: str) -> int:
+    raw = _call(w3, token, "allowance(address,address)", ["address", "address"], [holder, spender])
+    return int.from_bytes(raw, "big")
+
+
+@pytest.mark.fork
+class TestTetherQuirks:
+    """USDT behaves as mainnet's TetherToken: no return data, the approve race guard, an
+    unlimited allowance that is never spent, INVALID on a short balance."""
+
+    def test_metadata(self, w3: Web3, usdt: str) -> None:
+        assert _text(_call(w3, usdt, "name()")) == USDT_NAME
+        assert _text(_call(w3, usdt, "symbol()")) == USDT_SYMBOL
+        assert int.from_bytes(_call(w3, usdt, "decimals()"), "big") == USDT_DECIMALS
+
+    def test_transfer_returns_no_data(self, w3: Web3, usdt: str, owner: str, attacker: str) -> None:
+        tx = _transfer(usdt, owner, attacker, 5)
+        assert bytes(w3.eth.call(tx)) == b""  # type: ignore[arg-type]
+        before = balance_of(w3, usdt, attacker)
+        send(w3, tx, "USDT.transfer")
+        assert balance_of(w3, usdt, attacker) == before + 5
+
+    def test_approve_and_transfer_from_return_no_data(
+        self, w3: Web3, usdt: str, owner: str, attacker: str
+    ) -> None:
+        approve = _approve(usdt, owner, attacker, 7)
+        assert bytes(w3.eth.call(approve)) == b""  # type: ignore[arg-type]
+        send(w3, approve, "USDT.approve")
+        pull = _transfer_from(usdt, attacker, owner, attacker, 7)
+        assert bytes(w3.eth.call(pull)) == b""  # type: ignore[arg-type]
+
+    def test_approve_nonzero_over_nonzero_reverts_without_data(
+        self, w3: Web3, usdt: str, owner: str, attacker: str
+    ) -> None:
+        send(w3, _approve(usdt, owner, attacker, 1), "USDT.approve")
+        with pytest.raises(Exception) as exc:  # noqa: B017 - any revert; its data is checked
+            w3.eth.call(_approve(usdt, owner, attacker, 2))  # type: ignore[arg-type]
+        assert revert_data(exc.value) in (None, b"")  # mainnet's bare require: no data at all
+        receipt = send_failing(w3, _approve(usdt, owner, attacker, 2), gas=200_000)
+        assert receipt["status"] == 0
+        assert _allowance(w3, usdt, owner, attacker) == 1
+
+    def test_approve_zero_then_nonzero_works(
+        self, w3: Web3, usdt: str, owner: str, attacker: str
+    ) -> None:
+        for amount in (1, 0, 2):
+            send(w3, _approve(usdt, owner, attacker, amount), "USDT.approve")
+            assert _allowance(w3, usdt, owner, attacker) == amount
+
+    def test_max_allowance_is_not_spent(
+        self, w3: Web3, usdt: str, owner: str, attacker: str
+    ) -> None:
+        send(w3, _approve(usdt, owner, attacker, MAX_UINT), "USDT.approve")
+        send(w3, _transfer_from(usdt, attacker, owner, attacker, 10**6), "USDT.transferFrom")
+        assert _allowance(w3, usdt, owner, attacker) == MAX_UINT
+        assert balance_of(w3, usdt, attacker) == 10**6
+
+    def test_finite_allowance_is_spent(
+        self, w3: Web3, usdt: str, owner: str, attacker: str
+    ) -> None:
+        send(w3, _approve(usdt, owner, attacker, 10), "USDT.approve")
+        send(w3, _transfer_from(usdt, attacker, owner, attacker, 4), "USDT.transferFrom")
+        assert _allowance(w3, usdt, owner, attacker) == 6
+
+    def test_builder_verbs_work_on_usdt(self, w3: Web3, usdt: str, attacker: str) -> None:
+        """BuildContext.transfer/approve encode with ReplicaERC20's ABI and read only the receipt:
+        the selectors are USDT's, so both work. The race guard applies to the builder too: a
+        venue that approves USDT twice must go through 0 (or approve the maximum once)."""
+        spec = load_spec()
+        mine = TokenSpec(
+            symbol=USDT_SYMBOL,
+            name=USDT_NAME,
+            decimals=USDT_DECIMALS,
+            address=usdt,
+            kind="usdt",
+            supply=USDT_SUPPLY,
+        )
+        tokens = tuple(t for t in spec.tokens if t.symbol != USDT_SYMBOL) + (mine,)
+        url = str(cast(HTTPProvider, w3.provider).endpoint_uri)
+        ctx = BuildContext(url, replace(spec, tokens=tokens))
+        impersonate(w3, BUILDER)
+        set_balance(w3, BUILDER, 10**18)
+        deal(w3, usdt, BUILDER, 100)
+        try:
+            ctx.transfer(USDT_SYMBOL, attacker, 40)
+            ctx.approve(USDT_SYMBOL, attacker, 10)
+            with pytest.raises(TransactionFailed):
+                ctx.approve(USDT_SYMBOL, attacker, 20)
+            ctx.approve(USDT_SYMBOL, attacker, 0)
+            ctx.approve(USDT_SYMBOL, attacker, 20)
+        finally:
+            stop_impersonating(w3, BUILDER)
+        assert balance_of(w3, usdt, attacker) == 40
+        assert _allowance(w3, usdt, BUILDER, attacker) == 20
+
+    def test_short_balance_hits_invalid_and_burns_the_gas(
+        self, w3: Web3, usdt: str, owner: str, attacker: str
+    ) -> None:
+        """Mainnet's SafeMath assert (solc 0.4): INVALID, every unit of gas consumed."""
+        too_much = balance_of(w3, usdt, attacker) + 1
+        receipt = send_failing(w3, _transfer(usdt, attacker, owner, too_much), gas=300_000)
+        assert receipt["status"] == 0
+        assert receipt["gasUsed"] == 300_000
+
+
+def test_usdt_kind_needs_mainnets_metadata() -> None:
+    """ReplicaTetherToken hardcodes "Tether USD"/"USDT"/6: a data file cannot rename it."""
+    wrong = TokenSpec(
+        symbol="USDT", name="Tether", decimals=6, address=BUILDER, kind="usdt", supply=1
+    )
+    with pytest.raises(FlasharbValueError, match="Tether USD"):
+        creation_code(wrong)
+
+
+# ------------------------------------------------------------------ the full data file, no chain
+
+
+def _v3_bound(spec: ReplicaSpec, p: V3PoolSpec) -> dict[str, int]:
+    """The most a V3 pool can take of each token: every position's whole value in that token."""
+    out: Counter[str] = Counter()
+    for sym in (p.token_a, p.token_b):
+        t = spec.token(sym)
+        assert t.price_usd
+        for pos in p.positions:
+            with localcontext() as ctx:
+                ctx.prec = PRECISION
+                out[sym] += to_base_units(pos.usd / t.price_usd, t.decimals, sym, exact=False) + 1
+    return dict(out)
+
+
+def _demand(spec: ReplicaSpec) -> Counter[str]:
+    """What the pools (V3: an upper bound) and the Vault take of each token, base units."""
+    need: Counter[str] = Counter(spec.vault)
+    for p in spec.pools:
+        if isinstance(p, V2PoolSpec):
+            need[p.token_a] += p.amount_a
+            need[p.token_b] += p.amount_b
+        elif isinstance(p, V3PoolSpec):
+            need.update(_v3_bound(spec, p))
+        else:
+            assert isinstance(p, WeightedPoolSpec)
+            need.update(dict(zip(p.tokens, p.amounts, strict=True)))
+    return need
+
+
+def _pair(p: Any) -> frozenset[str]:
+    return frozenset((p.token_a, p.token_b))
+
+
+@pytest.fixture(scope="module")
+def mainnet() -> ReplicaSpec:
+    return load_spec(MAINNET_JSON)
+
+
+class TestMainnetDataFile:
+    """data/replica/mainnet.json: mainnet's shape, every required pool, and enough supply."""
+
+    def test_parses_with_enough_tokens_and_pools(self, mainnet: ReplicaSpec) -> None:
+        assert mainnet.chain_id == 1
+        assert len(mainnet.tokens) >= 20
+        assert len(mainnet.pools) >= 150
+        venues = Counter(p.venue for p in mainnet.pools)
+        assert set(venues) == {*V2_VENUES, V3_VENUE, BALANCER_VENUE}
+        assert venues["uniswap_v2"] >= 55 and venues["sushiswap"] >= 30
+        assert venues[V3_VENUE] >= 45 and venues[BALANCER_VENUE] >= 8
+        assert {p.fee for p in mainnet.pools_of(V3PoolSpec)} == set(V3_FEES)
+
+    def test_has_the_required_tokens_with_usdt_as_tether(self, mainnet: ReplicaSpec) -> None:
+        required = "WETH USDC USDT DAI WBTC LINK UNI AAVE MKR CRV LDO SNX COMP wstETH rETH FRAX"
+        required += " GRT BAL 1INCH SHIB"
+        symbols = {t.symbol for t in mainnet.tokens}
+        assert set(required.split()) <= symbols
+        assert mainnet.token("USDT").kind == "usdt"
+        assert mainnet.token("WETH").kind == "weth9"
+        assert len({t.address for t in mainnet.tokens}) == len(mainnet.tokens)
+        assert all(t.price_usd for t in mainnet.tokens)
+
+    def test_contains_mainnet_v0_pools_unchanged(self, mainnet: ReplicaSpec) -> None:
+        v0 = load_spec(repo_root() / "data" / "replica" / "mainnet-v0.json")
+        pools = set(mainnet.pools_of(V2PoolSpec))
+        for p in v0.pools_of(V2PoolSpec):
+            assert p in pools, p
+        for t in v0.tokens:
+            m = mainnet.token(t.symbol)
+            assert (m.address, m.name, m.decimals) == (t.address, t.name, t.decimals)
+
+    @pytest.mark.parametrize(
+        ("a", "b", "fee"),
+        [("WETH", "USDC", 500), ("WETH", "USDC", 3000), ("WBTC", "WETH", 3000),
+         ("DAI", "USDC", 100), ("LINK", "WETH", 10000)],
+        ids=["WETH/USDC-500", "WETH/USDC-3000", "WBTC/WETH-3000", "DAI/USDC-100", "LINK/WETH-1%"],
+    )  # fmt: skip
+    def test_required_v3_pools(self, mainnet: ReplicaSpec, a: str, b: str, fee: int) -> None:
+        found = [p for p in mainnet.pools_of(V3PoolSpec) if _pair(p) == {a, b} and p.fee == fee]
+        assert len(found) == 1
+        assert 2 <= len(found[0].positions) <= 4
+
+    def test_required_balancer_pools(self, mainnet: ReplicaSpec) -> None:
+        pools = {
+            frozenset(zip(p.tokens, p.weights, strict=True)): p
+            for p in mainnet.pools_of(WeightedPoolSpec)
+        }
+        bal = pools[frozenset({("BAL", Decimal("0.8")), ("WETH", Decimal("0.2"))})]
+        assert bal.swap_fee == Decimal("0.01")
+        assert frozenset({("WETH", Decimal("0.5")), ("USDC", Decimal("0.5"))}) in pools
+        three = [p for p in pools.values() if set(p.tokens) == {"WBTC", "WETH", "USDC"}]
+        assert three and sum(three[0].weights) == 1
+
+    def test_vault_lends_the_majors(self, mainnet: ReplicaSpec) -> None:
+        assert {"WETH", "USDC", "USDT", "DAI", "WBTC"} <= set(mainnet.vault)
+        assert all(amount > 0 for amount in mainnet.vault.values())
+
+    def test_one_pool_per_pair_and_fee_on_each_factory(self, mainnet: ReplicaSpec) -> None:
+        """Factories hold one pair per token pair (V3: per fee tier): no duplicates."""
+        keys = [(p.venue, _pair(p), 0) for p in mainnet.pools_of(V2PoolSpec)]
+        keys += [(p.venue, _pair(p), p.fee) for p in mainnet.pools_of(V3PoolSpec)]
+        assert len(keys) == len(set(keys))
+
+    def test_supply_covers_pools_and_vault(self, mainnet: ReplicaSpec) -> None:
+        need = _demand(mainnet)
+        for t in mainnet.tokens:
+            assert need[t.symbol] <= t.supply, f"{t.symbol}: pools and vault take {need[t.symbol]}"
+
+    def test_every_pool_of_a_pair_quotes_the_same_price(self, mainnet: ReplicaSpec) -> None:
+        """No arbitrage at build time: V2 reserves sit at the ratio of the tokens' USD prices."""
+        for p in mainnet.pools_of(V2PoolSpec):
+            ta, tb = mainnet.token(p.token_a), mainnet.token(p.token_b)
+            assert ta.price_usd and tb.price_usd
+            with localcontext() as ctx:
+                ctx.prec = PRECISION
+                usd_a = Decimal(p.amount_a) / Decimal(10) ** ta.decimals * ta.price_usd
+                usd_b = Decimal(p.amount_b) / Decimal(10) ** tb.decimals * tb.price_usd
+                # flooring to base units is the only difference (1 satoshi in 3e8 at worst)
+                assert abs(usd_a / usd_b - 1) < Decimal("1e-6"), (p.venue, p.token_a, p.token_b)
+        for p in mainnet.pools_of(V3PoolSpec):
+            ta, tb = mainnet.token(p.token_a), mainnet.token(p.token_b)
+            assert ta.price_usd and tb.price_usd
+            with localcontext() as ctx:
+                ctx.prec = PRECISION
+                assert p.price == ta.price_usd / tb.price_usd  # no pool overrides the price
+
+    def test_depths_are_mainnet_sized(self, mainnet: ReplicaSpec) -> None:
+        """Each pool holds USD 0.2M to 200M at build time."""
+        for p in mainnet.pools:
+            if isinstance(p, V3PoolSpec):
+                usd = sum((pos.usd for pos in p.positions), Decimal(0))
+            elif isinstance(p, V2PoolSpec):
+                ta = mainnet.token(p.token_a)
+                assert ta.price_usd
+                usd = 2 * Decimal(p.amount_a) / Decimal(10) ** ta.decimals * ta.price_usd
+            else:
+                t0 = mainnet.token(p.tokens[0])
+                assert t0.price_usd
+                usd = Decimal(p.amounts[0]) / Decimal(10) ** t0.decimals * t0.price_usd
+                usd /= p.weights[0]
+            assert Decimal("1.9e5") <= usd <= Decimal("2.01e8"), (p, usd)

@@ -124,6 +124,24 @@ class TestCanonicalAddresses:
         assert vault.functions.WETH().call() == A.WETH
 
 
+class TestWeth:
+    """WETH behaves as mainnet's WETH9: plain ETH is wrapped, withdraw unwraps."""
+
+    def test_plain_ether_is_wrapped(self, w3: Web3, attacker: str) -> None:
+        tx = w3.eth.send_transaction({"from": attacker, "to": A.WETH, "value": 10**18})
+        assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+        assert balance_of(w3, A.WETH, attacker) == 10**18
+
+    def test_withdraw_more_than_held_reverts_without_data(self, w3: Web3, attacker: str) -> None:
+        weth = w3.eth.contract(
+            address=A.WETH, abi=npm_artifact("canonical-weth/build/contracts/WETH9.json").abi
+        )
+        data = weth.encode_abi("withdraw", [1])
+        with pytest.raises(Exception) as err:
+            w3.eth.call({"from": attacker, "to": A.WETH, "data": data})
+        assert "revert" in str(err.value).lower()
+
+
 class TestSeededState:
     """Pools and the Vault hold what the data file says."""
 

@@ -266,7 +266,8 @@ class TestReentrantHook:
         """An attacker's token re-enters the pair it is being swapped out of: the pair's
         `lock` modifier rejects the inner call (UniswapV2: LOCKED), as on mainnet."""
         hook = tokens[zoo.REENTRANT_HOOK]
-        weth = contract_at(w3, A.WETH, npm_artifact("@uniswap/v2-periphery/build/WETH9.json").abi)
+        weth_abi = npm_artifact("canonical-weth/build/contracts/WETH9.json").abi
+        weth = contract_at(w3, A.WETH, weth_abi)
         wrap = {"from": attacker, "to": A.WETH, "data": weth.encode_abi("deposit", [])}
         send(w3, wrap | {"value": 20 * UNIT}, "WETH.deposit")
         factory = contract_at(w3, A.UNISWAP_V2_FACTORY, FACTORY_ABI)

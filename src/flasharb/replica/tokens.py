@@ -1,4 +1,4 @@
-"""Tokens at their canonical addresses: WETH9 from @uniswap/v2-periphery, USDT as mainnet's
+"""Tokens at their canonical addresses: WETH9 from canonical-weth, USDT as mainnet's
 TetherToken behaves (no return values, the approve race guard), the rest replica ERC-20s with
 mainnet's names, symbols and decimals."""
 
@@ -10,7 +10,10 @@ from flasharb.errors import FlasharbValueError
 from flasharb.replica.context import BUILDER, BuildContext, deploy_code
 from flasharb.replica.spec import TokenSpec
 
-WETH9 = "@uniswap/v2-periphery/build/WETH9.json"
+# The real WETH9 source (deposit on plain ETH, bare reverts, mainnet's storage layout) from npm
+# canonical-weth, compiled with solc 0.5.0. @uniswap/v2-periphery's WETH9 is Uniswap's 0.6.6 test
+# copy, whose fallback is commented out, so sending plain ETH to it reverts; mainnet's deposits.
+WETH9 = "canonical-weth/build/contracts/WETH9.json"
 ARTIFACTS = [WETH9]
 CONTRACTS = ["ReplicaERC20", "ReplicaTetherToken"]
 

@@ -38,6 +38,17 @@ def _balances(w3: Web3, who: list[str]) -> dict[tuple[str, str], int]:
     return out
 
 
+def _mine_and_check_nothing_moved(w3: Web3, tx: dict[str, Any], who: list[str]) -> None:
+    """Mine the reverting `tx`: every token and ETH balance of `who` is unchanged, but the gas
+    the sender paid."""
+    before = _balances(w3, who)
+    receipt = send_failing(w3, tx)
+    assert receipt["status"] == 0
+    after = _balances(w3, who)
+    after[(tx["from"], "ETH")] += receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    assert after == before
+
+
 class TestEndToEnd:
     """Manufacture an opportunity, find it, execute it, and account for every wei."""
 
@@ -122,13 +133,7 @@ class TestStrangerDoors:
         )
         tx = {"from": attacker, "to": deployment.diamond, "data": data}
         assert call_error(w3, tx) == f"UnauthorizedFlashLoanCaller(caller={attacker})"
-        who = [deployment.diamond, attacker, A.BALANCER_VAULT]
-        before = _balances(w3, who)
-        receipt = send_failing(w3, tx)
-        assert receipt["status"] == 0
-        after = _balances(w3, who)
-        after[(attacker, "ETH")] += receipt["gasUsed"] * receipt["effectiveGasPrice"]
-        assert after == before
+        _mine_and_check_nothing_moved(w3, tx, [deployment.diamond, attacker, A.BALANCER_VAULT])
 
     def test_vault_flash_loan_naming_the_diamond_is_rejected(
         self, w3: Web3, deployment: Any, attacker: str
@@ -142,10 +147,4 @@ class TestStrangerDoors:
         )
         tx = {"from": attacker, "to": A.BALANCER_VAULT, "data": data}
         assert call_error(w3, tx) == "UnsolicitedFlashLoan()"
-        who = [deployment.diamond, attacker, A.BALANCER_VAULT]
-        before = _balances(w3, who)
-        receipt = send_failing(w3, tx)
-        assert receipt["status"] == 0
-        after = _balances(w3, who)
-        after[(attacker, "ETH")] += receipt["gasUsed"] * receipt["effectiveGasPrice"]
-        assert after == before
+        _mine_and_check_nothing_moved(w3, tx, [deployment.diamond, attacker, A.BALANCER_VAULT])

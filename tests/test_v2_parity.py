@@ -20,21 +20,11 @@ from flasharb.chain.rpc import send
 from flasharb.execute.revert import decode_revert, revert_data
 from flasharb.replica.spec import V2PoolSpec, load_spec
 from flasharb.state.v2 import discover_pairs
+from tests.test_amm_uniswap_v2 import SWAP_TEST_CASES  # v2-core swapTestCases, one copy
 
 pytestmark = pytest.mark.fork
 
 E18 = 10**18
-# (swapAmount, token0Amount, token1Amount, expectedOutputAmount),
-# from v2-core test/UniswapV2Pair.spec.ts
-SWAP_TEST_CASES = [
-    (1 * E18, 5 * E18, 10 * E18, 1662497915624478906),
-    (1 * E18, 10 * E18, 5 * E18, 453305446940074565),
-    (2 * E18, 5 * E18, 10 * E18, 2851015155847869602),
-    (2 * E18, 10 * E18, 5 * E18, 831248957812239453),
-    (1 * E18, 10 * E18, 10 * E18, 906610893880149131),
-    (1 * E18, 100 * E18, 100 * E18, 987158034397061298),
-    (1 * E18, 1000 * E18, 1000 * E18, 996006981039903216),
-]
 PAIR_ABI = npm_artifact("@uniswap/v2-core/build/UniswapV2Pair.json").abi
 FACTORY_ABI = npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json").abi
 

@@ -35,7 +35,8 @@ class GasModel:
     """Gas of one `executeArb` transaction.
 
     Defaults fitted on the two `flasharb demo` receipts on the replica fork (12 s blocks):
-    2-hop V2 215,283 gas (the diamond's first trade in USDC) and 3-hop V2 254,554 gas.
+    2-hop V2 215,283 gas (the diamond's first trade in USDC) and 3-hop V2 254,554 gas; on the
+    full replica with canonical-weth's WETH9 the same trades use 215,881 and 254,950.
     tests/test_flash_arb.py checks receipts stay within 10%. A model per hop kind, cold/warm
     access and zero/non-zero balances, refitted from receipts, is the search engine's job.
     """

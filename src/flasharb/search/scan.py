@@ -11,7 +11,7 @@ from flasharb.amm.uniswap_v2 import V2PairState
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of
 from flasharb.search.cycles import CycleIndex
-from flasharb.search.rank import GasModel, Opportunity, rank
+from flasharb.search.rank import GasModel, Opportunity, rank, token_value_in_eth
 from flasharb.search.sizing import simulate
 from flasharb.state.v2 import by_address, discover_pairs
 
@@ -58,7 +58,6 @@ def _cap_to_vault(
     gross = amounts[-1] - lendable
     if gross - opp.flash_fee - opp.gas_cost <= 0:
         return None
-    ratio_num, ratio_den = opp.net_profit_eth, max(opp.net_profit, 1)
     net = gross - opp.flash_fee - opp.gas_cost
     return replace(
         opp,
@@ -66,7 +65,7 @@ def _cap_to_vault(
         amount_out=amounts[-1],
         gross_profit=gross,
         net_profit=net,
-        net_profit_eth=net * ratio_num // ratio_den,
+        net_profit_eth=token_value_in_eth(opp.cycle.token, net, states, A.WETH),
     )
 
 

@@ -43,3 +43,8 @@ class TransactionFailed(FlasharbRuntimeError):
     def __init__(self, what: str, reason: str) -> None:
         self.reason = reason
         super().__init__(f"{what} reverted: {reason}")
+
+
+class IncompleteStateError(FlasharbRuntimeError):
+    """A quote needs pool state that was not read (e.g. a V3 tick-bitmap word outside the window
+    read around the current price); re-read the pool with a wider window."""

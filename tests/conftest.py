@@ -75,3 +75,23 @@ def diamond(session_w3: Web3, deployment: Any) -> Any:
     from flasharb.execute.deploy import diamond_abi
 
     return session_w3.eth.contract(address=deployment.diamond, abi=diamond_abi())
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print what the parity suites compared: cases per venue, wei differences, ticks crossed."""
+    from tests.parity_stats import STATS
+
+    if not STATS:
+        return
+    tr = terminalreporter
+    tr.section("pool math parity (Python vs the real contracts)")
+    for venue, s in sorted(STATS.items()):
+        tr.write_line(
+            f"{venue:<12} {s.cases:>6} cases ({s.exact_in} exact-in, {s.exact_out} exact-out, "
+            f"{s.reverts_matched} matched reverts)  max diff {s.max_wei_diff} wei"
+            + (
+                f"  ticks crossed {s.ticks_crossed} (max {s.max_ticks_in_one_swap} in one swap)"
+                if s.ticks_crossed
+                else ""
+            )
+        )

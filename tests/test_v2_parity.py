@@ -12,14 +12,16 @@ import pytest
 from eth_abi import encode
 from web3 import Web3
 
-from flasharb.amm.uniswap_v2 import get_amount_out
+from flasharb.amm.uniswap_v2 import V2PairState, get_amount_in, get_amount_out, min_amount_in
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import contract, npm_artifact
 from flasharb.chain.cheats import balance_of, deal
 from flasharb.chain.rpc import send
+from flasharb.errors import InsufficientLiquidityError
 from flasharb.execute.revert import decode_revert, revert_data
 from flasharb.replica.spec import V2PoolSpec, load_spec
-from flasharb.state.v2 import discover_pairs
+from flasharb.state.v2 import discover_pairs, refresh_reserves
+from tests.parity_stats import record
 from tests.test_amm_uniswap_v2 import SWAP_TEST_CASES  # v2-core swapTestCases, one copy
 
 pytestmark = pytest.mark.fork
@@ -101,7 +103,7 @@ class TestSwapTestCases:
 class TestReplicaPairs:
     """Seeded random swaps on every replica pair, both directions, dust to a third of the pool."""
 
-    CASES = 160
+    CASES = 48
 
     def test_random_swaps_match_to_the_wei(self, w3: Web3, attacker: str) -> None:
         rng = random.Random(20261121)
@@ -136,5 +138,117 @@ class TestReplicaPairs:
                 "swap",
             )
             assert balance_of(w3, token_out, attacker) - before == out
+            record("uniswap_v2", exact_in=True)
             checked += 1
         assert checked >= self.CASES * 0.9
+
+
+PROBE = Web3.to_checksum_address("0x00000000000000000000000000000000F1a5C0DE")
+FIELDS = 6  # words per case in V2ParityProbe.run's result
+EXACT_IN, EXACT_OUT, PAST_RESERVE = 0, 1, 2
+
+
+def _random_case(rng: random.Random, pool: V2PairState) -> tuple[bool, int, int, int]:
+    """(zero_for_one, mode, amount_in, amount_out) from Python's math on `pool`'s reserves.
+
+    Sizes are log-uniform from 1 wei to three times the reserve paid in (exact-in) or to 99% of
+    the reserve bought (exact-out), below uint112; one case in twenty asks for the whole reserve
+    or more.
+    """
+    zero_for_one = rng.random() < 0.5
+    r_in, r_out = (pool.reserve0, pool.reserve1) if zero_for_one else (pool.reserve1, pool.reserve0)
+    roll = rng.random()
+    if roll < 0.05:
+        return zero_for_one, PAST_RESERVE, 0, r_out + rng.choice([0, 0, 1, r_out])
+    if roll < 0.5:
+        room = 2**112 - 1 - r_in  # a pair's balances must fit uint112 ('UniswapV2: OVERFLOW')
+        amount_in = max(1, int(min(r_in * 3, room) * rng.random() ** 8))  # floats: sizes only
+        return zero_for_one, EXACT_IN, amount_in, get_amount_out(amount_in, r_in, r_out)
+    amount_out = max(1, int(r_out * 0.99 * rng.random() ** 8))
+    return zero_for_one, EXACT_OUT, min_amount_in(amount_out, r_in, r_out), amount_out
+
+
+class TestSequencedBoundaries:
+    """1,200 swap boundaries on every replica pair, run by a probe contract in one eth_call per
+    batch: each case moves the pair for the ones after it, so Python tracks the reserves.
+
+    Exact-in: the Python output is paid and one wei more reverts with `K`. Exact-out: Python's
+    minimal input buys the output and one wei less reverts with `K`; the router's getAmountIn
+    is that input or one more, as `get_amount_in` says. An output not below its reserve reverts
+    with INSUFFICIENT_LIQUIDITY, where Python raises.
+    """
+
+    CASES = 1200
+    BATCH = 150  # ~130k gas per case: under anvil's 30M call gas
+
+    def test_python_boundaries_are_the_pairs(self, w3: Web3, owner: str) -> None:
+        router_art = npm_artifact("@uniswap/v2-periphery/build/UniswapV2Router02.json")
+        router = send(
+            w3,
+            {
+                "from": owner,
+                "data": "0x"
+                + (
+                    router_art.bytecode
+                    + encode(["address", "address"], [A.UNISWAP_V2_FACTORY, A.WETH])
+                ).hex(),
+            },
+            "deploy UniswapV2Router02",
+        )["contractAddress"]
+        probe = w3.eth.contract(address=PROBE, abi=contract("V2ParityProbe").abi)
+        code = "0x" + contract("V2ParityProbe").deployed_bytecode.hex()
+        pools = discover_pairs(w3)
+        for token in {t for p in pools for t in (p.token0, p.token1)}:
+            deal(w3, token, PROBE, 2**120)
+        rng = random.Random(4_1200)
+        for _ in range(self.CASES // self.BATCH):
+            states = {p.address: p for p in refresh_reserves(w3, pools)}
+            cases, expected = [], []
+            for _ in range(self.BATCH):
+                pool = states[rng.choice(pools).address]
+                zero_for_one, mode, amount_in, amount_out = _random_case(rng, pool)
+                cases.append((pool.address, zero_for_one, mode, amount_in, amount_out))
+                expected.append((pool, zero_for_one, mode, amount_in, amount_out))
+                if mode != PAST_RESERVE and amount_out > 0:  # the pair moves; Python follows
+                    d_in, d_out = amount_in, -amount_out
+                    r0, r1 = (
+                        (pool.reserve0 + d_in, pool.reserve1 + d_out)
+                        if zero_for_one
+                        else (pool.reserve0 + d_out, pool.reserve1 + d_in)
+                    )
+                    states[pool.address] = V2PairState(
+                        address=pool.address,
+                        token0=pool.token0,
+                        token1=pool.token1,
+                        reserve0=r0,
+                        reserve1=r1,
+                        fee_pips=pool.fee_pips,
+                        venue=pool.venue,
+                    )
+                expected[-1] = (*expected[-1], states[pool.address])
+            results = probe.functions.run(cases, router).call(
+                {"from": owner, "gas": 29_000_000}, "latest", {PROBE: {"code": code}}
+            )
+            for i, (pool, zero_for_one, mode, amount_in, amount_out, after) in enumerate(expected):
+                held, paid, received, r0, r1, router_quote = results[i * FIELDS : (i + 1) * FIELDS]
+                label = f"case {i} {pool.address} mode {mode} in {amount_in} out {amount_out}"
+                r_in, r_out = (
+                    (pool.reserve0, pool.reserve1)
+                    if zero_for_one
+                    else (pool.reserve1, pool.reserve0)
+                )
+                assert held == 1, label
+                if mode == PAST_RESERVE:
+                    with pytest.raises(InsufficientLiquidityError):
+                        min_amount_in(amount_out, r_in, r_out)
+                    record("uniswap_v2", exact_in=False, reverted=True)
+                    continue
+                assert (r0, r1) == (after.reserve0, after.reserve1), label
+                if mode == EXACT_IN:
+                    assert router_quote == amount_out, label
+                    assert (paid, received) == ((1, amount_out) if amount_out else (0, 0)), label
+                else:
+                    assert router_quote == get_amount_in(amount_out, r_in, r_out), label
+                    assert router_quote - amount_in in (0, 1), label
+                    assert (paid, received) == (1, amount_out), label
+                record("uniswap_v2", exact_in=mode == EXACT_IN, wei_diff=received - amount_out)

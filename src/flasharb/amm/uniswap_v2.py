@@ -25,6 +25,7 @@ __all__ = [
     "checksum_address",
     "get_amount_in",
     "get_amount_out",
+    "min_amount_in",
     "swap_satisfies_k",
 ]
 
@@ -116,6 +117,35 @@ def get_amount_in(
     numerator = reserve_in * amount_out * FEE_DENOMINATOR
     denominator = (reserve_out - amount_out) * (FEE_DENOMINATOR - fee_pips)
     return numerator // denominator + 1
+
+
+def min_amount_in(
+    amount_out: int, reserve_in: int, reserve_out: int, fee_pips: int = DEFAULT_FEE_PIPS
+) -> int:
+    """The least input the pair itself accepts for `amount_out` (its K check, not the library).
+
+    ref: UniswapV2Pair.sol `swap` (the K check, see `swap_satisfies_k`)
+        (reserve_in * 1e6 + x * (1e6 - fee)) * (reserve_out - amount_out) * 1e6
+            >= reserve_in * reserve_out * 1e12
+    so x = ceil((ceil(reserve_in * reserve_out * 1e6 / (reserve_out - amount_out))
+                 - reserve_in * 1e6) / (1e6 - fee)).
+    `get_amount_in` (the router's) is this or one more: the library always adds 1.
+
+    Raises:
+        FlasharbValueError: `amount_out <= 0` (`INSUFFICIENT_OUTPUT_AMOUNT`) or a bad fee.
+        InsufficientLiquidityError: a reserve is zero or `amount_out >= reserve_out`
+            (`UniswapV2: INSUFFICIENT_LIQUIDITY`).
+    """
+    if amount_out <= 0:
+        raise FlasharbValueError(f"UniswapV2: INSUFFICIENT_OUTPUT_AMOUNT (amount_out={amount_out})")
+    if reserve_in <= 0 or reserve_out <= 0 or amount_out >= reserve_out:
+        raise InsufficientLiquidityError(
+            f"UniswapV2: INSUFFICIENT_LIQUIDITY (amount_out {amount_out}, "
+            f"reserves {reserve_in}/{reserve_out})"
+        )
+    _check_fee(fee_pips)
+    target = -(-reserve_in * reserve_out * FEE_DENOMINATOR // (reserve_out - amount_out))
+    return max(1, -(-(target - reserve_in * FEE_DENOMINATOR) // (FEE_DENOMINATOR - fee_pips)))
 
 
 def swap_satisfies_k(
@@ -211,6 +241,27 @@ class V2PairState:
         """Exact output of selling `amount_in` of `token_in` into this pair."""
         reserve_in, reserve_out = self.reserves_for(token_in)
         return get_amount_out(amount_in, reserve_in, reserve_out, self.fee_pips)
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        """(token0, token1)."""
+        return (self.token0, self.token1)
+
+    def _pair_direction(self, token_in: str, token_out: str) -> tuple[int, int]:
+        reserve_in, reserve_out = self.reserves_for(token_in)
+        if self.other(token_in) != self._normalise_member(token_out):
+            raise FlasharbValueError(f"pool {self.address}: token_in == token_out ({token_out})")
+        return reserve_in, reserve_out
+
+    def quote_exact_in(self, token_in: str, token_out: str, amount_in: int) -> int:
+        """Exact output for `amount_in` of `token_in` (the largest output the K check accepts)."""
+        reserve_in, reserve_out = self._pair_direction(token_in, token_out)
+        return get_amount_out(amount_in, reserve_in, reserve_out, self.fee_pips)
+
+    def quote_exact_out(self, token_in: str, token_out: str, amount_out: int) -> int:
+        """The least input the pair accepts for `amount_out` (see `min_amount_in`)."""
+        reserve_in, reserve_out = self._pair_direction(token_in, token_out)
+        return min_amount_in(amount_out, reserve_in, reserve_out, self.fee_pips)
 
     def other(self, token: str) -> str:
         """The pair's other token."""

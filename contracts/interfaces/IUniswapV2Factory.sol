@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-/// @notice The Uniswap V2 factory enumeration functions V2PoolReader uses (v2-core UniswapV2Factory).
+/// @notice The Uniswap V2 factory enumeration functions flasharb uses (v2-core UniswapV2Factory).
 interface IUniswapV2Factory {
     /// @notice Number of pairs the factory has created.
     /// @return The length of allPairs.

@@ -77,6 +77,14 @@ def diamond(session_w3: Web3, deployment: Any) -> Any:
     return session_w3.eth.contract(address=deployment.diamond, abi=diamond_abi())
 
 
+@pytest.fixture
+def cli(w3: Web3, lab: Lab, tmp_path: Path) -> Any:
+    """The CLI on the session fork; `w3` rolls back whatever it does."""
+    from tests.helpers import Cli
+
+    return Cli(lab.rpc_url, tmp_path)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print what the parity suites compared: cases per venue, wei differences, ticks crossed."""
     from tests.parity_stats import STATS

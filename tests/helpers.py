@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from web3 import Web3
@@ -23,3 +28,29 @@ def send_failing(w3: Web3, tx: dict[str, Any], gas: int = 3_000_000) -> dict[str
     """Mine `tx` even though it reverts (explicit gas skips estimation); return the receipt."""
     tx_hash = w3.eth.send_transaction({**tx, "gas": gas})  # type: ignore[typeddict-item]
     return dict(w3.eth.wait_for_transaction_receipt(tx_hash))
+
+
+class Cli:
+    def __init__(self, rpc_url: str, state_dir: Path) -> None:
+        self.env = {**os.environ, "FLASHARB_RPC_URL": rpc_url, "FLASHARB_STATE_DIR": str(state_dir)}
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flasharb.cli", *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=120,
+        )
+
+    def json(self, *args: str) -> Any:
+        res = self.run(*args, "--json")
+        assert res.returncode == 0, res.stderr
+        return json.loads(res.stdout)
+
+    def error(self, *args: str) -> str:
+        res = self.run(*args)
+        assert res.returncode == 1, res.stdout
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1, res.stderr
+        return lines[0]

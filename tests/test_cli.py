@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
-
 import pytest
 from web3 import Web3
 
 from flasharb.chain import addresses as A
-from flasharb.chain.node import Lab
+from tests.helpers import Cli
 
 pytestmark = pytest.mark.fork
 
@@ -38,38 +31,6 @@ TRADE_KEYS = {
     "gas_used",
     "tx_hash",
 }
-
-
-class Cli:
-    def __init__(self, rpc_url: str, state_dir: Path) -> None:
-        self.env = {**os.environ, "FLASHARB_RPC_URL": rpc_url, "FLASHARB_STATE_DIR": str(state_dir)}
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "flasharb.cli", *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=120,
-        )
-
-    def json(self, *args: str) -> Any:
-        res = self.run(*args, "--json")
-        assert res.returncode == 0, res.stderr
-        return json.loads(res.stdout)
-
-    def error(self, *args: str) -> str:
-        res = self.run(*args)
-        assert res.returncode == 1, res.stdout
-        lines = res.stderr.strip().splitlines()
-        assert len(lines) == 1, res.stderr
-        return lines[0]
-
-
-@pytest.fixture
-def cli(w3: Web3, lab: Lab, tmp_path: Path) -> Cli:
-    """The CLI on the session fork; `w3` rolls back whatever it does."""
-    return Cli(lab.rpc_url, tmp_path)
 
 
 def test_help_lists_every_command(cli: Cli) -> None:

@@ -173,24 +173,84 @@ def shock(pool: str, token_in: str, token_out: str | None, amount_in: int, as_js
     _emit(res.to_json(), as_json, _kv)
 
 
+QUOTE_WINDOWS = (2, 32, 8192)  # V3 tick-bitmap words read either side of the price, in turn
+
+
 @main.command()
-@click.option("--pool", required=True, help="Pool address.")
+@click.option(
+    "--pool", required=True, help="Pool address (Uniswap V2/Sushi, Uniswap V3, Balancer)."
+)
 @click.option("--token-in", required=True, help="Token sold into the pool.")
-@click.option("--amount-in", required=True, type=int, help="Amount in, in the token's base units.")
+@click.option("--token-out", help="Token bought (needed only for pools of 3+ tokens).")
+@click.option("--amount-in", type=int, help="Exact input, in the token's base units.")
+@click.option("--amount-out", type=int, help="Exact output wanted instead: quotes the input.")
+@click.option("--block", type=int, help="Quote at this block (default: the head).")
 @json_option
 @handled
-def quote(pool: str, token_in: str, amount_in: int, as_json: bool) -> None:
-    """Exact off-chain quote from the fork's current state."""
+def quote(
+    pool: str,
+    token_in: str,
+    token_out: str | None,
+    amount_in: int | None,
+    amount_out: int | None,
+    block: int | None,
+    as_json: bool,
+) -> None:
+    """Exact off-chain quote from the fork's state: what the pool pays, to the wei."""
     from flasharb.chain.rpc import checksum
-    from flasharb.errors import FlasharbValueError
-    from flasharb.state.v2 import discover_pairs
+    from flasharb.errors import FlasharbValueError, IncompleteStateError
+    from flasharb.state.lookup import identify
+    from flasharb.state.reader import ReadConfig, read_states
 
-    pool, token_in = checksum(pool, "--pool"), checksum(token_in, "--token-in")
-    states = {p.address: p for p in discover_pairs(_w3())}
-    if pool not in states:
-        raise FlasharbValueError(f"pool {pool} is not a pair of any known factory on this fork")
-    out = states[pool].amount_out(token_in, amount_in)
-    _emit({"amount_out": str(out)}, as_json, _kv)
+    if (amount_in is None) == (amount_out is None):
+        raise FlasharbValueError("give exactly one of --amount-in or --amount-out")
+    amount = amount_in if amount_in is not None else amount_out
+    if amount is None or amount <= 0:
+        raise FlasharbValueError(f"the amount must be a positive integer of base units: {amount}")
+    w3 = _w3()
+    info = identify(w3, checksum(pool, "--pool"), block=block)
+    t_in = checksum(token_in, "--token-in")
+    if t_in not in info.tokens:
+        raise FlasharbValueError(f"--token-in {t_in} is not in pool {info.address} {info.tokens}")
+    if token_out is None:
+        others = [t for t in info.tokens if t != t_in]
+        if len(others) != 1:
+            raise FlasharbValueError(
+                f"pool {info.address} has {len(info.tokens)} tokens: give --token-out"
+            )
+        t_out = others[0]
+    else:
+        t_out = checksum(token_out, "--token-out")
+        if t_out not in info.tokens or t_out == t_in:
+            raise FlasharbValueError(
+                f"--token-out {t_out} is not another token of pool {info.address} {info.tokens}"
+            )
+    for words in QUOTE_WINDOWS:  # V3: widen the tick window until the swap fits in it
+        res = read_states(w3, [info], block=block, config=ReadConfig(words_per_side=words))
+        state = res.states.get(info.address)
+        if state is None:
+            raise FlasharbValueError(
+                f"pool {info.address} state could not be read: {res.failed.get(info.address)}"
+            )
+        try:
+            if amount_in is not None:
+                amount_in, amount_out = amount, state.quote_exact_in(t_in, t_out, amount)
+            else:
+                amount_in, amount_out = state.quote_exact_out(t_in, t_out, amount), amount
+            break
+        except IncompleteStateError:
+            if words == QUOTE_WINDOWS[-1]:
+                raise
+    data = {
+        "amount_out": str(amount_out),
+        "amount_in": str(amount_in),
+        "pool": info.address,
+        "venue": info.venue,
+        "token_in": t_in,
+        "token_out": t_out,
+        "block": res.block,
+    }
+    _emit(data, as_json, _kv)
 
 
 # ------------------------------------------------------------------ scan / execute

@@ -89,6 +89,13 @@ def stop_pid(pid: int, grace: float = 5.0) -> bool:
     return True
 
 
+# Without this, anvil writes mined blocks' whole states to ~/.foundry/anvil/tmp/ once more than
+# it holds in memory, and leaves them behind when stopped: suite runs on the replica fork wrote
+# gigabytes per anvil and filled the disk. Keep the last states in memory only: eth_call and
+# debug_traceTransaction a few blocks back still work; evm_snapshot/evm_revert are unaffected.
+KEEP_HISTORY = ["--prune-history", "256"]
+
+
 @dataclass
 class Anvil:
     """One anvil process. Use as a context manager, or `start()`/`stop()`.
@@ -120,6 +127,8 @@ class Anvil:
         if not self.port:
             self.port = free_port()
         cmd = [str(binary), "--host", HOST, "--port", str(self.port), *self.args]
+        if "--prune-history" not in self.args:
+            cmd += KEEP_HISTORY
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.proc = subprocess.Popen(

@@ -51,6 +51,7 @@ class TestFlow:
             "OwnershipFacet",
             "FlashArbFacet",
             "TreasuryFacet",
+            "GuardFacet",
         }
 
         amount = str(500 * 10**18)

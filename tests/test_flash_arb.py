@@ -1,52 +1,30 @@
-"""FlashArbFacet on the replica fork: a real Balancer loan, real pairs, profit to the wei, and
-the three doors a stranger might try."""
+"""FlashArbFacet on the replica fork through the whole flow: the search finds the demo's
+opportunity, the executor plans it with exact amounts, a real Balancer loan pays for it, and
+every wei is accounted for; plus the guards on executeArb's own arguments."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from eth_abi import encode
 from web3 import Web3
 
 from flasharb.chain import addresses as A
-from flasharb.chain.artifacts import npm_artifact
-from flasharb.chain.cheats import balance_of
-from flasharb.execute.executor import Executor, encode_route
+from flasharb.execute.executor import Executor
 from flasharb.execute.shock import shock
 from flasharb.report.demo import v2_pair_address
 from flasharb.search.rank import select_disjoint
 from flasharb.search.scan import scan
-from tests.helpers import call_error, send_failing
+from tests.helpers import call_error
 
 pytestmark = pytest.mark.fork
 
-ROUTE_T = "(address,uint256,(uint8,address,address,address,uint24)[])"
-VAULT_ABI = npm_artifact(
-    "@balancer-labs/v2-deployments/dist/tasks/20210418-vault/artifact/Vault.json"
-).abi
-TOKENS = (A.WETH, A.USDC, A.DAI, A.WBTC)
+GAS_TOLERANCE_PCT = 2  # ExecGas against receipts of V2 routes on the replica
 
 
 def _shock(w3: Web3, weth: int = 500) -> None:
     shock(w3, v2_pair_address(A.UNISWAP_V2_FACTORY, A.WETH, A.USDC), A.WETH, weth * 10**18)
-
-
-def _balances(w3: Web3, who: list[str]) -> dict[tuple[str, str], int]:
-    out = {(w, "ETH"): w3.eth.get_balance(w) for w in who}  # type: ignore[arg-type]
-    out |= {(w, t): balance_of(w3, t, w) for w in who for t in TOKENS}
-    return out
-
-
-def _mine_and_check_nothing_moved(w3: Web3, tx: dict[str, Any], who: list[str]) -> None:
-    """Mine the reverting `tx`: every token and ETH balance of `who` is unchanged, but the gas
-    the sender paid."""
-    before = _balances(w3, who)
-    receipt = send_failing(w3, tx)
-    assert receipt["status"] == 0
-    after = _balances(w3, who)
-    after[(tx["from"], "ETH")] += receipt["gasUsed"] * receipt["effectiveGasPrice"]
-    assert after == before
 
 
 class TestEndToEnd:
@@ -62,14 +40,16 @@ class TestEndToEnd:
         ex = Executor(w3, deployment)
         for opp in select_disjoint(res.opportunities)[:2]:
             trade = ex.execute(opp)
-            predicted = opp.gross_profit - opp.flash_fee
+            predicted = opp.gross_profit - opp.flash_fee  # the search's own exact figure
             assert predicted > 0
+            assert trade.predicted_profit == predicted
             assert trade.simulated_profit == predicted
             assert trade.realized_profit == predicted
             assert trade.event_profit == predicted
-            assert abs(trade.gas_used - opp.gas_estimate) <= opp.gas_estimate // 10, (
+            tolerance = trade.gas_predicted * GAS_TOLERANCE_PCT // 100
+            assert abs(trade.gas_used - trade.gas_predicted) <= tolerance, (
                 trade.gas_used,
-                opp.gas_estimate,
+                trade.gas_predicted,
             )
 
     def test_three_hop_route_executes_exactly(self, w3: Web3, deployment: Any) -> None:
@@ -79,72 +59,76 @@ class TestEndToEnd:
         trade = Executor(w3, deployment).execute(three[0])
         assert trade.realized_profit == three[0].gross_profit - three[0].flash_fee > 0
 
-    def test_min_profit_one_wei_above_reverts(
-        self, w3: Web3, deployment: Any, diamond: Any, owner: str
-    ) -> None:
+    def test_min_profit_one_wei_above_reverts(self, w3: Web3, deployment: Any, owner: str) -> None:
         _shock(w3)
         opp = scan(w3).opportunities[0]
-        profit = opp.gross_profit - opp.flash_fee
-        route = encode_route(opp.cycle, opp.amount_in)
+        ex = Executor(w3, deployment)
+        plan = ex.plan(opp.cycle, opp.amount_in)
+        profit = plan.predicted_profit
         deadline = w3.eth.block_number + 2
-        data = diamond.encode_abi("executeArb", [route, profit + 1, deadline])
-        err = call_error(w3, {"from": owner, "to": deployment.diamond, "data": data})
+        err = call_error(w3, ex.tx(plan, profit + 1, deadline))
         assert err == f"InsufficientProfit(profit={profit}, minProfit={profit + 1})"
-        data = diamond.encode_abi("executeArb", [route, profit, deadline])
-        assert call_error(w3, {"from": owner, "to": deployment.diamond, "data": data}) is None
+        assert call_error(w3, ex.tx(plan, profit, deadline)) is None
 
-    def test_expired_deadline_reverts(
-        self, w3: Web3, deployment: Any, diamond: Any, owner: str
-    ) -> None:
+    def test_one_wei_more_than_the_pair_pays_reverts(self, w3: Web3, deployment: Any) -> None:
+        """Hop outputs come from calldata: the pair's own k check is what guards them."""
         _shock(w3)
         opp = scan(w3).opportunities[0]
+        ex = Executor(w3, deployment)
+        plan = ex.plan(opp.cycle, opp.amount_in)
+        greedy = plan.amounts[0] + 1
+        packed = plan.packed_amounts[:16] + greedy.to_bytes(16, "big") + plan.packed_amounts[32:]
+        err = call_error(
+            w3, ex.tx(replace(plan, packed_amounts=packed), 0, w3.eth.block_number + 2)
+        )
+        assert err == 'Error("UniswapV2: K")'
+
+    def test_expired_deadline_reverts(self, w3: Web3, deployment: Any) -> None:
+        _shock(w3)
+        opp = scan(w3).opportunities[0]
+        ex = Executor(w3, deployment)
         stale = w3.eth.block_number - 1
-        data = diamond.encode_abi("executeArb", [encode_route(opp.cycle, opp.amount_in), 0, stale])
-        err = call_error(w3, {"from": owner, "to": deployment.diamond, "data": data})
-        assert err is not None and err.startswith("DeadlinePassed")
+        err = call_error(w3, ex.tx(ex.plan(opp.cycle, opp.amount_in), 0, stale))
+        assert err is not None and err.startswith(f"DeadlinePassed(deadlineBlock={stale}, ")
 
-
-class TestStrangerDoors:
-    """executeArb, receiveFlashLoan and Vault.flashLoan naming the diamond, sent by a stranger."""
-
-    def _funded_diamond(self, w3: Web3, deployment: Any) -> Any:
+    def test_stranger_cannot_execute(self, w3: Web3, deployment: Any, attacker: str) -> None:
         _shock(w3)
         opp = scan(w3).opportunities[0]
-        Executor(w3, deployment).execute(opp)  # the diamond now holds profit worth stealing
-        assert balance_of(w3, opp.cycle.token, deployment.diamond) > 0
-        return opp
+        ex = Executor(w3, deployment, sender=attacker)
+        err = call_error(w3, ex.tx(ex.plan(opp.cycle, opp.amount_in), 0, 10**9))
+        assert err == f"NotExecutor(caller={attacker})"
 
-    def test_stranger_cannot_execute(
-        self, w3: Web3, deployment: Any, diamond: Any, attacker: str, owner: str
+
+class TestMalformedRoutes:
+    """executeArb validates the packed route before it borrows anything."""
+
+    @pytest.mark.parametrize(
+        ("path_edit", "amounts_edit", "error"),
+        [
+            (lambda p: p, lambda a: a[:16], "InvalidHopCount(amountsLength=16)"),
+            (lambda p: p, lambda a: a + b"\x00", "InvalidHopCount(amountsLength=49)"),
+            (lambda p: p, lambda a: bytes(16) + a[16:], "InvalidAmountIn(amountIn=0)"),
+            (lambda p: p[:-1], lambda a: a, "InvalidRoute(hopIndex=1)"),
+            (lambda p: p + b"\x00", lambda a: a, "InvalidRoute(hopIndex=1)"),
+            (lambda p: p[:20] + b"\x07" + p[21:], lambda a: a, "InvalidRoute(hopIndex=0)"),
+            (lambda p: p[:-20] + bytes.fromhex(A.DAI[2:]), lambda a: a, "InvalidRoute(hopIndex=1)"),
+        ],
+        ids=["one-amount", "ragged", "zero-in", "short", "trailing", "bad-kind", "not-a-cycle"],
+    )
+    def test_rejected(
+        self, w3: Web3, deployment: Any, path_edit: Any, amounts_edit: Any, error: str
     ) -> None:
         _shock(w3)
         opp = scan(w3).opportunities[0]
-        data = diamond.encode_abi("executeArb", [encode_route(opp.cycle, opp.amount_in), 0, 10**9])
-        err = call_error(w3, {"from": attacker, "to": deployment.diamond, "data": data})
-        assert err == f"NotContractOwner(_user={attacker}, _contractOwner={owner})"
-
-    def test_direct_receive_flash_loan_is_rejected(
-        self, w3: Web3, deployment: Any, diamond: Any, attacker: str
-    ) -> None:
-        opp = self._funded_diamond(w3, deployment)
-        user_data = encode([ROUTE_T, "uint256"], [encode_route(opp.cycle, opp.amount_in), 0])
-        data = diamond.encode_abi(
-            "receiveFlashLoan", [[opp.cycle.token], [opp.amount_in], [0], user_data]
+        ex = Executor(w3, deployment)
+        plan = ex.plan(opp.cycle, opp.amount_in)
+        assert len(plan.cycle.hops) == 2
+        fn = ex.diamond.functions.executeArb(
+            plan.source.word, path_edit(plan.path), amounts_edit(plan.packed_amounts), 0, 10**9
         )
-        tx = {"from": attacker, "to": deployment.diamond, "data": data}
-        assert call_error(w3, tx) == f"UnauthorizedFlashLoanCaller(caller={attacker})"
-        _mine_and_check_nothing_moved(w3, tx, [deployment.diamond, attacker, A.BALANCER_VAULT])
-
-    def test_vault_flash_loan_naming_the_diamond_is_rejected(
-        self, w3: Web3, deployment: Any, attacker: str
-    ) -> None:
-        opp = self._funded_diamond(w3, deployment)
-        vault = w3.eth.contract(address=A.BALANCER_VAULT, abi=VAULT_ABI)
-        # Crafted userData: a real, profitable-looking route the diamond would accept from itself.
-        user_data = encode([ROUTE_T, "uint256"], [encode_route(opp.cycle, opp.amount_in), 0])
-        data = vault.encode_abi(
-            "flashLoan", [deployment.diamond, [opp.cycle.token], [opp.amount_in], user_data]
-        )
-        tx = {"from": attacker, "to": A.BALANCER_VAULT, "data": data}
-        assert call_error(w3, tx) == "UnsolicitedFlashLoan()"
-        _mine_and_check_nothing_moved(w3, tx, [deployment.diamond, attacker, A.BALANCER_VAULT])
+        tx = {
+            "from": deployment.owner,
+            "to": deployment.diamond,
+            "data": fn._encode_transaction_data(),
+        }
+        assert call_error(w3, tx) == error

@@ -4,39 +4,59 @@ pragma solidity 0.8.28;
 import {IBalancerVault} from "../interfaces/IBalancerVault.sol";
 import {IERC20} from "../interfaces/IERC20.sol";
 import {IFlashLoanRecipient} from "../interfaces/IFlashLoanRecipient.sol";
-import {LibDiamond} from "../libraries/LibDiamond.sol";
-import {LibRoute, UnsupportedHopKind} from "../libraries/LibRoute.sol";
+import {IUniswapV2Callee, IUniswapV3FlashCallback, IUniswapV3SwapCallback} from "../interfaces/IUniswapCallbacks.sol";
+import {LibBalancer} from "../libraries/LibBalancer.sol";
+import {LibGuard} from "../libraries/LibGuard.sol";
+import {LibRoute} from "../libraries/LibRoute.sol";
 import {LibSafeERC20} from "../libraries/LibSafeERC20.sol";
 import {LibUniswapV2} from "../libraries/LibUniswapV2.sol";
+import {LibUniswapV3} from "../libraries/LibUniswapV3.sol";
 import {TransientState} from "../storage/TransientState.sol";
 
-/// @notice Flash-loan arbitrage: borrow from the Balancer V2 Vault, swap around a cycle of pools, keep the profit.
-/// @dev Gas is a product feature here: no storage writes (transient only), no standing approvals (V2 pairs are
-///      paid by transfer), each V2 hop pays the next pair directly, calldata end to end.
-contract FlashArbFacet is IFlashLoanRecipient, TransientState {
+/// @notice Flash-loan arbitrage: take capital (a Balancer, Uniswap V3 or Uniswap V2 flash loan, or the diamond's own
+///         inventory), swap it around a cycle of Uniswap V2, Uniswap V3 and Balancer pools, keep the profit.
+/// @dev Gas is a product feature here: no storage writes (transient only), no standing approvals, a packed route
+///      (LibRoute) with every V2 output computed off-chain (no getReserves; the pair's k check guards the amount),
+///      each hop paying the next V2 pair directly, and one balance read before and after for the profit check.
+///      Safety does not rest on the route being honest: every token the diamond pays out is either the route token
+///      (covered by the final balance check) or exactly what the previous hop delivered (measured, or returned by a
+///      pool whose address was derived, not given), so an executor that may trade cannot move inventory out.
+contract FlashArbFacet is
+    IFlashLoanRecipient,
+    IUniswapV3SwapCallback,
+    IUniswapV3FlashCallback,
+    IUniswapV2Callee,
+    TransientState
+{
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice The Balancer V2 Vault: the flash-loan source, and the only caller receiveFlashLoan accepts.
-    IBalancerVault internal constant BALANCER_VAULT = IBalancerVault(0xBA12222222228d8Ba445958a75a0704d566BF2C8); // Balancer V2 Vault, same address on every chain
+    /// @notice The Balancer V2 Vault: a flash-loan source, the only caller receiveFlashLoan accepts, Balancer hops.
+    IBalancerVault internal constant BALANCER_VAULT = LibBalancer.VAULT; // 0xBA12...F2C8, same address on every chain
+
+    // Capital source: `source` = kind << 248 | token0 flag << 184 | lender fee << 160 | lender.
+    uint8 internal constant SOURCE_BALANCER = 0; // Vault.flashLoan, fee = the Vault's flash fee (0 on mainnet)
+    uint8 internal constant SOURCE_UNISWAP_V3 = 1; // pool.flash, fee = the pool's fee tier, rounded up
+    uint8 internal constant SOURCE_UNISWAP_V2 = 2; // pair.swap with data (flash swap), repay ceil(amount*1e6/(1e6-fee))
+    uint8 internal constant SOURCE_INVENTORY = 3; // the diamond's own balance: no loan, no callback
+    uint256 internal constant SOURCE_TOKEN0 = 1 << 184; // the route token is the lender's token0 (V3 and V2 lenders)
+    uint256 internal constant LENDER_FEE_MASK = 0xffffff; // bits 160..183: a V2 lender's fee in hundredths of a bip
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice An arb completed. `routeHash` = keccak256(abi.encode(route.hops)) (the hops only, not token or
-    ///         amount, so one path keeps one id across sizes); `amountOut` is the last hop's output, before repaying
-    ///         `amountIn + flashFee`; `profit` is the diamond's balance change in `token`.
+    /// @notice An arb completed. `routeHash` = keccak256(path) (pools and tokens, not amounts: one id per path);
+    ///         `source` is the packed capital source as sent; `amountOut` is the last hop's output; `profit` is the
+    ///         diamond's balance change in `token`. The loan fee is amountOut - amountIn - profit.
     event ArbExecuted(
         bytes32 indexed routeHash,
         address indexed token,
-        address indexed executor,
+        uint256 source,
         uint256 amountIn,
         uint256 amountOut,
-        uint256 flashFee,
-        uint256 profit,
-        address flashSource
+        uint256 profit
     );
 
     /*//////////////////////////////////////////////////////////////
@@ -47,10 +67,22 @@ contract FlashArbFacet is IFlashLoanRecipient, TransientState {
     error DeadlinePassed(uint256 deadlineBlock, uint256 blockNumber);
     /// @notice executeArb was re-entered.
     error Reentrancy();
-    /// @notice receiveFlashLoan was called by `caller`, not the Balancer V2 Vault.
+    /// @notice A loan callback came from `caller`, not the lender executeArb is borrowing from right now.
     error UnauthorizedFlashLoanCaller(address caller);
-    /// @notice receiveFlashLoan was called for a loan this contract did not request in this transaction.
+    /// @notice A loan callback for a loan this contract did not request, in this transaction, with this data.
     error UnsolicitedFlashLoan();
+    /// @notice The lender returned without calling back, so nothing was traded.
+    error FlashLoanNotTaken(address lender);
+    /// @notice The source word names no known capital source, or a V2 lender fee of 1e6 or more.
+    error InvalidFlashSource(uint256 source);
+    /// @notice uniswapV3SwapCallback from `caller`, which is not the pool this contract is swapping on right now.
+    error UnauthorizedSwapCallback(address caller);
+    /// @notice A V3 pool asked for `owed`, more than the hop's input `maxIn`.
+    error SwapCallbackOverpay(uint256 owed, uint256 maxIn);
+    /// @notice A V3 pool returned without asking to be paid.
+    error SwapCallbackMissing(address pool);
+    /// @notice V3 hop `hopIndex` paid `amountOut`, less than the `minOut` computed off-chain.
+    error InsufficientOutput(uint256 hopIndex, uint256 amountOut, uint256 minOut);
     /// @notice The route returned `profit` (negative: a loss) net of the loan and fee, below `minProfit`.
     error InsufficientProfit(int256 profit, uint256 minProfit);
 
@@ -58,74 +90,53 @@ contract FlashArbFacet is IFlashLoanRecipient, TransientState {
                                   LOGIC
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Borrow `route.amountIn` of `route.token` from Balancer, swap it along `route.hops`, repay, and keep
-    ///         at least `minProfit` of `route.token` in the diamond.
-    /// @dev Owner only (NotContractOwner). Reverts DeadlinePassed after `deadlineBlock`, Reentrancy when re-entered,
-    ///      InvalidHopCount / InvalidAmountIn / InvalidRoute / UnsupportedHopKind for a malformed route (before
-    ///      borrowing), InsufficientProfit when the cycle does not pay. The Vault receives
-    ///      userData = abi.encode(route, minProfit); its hash is the in-flight marker receiveFlashLoan checks.
-    /// @param route The cycle: borrowed token, amount, 1 to 4 hops from and back to that token.
-    /// @param minProfit Least acceptable gain in `route.token`, net of the flash fee (0: break-even is enough).
+    /// @notice Take `amounts[0]` of the route token from `source`, swap it along `path`, repay, and keep at least
+    ///         `minProfit` of the route token in the diamond.
+    /// @dev Owner or allowed executor (NotExecutor), not paused (ExecutionPaused), within the token's notional cap
+    ///      (NotionalCapExceeded). Reverts DeadlinePassed after `deadlineBlock`, Reentrancy when re-entered,
+    ///      InvalidHopCount / InvalidAmountIn / InvalidRoute for a malformed route, InvalidFlashSource for an unknown
+    ///      source, BalancerHopInBalancerLoan for a Balancer hop inside a Balancer loan, InsufficientProfit when the
+    ///      cycle does not pay. A cycle of Balancer hops only runs as one Vault batchSwap and needs no capital.
+    ///      Loans carry data = source | path.length (one word each) | path | amounts; its hash is the in-flight
+    ///      marker the lender's callback must match (see _acceptLoan).
+    /// @param source Capital source: kind << 248 | token0 flag << 184 | V2 lender fee << 160 | lender (V3 pool or V2
+    ///        pair; ignored for the Vault and inventory).
+    /// @param path The packed route (LibRoute): route token, then the hops.
+    /// @param amounts uint128 amountIn, then each hop's exact output, packed.
+    /// @param minProfit Least acceptable gain in the route token, net of the loan fee (0: break-even is enough).
     /// @param deadlineBlock Last block in which the arb may execute.
-    /// @return profit The diamond's balance gain in `route.token`.
-    function executeArb(LibRoute.Route calldata route, uint256 minProfit, uint256 deadlineBlock)
-        external
-        returns (uint256 profit)
-    {
-        LibDiamond.enforceIsContractOwner();
+    /// @return profit The diamond's balance gain in the route token.
+    function executeArb(
+        uint256 source,
+        bytes calldata path,
+        bytes calldata amounts,
+        uint256 minProfit,
+        uint256 deadlineBlock
+    ) external returns (uint256 profit) {
+        LibGuard.enforceCaller(); // strangers learn nothing else
         if (block.number > deadlineBlock) revert DeadlinePassed(deadlineBlock, block.number);
         if (_arbLocked) revert Reentrancy();
         _arbLocked = true;
-        LibRoute.validate(route);
-
-        IERC20 token = IERC20(route.token);
-        uint256 balanceBefore = token.balanceOf(address(this));
-        _arbBalanceBefore = balanceBefore; // the callback measures profit against it before repaying
-        {
-            bytes memory userData = abi.encode(route, minProfit);
-            _arbInFlight = keccak256(userData); // the callback accepts this exact loan and nothing else
-            IERC20[] memory tokens = new IERC20[](1);
-            tokens[0] = token;
-            uint256[] memory amounts = new uint256[](1);
-            amounts[0] = route.amountIn;
-            BALANCER_VAULT.flashLoan(this, tokens, amounts, userData); // calls back receiveFlashLoan
-        }
-        // the callback consumed the in-flight marker; what is left is to measure the result on real balances
-        uint256 balanceAfter = token.balanceOf(address(this));
-        if (balanceAfter < balanceBefore || balanceAfter - balanceBefore < minProfit) {
-            revert InsufficientProfit(_signedDelta(balanceAfter, balanceBefore), minProfit); // a token took more than amount + fee
-        }
-        unchecked {
-            profit = balanceAfter - balanceBefore; // cannot underflow: checked just above
-        }
+        (address token, uint256 amountIn, uint256 balanceBefore) = _run(source, path, amounts);
+        profit = _profitSince(token, balanceBefore, minProfit);
         _arbLocked = false;
-        emit ArbExecuted(
-            keccak256(abi.encode(route.hops)),
-            address(token),
-            msg.sender,
-            route.amountIn,
-            _arbAmountOut,
-            _arbFlashFee,
-            profit,
-            address(BALANCER_VAULT)
-        );
+        emit ArbExecuted(keccak256(path), token, source, amountIn, _arbAmountOut, profit);
     }
 
-    /// @notice Balancer V2 flash-loan callback: runs the route's hops, checks the profit, repays the Vault.
+    /// @notice Balancer V2 flash-loan callback: runs the route, repays the Vault.
     /// @dev Never meant to be called directly; two security properties make that safe:
     ///      (1) The caller must be the Balancer V2 Vault (UnauthorizedFlashLoanCaller otherwise), so nobody else can
     ///      hand this contract tokens plus instructions.
     ///      (2) The loan must have been initiated by this contract, in this transaction, for this exact route.
     ///      Balancer V2 loans are not EIP-3156 and do not pass the initiator, and anyone may ask the Vault to lend
-    ///      to any recipient; so executeArb stores keccak256(userData) in transient storage just before flashLoan,
-    ///      and this callback requires keccak256(userData) to equal that non-zero marker (UnsolicitedFlashLoan
-    ///      otherwise), then clears it: a marker is good for one callback, and never outlives the transaction.
-    ///      Because the hash binds userData to what executeArb validated, userData is read in place from calldata
-    ///      without re-validating. The profit check (InsufficientProfit) runs before repaying.
-    /// @param tokens The borrowed token (exactly one: route.token).
-    /// @param amounts The borrowed amount (route.amountIn).
+    ///      to any recipient; so executeArb stores the Vault as the expected lender and keccak256(userData) as the
+    ///      in-flight marker in transient storage just before flashLoan, and this callback requires both
+    ///      (UnsolicitedFlashLoan otherwise), then clears the marker: good for one callback, never beyond the
+    ///      transaction. The profit check runs in executeArb after the loan, on real balances.
+    /// @param tokens The borrowed token (exactly one: the route token).
+    /// @param amounts The borrowed amount.
     /// @param feeAmounts The Vault's fee on the loan, owed on top of the amount.
-    /// @param userData abi.encode(route, minProfit), as executeArb passed it.
+    /// @param userData The loan data executeArb sent.
     function receiveFlashLoan(
         IERC20[] calldata tokens,
         uint256[] calldata amounts,
@@ -133,59 +144,308 @@ contract FlashArbFacet is IFlashLoanRecipient, TransientState {
         bytes calldata userData
     ) external override {
         if (msg.sender != address(BALANCER_VAULT)) revert UnauthorizedFlashLoanCaller(msg.sender);
-        {
-            bytes32 inFlight = _arbInFlight;
-            if (inFlight == bytes32(0) || keccak256(userData) != inFlight) revert UnsolicitedFlashLoan();
-        }
-        _arbInFlight = bytes32(0); // one-shot: no second callback can reuse it
+        (, bytes calldata path, bytes calldata hopAmounts) = _acceptLoan(userData);
+        _arbAmountOut = _runHops(path, hopAmounts, _arbKinds);
+        LibSafeERC20.safeTransfer(tokens[0], address(BALANCER_VAULT), amounts[0] + feeAmounts[0]); // the Vault checks its balance after we return
+    }
 
-        LibRoute.Route calldata route;
-        uint256 minProfit;
-        assembly ("memory-safe") {
-            // userData is our own abi.encode(route, minProfit) (hash checked above): head = (offset of route, minProfit)
-            route := add(userData.offset, calldataload(userData.offset))
-            minProfit := calldataload(add(userData.offset, 0x20))
-        }
+    /// @notice Uniswap V3 flash callback: runs the route, repays the pool the loan plus its fee.
+    /// @dev Same two properties as receiveFlashLoan, with the expected caller taken from transient storage: the pool
+    ///      executeArb called flash on, in this transaction (UnauthorizedFlashLoanCaller), and the data hash it
+    ///      recorded (UnsolicitedFlashLoan). A genuine pool calls back only the contract that called flash.
+    /// @param fee0 Token0 fee owed (0 unless the route token is token0).
+    /// @param fee1 Token1 fee owed.
+    /// @param data The loan data executeArb sent.
+    function uniswapV3FlashCallback(uint256 fee0, uint256 fee1, bytes calldata data) external override {
+        if (msg.sender != _arbLender) revert UnauthorizedFlashLoanCaller(msg.sender); // zero until executeArb borrows
+        (, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
+        _arbAmountOut = _runHops(path, amounts, _arbKinds);
+        uint256 owed = LibRoute.amountAt(amounts, 0) + fee0 + fee1; // one of the fees is 0: one token was lent
+        LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), msg.sender, owed); // the pool checks its balance
+    }
 
-        IERC20 token = tokens[0];
-        uint256 fee = feeAmounts[0];
-        uint256 owed = amounts[0] + fee;
-        uint256 amountOut = _runHops(route.hops, amounts[0]);
-        _requireProfit(token, owed, minProfit);
-        _arbAmountOut = amountOut; // for the ArbExecuted event in executeArb
-        _arbFlashFee = fee;
-        LibSafeERC20.safeTransfer(token, address(BALANCER_VAULT), owed); // the Vault checks its balance after we return
+    /// @notice Uniswap V2 flash-swap callback: runs the route, repays the pair ceil(amount*1e6/(1e6-fee)).
+    /// @dev Same two properties as receiveFlashLoan, with the expected caller taken from transient storage (the pair
+    ///      executeArb called swap on), plus v2's own: `sender` must be this contract (UnsolicitedFlashLoan).
+    /// @param sender Who called the pair's swap.
+    /// @param amount0 Token0 lent.
+    /// @param amount1 Token1 lent.
+    /// @param data The loan data executeArb sent.
+    function uniswapV2Call(address sender, uint256 amount0, uint256 amount1, bytes calldata data) external override {
+        if (msg.sender != _arbLender) revert UnauthorizedFlashLoanCaller(msg.sender); // zero until executeArb borrows
+        if (sender != address(this)) revert UnsolicitedFlashLoan();
+        (uint256 source, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
+        _arbAmountOut = _runHops(path, amounts, _arbKinds);
+        uint256 repay = LibUniswapV2.flashRepayment(amount0 + amount1, (source >> 160) & LENDER_FEE_MASK); // fee < 1e6: checked in _borrow
+        LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), msg.sender, repay); // the pair's k check verifies it
+    }
+
+    /// @notice Uniswap V3 swap callback: pays the pool this contract is swapping on right now, in the hop's token.
+    /// @dev The pool, the token and the most it may take are recorded in transient storage just before
+    ///      pool.swap, by the hop itself; nothing in the callback's arguments decides who is paid or in what
+    ///      (UnauthorizedSwapCallback for any other caller, SwapCallbackOverpay above the hop's input). The pool
+    ///      address itself was derived from the factory (LibUniswapV3.poolAddress), so it is a real V3 pool.
+    /// @param amount0Delta Token0 owed to the pool (positive) or sent by it.
+    /// @param amount1Delta Token1 owed to the pool (positive) or sent by it.
+    function uniswapV3SwapCallback(int256 amount0Delta, int256 amount1Delta, bytes calldata) external override {
+        address pool = _v3Pool;
+        if (msg.sender != pool) revert UnauthorizedSwapCallback(msg.sender); // zero when no swap is in flight
+        _v3Pool = address(0); // one payment per swap
+        uint256 owed = uint256(amount0Delta > 0 ? amount0Delta : amount1Delta); // a negative pair wraps: caught below
+        uint256 maxIn = _v3MaxIn;
+        if (owed > maxIn) revert SwapCallbackOverpay(owed, maxIn);
+        LibSafeERC20.safeTransfer(IERC20(_v3TokenIn), pool, owed);
     }
 
     /*//////////////////////////////////////////////////////////////
                                 INTERNALS
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Swap `amount` of hops[0].tokenIn along `hops`; the last hop pays this contract. Returns its output.
-    function _runHops(LibRoute.Hop[] calldata hops, uint256 amount) private returns (uint256) {
-        uint256 n = hops.length;
-        bool atPool; // whether `amount` of the hop's tokenIn already sits in its pool
-        for (uint256 i; i < n; ) {
-            LibRoute.Hop calldata hop = hops[i];
-            if (hop.kind != LibRoute.KIND_UNISWAP_V2) revert UnsupportedHopKind(i, hop.kind); // validated; dispatch fallback
-            if (!atPool) LibSafeERC20.safeTransfer(IERC20(hop.tokenIn), hop.pool, amount); // V2 pairs are paid before swap
-            unchecked {
-                ++i; // cannot overflow: i < n <= MAX_HOPS
-            }
-            address to = address(this);
-            atPool = i < n && hops[i].kind == LibRoute.KIND_UNISWAP_V2;
-            if (atPool) to = hops[i].pool; // V2 -> V2: the output goes straight into the next pair
-            amount = LibUniswapV2.swap(hop.pool, hop.tokenIn < hop.tokenOut, hop.fee, amount, to); // V2 sorts token0 < token1
+    /// @dev Validate the route, check the guard's limits, note the balance, then run it on the source's capital.
+    function _run(uint256 source, bytes calldata path, bytes calldata amounts)
+        private
+        returns (address token, uint256 amountIn, uint256 balanceBefore)
+    {
+        uint256 kinds;
+        (token, amountIn, , kinds) = LibRoute.validate(path, amounts, uint8(source >> 248) == SOURCE_BALANCER); // before anything is borrowed
+        LibGuard.enforceLimits(token, amountIn);
+        balanceBefore = _balanceOf(token);
+        if (uint8(source >> 248) == SOURCE_INVENTORY) {
+            _arbAmountOut = _runHops(path, amounts, kinds);
+        } else {
+            _arbKinds = kinds; // for the callback, which runs on the same (hash-checked) route
+            _borrow(source, token, amountIn, path, amounts); // the callback runs the hops and repays
         }
-        return amount;
     }
 
-    /// @dev Revert InsufficientProfit unless this contract now holds balance-before-loan + `owed` + `minProfit`.
-    function _requireProfit(IERC20 token, uint256 owed, uint256 minProfit) private view {
-        uint256 breakEven = _arbBalanceBefore + owed; // checked: a fee near 2^256 must revert, not wrap
-        uint256 balanceNow = token.balanceOf(address(this));
-        if (balanceNow < breakEven || balanceNow - breakEven < minProfit) {
-            revert InsufficientProfit(_signedDelta(balanceNow, breakEven), minProfit); // never overflows on huge minProfit
+    /// @dev Ask the lender named by `source` for `amountIn` of `token`; its callback runs the hops and repays.
+    ///      The loan data is source | path.length | path | amounts (words, then the packed route); its hash is the
+    ///      in-flight marker. The call is encoded by hand: the ABI encoder's generic array and bytes code cost more
+    ///      than the whole route's calldata.
+    function _borrow(
+        uint256 source,
+        address token,
+        uint256 amountIn,
+        bytes calldata path,
+        bytes calldata amounts
+    ) private {
+        uint8 kind = uint8(source >> 248);
+        if (kind > SOURCE_UNISWAP_V2 || (kind == SOURCE_UNISWAP_V2 && (source >> 160) & LENDER_FEE_MASK >= 1e6)) {
+            revert InvalidFlashSource(source); // inventory never gets here
+        }
+        address lender = kind == SOURCE_BALANCER ? address(BALANCER_VAULT) : address(uint160(source));
+        _arbLender = lender;
+        bool token0 = source & SOURCE_TOKEN0 != 0;
+        uint256 p;
+        uint256 size;
+        bytes32 marker;
+        assembly ("memory-safe") {
+            p := mload(0x40)
+            let head // offset of the `data` length word
+            switch kind
+            case 0 {
+                mstore(p, shl(224, 0x5c38449e)) // Vault.flashLoan(address,address[],uint256[],bytes)
+                mstore(add(p, 0x04), address()) // recipient
+                mstore(add(p, 0x24), 0x80) // offset of tokens
+                mstore(add(p, 0x44), 0xc0) // offset of amounts
+                mstore(add(p, 0x64), 0x100) // offset of userData
+                mstore(add(p, 0x84), 1)
+                mstore(add(p, 0xa4), token)
+                mstore(add(p, 0xc4), 1)
+                mstore(add(p, 0xe4), amountIn)
+                head := 0x104
+            }
+            case 1 {
+                mstore(p, shl(224, 0x490e6cbc)) // UniswapV3Pool.flash(address,uint256,uint256,bytes)
+                mstore(add(p, 0x04), address()) // recipient
+                mstore(add(p, 0x24), mul(amountIn, token0)) // amount0
+                mstore(add(p, 0x44), mul(amountIn, iszero(token0))) // amount1
+                mstore(add(p, 0x64), 0x80) // offset of data
+                head := 0x84
+            }
+            default {
+                mstore(p, shl(224, 0x022c0d9f)) // UniswapV2Pair.swap(uint256,uint256,address,bytes)
+                mstore(add(p, 0x04), mul(amountIn, token0)) // amount0Out
+                mstore(add(p, 0x24), mul(amountIn, iszero(token0))) // amount1Out
+                mstore(add(p, 0x44), address()) // to
+                mstore(add(p, 0x64), 0x80) // offset of data: non-empty makes it a flash swap
+                head := 0x84
+            }
+            let data := add(p, add(head, 0x20))
+            mstore(data, source)
+            mstore(add(data, 0x20), path.length)
+            calldatacopy(add(data, 0x40), path.offset, path.length)
+            calldatacopy(add(add(data, 0x40), path.length), amounts.offset, amounts.length)
+            let len := add(0x40, add(path.length, amounts.length))
+            mstore(add(p, head), len)
+            mstore(add(data, len), 0) // ABI zero padding of the last word
+            marker := keccak256(data, len)
+            size := add(add(head, 0x20), and(add(len, 31), not(31)))
+            mstore(0x40, add(p, size)) // claim the payload: nothing may reuse it before the call below
+        }
+        _arbInFlight = marker; // the callback accepts this exact loan and nothing else
+        assembly ("memory-safe") {
+            if iszero(call(gas(), lender, 0, p, size, 0, 0)) {
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+        }
+        if (_arbInFlight != bytes32(0)) revert FlashLoanNotTaken(lender); // a look-alike lender that never called back
+    }
+
+    /// @dev Check a loan callback is the one in flight (the caller was checked by the callback), consume the
+    ///      marker, and split data = source | path.length | path | amounts (what _borrow sent: the hash proves it).
+    function _acceptLoan(bytes calldata data)
+        private
+        returns (uint256 source, bytes calldata path, bytes calldata amounts)
+    {
+        bytes32 inFlight = _arbInFlight;
+        if (msg.sender != _arbLender || inFlight == bytes32(0) || keccak256(data) != inFlight) {
+            revert UnsolicitedFlashLoan();
+        }
+        _arbInFlight = bytes32(0); // one-shot: no second callback can reuse it
+        assembly ("memory-safe") {
+            source := calldataload(data.offset)
+            path.length := calldataload(add(data.offset, 0x20))
+            path.offset := add(data.offset, 0x40)
+            amounts.offset := add(path.offset, path.length)
+            amounts.length := sub(data.length, add(0x40, path.length))
+        }
+    }
+
+    /// @dev Swap amounts[0] of the route token along the (validated) route; the last hop pays this contract.
+    ///      Returns the last hop's output. `kinds` picks the walk: V2 only, Balancer only, or mixed.
+    function _runHops(bytes calldata path, bytes calldata amounts, uint256 kinds) private returns (uint256) {
+        if (kinds == LibRoute.SHAPE_UNISWAP_V2) return _runV2(path, amounts);
+        uint256 n = (amounts.length >> 4) - 1; // validated: 1..MAX_HOPS
+        if (kinds == LibRoute.SHAPE_BALANCER) return LibBalancer.batchSwapCycle(path, amounts, n); // net settlement
+        return _runMixed(path, amounts, n);
+    }
+
+    /// @dev A route of V2 pairs only: pay the first pair, then each pair pays the next, the last pays this contract.
+    function _runV2(bytes calldata path, bytes calldata amounts) private returns (uint256 amountOut) {
+        uint256 end = path.length - LibRoute.V2_HOP_LENGTH; // offset of the last hop
+        address tokenIn = LibRoute.addressAt(path, 0);
+        address pair = LibRoute.addressAt(path, LibRoute.TOKEN_LENGTH + 1);
+        LibSafeERC20.safeTransfer(IERC20(tokenIn), pair, LibRoute.amountAt(amounts, 0)); // V2 pairs are paid before swap
+        uint256 i = 1;
+        for (uint256 offset = LibRoute.TOKEN_LENGTH; ; offset += LibRoute.V2_HOP_LENGTH) {
+            address tokenOut = LibRoute.addressAt(path, offset + 21);
+            amountOut = LibRoute.amountAt(amounts, i);
+            if (offset == end) {
+                LibUniswapV2.swap(pair, tokenIn < tokenOut, amountOut, address(this));
+                return amountOut; // exact: the pair paid it or reverted; the final balance check sees what arrived
+            }
+            address next = LibRoute.addressAt(path, offset + LibRoute.V2_HOP_LENGTH + 1);
+            LibUniswapV2.swap(pair, tokenIn < tokenOut, amountOut, next); // straight into the next pair
+            (pair, tokenIn) = (next, tokenOut);
+            unchecked {
+                ++i; // cannot overflow: at most MAX_HOPS hops
+            }
+        }
+    }
+
+    /// @dev One hop as _runMixed walks the route (a memory struct: the walk needs more locals than the stack holds).
+    struct Step {
+        uint8 kind; // LibRoute.KIND_*
+        uint256 offset; // byte offset of the hop in the path
+        address tokenIn; // sold: the previous hop's tokenOut, the route token for hop 0
+        address tokenOut; // bought
+        uint256 amount; // the hop's input; after _swap, its output
+        uint256 minOut; // the output computed off-chain: exact for V2, a floor for V3 and Balancer
+        address recipient; // the next V2 pair, or this contract
+        bool atPool; // the input already sits in this hop's V2 pair (the previous pool paid it directly)
+        bool measure; // a V2 output landing here for a V3 or Balancer hop: count what arrives, not what was asked
+    }
+
+    /// @dev Any mix of hop kinds. Where a hop's input comes from: hop 0 from this contract (loan or inventory);
+    ///      later V2 hops already hold it (the previous pool paid the pair directly); V3 and Balancer hops from
+    ///      this contract, exactly what the previous hop delivered (a V2 output landing here is measured by
+    ///      balance, not taken from calldata).
+    function _runMixed(bytes calldata path, bytes calldata amounts, uint256 n) private returns (uint256) {
+        Step memory s;
+        s.offset = LibRoute.TOKEN_LENGTH;
+        s.tokenIn = LibRoute.addressAt(path, 0);
+        s.amount = LibRoute.amountAt(amounts, 0);
+        for (uint256 i; i < n; ) {
+            s.kind = LibRoute.kindAt(path, s.offset);
+            uint256 next = s.offset + LibRoute.hopLength(s.kind);
+            s.tokenOut = LibRoute.tokenOut(path, s.offset, s.kind);
+            s.minOut = LibRoute.amountAt(amounts, i + 1);
+            s.recipient = address(this);
+            s.measure = false;
+            unchecked {
+                ++i; // cannot overflow: i < n <= MAX_HOPS; from here on `i` is the next hop's index
+            }
+            if (i < n) {
+                if (LibRoute.kindAt(path, next) == LibRoute.KIND_UNISWAP_V2) s.recipient = LibRoute.v2Pair(path, next); // pay the next pair directly
+                else s.measure = true;
+            }
+            _swap(s, path, i - 1);
+            s.atPool = s.recipient != address(this);
+            s.tokenIn = s.tokenOut;
+            s.offset = next;
+        }
+        return s.amount;
+    }
+
+    /// @dev Run hop `i` described by `s`; leaves its output in s.amount.
+    function _swap(Step memory s, bytes calldata path, uint256 i) private {
+        if (s.kind == LibRoute.KIND_UNISWAP_V2) {
+            address pair = LibRoute.v2Pair(path, s.offset);
+            if (!s.atPool) LibSafeERC20.safeTransfer(IERC20(s.tokenIn), pair, s.amount); // V2 pairs are paid before swap
+            if (s.measure) {
+                uint256 held = _balanceOf(s.tokenOut);
+                LibUniswapV2.swap(pair, s.tokenIn < s.tokenOut, s.minOut, address(this));
+                s.amount = _balanceOf(s.tokenOut) - held; // what really arrived is all the next hop may spend
+            } else {
+                LibUniswapV2.swap(pair, s.tokenIn < s.tokenOut, s.minOut, s.recipient);
+                s.amount = s.minOut; // exact: the pair paid it or reverted (the next pair, or the final check, sees it)
+            }
+        } else if (s.kind == LibRoute.KIND_UNISWAP_V3) {
+            address pool = LibUniswapV3.poolAddress(s.tokenIn, s.tokenOut, LibRoute.v3Fee(path, s.offset));
+            _v3Pool = pool;
+            _v3TokenIn = s.tokenIn;
+            _v3MaxIn = s.amount;
+            uint256 out = LibUniswapV3.swap(pool, s.tokenIn < s.tokenOut, s.amount, s.recipient);
+            if (_v3Pool != address(0)) revert SwapCallbackMissing(pool);
+            if (out < s.minOut) revert InsufficientOutput(i, out, s.minOut);
+            s.amount = out;
+        } else {
+            s.amount = LibBalancer.swap(
+                LibRoute.balancerPoolId(path, s.offset),
+                s.tokenIn,
+                s.tokenOut,
+                s.amount,
+                s.minOut,
+                s.recipient
+            ); // the Vault checks minOut (BAL#507)
+        }
+    }
+
+    /// @dev This contract's balance of `token` (a plain balanceOf; reverts if the call does).
+    function _balanceOf(address token) private view returns (uint256 amount) {
+        assembly ("memory-safe") {
+            mstore(0x00, shl(224, 0x70a08231)) // balanceOf(address)
+            mstore(0x04, address())
+            if iszero(staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)) {
+                let p := mload(0x40)
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) { revert(0, 0) } // not an ERC-20
+            amount := mload(0x00)
+        }
+    }
+
+    /// @dev The diamond's gain in `token` since `balanceBefore`; InsufficientProfit below `minProfit` or on a loss.
+    function _profitSince(address token, uint256 balanceBefore, uint256 minProfit) private view returns (uint256) {
+        uint256 balanceAfter = _balanceOf(token);
+        if (balanceAfter < balanceBefore || balanceAfter - balanceBefore < minProfit) {
+            revert InsufficientProfit(_signedDelta(balanceAfter, balanceBefore), minProfit); // never overflows
+        }
+        unchecked {
+            return balanceAfter - balanceBefore; // cannot underflow: checked just above
         }
     }
 

@@ -1,63 +1,175 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-/// @notice The route has no hops or more than LibRoute.MAX_HOPS.
-error InvalidHopCount(uint256 hopCount);
-/// @notice The amount to borrow is zero or above what any supported pool can hold (2^112 - 1).
+/// @notice The amounts are not one uint128 for amountIn plus one per hop, or the hop count is 0 or above MAX_HOPS.
+error InvalidHopCount(uint256 amountsLength);
+/// @notice amountIn is zero or above what any supported pool can hold (2^112 - 1).
 error InvalidAmountIn(uint256 amountIn);
-/// @notice Hop `hopIndex` breaks the chain: its tokenIn is not the previous tokenOut (or route.token for hop 0),
-///         its tokenIn equals its tokenOut, its fee is not below 1e6, or (last hop) its tokenOut is not route.token.
+/// @notice Hop `hopIndex` is a Balancer hop inside a Balancer flash loan (the Vault would revert BAL#400).
+error BalancerHopInBalancerLoan(uint256 hopIndex);
+/// @notice Hop `hopIndex` breaks the route: it runs past the end of the path, names an unknown kind, swaps a token
+///         for itself, or (last hop) does not end in the route's token, or the path has bytes after the last hop.
 error InvalidRoute(uint256 hopIndex);
-/// @notice Hop `hopIndex` names a pool kind this build cannot swap on.
-error UnsupportedHopKind(uint256 hopIndex, uint8 kind);
 
-/// @notice The shape of an arbitrage route (a cycle of pool hops from and back to the borrowed token) and its checks.
+/// @notice The packed route format: a cycle of hops from and back to one token, and its amounts.
+/// @dev Calldata is the largest per-byte cost of an arb after storage, so the route is packed, not ABI-encoded:
+///      path    = token (20) | hop_0 | ... | hop_{n-1}
+///      V2 hop  = KIND_UNISWAP_V2 (1) | pair (20) | tokenOut (20)              41 bytes
+///      V3 hop  = KIND_UNISWAP_V3 (1) | tokenOut (20) | fee (3)                24 bytes, pool = CREATE2(tokens, fee)
+///      Bal hop = KIND_BALANCER (1)   | poolId (32) | tokenOut (20)           53 bytes, swapped through the Vault
+///      amounts = amountIn (16) | out_0 (16) | ... | out_{n-1} (16)           uint128 each, big-endian
+///      A hop's tokenIn is the previous hop's tokenOut (route token for hop 0); the last tokenOut must be the route
+///      token. out_i is hop i's exact output, computed off-chain: a V2 pair is asked for exactly that (its own k
+///      check guards it), V3 and Balancer hops revert when they pay less. keccak256(path) is the route's id: it
+///      names the pools and tokens, not the sizes, so one path keeps one id across amounts.
 library LibRoute {
-    /// @notice One swap of a route.
-    struct Hop {
-        uint8 kind; // pool kind; KIND_UNISWAP_V2 is the only one so far
-        address pool; // the pool swapped on
-        address tokenIn; // sold on this hop
-        address tokenOut; // bought on this hop; the next hop's tokenIn
-        uint24 fee; // pool fee in hundredths of a bip (1e-6): 3000 = 0.30%
-    }
+    uint8 internal constant KIND_UNISWAP_V2 = 0; // constant-product pair, paid before `swap`, output sent anywhere
+    uint8 internal constant KIND_UNISWAP_V3 = 1; // concentrated liquidity, paid in uniswapV3SwapCallback
+    uint8 internal constant KIND_BALANCER = 2; // Balancer V2 pool, swapped through the Vault (exact approval)
 
-    /// @notice A cycle: borrow `amountIn` of `token`, swap it through `hops`, end with more `token`.
-    struct Route {
-        address token; // borrowed token = hops[0].tokenIn = hops[last].tokenOut
-        uint256 amountIn; // amount borrowed and sent into the first hop
-        Hop[] hops;
-    }
-
-    uint8 internal constant KIND_UNISWAP_V2 = 0; // constant-product pair, paid before `swap`, fee on input
+    uint256 internal constant TOKEN_LENGTH = 20; // the route token heads the path
+    uint256 internal constant V2_HOP_LENGTH = 41; // kind | pair | tokenOut
+    uint256 internal constant V3_HOP_LENGTH = 24; // kind | tokenOut | fee
+    uint256 internal constant BALANCER_HOP_LENGTH = 53; // kind | poolId | tokenOut
+    uint256 internal constant AMOUNT_LENGTH = 16; // uint128
     uint256 internal constant MAX_HOPS = 4; // longer cycles are never profitable after gas on mainnet
-    uint256 internal constant FEE_DENOMINATOR = 1e6; // fees are in hundredths of a bip
     uint256 internal constant MAX_AMOUNT_IN = type(uint112).max; // a V2 pair cannot hold more (UniswapV2: OVERFLOW)
 
-    /// @notice Revert unless `route` is a well-formed cycle this build can execute.
-    /// @dev The uint112 cap on amountIn is what makes the unchecked swap math in LibUniswapV2 overflow-free:
-    ///      every later hop's input is a previous output, which is below a uint112 reserve.
-    /// @param route The route to check.
-    function validate(Route calldata route) internal pure {
-        Hop[] calldata hops = route.hops;
-        uint256 n = hops.length;
-        if (n == 0 || n > MAX_HOPS) revert InvalidHopCount(n);
-        uint256 amountIn = route.amountIn;
+    uint256 internal constant SHAPE_UNISWAP_V2 = 1 << KIND_UNISWAP_V2; // validate's `kinds` for a V2-only route
+    uint256 internal constant SHAPE_BALANCER = 1 << KIND_BALANCER; // ... and for a Balancer-only one (one batchSwap)
+
+    /// @notice Check `path` and `amounts` form a route this build can execute; return what the caller needs.
+    /// @dev One pass, before anything is borrowed: 1..MAX_HOPS hops (InvalidHopCount), 0 < amountIn <= 2^112 - 1
+    ///      (InvalidAmountIn: the cap keeps the unchecked arithmetic downstream overflow-free), known kinds with
+    ///      their full length inside the path, no hop selling a token for itself, the last hop back in the route
+    ///      token and nothing after it (InvalidRoute), and no Balancer hop when the loan comes from the Vault
+    ///      (BalancerHopInBalancerLoan). Later reads of the route trust these bounds.
+    /// @param path The packed path.
+    /// @param amounts The packed amounts.
+    /// @param vaultLoan Whether the capital is a Balancer flash loan.
+    /// @return token The route token.
+    /// @return amountIn The amount put in.
+    /// @return n The hop count.
+    /// @return kinds Bit k set when some hop is of kind k (SHAPE_UNISWAP_V2, SHAPE_BALANCER: single-venue routes).
+    function validate(bytes calldata path, bytes calldata amounts, bool vaultLoan)
+        internal
+        pure
+        returns (address token, uint256 amountIn, uint256 n, uint256 kinds)
+    {
+        uint256 len = amounts.length;
+        n = len / AMOUNT_LENGTH;
+        if (n * AMOUNT_LENGTH != len || n < 2 || n > MAX_HOPS + 1) revert InvalidHopCount(len);
+        unchecked {
+            --n; // cannot underflow: n >= 2; the first amount is amountIn
+        }
+        amountIn = amountAt(amounts, 0);
         if (amountIn == 0 || amountIn > MAX_AMOUNT_IN) revert InvalidAmountIn(amountIn);
-        address token = route.token;
-        address expected = token; // each hop sells what the previous one bought
-        for (uint256 i; i < n; ) {
-            Hop calldata hop = hops[i];
-            if (hop.kind != KIND_UNISWAP_V2) revert UnsupportedHopKind(i, hop.kind); // fail before borrowing
-            address tokenOut = hop.tokenOut;
-            if (hop.tokenIn != expected || tokenOut == expected || hop.fee >= FEE_DENOMINATOR) revert InvalidRoute(i);
-            expected = tokenOut;
-            unchecked {
-                ++i; // cannot overflow: i < n <= MAX_HOPS
+        len = path.length;
+        if (len < TOKEN_LENGTH) revert InvalidRoute(0);
+        token = addressAt(path, 0);
+        address tokenIn = token;
+        uint256 offset = TOKEN_LENGTH;
+        for (uint256 i; i < n; ++i) {
+            if (offset >= len) revert InvalidRoute(i);
+            uint8 kind = uint8(path[offset]);
+            address bought;
+            if (kind == KIND_UNISWAP_V2) {
+                bought = addressAt(path, offset + 21);
+                offset += V2_HOP_LENGTH;
+            } else if (kind == KIND_UNISWAP_V3) {
+                bought = addressAt(path, offset + 1);
+                offset += V3_HOP_LENGTH;
+            } else if (kind == KIND_BALANCER) {
+                if (vaultLoan) revert BalancerHopInBalancerLoan(i);
+                bought = addressAt(path, offset + 33);
+                offset += BALANCER_HOP_LENGTH;
+            } else {
+                revert InvalidRoute(i);
             }
+            if (offset > len || bought == tokenIn) revert InvalidRoute(i); // a read past the end only saw zeros
+            tokenIn = bought;
+            kinds |= 1 << kind;
         }
         unchecked {
-            if (expected != token) revert InvalidRoute(n - 1); // cannot underflow: n >= 1 checked above
+            if (offset != len || tokenIn != token) revert InvalidRoute(n - 1); // cannot underflow: n >= 1
+        }
+    }
+
+    /// @notice The `i`-th uint128 of `amounts` (0: amountIn, 1 + h: hop h's output). Bounds: validate.
+    /// @param amounts The packed amounts.
+    /// @param i Index.
+    /// @return amount The amount.
+    function amountAt(bytes calldata amounts, uint256 i) internal pure returns (uint256 amount) {
+        assembly ("memory-safe") {
+            amount := shr(128, calldataload(add(amounts.offset, shl(4, i)))) // 16-byte words, i <= MAX_HOPS
+        }
+    }
+
+    /// @notice The 20-byte address at `offset` of `path`. Bounds: validate.
+    /// @param path The packed path.
+    /// @param offset Byte offset.
+    /// @return a The address.
+    function addressAt(bytes calldata path, uint256 offset) internal pure returns (address a) {
+        assembly ("memory-safe") {
+            a := shr(96, calldataload(add(path.offset, offset)))
+        }
+    }
+
+    /// @notice The kind byte of the hop at `offset`. Bounds: validate.
+    /// @param path The packed path.
+    /// @param offset Byte offset of the hop.
+    /// @return kind The hop's kind.
+    function kindAt(bytes calldata path, uint256 offset) internal pure returns (uint8 kind) {
+        assembly ("memory-safe") {
+            kind := byte(0, calldataload(add(path.offset, offset)))
+        }
+    }
+
+    /// @notice Byte length of a hop of `kind` (a kind validate accepted).
+    /// @param kind The hop's kind.
+    /// @return The length.
+    function hopLength(uint8 kind) internal pure returns (uint256) {
+        if (kind == KIND_UNISWAP_V2) return V2_HOP_LENGTH;
+        if (kind == KIND_UNISWAP_V3) return V3_HOP_LENGTH;
+        return BALANCER_HOP_LENGTH;
+    }
+
+    /// @notice The V2 pair of the V2 hop at `offset` (bounds: validate).
+    /// @param path The packed path.
+    /// @param offset Byte offset of the hop.
+    /// @return pair The pair.
+    function v2Pair(bytes calldata path, uint256 offset) internal pure returns (address pair) {
+        pair = addressAt(path, offset + 1);
+    }
+
+    /// @notice tokenOut of the hop of `kind` at `offset` (bounds: validate).
+    /// @param path The packed path.
+    /// @param offset Byte offset of the hop.
+    /// @param kind The hop's kind.
+    /// @return tokenOut The token the hop buys.
+    function tokenOut(bytes calldata path, uint256 offset, uint8 kind) internal pure returns (address) {
+        if (kind == KIND_UNISWAP_V2) return addressAt(path, offset + 21); // after kind | pair
+        if (kind == KIND_UNISWAP_V3) return addressAt(path, offset + 1); // after kind
+        return addressAt(path, offset + 33); // Balancer: after kind | poolId
+    }
+
+    /// @notice Fee tier of the V3 hop at `offset`, in hundredths of a bip (bounds: validate).
+    /// @param path The packed path.
+    /// @param offset Byte offset of the hop.
+    /// @return fee The pool's fee tier (500 = 0.05%).
+    function v3Fee(bytes calldata path, uint256 offset) internal pure returns (uint24 fee) {
+        assembly ("memory-safe") {
+            fee := shr(232, calldataload(add(path.offset, add(offset, 21)))) // 3 bytes after kind | tokenOut
+        }
+    }
+
+    /// @notice Balancer pool id of the Balancer hop at `offset` (bounds: validate).
+    /// @param path The packed path.
+    /// @param offset Byte offset of the hop.
+    /// @return poolId The Vault's id of the pool.
+    function balancerPoolId(bytes calldata path, uint256 offset) internal pure returns (bytes32 poolId) {
+        assembly ("memory-safe") {
+            poolId := calldataload(add(path.offset, add(offset, 1)))
         }
     }
 }

@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IUniswapV2Pair} from "../interfaces/IUniswapV2Pair.sol";
-
-/// @notice Uniswap-V2-style constant-product swaps with the fee in hundredths of a bip.
+/// @notice Uniswap-V2-style pair calls: a swap for an exact, precomputed output, and the flash-swap repayment.
 library LibUniswapV2 {
     uint256 internal constant FEE_DENOMINATOR = 1e6; // hundredths of a bip
 
-    /// @notice Output of a V2 swap of `amountIn`, exactly as the pair's k check allows.
+    /// @notice Output of a V2 swap of `amountIn`, exactly as the pair's k check allows (off-chain parity reference).
     /// @dev out = in*(1e6-fee)*rOut / (rIn*1e6 + in*(1e6-fee)). For fee 3000 this equals v2-periphery's
     ///      getAmountOut (997/1000) bit for bit: numerator and denominator are both scaled by 1000.
-    ///      Preconditions (LibRoute.validate): amountIn, reserveIn, reserveOut < 2^112 and feePips < 1e6.
+    ///      Preconditions: amountIn, reserveIn, reserveOut < 2^112 and feePips < 1e6.
     /// @param amountIn Tokens sent into the pair.
     /// @param reserveIn Pair reserve of the input token.
     /// @param reserveOut Pair reserve of the output token.
@@ -29,22 +27,41 @@ library LibUniswapV2 {
         }
     }
 
-    /// @notice Swap `amountIn` (already sent to `pair`) for the other token, delivered to `to`.
-    /// @dev Direction comes from V2's token ordering (token0 < token1), so no token0() call is needed.
+    /// @notice Ask `pair` for exactly `amountOut` of the token it does not receive, delivered to `to`.
+    /// @dev The input must already sit in the pair. No getReserves: the amount was computed off-chain from the same
+    ///      reserves, and the pair's own k check reverts ("UniswapV2: K") if it is one wei too high. Direction comes
+    ///      from V2's token order (token0 < token1). The pair's revert data is bubbled up unchanged.
     /// @param pair The V2 pair.
-    /// @param zeroForOne True when selling token0 (tokenIn < tokenOut).
-    /// @param feePips Pool fee in hundredths of a bip.
-    /// @param amountIn Input already transferred to the pair.
+    /// @param zeroForOne True when selling token0 (tokenIn < tokenOut): the output is token1.
+    /// @param amountOut The output to ask for.
     /// @param to Recipient of the output: the next pair, or this contract.
-    /// @return amountOut Output sent to `to`.
-    function swap(address pair, bool zeroForOne, uint256 feePips, uint256 amountIn, address to)
-        internal
-        returns (uint256 amountOut)
-    {
-        (uint112 reserve0, uint112 reserve1, ) = IUniswapV2Pair(pair).getReserves();
-        (uint256 reserveIn, uint256 reserveOut) = zeroForOne ? (reserve0, reserve1) : (reserve1, reserve0);
-        amountOut = getAmountOut(amountIn, reserveIn, reserveOut, feePips);
-        (uint256 amount0Out, uint256 amount1Out) = zeroForOne ? (uint256(0), amountOut) : (amountOut, uint256(0));
-        IUniswapV2Pair(pair).swap(amount0Out, amount1Out, to, ""); // empty data: plain swap, no callback
+    function swap(address pair, bool zeroForOne, uint256 amountOut, address to) internal {
+        assembly ("memory-safe") {
+            let p := mload(0x40) // scratch past the free pointer; not claimed, nothing outlives this block
+            mstore(p, shl(224, 0x022c0d9f)) // swap(uint256,uint256,address,bytes)
+            mstore(add(p, 0x04), mul(amountOut, iszero(zeroForOne))) // amount0Out
+            mstore(add(p, 0x24), mul(amountOut, zeroForOne)) // amount1Out
+            mstore(add(p, 0x44), and(to, 0xffffffffffffffffffffffffffffffffffffffff)) // high bits are not guaranteed clean
+            mstore(add(p, 0x64), 0x80) // offset of `data`
+            mstore(add(p, 0x84), 0) // data.length = 0: a plain swap, no callback
+            if iszero(call(gas(), pair, 0, p, 0xa4, 0, 0)) {
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+        }
+    }
+
+    /// @notice What a pair must get back for lending `amount` of one of its tokens in a flash swap.
+    /// @dev The pair's k check with only one side moved reduces to repay*(1e6 - fee) >= amount*1e6
+    ///      (UniswapV2Pair.swap: balanceAdjusted = balance*1000 - amountIn*3, scaled by 1000), so the least
+    ///      repayment is ceil(amount*1e6 / (1e6 - fee)). Preconditions: amount < 2^128, feePips < 1e6.
+    /// @param amount Borrowed.
+    /// @param feePips The pair's fee in hundredths of a bip (3000 for Uniswap V2 and SushiSwap).
+    /// @return repay The amount to send back.
+    function flashRepayment(uint256 amount, uint256 feePips) internal pure returns (uint256 repay) {
+        unchecked {
+            uint256 kept = FEE_DENOMINATOR - feePips; // cannot underflow: feePips < 1e6 (checked by the caller)
+            repay = (amount * FEE_DENOMINATOR + kept - 1) / kept; // cannot overflow: amount < 2^128
+        }
     }
 }

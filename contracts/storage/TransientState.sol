@@ -10,10 +10,15 @@ pragma solidity 0.8.28;
 ///      (separate address space), and since it is empty at the start of every transaction, reordering it across
 ///      upgrades is harmless; append anyway, so facets live at the same time always agree.
 ///      This is the one deviation from "facets declare no state variables": no persistent state lives here.
+///      Layout history: issue 6 replaced _arbBalanceBefore / _arbFlashFee (slots 2, 4) with the lender and the V3
+///      swap in flight; FlashArbFacet, their only reader, was replaced in the same cut.
 abstract contract TransientState {
     bool internal transient _arbLocked; // FlashArbFacet.executeArb reentrancy lock
-    bytes32 internal transient _arbInFlight; // keccak256(userData) of the loan executeArb requested; 0 = none
-    uint256 internal transient _arbBalanceBefore; // diamond's balance of route.token before the loan
+    bytes32 internal transient _arbInFlight; // keccak256 of the loan data executeArb sent its lender; 0 = none
+    address internal transient _arbLender; // the only address whose loan callback is accepted while _arbInFlight != 0
     uint256 internal transient _arbAmountOut; // last hop's output, for the ArbExecuted event
-    uint256 internal transient _arbFlashFee; // Vault fee on the loan, for the ArbExecuted event
+    uint256 internal transient _arbKinds; // LibRoute.validate's hop-kind bits of the route in flight
+    address internal transient _v3Pool; // the V3 pool being swapped right now: the only one uniswapV3SwapCallback pays
+    address internal transient _v3TokenIn; // what that pool is paid in
+    uint256 internal transient _v3MaxIn; // and at most how much (the hop's input)
 }

@@ -25,6 +25,7 @@ FACETS = (
     "OwnershipFacet",
     "FlashArbFacet",
     "TreasuryFacet",
+    "GuardFacet",
 )
 ADD = 0  # IDiamondCut.FacetCutAction.Add
 

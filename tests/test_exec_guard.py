@@ -1,0 +1,164 @@
+"""GuardFacet and TreasuryFacet on the replica fork: a hot key that trades but never withdraws,
+the pause switch, per-token notional caps, the 1-wei dust the diamond keeps, the profit split."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from web3 import Web3
+from web3.logs import DISCARD
+
+from flasharb.chain import addresses as A
+from flasharb.chain.cheats import balance_of, deal
+from flasharb.execute import routes as R
+from flasharb.execute.executor import Executor, FlashSource, Plan
+from tests.helpers import call_error
+
+pytestmark = pytest.mark.fork
+
+
+def _plan(w3: Web3, deployment: Any) -> Plan:
+    R.shock_v2_weth_usdc(w3)
+    ex = Executor(w3, deployment)
+    return R.sized_plan(
+        ex, R.v2_routes(w3)["2-hop"], FlashSource.balancer(), R.usdc(2_000_000)
+    ).plan
+
+
+def _send(w3: Web3, fn: Any, sender: str) -> Any:
+    receipt = w3.eth.wait_for_transaction_receipt(fn.transact({"from": sender}))
+    assert receipt["status"] == 1
+    return receipt
+
+
+class TestExecutors:
+    """The owner lets a hot key execute; the key can do nothing else."""
+
+    def test_hot_key_trades_but_cannot_take_funds(
+        self, w3: Web3, deployment: Any, diamond: Any, owner: str, executor_key: str
+    ) -> None:
+        plan = _plan(w3, deployment)
+        hot = Executor(w3, deployment, sender=executor_key)
+        tx = hot.tx(plan, 0, w3.eth.block_number + 5)
+        assert call_error(w3, tx) == f"NotExecutor(caller={executor_key})"
+        receipt = _send(w3, diamond.functions.setExecutor(executor_key, True), owner)
+        assert (
+            diamond.events.ExecutorSet().process_receipt(receipt, errors=DISCARD)[0]["args"][
+                "allowed"
+            ]
+            is True
+        )
+        assert diamond.functions.isExecutor(executor_key).call() is True
+        trade = hot.execute_plan(plan)
+        assert trade.realized_profit == plan.predicted_profit > 0
+        not_owner = f"NotContractOwner(_user={executor_key}, _contractOwner={owner})"
+        for fn, args in (
+            ("withdraw", [A.USDC, executor_key, 1]),
+            ("distribute", [A.USDC]),
+            ("setBeneficiaries", [[executor_key], [10_000]]),
+            ("setExecutor", [executor_key, True]),
+            ("setPaused", [False]),
+            ("setNotionalCap", [A.USDC, 0]),
+            ("transferOwnership", [executor_key]),
+        ):
+            data = diamond.encode_abi(fn, args)
+            assert call_error(
+                w3, {"from": executor_key, "to": deployment.diamond, "data": data}
+            ) == (not_owner), fn
+        _send(w3, diamond.functions.setExecutor(executor_key, False), owner)
+        assert call_error(w3, hot.tx(plan, 0, w3.eth.block_number + 5)) == (
+            f"NotExecutor(caller={executor_key})"
+        )
+
+
+class TestPause:
+    def test_pause_stops_everyone_until_resumed(
+        self, w3: Web3, deployment: Any, diamond: Any, owner: str
+    ) -> None:
+        plan = _plan(w3, deployment)
+        ex = Executor(w3, deployment)
+        _send(w3, diamond.functions.setPaused(True), owner)
+        assert diamond.functions.paused().call() is True
+        assert call_error(w3, ex.tx(plan, 0, w3.eth.block_number + 5)) == "ExecutionPaused()"
+        _send(w3, diamond.functions.setPaused(False), owner)
+        assert ex.execute_plan(plan).realized_profit == plan.predicted_profit
+
+
+class TestNotionalCaps:
+    def test_cap_is_per_token_and_exact(
+        self, w3: Web3, deployment: Any, diamond: Any, owner: str
+    ) -> None:
+        plan = _plan(w3, deployment)
+        ex = Executor(w3, deployment)
+        amount = plan.amount_in
+        _send(w3, diamond.functions.setNotionalCap(A.DAI, 1), owner)  # another token's cap
+        assert ex.simulate_plan(plan) == plan.predicted_profit
+        _send(w3, diamond.functions.setNotionalCap(A.USDC, amount - 1), owner)
+        assert diamond.functions.notionalCap(A.USDC).call() == amount - 1
+        assert call_error(w3, ex.tx(plan, 0, w3.eth.block_number + 5)) == (
+            f"NotionalCapExceeded(token={A.USDC}, amountIn={amount}, cap={amount - 1})"
+        )
+        _send(w3, diamond.functions.setNotionalCap(A.USDC, amount), owner)
+        assert ex.simulate_plan(plan) == plan.predicted_profit
+        for token in (A.USDC, A.DAI):  # no cap left: executeArb no longer reads them
+            _send(w3, diamond.functions.setNotionalCap(token, 0), owner)
+        assert ex.execute_plan(plan).realized_profit == plan.predicted_profit
+
+
+class TestTreasury:
+    """Only the owner moves funds out; the diamond keeps 1 wei of every token (DUST)."""
+
+    def test_withdraw_keeps_the_dust(
+        self, w3: Web3, deployment: Any, diamond: Any, owner: str
+    ) -> None:
+        deal(w3, A.USDT, deployment.diamond, 1_000)  # USDT: transfer returns nothing
+        dust = diamond.functions.DUST().call()
+        assert dust == 1
+        err = call_error(
+            w3,
+            {
+                "from": owner,
+                "to": deployment.diamond,
+                "data": diamond.encode_abi("withdraw", [A.USDT, owner, 1_000]),
+            },
+        )
+        assert err == f"DustMustStay(token={A.USDT}, balance=1000, amount=1000)"
+        before = balance_of(w3, A.USDT, owner)
+        _send(w3, diamond.functions.withdraw(A.USDT, owner, 2**256 - 1), owner)
+        assert balance_of(w3, A.USDT, owner) == before + 999
+        assert balance_of(w3, A.USDT, deployment.diamond) == dust
+
+    def test_profit_split_by_basis_points(
+        self, w3: Web3, deployment: Any, diamond: Any, owner: str, attacker: str
+    ) -> None:
+        accounts = list(w3.eth.accounts)
+        people = [accounts[5], accounts[6], accounts[8]]
+        bps = [5_000, 3_333, 1_667]
+        for bad_bps in ([5_000, 3_333, 1_666], [10_000, 0, 0]):
+            data = diamond.encode_abi("setBeneficiaries", [people, bad_bps])
+            err = call_error(w3, {"from": owner, "to": deployment.diamond, "data": data})
+            assert err is not None and err.startswith("InvalidSplit"), err
+        _send(w3, diamond.functions.setBeneficiaries(people, bps), owner)
+        assert diamond.functions.beneficiaries().call() == [people, bps]
+        pot = 1_000_001
+        deal(w3, A.USDC, deployment.diamond, pot + 1)
+        before = [balance_of(w3, A.USDC, p) for p in people]
+        receipt = _send(w3, diamond.functions.distribute(A.USDC), owner)
+        shares = [pot * b // 10_000 for b in bps]  # 500000, 333300, 166700 (+1 wei each floor)
+        assert [
+            balance_of(w3, A.USDC, p) - b for p, b in zip(people, before, strict=True)
+        ] == shares
+        assert balance_of(w3, A.USDC, deployment.diamond) == pot + 1 - sum(shares)
+        events = diamond.events.Distributed().process_receipt(receipt, errors=DISCARD)
+        assert [e["args"]["amount"] for e in events] == shares
+        _send(w3, diamond.functions.setBeneficiaries([], []), owner)
+        err = call_error(
+            w3,
+            {
+                "from": owner,
+                "to": deployment.diamond,
+                "data": diamond.encode_abi("distribute", [A.USDC]),
+            },
+        )
+        assert err == "NoBeneficiaries()"

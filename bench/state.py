@@ -4,11 +4,16 @@ The replica has 156 pools; this bench writes a larger data file (build/bench/mai
 the replica's tokens and pools plus 130 synthetic tokens and 844 pools, mainnet-shaped: mostly
 Uniswap-V2-style, a few hundred Uniswap V3, some Balancer weighted pools), builds it with the
 replica builder (FLASHARB_REPLICA_SPEC; cached under build/replica/ until an input changes) and
-forks it. Then, from the same run, medians of several rounds after a warm-up:
+forks it. Then, from the same run, medians of several rounds after a warm-up, the variants
+of a table interleaved in every round so that the machine's load hits them alike:
 
-1. full read of every pool: the fewest batched eth_calls the gas budget allows (also split into
-   2 and 4 concurrent calls) vs one eth_call per pool (the baseline); the same batched read on
-   the upstream Anvil (not a fork) shows what Anvil's fork database costs;
+1. full read of every pool, with Uniswap V3 pools read from their storage slots (the default:
+   the slot reader as the pools' override code) and through their getters, side by side: the
+   fewest batched eth_calls the gas budget allows, 2 concurrent calls (the default) and 4, vs
+   one eth_call per pool (the baseline); the same batched read on the upstream Anvil (not a
+   fork) shows what Anvil's fork database costs (every distinct account and slot a call touches
+   is a round trip to it); then per venue, the V3 window, the old defaults, and what the fast
+   path's state override entries cost on their own;
 2. incremental sync after 1% of the pools change (10 swaps in one block) vs a full re-read.
 
 Timings are wall-clock on a shared machine: other processes running make them noisy.
@@ -24,6 +29,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -38,12 +44,15 @@ from flasharb.chain import addresses as A
 from flasharb.chain.cheats import deal, impersonate, set_balance
 from flasharb.chain.rpc import connect
 from flasharb.paths import build_dir, repo_root
-from flasharb.state.reader import ReadConfig, read_states
+from flasharb.state._rpc import READER_ADDRESS, block_param, reader_code
+from flasharb.state.reader import SLOT_READER_CODE, ReadConfig, read_states
+from flasharb.state.reader import words_per_side as words_per_side_of
 from flasharb.state.registry import PoolInfo, PoolKind
 from flasharb.state.sync import StateSync
 
 NEW_TOKENS = 130
-ROUNDS = 7
+ROUNDS = 7  # incremental sync rounds (each mines a block of swaps)
+READ_ROUNDS = 11  # full-read rounds: every variant once per round, interleaved
 BASELINE_ROUNDS = 3
 SWAPS_PER_BLOCK = 10
 WHALE = to_checksum_address("0x000000000000000000000000000000000000bE4c")
@@ -120,14 +129,29 @@ def make_spec() -> Path:
 # ---------------------------------------------------------------- timing
 
 
-def median_ms(fn: Callable[[], object], rounds: int) -> float:
-    fn()  # warm-up: the fork fetches what it has not cached yet from the upstream
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
+def interleaved_ms(variants: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """Median wall time of each variant, in ms: after a warm-up of each (the fork fetches what it
+    has not cached yet from the upstream), `rounds` rounds that run every variant once, in an
+    order rotated each round."""
+    for fn in variants.values():
         fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e3
+    names = list(variants)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            t = time.perf_counter()
+            variants[name]()
+            times[name].append(time.perf_counter() - t)
+    return {name: statistics.median(ts) * 1e3 for name, ts in times.items()}
+
+
+def empty_read(w3: Web3, block: int, override: dict[str, dict[str, str]]) -> None:
+    """The reader on an empty request with `override` as the state override (raw request)."""
+    data = "0x" + (sel("read(bytes)") + encode(["bytes"], [b""])).hex()
+    tx = {"to": READER_ADDRESS, "data": data}
+    resp = w3.provider.make_request("eth_call", [tx, block_param(block), override])  # type: ignore[arg-type]
+    if "error" in resp:
+        raise RuntimeError(f"reader call failed: {resp['error']}")
 
 
 # ---------------------------------------------------------------- swaps
@@ -244,44 +268,93 @@ def main() -> None:
         block = sync.block
         cfg = ReadConfig()
         ticks = sync.tick_counts()
-        last: dict[str, Any] = {}
-
-        def full(c: ReadConfig = cfg, w: Web3 = w3) -> None:
-            last["r"] = read_states(w, pools, block=block, config=c, tick_counts=ticks)
-
-        rows: list[tuple[str, float, int]] = []
-        rows.append(("batched, fewest calls", median_ms(full, ROUNDS), last["r"].calls))
-        for n in (2, 4):
-            par = ReadConfig(parallel_calls=n)
-            rows.append(
-                (
-                    f"batched, {n} concurrent calls",
-                    median_ms(partial(full, par), ROUNDS),
-                    last["r"].calls,
-                )
-            )
+        paths = {"slots": cfg, "getters": ReadConfig(v3_slots=False)}
         upstream = connect(lab.upstream_url)
-        rows.append(
-            (
-                "same, on the upstream (no fork)",
-                median_ms(lambda: full(cfg, upstream), ROUNDS),
-                last["r"].calls,
-            )
-        )
+        calls: dict[str, int] = {}
 
-        def one_by_one() -> None:
+        def read(name: str, c: ReadConfig, w: Web3 = w3, ps: list[PoolInfo] = pools) -> None:
+            calls[name] = read_states(w, ps, block=block, config=c, tick_counts=ticks).calls
+
+        table = [
+            ("batched, fewest calls", 1),
+            ("batched, 2 concurrent calls (default)", 2),
+            ("batched, 4 concurrent calls", 4),
+        ]
+        variants: dict[str, Callable[[], object]] = {}
+        for path, base in paths.items():
+            for row, parallel in table:
+                c = replace(base, parallel_calls=parallel)
+                variants[f"{path}|{row}"] = partial(read, f"{path}|{row}", c)
+            up = f"{path}|default, on the upstream (no fork)"
+            variants[up] = partial(read, up, base, upstream)
+        by_kind = {
+            "V2-style pairs": [p for p in pools if p.kind is PoolKind.V2],
+            "Uniswap V3 pools": [p for p in pools if p.kind is PoolKind.V3],
+            "Balancer weighted pools": [p for p in pools if p.kind is PoolKind.WEIGHTED],
+        }
+        for kind, ps in by_kind.items():
+            for path, base in paths.items():
+                one = replace(base, parallel_calls=1)
+                variants[f"{path}|{kind}"] = partial(read, f"{path}|{kind}", one, w3, ps)
+        v3 = by_kind["Uniswap V3 pools"]
+        wide = replace(cfg, words_per_side=2, parallel_calls=1)
+        variants["window|2"] = partial(read, "window|2", wide, w3, v3)
+        old = ReadConfig(v3_slots=False, words_per_side=2, parallel_calls=1)  # the old defaults
+        variants["old|all"] = partial(read, "old|all", old)
+        override = {READER_ADDRESS: {"code": reader_code("PoolStateReader")}}
+        fast_override = override | {p.address: {"code": "0x" + SLOT_READER_CODE.hex()} for p in v3}
+        variants["override|reader"] = partial(empty_read, w3, block, override)
+        variants["override|fast"] = partial(empty_read, w3, block, fast_override)
+        ms = interleaved_ms(variants, READ_ROUNDS)
+
+        def one_by_one(c: ReadConfig) -> None:
             for p in pools:
-                read_states(w3, [p], block=block, config=cfg)
+                read_states(w3, [p], block=block, config=c)
 
-        baseline = median_ms(one_by_one, BASELINE_ROUNDS)
-        print(
-            f"\nfull read of {len(pools)} pools (median of {ROUNDS}; baseline {BASELINE_ROUNDS}):"
+        base_ms = interleaved_ms(
+            {path: partial(one_by_one, c) for path, c in paths.items()}, BASELINE_ROUNDS
         )
-        for name, ms, calls in rows:
-            print(f"  {name:<34} {ms:8.1f} ms  {calls:4d} eth_call  {baseline / ms:6.1f}x")
         print(
-            f"  {'one eth_call per pool (baseline)':<34} {baseline:8.1f} ms  {len(pools):4d}"
-            " eth_call"
+            f"\nfull read of {len(pools)} pools, median of {READ_ROUNDS} interleaved rounds "
+            f"(baseline {BASELINE_ROUNDS}); x = speed-up over one eth_call per pool, same path:"
+        )
+        print(f"  {'':<38} {'V3 from storage slots':<28} {'V3 through getters':<28} getters/slots")
+        rows = [name for name, _ in table] + ["default, on the upstream (no fork)"]
+        for row in rows:
+            cells = []
+            for path in paths:
+                t = ms[f"{path}|{row}"]
+                n = calls[f"{path}|{row}"]
+                cells.append(f"{t:7.1f} ms {n:4d} calls {base_ms[path] / t:5.1f}x")
+            ratio = ms[f"getters|{row}"] / ms[f"slots|{row}"]
+            print(f"  {row:<38} {cells[0]:<28} {cells[1]:<28} {ratio:6.2f}x")
+        cells = [f"{base_ms[path]:7.1f} ms {len(pools):4d} calls" for path in paths]
+        print(f"  {'one eth_call per pool (baseline)':<38} {cells[0]:<28} {cells[1]:<28}")
+        print("per venue, one call (V2 pairs and Balancer pools take the same path in both):")
+        for kind, ps in by_kind.items():
+            slots_ms, getters_ms = ms[f"slots|{kind}"], ms[f"getters|{kind}"]
+            print(
+                f"  {len(ps):4d} {kind:<33} {slots_ms:7.1f} ms {'':<19} {getters_ms:7.1f} ms"
+                f" {'':<19} {getters_ms / slots_ms:6.2f}x"
+            )
+        words = sorted({words_per_side_of(p, cfg) for p in v3})
+        now = "slots|batched, 2 concurrent calls (default)"
+        print(
+            f"V3 window, storage path, {len(v3)} pools: default ({'/'.join(map(str, words))} word"
+            f" each side at tick spacings {sorted({p.tick_spacing for p in v3})})"
+            f" {ms['slots|Uniswap V3 pools']:.1f} ms; 2 words each side {ms['window|2']:.1f} ms"
+        )
+        print(
+            f"old defaults (V3 through getters, 2 words each side, 1 call unless the budget"
+            f" splits it): {ms['old|all']:.1f} ms, {calls['old|all']} calls;"
+            f" new defaults {ms[now]:.1f} ms, {calls[now]} calls ({ms['old|all'] / ms[now]:.2f}x)"
+        )
+        extra_ms = ms["override|fast"] - ms["override|reader"]
+        print(
+            f"state override alone (eth_call, empty request): reader {ms['override|reader']:.1f}"
+            f" ms; reader + {len(v3)} slot-reader entries {ms['override|fast']:.1f} ms"
+            f" (+{extra_ms * 1e3 / len(v3):.1f} us per pool: loading the pool's account, which a"
+            " getter call pays too, and the JSON)"
         )
 
         rng = random.Random(7)

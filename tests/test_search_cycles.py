@@ -167,11 +167,14 @@ class TestIndex:
     def index(self) -> CycleIndex:
         return CycleIndex.build([*triangle(2), pair(90, A, D), pair(91, D, B)], [A, B], max_hops=4)
 
-    def test_by_pool_is_exact(self, index: CycleIndex) -> None:
-        pools = {p for c in index.cycles for p in c.pools}
-        assert set(index.by_pool) == pools
-        for pool, indices in index.by_pool.items():
+    def test_pool_csr_is_exact(self, index: CycleIndex) -> None:
+        """For every pool of the graph, the CSR slice lists exactly the cycles through it."""
+        through = {p for c in index.cycles for p in c.pools}
+        for pool in index.graph.pools:
+            indices = index.cycle_ids_of_pool(pool).tolist()
             assert indices == [i for i, c in enumerate(index.cycles) if pool in c.pools]
+            assert bool(indices) == (pool in through)
+        assert int(index.pool_ptr[-1]) == sum(len(c.hops) for c in index.cycles)
 
     def test_cycles_touching_unions_without_duplicates(self, index: CycleIndex) -> None:
         changed = [address(0x1000).lower(), address(0x1090)]

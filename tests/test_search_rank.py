@@ -9,16 +9,21 @@ import pytest
 from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.errors import FlasharbValueError
 from flasharb.search.cycles import Cycle, CycleIndex, Hop
+from flasharb.search.engine import SearchEngine
+from flasharb.search.exact import size_cycle
 from flasharb.search.rank import (
     FLASH_SOURCE,
     GasModel,
     Opportunity,
     flash_fee,
+    opportunities,
     rank,
     select_disjoint,
     token_value_in_eth,
 )
 from flasharb.search.sizing import optimize
+from flasharb.search.synthetic import SyntheticMarket, generate
+from flasharb.search.valuation import eth_price, weth_prices
 
 
 def address(n: int) -> str:
@@ -209,7 +214,7 @@ class TestValueInEth:
 
 
 class TestSelectDisjoint:
-    """Greedy by net profit in ETH; no two picks share a pool."""
+    """The largest total net profit in ETH; no two picks share a pool."""
 
     def test_skips_overlapping_cycles(self) -> None:
         best = opportunity(two_hop(WETH, 1, 2), 50)
@@ -217,12 +222,12 @@ class TestSelectDisjoint:
         free = opportunity(two_hop(USDC, 4, 5), 10)
         assert select_disjoint([free, overlaps, best]) == [best, free]
 
-    def test_is_greedy_not_optimal(self) -> None:
-        """One big cycle blocks two smaller ones worth more together (set packing is later)."""
+    def test_two_smaller_beat_one_big_that_blocks_both(self) -> None:
+        """Greedy would take the big cycle alone (10); the exact pick takes both others (12)."""
         big = opportunity(two_hop(WETH, 1, 2), 10)
         left = opportunity(two_hop(WETH, 1, 3), 6)
         right = opportunity(two_hop(WETH, 2, 4), 6)
-        assert select_disjoint([left, right, big]) == [big]
+        assert select_disjoint([left, right, big]) == [left, right]
 
     def test_empty(self) -> None:
         assert select_disjoint([]) == []
@@ -303,10 +308,60 @@ class TestGasModel:
                     token_in=WETH,
                     token_out=address(0xF00),
                     fee_pips=500,
-                    kind="uniswap_v3",
+                    kind="curve",
                 ),
                 cycle.hops[1],
             ),
         )
-        with pytest.raises(FlasharbValueError, match="uniswap_v3"):
+        with pytest.raises(FlasharbValueError, match="curve"):
             GasModel().estimate(odd)
+
+
+class TestMixedVenues:
+    """Ranking over V2, V3 and Balancer routes of a synthetic market, net of per-kind gas."""
+
+    @pytest.fixture(scope="class")
+    def market(self) -> SyntheticMarket:
+        return generate(250, seed=7, dislocated=0.03)
+
+    def test_accounting_adds_up(self, market: SyntheticMarket) -> None:
+        states = market.states()
+        index = CycleIndex.build(market.pools, market.flash_tokens, max_hops=4)
+        model = GasModel(per_v3_hop=70_000, per_tick_crossed=20_000, per_balancer_hop=90_000)
+        gas_price = GWEI // 10
+        opps = rank(index, states, weth=market.weth, gas_price_wei=gas_price, gas_model=model)
+        assert opps
+        assert {h.kind for o in opps for h in o.cycle.hops} >= {"uniswap_v2", "uniswap_v3"}
+        prices = weth_prices(market.pools, market.weth)
+        for o in opps:
+            sized = size_cycle(o.cycle, states)
+            assert (o.amount_in, o.gross_profit, o.ticks_crossed) == (
+                sized.amount_in,
+                sized.profit,
+                sized.ticks_crossed,
+            )
+            kinds = [h.kind for h in o.cycle.hops]
+            assert o.gas_estimate == (
+                model.base
+                + model.per_v2_hop * kinds.count("uniswap_v2")
+                + model.per_v3_hop * kinds.count("uniswap_v3")
+                + model.per_balancer_hop * kinds.count("balancer")
+                + model.per_tick_crossed * o.ticks_crossed
+            )
+            price = eth_price(prices, o.cycle.token, market.weth)
+            assert o.gas_cost == o.gas_estimate * gas_price * price.den // price.num
+            assert o.net_profit == o.gross_profit - o.flash_fee - o.gas_cost
+            assert o.net_profit_eth == o.net_profit * price.num // price.den > 0
+        values = [o.net_profit_eth for o in opps]
+        assert values == sorted(values, reverse=True)
+
+    def test_rank_is_the_engine_scan_costed(self, market: SyntheticMarket) -> None:
+        states = market.states()
+        index = CycleIndex.build(market.pools, market.flash_tokens, max_hops=3)
+        prices = weth_prices(market.pools, market.weth)
+        engine = SearchEngine(index, states)
+        costed = opportunities(
+            engine.scan(), prices, weth=market.weth, gas_price_wei=GWEI, gas_model=GasModel()
+        )
+        ranked = rank(index, states, weth=market.weth, gas_price_wei=GWEI, gas_model=GasModel())
+        assert ranked and ranked == costed  # the screen's gas floor drops nothing that pays

@@ -212,6 +212,7 @@ class TestOptimizeAgainstBruteForce:
             sized = optimize(cycle, states)
             x0 = closed_form_amount_in(cycle, states)
             reference = brute_force(cycle, states, [x0, sized.amount_in], width=100)
+            assert sized.profit_bound is not None  # V2 routes always carry their bound
             assert sized.profit <= sized.profit_bound
             assert reference <= sized.profit_bound  # the bound holds for every input tried
             assert reference >= sized.profit  # the neighbourhood includes optimize's own input
@@ -265,6 +266,7 @@ class TestOptimizeResult:
             assert list(sized.amounts) == simulate(cycle, states, sized.amount_in)
             assert sized.amount_out == sized.amounts[-1]
             assert sized.profit == sized.amount_out - sized.amount_in
+            assert sized.profit_bound is not None
             assert sized.optimality_gap == sized.profit_bound - sized.profit >= 0
 
     def test_unprofitable_direction_gives_zero(self, states: States) -> None:

@@ -1,23 +1,33 @@
 """Arbitrage cycles over the token graph, and an index from each pool to the cycles through it.
 
-A cycle borrows `token` (the flash-loan token), swaps it through 2-4 pools and ends in
-`token` again. When pool state changes, only the cycles in `CycleIndex.cycles_touching` need
-re-evaluating (DESIGN.md section 4).
+A cycle borrows `token` (the flash-loan token), swaps it through 2-4 pools of any venue and
+ends in `token` again. The index keeps the cycles as numpy rows of edge ids and, for every
+pool, the ids of the cycles through it as a CSR pair (`pool_ptr`, `pool_cycles`), so a state
+change re-evaluates only `cycle_ids_touching(changed)` (DESIGN.md section 4). `Cycle` objects
+are built only when asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
+import numpy as np
+import numpy.typing as npt
+
+from flasharb.amm.pool import PoolState
 from flasharb.errors import FlasharbValueError
+from flasharb.search.enumeration import (
+    MAX_HOPS,
+    MIN_HOPS,
+    CycleArrays,
+    check_hops,
+    enumerate_cycle_arrays,
+)
+from flasharb.search.graph import BALANCER, HOP_KINDS, UNISWAP_V2, TokenGraph, ranges
 
-__all__ = ["MAX_HOPS", "Cycle", "CycleIndex", "Hop", "enumerate_cycles"]
-
-MAX_HOPS = 4  # longest route FlashArbFacet executes; also bounds enumeration cost
-MIN_HOPS = 2  # a 1-hop "cycle" would need token_in == token_out
+__all__ = ["MAX_HOPS", "MIN_HOPS", "Cycle", "CycleIndex", "Hop", "enumerate_cycles"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,7 +38,7 @@ class Hop:
     token_in: str
     token_out: str
     fee_pips: int  # hundredths of a bip, copied from the pool state at enumeration
-    kind: str = "uniswap_v2"  # hop encoding for FlashArbFacet (V2-style pair, any venue)
+    kind: str = UNISWAP_V2  # hop encoding for FlashArbFacet: uniswap_v2, uniswap_v3, balancer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,30 +75,130 @@ class Cycle:
 
     @property
     def key(self) -> tuple[str, ...]:
-        """Identity for dedup: the start token and the pools in order fix every hop."""
+        """Identity for dedup: the start token and the pools in order, which fix every hop of
+        two-token pools; a route through a Balancer pool (which may hold more than two of the
+        route's tokens) adds the intermediate tokens."""
+        if any(hop.kind == BALANCER for hop in self.hops):
+            return (self.token, *self.pools, *self.tokens[1:-1])
         return (self.token, *self.pools)
 
 
-def _unique_pools(pools: Iterable[V2PairState]) -> list[V2PairState]:
-    by_address: dict[str, V2PairState] = {}
-    for pool in pools:
-        seen = by_address.get(pool.address)
-        if seen is not None and seen != pool:
-            raise FlasharbValueError(f"pool {pool.address} given twice with different state")
-        by_address[pool.address] = pool
-    return [by_address[address] for address in sorted(by_address, key=str.lower)]
+class CycleIndex:
+    """Every cycle of `min_hops..max_hops` hops from the start tokens, plus pool -> cycles.
 
+    Arrays (row i is cycle i, in `enumerate_cycles` order):
+        start: token id borrowed; edges: (n, MAX_HOPS) edge ids, -1 padded; hops: hop count.
+        pool_ptr, pool_cycles: cycles through pool p are pool_cycles[pool_ptr[p]:pool_ptr[p+1]],
+            ascending.
+    """
 
-def _check_hops(min_hops: int, max_hops: int) -> None:
-    if not MIN_HOPS <= min_hops <= max_hops <= MAX_HOPS:
-        raise FlasharbValueError(
-            f"need {MIN_HOPS} <= min_hops <= max_hops <= {MAX_HOPS}, "
-            f"got min_hops={min_hops}, max_hops={max_hops}"
-        )
+    __slots__ = ("_cycles", "edges", "graph", "hops", "pool_cycles", "pool_ptr", "start")
+
+    def __init__(self, graph: TokenGraph, arrays: CycleArrays) -> None:
+        self.graph = graph
+        self.start = arrays.start
+        self.edges = arrays.edges
+        self.hops = arrays.hops
+        self._cycles: dict[int, Cycle] = {}
+        n = self.edges.shape[0]
+        valid = self.edges >= 0
+        pools = graph.edge_pool[np.where(valid, self.edges, 0)]
+        rows = np.broadcast_to(np.arange(n, dtype=np.int32)[:, None], self.edges.shape)
+        flat_pools, flat_rows = pools[valid], rows[valid]  # row-major: cycle ids ascending
+        order = np.argsort(flat_pools, kind="stable")
+        self.pool_cycles: npt.NDArray[np.int32] = flat_rows[order]
+        counts = np.bincount(flat_pools, minlength=len(graph.pools))
+        self.pool_ptr = np.zeros(len(graph.pools) + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.pool_ptr[1:])
+
+    @classmethod
+    def build(
+        cls,
+        pools: Iterable[PoolState],
+        start_tokens: Iterable[str],
+        max_hops: int = 3,
+        min_hops: int = 2,
+    ) -> CycleIndex:
+        """Enumerate the cycles (see `enumerate_cycles`) of the graph of `pools` and index them.
+
+        Raises:
+            FlasharbValueError: bad hop bounds, an address given twice with different states,
+                or a state of a type the engine does not know.
+        """
+        check_hops(min_hops, max_hops)
+        graph = TokenGraph.build(pools)
+        starts = graph.token_ids(start_tokens)
+        return cls(graph, enumerate_cycle_arrays(graph, starts, min_hops, max_hops))
+
+    def __len__(self) -> int:
+        return int(self.edges.shape[0])
+
+    def cycle(self, i: int) -> Cycle:
+        """Cycle `i`, built from the arrays on first use."""
+        cycle = self._cycles.get(i)
+        if cycle is None:
+            g = self.graph
+            hops = []
+            for e in self.edges[i, : int(self.hops[i])]:
+                hops.append(
+                    Hop(
+                        pool=g.pools[g.edge_pool[e]],
+                        token_in=g.tokens[g.edge_in[e]],
+                        token_out=g.tokens[g.edge_out[e]],
+                        fee_pips=int(g.edge_fee[e]),
+                        kind=HOP_KINDS[g.edge_kind[e]],
+                    )
+                )
+            cycle = Cycle(token=g.tokens[self.start[i]], hops=tuple(hops))
+            self._cycles[i] = cycle
+        return cycle
+
+    @property
+    def cycles(self) -> tuple[Cycle, ...]:
+        """Every cycle as an object: fine for hundreds of pools, slow for millions of cycles
+        (use the arrays and `cycle(i)` there)."""
+        return tuple(self.cycle(i) for i in range(len(self)))
+
+    def cycle_ids_of_pool(self, pool: str) -> npt.NDArray[np.int32]:
+        """Ids of the cycles through `pool`, ascending (empty if it is in no cycle)."""
+        pid = self.graph.pool_index.get(pool)
+        if pid is None:
+            try:
+                pid = self.graph.pool_id(pool)
+            except FlasharbValueError:
+                return np.zeros(0, dtype=np.int32)
+        return self.pool_cycles[self.pool_ptr[pid] : self.pool_ptr[pid + 1]]
+
+    def cycle_ids_touching(self, pools: Iterable[str]) -> npt.NDArray[np.int64]:
+        """Ids of the cycles through any of `pools` (any case; unknown ones give nothing),
+        each once, ascending."""
+        pids = []
+        for pool in pools:
+            pid = self.graph.pool_index.get(pool)
+            if pid is None:
+                try:
+                    pid = self.graph.pool_id(pool)
+                except FlasharbValueError:
+                    continue
+            pids.append(pid)
+        return self.cycle_ids_of_pool_ids(np.asarray(pids, dtype=np.int64))
+
+    def cycle_ids_of_pool_ids(self, pool_ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Ids of the cycles through any of the pools with these ids, each once, ascending."""
+        if pool_ids.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        starts = self.pool_ptr[pool_ids]
+        ids = self.pool_cycles[ranges(starts, self.pool_ptr[pool_ids + 1] - starts)]
+        unique: npt.NDArray[np.int64] = np.unique(ids).astype(np.int64)
+        return unique
+
+    def cycles_touching(self, pools: Iterable[str]) -> list[Cycle]:
+        """Cycles through any of `pools` (addresses in any case), each once, in index order."""
+        return [self.cycle(int(i)) for i in self.cycle_ids_touching(pools)]
 
 
 def enumerate_cycles(
-    pools: Iterable[V2PairState],
+    pools: Iterable[PoolState],
     start_tokens: Iterable[str],
     max_hops: int = 3,
     min_hops: int = 2,
@@ -97,85 +207,10 @@ def enumerate_cycles(
 
     A cycle never uses a pool twice and never revisits a token: its start token appears only
     at both ends. The two directions of a ring are distinct cycles, and a ring through several
-    start tokens appears once per start token (the borrowed token differs).
+    start tokens appears once per start token (the borrowed token differs). A Balancer pool
+    gives an edge for every ordered pair of its tokens.
 
     Order is deterministic whatever the input order: by start token, then hop count, then the
-    pool addresses along the route.
+    pool addresses along the route (lower case), then the intermediate tokens.
     """
-    _check_hops(min_hops, max_hops)
-    unique = _unique_pools(pools)
-    adjacency: dict[str, list[V2PairState]] = {}
-    for pool in unique:  # sorted, so adjacency lists are sorted too
-        adjacency.setdefault(pool.token0, []).append(pool)
-        adjacency.setdefault(pool.token1, []).append(pool)
-    starts = sorted({checksum_address(token) for token in start_tokens}, key=str.lower)
-
-    cycles: list[Cycle] = []
-    for start in starts:
-        for hops in _walk(start, start, adjacency, (), set(), {start}, min_hops, max_hops):
-            cycles.append(Cycle(token=start, hops=hops))
-    cycles.sort(key=lambda c: (c.token.lower(), len(c.hops), [p.lower() for p in c.pools]))
-    return cycles
-
-
-def _walk(
-    start: str,
-    token: str,
-    adjacency: dict[str, list[V2PairState]],
-    path: tuple[Hop, ...],
-    used_pools: set[str],
-    visited: set[str],
-    min_hops: int,
-    max_hops: int,
-) -> Iterator[tuple[Hop, ...]]:
-    depth = len(path) + 1
-    for pool in adjacency.get(token, ()):
-        if pool.address in used_pools:
-            continue
-        nxt = pool.token1 if token == pool.token0 else pool.token0
-        hop = Hop(pool=pool.address, token_in=token, token_out=nxt, fee_pips=pool.fee_pips)
-        if nxt == start:
-            if depth >= min_hops:
-                yield (*path, hop)
-        elif depth < max_hops and nxt not in visited:
-            used_pools.add(pool.address)
-            visited.add(nxt)
-            yield from _walk(
-                start, nxt, adjacency, (*path, hop), used_pools, visited, min_hops, max_hops
-            )
-            visited.discard(nxt)
-            used_pools.discard(pool.address)
-
-
-class CycleIndex:
-    """Cycles plus, for every pool, the indices of the cycles that pass through it."""
-
-    __slots__ = ("by_pool", "cycles")
-
-    def __init__(self, cycles: Iterable[Cycle]) -> None:
-        self.cycles: tuple[Cycle, ...] = tuple(cycles)
-        self.by_pool: dict[str, list[int]] = {}
-        for i, cycle in enumerate(self.cycles):
-            for pool in cycle.pools:  # a cycle never repeats a pool, so no duplicate indices
-                self.by_pool.setdefault(pool, []).append(i)
-
-    @classmethod
-    def build(
-        cls,
-        pools: Iterable[V2PairState],
-        start_tokens: Iterable[str],
-        max_hops: int = 3,
-        min_hops: int = 2,
-    ) -> CycleIndex:
-        """Enumerate the cycles (see `enumerate_cycles`) and index them."""
-        return cls(enumerate_cycles(pools, start_tokens, max_hops=max_hops, min_hops=min_hops))
-
-    def __len__(self) -> int:
-        return len(self.cycles)
-
-    def cycles_touching(self, pools: Iterable[str]) -> list[Cycle]:
-        """Cycles through any of `pools` (addresses in any case), each once, in index order."""
-        indices: set[int] = set()
-        for pool in pools:
-            indices.update(self.by_pool.get(checksum_address(pool), ()))
-        return [self.cycles[i] for i in sorted(indices)]
+    return list(CycleIndex.build(pools, start_tokens, max_hops, min_hops).cycles)

@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from math import isqrt
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v2 import FEE_DENOMINATOR, V2PairState, checksum_address
 from flasharb.errors import FlasharbValueError
 from flasharb.search.cycles import Cycle, Hop
@@ -33,6 +35,7 @@ __all__ = [
     "profit_upper_bound",
     "screen",
     "simulate",
+    "state_for",
 ]
 
 SCAN_RADIUS = 8  # integers scanned either side of the closed form
@@ -41,6 +44,7 @@ UNIT_ROUNDS = 4  # re-centre the unit search on the best point this many times a
 EXACT_BUDGET = 256  # most candidate inputs scanned to prove an optimum (~2 us each)
 SCREEN_MARGIN = 1e-9  # float screen lets through cycles this close to break-even
 
+S = TypeVar("S", bound=PoolState)
 _HopParams = tuple[int, int, int]  # (g, reserve_in * 1e6, reserve_out)
 
 
@@ -53,16 +57,21 @@ class SizedCycle:
     amount_out: int  # back after the last hop
     profit: int  # amount_out - amount_in, before flash fee and gas
     amounts: tuple[int, ...]  # after each hop; amounts[-1] == amount_out
-    profit_bound: int  # no input can make more (floor of the smooth optimum)
+    profit_bound: int | None  # no input can make more; None: no bound known (V3, Balancer)
     exact: bool  # True if amount_in is proven to be the exact integer argmax
+    ticks_crossed: int = 0  # initialized V3 ticks crossed at amount_in (gas)
 
     @property
-    def optimality_gap(self) -> int:
-        """Wei of profit that might still be missed; 0 proves `amount_in` optimal."""
+    def optimality_gap(self) -> int | None:
+        """Wei of profit that might still be missed; 0 proves `amount_in` optimal; None
+        without a bound."""
+        if self.profit_bound is None:
+            return None
         return max(self.profit_bound, 0) - self.profit
 
 
-def _state_for(states: Mapping[str, V2PairState], hop: Hop) -> V2PairState:
+def state_for(states: Mapping[str, S], hop: Hop) -> S:
+    """The state of the hop's pool (keyed by EIP-55 address, or as given)."""
     state = states.get(hop.pool)
     if state is None:
         state = states.get(checksum_address(hop.pool))
@@ -78,7 +87,7 @@ def _hop_params(cycle: Cycle, states: Mapping[str, V2PairState]) -> list[_HopPar
     for hop in cycle.hops:
         if hop.kind != "uniswap_v2":
             raise FlasharbValueError(f"hop kind {hop.kind!r} via {hop.pool}: not a V2 pair")
-        state = _state_for(states, hop)
+        state = state_for(states, hop)
         if state.fee_pips != hop.fee_pips:
             raise FlasharbValueError(
                 f"pool {state.address}: hop fee {hop.fee_pips} pips != pool fee {state.fee_pips}"
@@ -131,21 +140,22 @@ def profit_upper_bound(cycle: Cycle, states: Mapping[str, V2PairState]) -> int:
     return _profit_bound(*mobius(cycle, states))
 
 
-def simulate(cycle: Cycle, states: Mapping[str, V2PairState], amount_in: int) -> list[int]:
+def simulate(cycle: Cycle, states: Mapping[str, PoolState], amount_in: int) -> list[int]:
     """Exact amounts after each hop, computed hop by hop as the contract does.
 
     ref: UniswapV2Library.sol `getAmountsOut` (the contract calls `getAmountOut` per hop and
-    sends the result straight to the next pair).
+    sends the result straight to the next pair); V3 and Balancer hops use their pool's own
+    `quote_exact_in`.
 
     Raises:
-        FlasharbValueError: `amount_in <= 0`, or a hop pays 0 (the pair reverts with
-            `UniswapV2: INSUFFICIENT_OUTPUT_AMOUNT`).
-        InsufficientLiquidityError: a pool on the route has no reserves.
+        FlasharbValueError: `amount_in <= 0`, or a hop pays 0 (a V2 pair reverts with
+            `UniswapV2: INSUFFICIENT_OUTPUT_AMOUNT`; the route refuses it for every venue).
+        InsufficientLiquidityError: a pool on the route has no reserves or cannot pay.
     """
     amounts: list[int] = []
     amount = amount_in
     for hop in cycle.hops:
-        amount = _state_for(states, hop).amount_out(hop.token_in, amount)
+        amount = state_for(states, hop).quote_exact_in(hop.token_in, hop.token_out, amount)
         if amount == 0:
             raise FlasharbValueError(
                 f"hop {len(amounts)} via {hop.pool} pays 0 {hop.token_out} "
@@ -333,7 +343,7 @@ def screen(cycles: Sequence[Cycle], states: Mapping[str, V2PairState]) -> npt.ND
     float_reserve_out = np.ones((len(cycles), width))
     for i, cycle in enumerate(cycles):
         for j, hop in enumerate(cycle.hops):
-            state = _state_for(states, hop)
+            state = state_for(states, hop)
             reserve_in, reserve_out = state.reserves_for(hop.token_in)
             float_fee[i, j] = (FEE_DENOMINATOR - state.fee_pips) / FEE_DENOMINATOR
             float_reserve_in[i, j] = float(reserve_in)

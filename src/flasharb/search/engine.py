@@ -1,0 +1,216 @@
+"""The search engine: edge rates in arrays, a vectorised screen over every cycle, exact sizing
+of the candidates, and incremental re-evaluation of only the cycles a state change touches.
+
+    engine = SearchEngine(CycleIndex.build(pools, flash_tokens, max_hops=4), states)
+    found = engine.scan()                     # screen all cycles, size the candidates exactly
+    delta = engine.update([new_state, ...])   # re-evaluate only the cycles through those pools
+
+Screen: `sum(log r) > -SCREEN_MARGIN` over a cycle's edges (rates.py), optionally with a floor
+on the smooth profit estimate (`min_gross`, e.g. the gas bill: see `set_min_gross`). Sizing:
+`exact.size_cycle`, seeded by the vectorised closed form. Only exact results are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from flasharb.amm.pool import PoolState
+from flasharb.amm.uniswap_v2 import checksum_address
+from flasharb.errors import FlasharbValueError
+from flasharb.search.cycles import CycleIndex
+from flasharb.search.exact import size_cycle
+from flasharb.search.graph import BALANCER, HOP_KINDS, UNISWAP_V2, hop_fee_pips, hop_kind
+from flasharb.search.rates import EdgeRates, closed_form, compose
+from flasharb.search.sizing import SizedCycle
+
+__all__ = ["MIXED_SLACK", "SCREEN_MARGIN", "EngineUpdate", "SearchEngine"]
+
+SCREEN_MARGIN = 1e-9  # the screen lets through cycles this close to break-even (in log rate)
+# With `min_gross`, a route with V3 or Balancer hops is kept if MIXED_SLACK times its stand-in
+# estimate reaches the floor: the stand-in is not a bound there (liquidity beyond the current
+# tick range may be deeper). For pure constant-product routes the smooth profit is a proven
+# upper bound of the exact one, so the floor is applied as is.
+MIXED_SLACK = 4.0
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineUpdate:
+    """What one `update` re-evaluated and found."""
+
+    pools: int  # pools whose state changed
+    affected: int  # cycles through them, re-screened
+    candidates: int  # of those, passed the screen and were sized exactly
+    sized: tuple[SizedCycle, ...]  # of those, profitable, in cycle order
+
+
+class SearchEngine:
+    """Rates, screen and exact sizing over a `CycleIndex`, for one evolving set of states."""
+
+    __slots__ = (
+        "_affected",
+        "constant_product",
+        "graph",
+        "index",
+        "min_gross",
+        "padded",
+        "rates",
+        "sized",
+        "states",
+    )
+
+    def __init__(self, index: CycleIndex, states: Mapping[str, PoolState]) -> None:
+        """`states` must hold a state for every pool of the index (keyed by EIP-55 address)."""
+        self.index = index
+        self.graph = index.graph
+        self.states: dict[str, PoolState] = {}
+        for address in self.graph.pools:
+            state = states.get(address)
+            if state is None:
+                raise FlasharbValueError(f"no state for pool {address}; read it first")
+            self.states[address] = state
+        self.rates = EdgeRates(self.graph, self.states)
+        n_edges = self.graph.n_edges
+        valid = index.edges >= 0
+        self.padded = np.where(valid, index.edges, n_edges).astype(np.int32)
+        v2 = HOP_KINDS.index(UNISWAP_V2)
+        kinds = np.append(self.graph.edge_kind, np.int8(v2))[self.padded]
+        self.constant_product: npt.NDArray[np.bool_] = np.all(kinds == v2, axis=1)
+        self.min_gross: FloatArray | None = None
+        self.sized: dict[int, SizedCycle] = {}  # profitable cycles, by cycle id
+        self._affected = np.zeros(len(index), dtype=np.bool_)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    # ------------------------------------------------------------ vectorised float stages
+
+    def _ids(self, ids: IntArray | None) -> IntArray:
+        return np.arange(len(self.index), dtype=np.int64) if ids is None else ids
+
+    def log_rates(self, ids: IntArray | None = None) -> FloatArray:
+        """Sum of the log marginal rates after fee of each cycle (> 0: profitable at the
+        margin)."""
+        rows = self.padded if ids is None else np.take(self.padded, ids, axis=0)
+        values = np.take(self.rates.log_rate, rows)
+        total: FloatArray = values[:, 0] + values[:, 1]  # faster than sum(axis=1) on 4 columns
+        for j in range(2, values.shape[1]):
+            total += values[:, j]
+        return total
+
+    def closed_form(self, ids: IntArray | None = None) -> tuple[FloatArray, FloatArray]:
+        """(x*, smooth profit) of each cycle's constant-product stand-in, in start-token wei."""
+        rows = self.padded if ids is None else np.take(self.padded, ids, axis=0)
+        r, c = compose(self.rates.rate, self.rates.curv, rows)
+        return closed_form(r, c)
+
+    def set_min_gross(self, floor: FloatArray | None) -> None:
+        """Per-cycle floor on the smooth gross profit estimate (start-token wei), or None.
+
+        `rank` sets it to the gas bill at the cheapest gas (no V3 tick crossed) plus the
+        minimum net profit, converted into each cycle's token: a cycle that cannot pay its own
+        gas is not sized.
+        """
+        if floor is not None and floor.shape != (len(self.index),):
+            raise FlasharbValueError(
+                f"min_gross needs one value per cycle ({len(self.index)}), got {floor.shape}"
+            )
+        self.min_gross = floor
+
+    def candidates(self, ids: IntArray | None = None) -> tuple[IntArray, FloatArray]:
+        """(ids passing the screen, their closed-form x*), ids ascending."""
+        ids = self._ids(ids)
+        passing = ids[self.log_rates(ids) > -SCREEN_MARGIN]
+        x_star, profit = self.closed_form(passing)
+        if self.min_gross is not None and passing.size:
+            slack = np.where(self.constant_product[passing], 1.0, MIXED_SLACK)
+            keep = profit * slack >= self.min_gross[passing] * (1.0 - SCREEN_MARGIN)
+            passing, x_star = passing[keep], x_star[keep]
+        return passing, x_star
+
+    # ------------------------------------------------------------ exact stages
+
+    def size(self, cycle_id: int, seed: int | None = None) -> SizedCycle:
+        """Exact sizing of one cycle on the current states."""
+        return size_cycle(self.index.cycle(cycle_id), self.states, seed)
+
+    def _size_all(self, ids: IntArray, x_star: FloatArray) -> list[SizedCycle]:
+        found = []
+        for i, x in zip(ids.tolist(), x_star.tolist(), strict=True):
+            sized = self.size(i, max(int(x), 1))
+            if sized.profit > 0:
+                self.sized[i] = sized
+                found.append(sized)
+        return found
+
+    def scan(self) -> list[SizedCycle]:
+        """Screen every cycle, size the candidates exactly; the profitable ones, in cycle order
+        (also kept in `sized` for later updates)."""
+        self.sized = {}
+        ids, x_star = self.candidates()
+        return self._size_all(ids, x_star)
+
+    def results(self) -> list[SizedCycle]:
+        """Every profitable cycle as of the last scan and updates, in cycle order."""
+        return [self.sized[i] for i in sorted(self.sized)]
+
+    def apply(self, changed: Iterable[PoolState] | Mapping[str, PoolState]) -> IntArray:
+        """Take new states for some pools: update their edges' rates and forget the sized
+        results of the cycles through them. Returns those cycles' ids (ascending), which
+        `candidates` and sizing must re-evaluate; `update` does all of it.
+
+        Raises:
+            FlasharbValueError: a pool not in the index, or a state whose tokens, type or
+                (V2/V3) fee differ from the indexed pool's (the graph changed: rebuild).
+        """
+        states = list(changed.values()) if isinstance(changed, Mapping) else list(changed)
+        pids = []
+        for state in states:
+            address = checksum_address(state.address)
+            pid = self.graph.pool_id(address)
+            old = self.states[self.graph.pools[pid]]
+            kind = hop_kind(state)
+            if (
+                tuple(state.tokens) != tuple(old.tokens)
+                or kind != hop_kind(old)
+                or (kind != BALANCER and hop_fee_pips(state) != hop_fee_pips(old))
+            ):  # a Balancer fee may change (governance): the math reads it from the state
+                raise FlasharbValueError(
+                    f"pool {address}: new state has other tokens, type or fee than the indexed "
+                    "one; rebuild the index"
+                )
+            self.states[self.graph.pools[pid]] = state
+            pids.append(pid)
+        pids = sorted(set(pids))
+        self.rates.update(self.states, pids)
+        ids = self.index.cycle_ids_of_pool_ids(np.asarray(pids, dtype=np.int64))
+        if self.sized:
+            self._affected[ids] = True
+            for stale in [i for i in self.sized if self._affected[i]]:
+                del self.sized[stale]
+            self._affected[ids] = False
+        return ids
+
+    def update(self, changed: Iterable[PoolState] | Mapping[str, PoolState]) -> EngineUpdate:
+        """Take new states for some pools and re-evaluate only the cycles through them:
+        `apply`, then screen those cycles and size their candidates exactly.
+
+        Raises:
+            FlasharbValueError: as `apply`.
+        """
+        states = list(changed.values()) if isinstance(changed, Mapping) else list(changed)
+        ids = self.apply(states)
+        passing, x_star = self.candidates(ids)
+        found = self._size_all(passing, x_star)
+        return EngineUpdate(
+            pools=len({checksum_address(s.address) for s in states}),
+            affected=int(ids.size),
+            candidates=int(passing.size),
+            sized=tuple(found),
+        )

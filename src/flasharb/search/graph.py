@@ -1,0 +1,178 @@
+"""The token graph: every pool of every venue, as directed swap edges in numpy arrays.
+
+A pool with tokens `t_1..t_n` gives one edge per ordered pair `(t_i, t_j)`, `i != j`: two for a
+V2 pair or a V3 pool, `n*(n-1)` for an n-token Balancer weighted pool. Pools and tokens get
+integer ids in the order of their lower-case addresses, and edges are sorted by
+`(pool, token_in, token_out)`, so the edges of one pool are contiguous (`pool_edge_ptr`) and
+everything built on the graph is deterministic whatever order the pools came in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from flasharb.amm.balancer_weighted import WeightedPoolState
+from flasharb.amm.pool import PoolState
+from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
+from flasharb.amm.uniswap_v3 import V3PoolState
+from flasharb.errors import FlasharbValueError
+
+__all__ = [
+    "BALANCER",
+    "HOP_KINDS",
+    "UNISWAP_V2",
+    "UNISWAP_V3",
+    "TokenGraph",
+    "hop_kind",
+    "hop_fee_pips",
+    "ranges",
+    "unique_pools",
+]
+
+UNISWAP_V2 = "uniswap_v2"  # any V2-style pair (Uniswap V2, SushiSwap, ...)
+UNISWAP_V3 = "uniswap_v3"
+BALANCER = "balancer"  # Balancer V2 weighted pool, through the Vault
+HOP_KINDS = (UNISWAP_V2, UNISWAP_V3, BALANCER)  # an edge's kind code is its index here
+
+_BALANCER_FEE_PER_PIP = 10**12  # swap_fee is 18-decimal fixed point; a pip is 1e-6
+
+IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
+
+
+def hop_kind(state: PoolState) -> str:
+    """The hop encoding FlasharbFacet uses for a pool of this state's type."""
+    if isinstance(state, V2PairState):
+        return UNISWAP_V2
+    if isinstance(state, V3PoolState):
+        return UNISWAP_V3
+    if isinstance(state, WeightedPoolState):
+        return BALANCER
+    raise FlasharbValueError(
+        f"pool {getattr(state, 'address', state)!r}: no hop kind for {type(state).__name__}"
+    )
+
+
+def hop_fee_pips(state: PoolState) -> int:
+    """The pool's swap fee in pips (hundredths of a bip); Balancer's 1e18 fee floored to pips."""
+    if isinstance(state, V2PairState):
+        return state.fee_pips
+    if isinstance(state, V3PoolState):
+        return state.fee
+    if isinstance(state, WeightedPoolState):
+        return state.swap_fee // _BALANCER_FEE_PER_PIP
+    raise FlasharbValueError(f"pool {getattr(state, 'address', state)!r}: unknown pool type")
+
+
+def unique_pools(pools: Iterable[PoolState]) -> list[PoolState]:
+    """One state per address, sorted by lower-case address; the same address with two
+    different states is an error (which one is current?)."""
+    by_address: dict[str, PoolState] = {}
+    for pool in pools:
+        seen = by_address.get(pool.address)
+        if seen is not None and seen != pool:
+            raise FlasharbValueError(f"pool {pool.address} given twice with different state")
+        by_address[pool.address] = pool
+    return [by_address[address] for address in sorted(by_address, key=str.lower)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class TokenGraph:
+    """Pools, tokens and directed edges. Ids index `pools` and `tokens`; edge arrays are
+    parallel, one entry per edge."""
+
+    pools: tuple[str, ...]  # EIP-55 addresses, ordered by lower-case address
+    tokens: tuple[str, ...]  # EIP-55 addresses, ordered by lower-case address
+    edge_pool: Int32Array  # pool id of each edge
+    edge_in: Int32Array  # token id sold into the pool
+    edge_out: Int32Array  # token id bought
+    edge_kind: npt.NDArray[np.int8]  # index into HOP_KINDS
+    edge_fee: Int32Array  # pips, as `hop_fee_pips`
+    pool_edge_ptr: IntArray  # edges of pool p are pool_edge_ptr[p]:pool_edge_ptr[p + 1]
+    pool_index: dict[str, int] = field(repr=False)
+    token_index: dict[str, int] = field(repr=False)
+
+    @classmethod
+    def build(cls, states: Iterable[PoolState]) -> TokenGraph:
+        """The graph of `states` (duplicates of one state are dropped)."""
+        pools = unique_pools(states)
+        members = [tuple(pool.tokens) for pool in pools]
+        tokens = sorted({t for ts in members for t in ts}, key=str.lower)
+        token_index = {t: i for i, t in enumerate(tokens)}
+        pool_rows: list[int] = []
+        ins: list[int] = []
+        outs: list[int] = []
+        kinds: list[int] = []
+        fees: list[int] = []
+        counts = np.zeros(len(pools), dtype=np.int64)
+        for p, (pool, ts) in enumerate(zip(pools, members, strict=True)):
+            kind = HOP_KINDS.index(hop_kind(pool))
+            fee = hop_fee_pips(pool)
+            ids = sorted(token_index[t] for t in ts)
+            for a in ids:
+                for b in ids:
+                    if a != b:
+                        pool_rows.append(p)
+                        ins.append(a)
+                        outs.append(b)
+                        kinds.append(kind)
+                        fees.append(fee)
+            counts[p] = len(ids) * (len(ids) - 1)
+        ptr = np.zeros(len(pools) + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        return cls(
+            pools=tuple(pool.address for pool in pools),
+            tokens=tuple(tokens),
+            edge_pool=np.asarray(pool_rows, dtype=np.int32),
+            edge_in=np.asarray(ins, dtype=np.int32),
+            edge_out=np.asarray(outs, dtype=np.int32),
+            edge_kind=np.asarray(kinds, dtype=np.int8),
+            edge_fee=np.asarray(fees, dtype=np.int32),
+            pool_edge_ptr=ptr,
+            pool_index={address: i for i, address in enumerate(pool.address for pool in pools)},
+            token_index=token_index,
+        )
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.edge_pool.shape[0])
+
+    def pool_id(self, address: str) -> int:
+        """Id of the pool at `address` (any case); FlasharbValueError if it is not in the graph."""
+        pid = self.pool_index.get(address)
+        if pid is None:
+            pid = self.pool_index.get(checksum_address(address))
+            if pid is None:
+                raise FlasharbValueError(
+                    f"pool {address} is not in the token graph; rebuild the index with it"
+                )
+        return pid
+
+    def token_ids(self, tokens: Iterable[str]) -> list[int]:
+        """Sorted unique ids of those of `tokens` (any case) that some pool holds."""
+        ids = {self.token_index.get(checksum_address(t), -1) for t in tokens}
+        return sorted(i for i in ids if i >= 0)
+
+    def edges_of(self, pool_ids: Sequence[int] | IntArray) -> IntArray:
+        """Edge ids of the given pools, in edge order per pool."""
+        pids = np.asarray(pool_ids, dtype=np.int64)
+        if pids.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        starts = self.pool_edge_ptr[pids]
+        counts = self.pool_edge_ptr[pids + 1] - starts
+        return ranges(starts, counts)
+
+
+def ranges(starts: IntArray, counts: IntArray) -> IntArray:
+    """Concatenation of `arange(s, s + c)` for each (s, c), vectorised."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.cumsum(counts) - counts  # where each run starts in the output
+    out = np.arange(total, dtype=np.int64)
+    out += np.repeat(starts - offsets, counts)
+    return out

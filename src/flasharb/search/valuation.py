@@ -1,0 +1,110 @@
+"""Value any token in ETH through its deepest WETH pool of any venue, exactly.
+
+The price is the pool's marginal (mid) price, without fee or slippage: good enough to order
+opportunities across tokens and to convert a gas bill, not to quote a trade. It is kept as an
+exact ratio, `1 token wei = num/den ETH wei`, so the amounts shown are integer conversions
+(floored); the float form only feeds the screen.
+
+Depth, to pick the pool: the WETH reserve (V2), the WETH balance (Balancer), or the WETH
+virtual reserve of the current range, `L*2^96/sqrtP` or `L*sqrtP/2^96` (V3). Ties go to the
+lower pool address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from flasharb.amm.balancer_weighted import WeightedPoolState
+from flasharb.amm.pool import PoolState
+from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
+from flasharb.amm.uniswap_v3 import V3PoolState
+from flasharb.errors import FlasharbValueError
+
+__all__ = ["EthPrice", "eth_price", "token_value_in_eth", "weth_prices"]
+
+Q192 = 2**192
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EthPrice:
+    """`1 token wei = num / den ETH wei`, read from `pool`."""
+
+    token: str
+    pool: str
+    num: int
+    den: int
+    depth_weth: int  # what made this pool the deepest, in WETH wei
+
+    def to_eth(self, amount: int) -> int:
+        """`amount` token wei in ETH wei, floored."""
+        return amount * self.num // self.den
+
+    def from_eth(self, wei: int) -> int:
+        """`wei` ETH wei in token wei, floored."""
+        return wei * self.den // self.num
+
+    @property
+    def as_float(self) -> float:
+        """ETH wei per token wei, for the screen only."""
+        return self.num / self.den
+
+
+def _quotes(state: PoolState, weth: str) -> Iterable[tuple[str, int, int, int]]:
+    """(token, num, den, depth) for each token the pool prices against WETH."""
+    if isinstance(state, V2PairState):
+        if weth in (state.token0, state.token1):
+            reserve_weth, reserve_token = state.reserves_for(weth)
+            if reserve_weth > 0 and reserve_token > 0:
+                yield state.other(weth), reserve_weth, reserve_token, reserve_weth
+    elif isinstance(state, V3PoolState):
+        sqrt_p, liquidity = state.sqrt_price_x96, state.liquidity
+        if weth in (state.token0, state.token1) and sqrt_p > 0 and liquidity > 0:
+            p_num = sqrt_p * sqrt_p  # token1 wei per token0 wei = p_num / 2^192
+            if weth == state.token1:
+                yield state.token0, p_num, Q192, liquidity * sqrt_p >> 96
+            else:
+                yield state.token1, Q192, p_num, (liquidity << 96) // sqrt_p
+    elif isinstance(state, WeightedPoolState) and weth in state.tokens:
+        w = state.index_of(weth)
+        b_weth, w_weth = state.balances[w], state.normalized_weights[w]
+        for i, token in enumerate(state.tokens):
+            b, weight = state.balances[i], state.normalized_weights[i]
+            if i != w and b > 0 and b_weth > 0:
+                yield token, b_weth * weight, b * w_weth, b_weth
+
+
+def weth_prices(states: Iterable[PoolState], weth: str) -> dict[str, EthPrice]:
+    """token -> its price through its deepest WETH pool, for every token that has one."""
+    weth = checksum_address(weth)
+    best: dict[str, EthPrice] = {}
+    for state in states:
+        for token, num, den, depth in _quotes(state, weth):
+            seen = best.get(token)
+            mine = (depth, seen.pool.lower() if seen else "")
+            if seen is None or mine > (seen.depth_weth, state.address.lower()):
+                best[token] = EthPrice(
+                    token=token, pool=state.address, num=num, den=den, depth_weth=depth
+                )
+    return best
+
+
+def eth_price(prices: Mapping[str, EthPrice], token: str, weth: str) -> EthPrice:
+    """The price of `token` (WETH is worth itself); FlasharbValueError naming the token when
+    no pool prices it against WETH."""
+    if token == weth:
+        return EthPrice(token=weth, pool=weth, num=1, den=1, depth_weth=0)
+    price = prices.get(token)
+    if price is None:
+        raise FlasharbValueError(
+            f"token {token} has no pool with WETH {weth} and reserves: cannot value it in ETH"
+        )
+    return price
+
+
+def token_value_in_eth(token: str, amount: int, states: Mapping[str, PoolState], weth: str) -> int:
+    """`amount` of `token` in ETH wei at the mid price of its deepest WETH pool (floor)."""
+    token, weth = checksum_address(token), checksum_address(weth)
+    if token == weth:
+        return amount
+    return eth_price(weth_prices(states.values(), weth), token, weth).to_eth(amount)

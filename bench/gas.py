@@ -413,6 +413,21 @@ def report(
         f" is {floors[1] - floors[0]:,}, {floors[2] - floors[1]:,}; flasharb adds"
         f" {added[0]:,}, {added[1]:,} on top"
     )
+    print()
+    print("What the targets leave on this state, whatever the executor (floor = zero overhead):")
+    print(
+        f"  2-hop: floor {b.floor:,} leaves {TARGET_TWO_HOP - b.floor:,} gas under {TARGET_TWO_HOP:,}"
+        f" for the diamond, its guard and its event; flasharb spends {b.overhead:,}"
+    )
+    print(
+        f"  ratio: floor / baseline = {b.floor / base:.3f}"
+        f" ({'above' if b.floor / base > TARGET_RATIO else 'within'} the {TARGET_RATIO:.2f} target)"
+    )
+    print(
+        f"  extra V2 hop: floor {floors[1] - floors[0]:,}, {floors[2] - floors[1]:,}"
+        f" ({'above' if floors[1] - floors[0] > TARGET_PER_HOP else 'within'} the"
+        f" {TARGET_PER_HOP:,} target)"
+    )
     if path:
         payload = {
             "block": block,

@@ -416,8 +416,9 @@ def report(
     print()
     print("What the targets leave on this state, whatever the executor (floor = zero overhead):")
     print(
-        f"  2-hop: floor {b.floor:,} leaves {TARGET_TWO_HOP - b.floor:,} gas under {TARGET_TWO_HOP:,}"
-        f" for the diamond, its guard and its event; flasharb spends {b.overhead:,}"
+        f"  2-hop: floor {b.floor:,} leaves {TARGET_TWO_HOP - b.floor:,} gas under"
+        f" {TARGET_TWO_HOP:,} for the diamond, its guard and its event;"
+        f" flasharb spends {b.overhead:,}"
     )
     print(
         f"  ratio: floor / baseline = {b.floor / base:.3f}"

@@ -10,7 +10,7 @@ from flasharb.search.scan import scan
 
 
 @click.command()
-@click.option("--max-hops", type=click.IntRange(2, 3), default=3, show_default=True)
+@click.option("--max-hops", type=click.IntRange(2, 4), default=3, show_default=True)
 @click.option("--limit", default=20, show_default=True)
 def cli(max_hops: int, limit: int) -> None:
     opportunities_table(scan(connect(find_rpc_url()), max_hops=max_hops), limit)

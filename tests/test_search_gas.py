@@ -25,6 +25,9 @@ TRUE = GasModel(
     per_v3_hop=77_000,
     per_tick_crossed=23_500,
     per_balancer_hop=88_000,
+    via_diamond=0,  # the terms below are checked separately
+    v3_flash=0,
+    v2_flash=0,
 )
 
 
@@ -105,10 +108,11 @@ class TestFit:
 
     def test_recovers_the_figures_from_exact_receipts(self) -> None:
         samples = receipts(random.Random(1), 40, TRUE)
-        assert GasModel.fit(samples) == TRUE
+        assert GasModel.fit(samples, prior=GasModel(via_diamond=0, v3_flash=0, v2_flash=0)) == TRUE
 
     def test_noisy_receipts_land_close(self) -> None:
-        fitted = GasModel.fit(receipts(random.Random(2), 400, TRUE, noise=300))
+        prior = GasModel(via_diamond=0, v3_flash=0, v2_flash=0)  # not in these receipts
+        fitted = GasModel.fit(receipts(random.Random(2), 400, TRUE, noise=300), prior=prior)
         for name, value in TRUE.as_dict().items():
             assert abs(fitted.as_dict()[name] - value) < 200, name
 
@@ -160,3 +164,39 @@ class TestFit:
             sample.ticks_crossed,
             sample.gas_used,
         ) == (0, 2, 1, 2, 400_000)
+
+
+class TestDiamondAndLender:
+    """Hops after the first that are not V2 pass through the diamond; a V3 or V2 lender costs
+    more than the Vault's loan."""
+
+    def test_via_diamond_and_flash_lender_terms(self) -> None:
+        model = GasModel(via_diamond=7_000, v3_flash=30_000, v2_flash=15_000)
+        plain = GasModel(via_diamond=0, v3_flash=0, v2_flash=0)
+        cycle = route("uniswap_v2", "uniswap_v3", "balancer", "uniswap_v2")
+        extra = model.estimate(cycle) - plain.estimate(cycle)
+        assert extra == 2 * 7_000 + (model.per_v2_hop - plain.per_v2_hop)
+        assert model.estimate(cycle, 0, "uniswap_v3_flash") - model.estimate(cycle) == 30_000
+        assert model.estimate(cycle, 0, "uniswap_v2_flash") - model.estimate(cycle) == 15_000
+        first_v3 = route("uniswap_v3", "uniswap_v2")
+        assert model.estimate(first_v3) == plain.estimate(first_v3)
+
+    def test_fit_separates_them(self) -> None:
+        truth = GasModel(via_diamond=9_000, v3_flash=33_000, v2_flash=0)
+        shapes = [
+            ("uniswap_v2", "uniswap_v2"),
+            ("uniswap_v3", "uniswap_v2"),
+            ("uniswap_v2", "uniswap_v3"),
+            ("uniswap_v3", "uniswap_v3", "uniswap_v2"),
+            ("balancer", "uniswap_v2"),
+            ("uniswap_v2", "balancer"),
+            ("uniswap_v2", "uniswap_v2", "uniswap_v2"),
+        ]
+        samples = []
+        for i, kinds in enumerate(shapes):
+            for source in ("balancer_v2", "uniswap_v3_flash"):
+                cycle, ticks = route(*kinds), i % 3 if "uniswap_v3" in kinds else 0
+                gas = truth.estimate(cycle, ticks, source)
+                samples.append(GasSample.of(cycle, gas, ticks, source))
+        fitted = GasModel.fit(samples, prior=truth)
+        assert fitted == truth

@@ -248,7 +248,7 @@ class TestJson:
     def test_shape(self, index: CycleIndex, states: dict[str, V2PairState]) -> None:
         o = rank(index, states, weth=WETH, gas_price_wei=GWEI, gas_model=GasModel())[0]
         doc = json.loads(json.dumps(o.to_json()))
-        assert list(doc) == [
+        assert list(doc)[:8] == [  # DESIGN.md section 5, in order; extra fields after
             "route",
             "flash_source",
             "profit_token",
@@ -257,6 +257,13 @@ class TestJson:
             "flash_fee",
             "gas_estimate",
             "net_profit",
+        ]
+        assert list(doc)[8:] == [
+            "lender",
+            "amount_out",
+            "gas_cost",
+            "net_profit_eth",
+            "ticks_crossed",
         ]
         assert doc["flash_source"] == FLASH_SOURCE == "balancer_v2"
         assert doc["profit_token"] == o.cycle.token
@@ -347,6 +354,7 @@ class TestMixedVenues:
                 + model.per_v3_hop * kinds.count("uniswap_v3")
                 + model.per_balancer_hop * kinds.count("balancer")
                 + model.per_tick_crossed * o.ticks_crossed
+                + model.via_diamond * sum(k != "uniswap_v2" for k in kinds[1:])
             )
             price = eth_price(prices, o.cycle.token, market.weth)
             assert o.gas_cost == o.gas_estimate * gas_price * price.den // price.num

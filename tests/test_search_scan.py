@@ -1,16 +1,28 @@
-"""scan's Vault cap: an opportunity larger than the Vault can lend is resized exactly."""
+"""Funding a sized cycle (flash_source.fund, what scan ranks with): the input is cut to what an
+allowed lender holds, and re-sized on profit net of the lender's fee, exactly."""
 
 from __future__ import annotations
+
+import pytest
 
 from flasharb.amm.uniswap_v2 import V2PairState
 from flasharb.chain import addresses as A
 from flasharb.search.cycles import CycleIndex
-from flasharb.search.rank import GasModel, rank, token_value_in_eth
-from flasharb.search.scan import _cap_to_vault
-from flasharb.search.sizing import simulate
+from flasharb.search.flash_source import (
+    BALANCER_LOAN,
+    UNISWAP_V2_FLASH,
+    UNISWAP_V3_FLASH,
+    Lenders,
+    fund,
+    v3_flash_fee,
+)
+from flasharb.search.sizing import SizedCycle, optimize, simulate
 
 E18 = 10**18
 E6 = 10**6
+VAULT = A.BALANCER_VAULT
+V3_LENDER = "0x" + "3" * 40
+V2_LENDER = "0x" + "4" * 40
 
 
 def _states() -> dict[str, V2PairState]:
@@ -33,30 +45,76 @@ def _states() -> dict[str, V2PairState]:
     return {p.address: p for p in (cheap, dear)}
 
 
-def test_cap_resizes_to_what_the_vault_holds() -> None:
+@pytest.fixture
+def best() -> tuple[dict[str, V2PairState], SizedCycle]:
     states = _states()
     index = CycleIndex.build(states.values(), [A.USDC], max_hops=2)
-    best = rank(index, states, weth=A.WETH, gas_price_wei=10**9, gas_model=GasModel())[0]
-    lendable = best.amount_in // 3
-    capped = _cap_to_vault(best, states, lendable)
-    assert capped is not None
-    assert capped.amount_in == lendable
-    assert capped.amount_out == simulate(best.cycle, states, lendable)[-1]
-    assert capped.gross_profit == capped.amount_out - lendable
-    assert capped.net_profit == capped.gross_profit - capped.flash_fee - capped.gas_cost
-    assert capped.net_profit_eth == token_value_in_eth(A.USDC, capped.net_profit, states, A.WETH)
-    assert 0 < capped.net_profit < best.net_profit
+    sized = [optimize(c, states) for c in index.cycles]
+    top = max(sized, key=lambda s: s.profit)
+    assert top.profit > 0
+    return states, top
 
 
-def test_cap_leaves_small_opportunities_alone() -> None:
-    states = _states()
-    index = CycleIndex.build(states.values(), [A.USDC], max_hops=2)
-    best = rank(index, states, weth=A.WETH, gas_price_wei=10**9, gas_model=GasModel())[0]
-    assert _cap_to_vault(best, states, best.amount_in) is best
+def _net(states: dict[str, V2PairState], sized: SizedCycle, x: int, pips: int) -> int:
+    return simulate(sized.cycle, states, x)[-1] - x - v3_flash_fee(x, pips)
 
 
-def test_cap_drops_what_no_longer_pays_for_gas() -> None:
-    states = _states()
-    index = CycleIndex.build(states.values(), [A.USDC], max_hops=2)
-    best = rank(index, states, weth=A.WETH, gas_price_wei=10**9, gas_model=GasModel())[0]
-    assert _cap_to_vault(best, states, 1) is None
+class TestFund:
+    """Source, cap and fee-aware size of one route."""
+
+    def test_vault_that_holds_enough_lends_it_all_for_free(self, best: tuple) -> None:  # type: ignore[type-arg]
+        states, sized = best
+        lenders = Lenders(vault_balances={A.USDC: 10 * sized.amount_in})
+        funded = fund(sized, states, lenders, vault=VAULT)
+        assert funded is not None
+        assert funded.plan.source == BALANCER_LOAN and funded.plan.fee == 0
+        assert funded.sized.amount_in == sized.amount_in
+        assert funded.sized.profit == sized.profit
+
+    def test_input_is_cut_to_what_the_vault_holds(self, best: tuple) -> None:  # type: ignore[type-arg]
+        states, sized = best
+        lendable = sized.amount_in // 3
+        funded = fund(sized, states, Lenders(vault_balances={A.USDC: lendable}), vault=VAULT)
+        assert funded is not None
+        assert funded.sized.amount_in == lendable
+        amounts = simulate(sized.cycle, states, lendable)
+        assert funded.sized.amounts == tuple(amounts)
+        assert funded.sized.profit == amounts[-1] - lendable
+        assert 0 < funded.sized.profit < sized.profit
+
+    def test_a_fee_moves_the_input_below_the_gross_optimum(self, best: tuple) -> None:  # type: ignore[type-arg]
+        states, sized = best
+        pips = 500
+        lenders = Lenders(v3_pools={A.USDC: [(V3_LENDER, pips, 10 * sized.amount_in)]})
+        funded = fund(sized, states, lenders, vault=VAULT)
+        assert funded is not None
+        assert funded.plan.source == UNISWAP_V3_FLASH and funded.plan.lender == V3_LENDER
+        x = funded.sized.amount_in
+        assert funded.plan.fee == v3_flash_fee(x, pips) > 0
+        assert x < sized.amount_in
+        net = funded.net_of_fee
+        assert net == _net(states, sized, x, pips)
+        assert net > _net(states, sized, sized.amount_in, pips)  # re-sizing paid
+        for dx in (1, 7, 1_000, 10**6, x // 1000, x // 10):  # no better input nearby
+            assert net >= _net(states, sized, x + dx, pips)
+            assert net >= _net(states, sized, x - dx, pips)
+
+    def test_cheapest_lender_not_on_the_route(self, best: tuple) -> None:  # type: ignore[type-arg]
+        states, sized = best
+        on_route = sized.cycle.pools[0]
+        lenders = Lenders(
+            v3_pools={A.USDC: [(on_route, 100, 10**20)]},
+            v2_pairs={A.USDC: [(V2_LENDER, 3000, 10**20)]},
+        )
+        funded = fund(sized, states, lenders, vault=VAULT)
+        assert funded is not None
+        assert funded.plan.source == UNISWAP_V2_FLASH and funded.plan.lender == V2_LENDER
+
+    def test_nothing_can_lend(self, best: tuple) -> None:  # type: ignore[type-arg]
+        states, sized = best
+        assert fund(sized, states, Lenders(), vault=VAULT) is None
+
+    def test_fee_larger_than_the_profit_drops_the_route(self, best: tuple) -> None:  # type: ignore[type-arg]
+        states, sized = best
+        lenders = Lenders(v3_pools={A.USDC: [(V3_LENDER, 900_000, 10 * sized.amount_in)]})
+        assert fund(sized, states, lenders, vault=VAULT) is None

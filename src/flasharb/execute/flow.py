@@ -10,7 +10,7 @@ from web3 import Web3
 from flasharb.errors import TransactionFailed
 from flasharb.execute.deploy import Deployment, load
 from flasharb.execute.executor import Executor
-from flasharb.search.rank import Opportunity, select_disjoint
+from flasharb.search.rank import Opportunity
 from flasharb.search.scan import DEFAULT_PRIORITY_FEE_WEI, ScanResult, scan
 from flasharb.state.tokens import token_info
 
@@ -53,12 +53,20 @@ def execute_top(
     skipped: list[dict[str, Any]] = []
     chosen: list[Opportunity] = []
     if dry_run:  # nothing changes on chain: simulate the best disjoint set as it stands
-        for opp in select_disjoint(res.opportunities)[:top]:
+        for opp in res.selected[:top]:
             chosen.append(opp)
             row = opp.to_json()
             row["predicted_profit"] = str(opp.gross_profit - opp.flash_fee)
             try:
-                row["simulated_profit"] = str(ex.simulate(opp.cycle, opp.amount_in, opp.gas_cost))
+                source = (
+                    None
+                    if opp.flash is None
+                    else ex.source_of(opp.cycle.token, opp.flash, opp.amount_in)
+                )
+                simulated = ex.simulate(
+                    opp.cycle, opp.amount_in, opp.gas_cost, source=source, states=res.states
+                )
+                row["simulated_profit"] = str(simulated)
             except TransactionFailed as exc:
                 row["simulated_profit"] = None
                 row["error"] = exc.reason
@@ -68,7 +76,7 @@ def execute_top(
             opp = res.opportunities[0]
             chosen.append(opp)
             try:
-                trade = ex.execute(opp).to_json()
+                trade = ex.execute(opp, states=res.states).to_json()  # the scan's states and plan
             except TransactionFailed as exc:  # simulated to a loss or reverted: recorded, not sent
                 skipped.append({"route": opp.to_json()["route"], "reason": exc.reason})
                 break

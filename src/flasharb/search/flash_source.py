@@ -16,11 +16,15 @@ plan against rule 2, and tests/test_exec_* show the BAL#400 revert on-chain).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
-from flasharb.errors import FlasharbValueError
+from flasharb.amm.pool import PoolState
+from flasharb.errors import FlasharbError, FlasharbValueError
 from flasharb.search.cycles import Cycle
+from flasharb.search.exact import ticks_crossed
+from flasharb.search.sizing import SizedCycle, state_for
 
 __all__ = [
     "BALANCER_BATCH",
@@ -29,7 +33,10 @@ __all__ = [
     "UNISWAP_V2_FLASH",
     "UNISWAP_V3_FLASH",
     "FlashPlan",
+    "Funded",
     "Lenders",
+    "capacity",
+    "fund",
     "plan_flash",
     "v2_flash_fee",
     "v3_flash_fee",
@@ -143,3 +150,153 @@ def plan_flash(
     if not options:
         return None
     return min(options, key=lambda o: (o[0], o[1]))[2]
+
+
+# ---------------------------------------------------------------- funding a sized cycle
+
+_GOLDEN = (math.sqrt(5) - 1) / 2
+_LOCAL = 16  # inputs tried either side of the golden-section result
+_REL_TOL = 1e-7  # golden section stops this wide, relative: costs ~1e-14 of the profit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Funded:
+    """A sized cycle at the input its capital source can lend, and that source."""
+
+    sized: SizedCycle
+    plan: FlashPlan
+
+    @property
+    def net_of_fee(self) -> int:
+        return self.sized.profit - self.plan.fee
+
+
+def capacity(cycle: Cycle, lenders: Lenders) -> int:
+    """The most any source allowed for `cycle` can lend of its token (0: none can)."""
+    token, pools = cycle.token, set(cycle.pools)
+    best = 0
+    if _BALANCER_KIND not in {hop.kind for hop in cycle.hops}:
+        best = lenders.vault_balances.get(token, 0)
+    for pool, _, held in lenders.v3_pools.get(token, ()):
+        if pool not in pools:
+            best = max(best, held)
+    for pair, _, reserve in lenders.v2_pairs.get(token, ()):
+        if pair not in pools:
+            best = max(best, reserve - 1)  # a flash swap must leave the pair something
+    return best
+
+
+def _caps(cycle: Cycle, lenders: Lenders) -> set[int]:
+    """What each source lends at most, for this cycle's token."""
+    token = cycle.token
+    caps = {lenders.vault_balances.get(token, 0)}
+    caps.update(held for _, _, held in lenders.v3_pools.get(token, ()))
+    caps.update(reserve - 1 for _, _, reserve in lenders.v2_pairs.get(token, ()))
+    return {c for c in caps if c > 0}
+
+
+def _output(cycle: Cycle, states: Mapping[str, PoolState], x: int) -> tuple[int, ...] | None:
+    amounts = []
+    for hop in cycle.hops:
+        try:
+            x = state_for(states, hop).quote_exact_in(hop.token_in, hop.token_out, x)
+        except FlasharbError:
+            return None
+        if x <= 0:
+            return None
+        amounts.append(x)
+    return tuple(amounts)
+
+
+def _at(
+    sized: SizedCycle, states: Mapping[str, PoolState], x: int, lenders: Lenders, vault: str
+) -> Funded | None:
+    """The cycle funded at input `x` by the cheapest source that can lend it."""
+    if x <= 0:
+        return None
+    amounts = _output(sized.cycle, states, x)
+    plan = plan_flash(sized.cycle, x, lenders, vault=vault) if amounts else None
+    if amounts is None or plan is None:
+        return None
+    moved = replace(
+        sized,
+        amount_in=x,
+        amount_out=amounts[-1],
+        profit=amounts[-1] - x,
+        amounts=amounts,
+        exact=sized.exact and x == sized.amount_in,
+        ticks_crossed=ticks_crossed(sized.cycle, states, x),
+    )
+    return Funded(sized=moved, plan=plan)
+
+
+def fund(
+    sized: SizedCycle, states: Mapping[str, PoolState], lenders: Lenders, *, vault: str
+) -> Funded | None:
+    """The capital source of a sized cycle, and the input that is best net of its fee.
+
+    `sized` maximises gross profit. If no allowed source can lend that much, the input is cut
+    to the largest amount one can (the profit is concave in the input: the cap is the best
+    feasible point). If the chosen source charges a fee (a V3 flash or a V2 flash swap), the
+    input is searched again on `profit(x) - fee(x)`, exactly, below the gross optimum (the fee
+    grows with x, so the net optimum is smaller). None if nothing can lend a profitable input.
+    """
+    if sized.amount_in <= 0 or sized.profit <= 0:
+        return None
+    cycle = sized.cycle
+    if {hop.kind for hop in cycle.hops} == {_BALANCER_KIND}:
+        top = sized.amount_in  # one batchSwap: no loan, no cap
+    else:
+        top = min(sized.amount_in, capacity(cycle, lenders))
+    if top <= 0:
+        return None
+    best = _at(sized, states, top, lenders, vault)
+    if best is None or best.plan.fee == 0:
+        return best if best is not None and best.net_of_fee > 0 else None
+    fee_of = _fee_rule(best.plan, cycle.token, lenders)
+    seen: dict[int, float] = {}
+
+    def net(x: int) -> float:
+        if x not in seen:
+            amounts = _output(cycle, states, x)
+            seen[x] = -math.inf if amounts is None else amounts[-1] - x - fee_of(x)
+        return seen[x]
+
+    points, step = [top], max(top >> 12, 1)  # the fee moves the optimum down: walk down to it
+    while points[-1] > 1:
+        points.append(max(top - step, 1))
+        if net(points[-1]) <= net(points[-2]):
+            break
+        step *= 2
+    lo, hi = points[-1], points[-3] if len(points) >= 3 else top
+    while hi - lo > 2 * _LOCAL and hi - lo > _REL_TOL * hi:  # golden section on the net
+        a = hi - int((hi - lo) * _GOLDEN)
+        b = lo + int((hi - lo) * _GOLDEN)
+        if a >= b:
+            break
+        if net(a) >= net(b):
+            hi = b
+        else:
+            lo = a
+    centre = max(seen, key=lambda x: (net(x), -x))
+    for x in range(max(centre - _LOCAL, 1), min(centre + _LOCAL, top) + 1):
+        net(x)
+    picks = [best, _at(sized, states, max(seen, key=lambda x: (net(x), -x)), lenders, vault)]
+    # where the cheapest source changes, the net jumps: try each source's limit too
+    picks += [_at(sized, states, cap, lenders, vault) for cap in _caps(cycle, lenders) if cap < top]
+    found = [f for f in picks if f is not None and f.net_of_fee > 0]
+    return max(found, key=lambda f: (f.net_of_fee, -f.sized.amount_in), default=None)
+
+
+def _fee_rule(plan: FlashPlan, token: str, lenders: Lenders) -> Callable[[int], int]:
+    """The fee `plan`'s lender charges on any amount of `token`."""
+    if plan.source == BALANCER_LOAN:
+        pct = lenders.vault_fee_percentage
+        return lambda x: balancer_flash_fee(x, pct)
+    if plan.source == UNISWAP_V3_FLASH:
+        pips = next(p[1] for p in lenders.v3_pools.get(token, ()) if p[0] == plan.lender)
+        return lambda x: v3_flash_fee(x, pips)
+    if plan.source == UNISWAP_V2_FLASH:
+        pips = next(p[1] for p in lenders.v2_pairs.get(token, ()) if p[0] == plan.lender)
+        return lambda x: v2_flash_fee(x, pips)
+    return lambda x: 0

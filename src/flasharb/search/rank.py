@@ -4,13 +4,15 @@
 
 Profits are in the borrowed token; to compare them across tokens they are valued in ETH wei
 through each token's deepest WETH pool of any venue (valuation.py: a mid price, as an exact
-ratio). Gas per hop kind and per V3 tick crossed comes from `GasModel` (gas.py); the pick of
+ratio). The flash fee is the route's own capital source's (flash_source.py: Vault loan, V3
+flash, V2 flash swap or none for a Balancer batch). Gas per hop kind and per V3 tick crossed
+comes from `GasModel` (gas.py); the pick of
 pool-disjoint trades from `select_disjoint` (select.py). Both are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +23,7 @@ from flasharb.amm.uniswap_v2 import FEE_DENOMINATOR, checksum_address
 from flasharb.errors import FlasharbValueError
 from flasharb.search.cycles import Cycle, CycleIndex
 from flasharb.search.engine import SearchEngine
+from flasharb.search.flash_source import BALANCER_LOAN, FlashPlan, Funded
 from flasharb.search.gas import GasModel, GasSample
 from flasharb.search.select import select_disjoint
 from flasharb.search.sizing import SizedCycle
@@ -28,6 +31,7 @@ from flasharb.search.valuation import EthPrice, eth_price, token_value_in_eth, w
 
 __all__ = [
     "FLASH_SOURCE",
+    "Funding",
     "GasModel",
     "GasSample",
     "Opportunity",
@@ -39,7 +43,11 @@ __all__ = [
     "token_value_in_eth",
 ]
 
-FLASH_SOURCE = "balancer_v2"  # FlashArbFacet borrows from the Balancer V2 Vault
+FLASH_SOURCE = BALANCER_LOAN  # without a flash plan: FlashArbFacet borrows from the Vault
+
+# A sized cycle -> its capital source and the input best net of that source's fee (None: no
+# source can lend a profitable input). flash_source.fund with the chain's lenders is one.
+Funding = Callable[[SizedCycle], Funded | None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,9 +64,15 @@ class Opportunity:
     net_profit: int  # gross_profit - flash_fee - gas_cost
     net_profit_eth: int  # net_profit valued in ETH wei, for ranking across tokens
     ticks_crossed: int = 0  # initialized V3 ticks the route crosses (in gas_estimate)
+    flash: FlashPlan | None = None  # the capital source; None: a Vault loan at flash_fee_pips
+
+    @property
+    def flash_source(self) -> str:
+        return self.flash.source if self.flash is not None else FLASH_SOURCE
 
     def to_json(self) -> dict[str, object]:
-        """The `flasharb scan --json` shape; every integer is a decimal string."""
+        """The `flasharb scan --json` shape (DESIGN.md section 5) plus `lender`, `amount_out`,
+        `gas_cost`, `net_profit_eth` and `ticks_crossed`; every integer is a decimal string."""
         return {
             "route": [
                 {
@@ -69,13 +83,18 @@ class Opportunity:
                 }
                 for hop in self.cycle.hops
             ],
-            "flash_source": FLASH_SOURCE,
+            "flash_source": self.flash_source,
             "profit_token": self.cycle.token,
             "amount_in": str(self.amount_in),
             "gross_profit": str(self.gross_profit),
             "flash_fee": str(self.flash_fee),
             "gas_estimate": str(self.gas_estimate),
             "net_profit": str(self.net_profit),
+            "lender": self.flash.lender if self.flash is not None else "",
+            "amount_out": str(self.amount_out),
+            "gas_cost": str(self.gas_cost),
+            "net_profit_eth": str(self.net_profit_eth),
+            "ticks_crossed": self.ticks_crossed,
         }
 
 
@@ -126,9 +145,14 @@ def opportunities(
     gas_model: GasModel,
     flash_fee_pips: int = 0,
     min_net_profit_eth: int = 0,
+    funding: Funding | None = None,
 ) -> list[Opportunity]:
     """Costs and ETH value of sized cycles; those with `net_profit_eth > min_net_profit_eth`,
     best first (ties by cycle key).
+
+    With `funding`, each cycle gets its own capital source (`Opportunity.flash`), possibly a
+    smaller input, and that source's fee; cycles no source can fund are dropped. Without it,
+    every cycle borrows from the Vault at `flash_fee_pips`.
 
     Raises:
         FlasharbValueError: a profitable cycle's token has no WETH pool to value it.
@@ -140,10 +164,19 @@ def opportunities(
     for s in sized:
         if s.profit <= 0:
             continue
+        plan: FlashPlan | None = None
+        if funding is not None:
+            funded = funding(s)
+            if funded is None:
+                continue
+            s, plan = funded.sized, funded.plan
+            fee = plan.fee
+        else:
+            fee = flash_fee(s.amount_in, flash_fee_pips)
         cycle = s.cycle
         price = eth_price(prices, cycle.token, weth)
-        fee = flash_fee(s.amount_in, flash_fee_pips)
-        gas_estimate = gas_model.estimate(cycle, s.ticks_crossed)
+        source = plan.source if plan is not None else FLASH_SOURCE
+        gas_estimate = gas_model.estimate(cycle, s.ticks_crossed, source)
         gas_cost = price.from_eth(gas_estimate * gas_price_wei)
         net = s.profit - fee - gas_cost
         net_eth = price.to_eth(net)
@@ -161,6 +194,7 @@ def opportunities(
                 net_profit=net,
                 net_profit_eth=net_eth,
                 ticks_crossed=s.ticks_crossed,
+                flash=plan,
             )
         )
     found.sort(key=lambda o: (-o.net_profit_eth, o.cycle.key))
@@ -176,14 +210,17 @@ def rank(
     gas_model: GasModel,
     flash_fee_pips: int = 0,
     min_net_profit_eth: int = 0,
+    funding: Funding | None = None,
 ) -> list[Opportunity]:
     """Opportunities with `net_profit_eth > min_net_profit_eth`, best first.
 
     A `SearchEngine` screens every cycle (marginal rates, and a smooth-profit floor of the
     cycle's own gas: `gross_floor`), sizes the candidates exactly, and `opportunities` costs
     them. Flash fee rounded up (Balancer charges 0 today); gas converted from ETH into the
-    profit token at its deepest WETH pool's mid price. Sizing maximises gross profit: with a
-    non-zero flash fee the net optimum is slightly smaller than `amount_in`.
+    profit token at its deepest WETH pool's mid price. Sizing maximises gross profit; with
+    `funding` (flash_source.fund) each route gets its own source, and a source with a fee
+    re-sizes the input on profit net of that fee. Without it, a uniform `flash_fee_pips`:
+    the net optimum is then slightly smaller than `amount_in`.
     """
     if gas_price_wei < 0:
         raise FlasharbValueError(f"gas_price_wei must be >= 0, got {gas_price_wei}")
@@ -208,4 +245,5 @@ def rank(
         gas_model=gas_model,
         flash_fee_pips=flash_fee_pips,
         min_net_profit_eth=min_net_profit_eth,
+        funding=funding,
     )

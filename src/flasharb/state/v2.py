@@ -1,5 +1,6 @@
-"""Uniswap-V2-style pools only: the API the search and the CLI use, over discovery and the
-batched reader (`flasharb.state.discovery`, `flasharb.state.reader`)."""
+"""Uniswap-V2-style pools only, over discovery and the batched reader
+(`flasharb.state.discovery`, `flasharb.state.reader`): for the V2 parity and fork-mode tests.
+The search reads every venue itself (`flasharb.search.scan`)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,66 @@
+"""`make audit`'s summary, a pytest plugin (registered by tests/audit/conftest.py): how many
+adversarial cases ran and passed, Slither's findings by severity and how many are explained,
+and how many fuzz cases (tests marked `fuzz`, with their hypothesis example budget) ran."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+class AuditSummary:
+    def __init__(self) -> None:
+        self.marked: dict[str, set[str]] = {"audit": set(), "fuzz": set()}
+        self.outcomes: dict[str, str] = {}
+        self.examples: dict[str, int] = {}
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            for marker, ids in self.marked.items():
+                if item.get_closest_marker(marker) is not None:
+                    ids.add(item.nodeid)
+            if item.get_closest_marker("fuzz") is not None:
+                obj = getattr(item, "obj", None)
+                settings = getattr(obj, "_hypothesis_internal_use_settings", None)
+                if settings is not None:
+                    self.examples[item.nodeid] = int(settings.max_examples)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            self.outcomes[report.nodeid] = report.outcome
+
+    def _tally(self, ids: list[str]) -> str:
+        c = {
+            o: sum(1 for n in ids if self.outcomes[n] == o) for o in ("passed", "failed", "skipped")
+        }
+        return (
+            f"{len(ids)} cases ({c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped)"
+        )
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from tests.audit.static_analysis import LAST_REPORT, SEVERITIES, TRIAGE
+
+        ran = {m: sorted(n for n in ids if n in self.outcomes) for m, ids in self.marked.items()}
+        if not ran["audit"] and not ran["fuzz"]:
+            return
+        tr = terminalreporter
+        tr.section("audit summary")
+        adversarial = [n for n in ran["audit"] if "test_static_analysis" not in n]
+        tr.write_line(f"adversarial  {self._tally(adversarial)}")
+        report = LAST_REPORT.get("report")
+        if report is None:
+            tr.write_line("slither      not run")
+        else:
+            counts = report.counts()
+            tr.write_line(
+                "slither      "
+                + ", ".join(f"{counts[s]} {s.lower()}" for s in SEVERITIES)
+                + f"; high/medium explained in {TRIAGE}: {len(report.explained)}, "
+                f"unexplained: {len(report.unexplained)}"
+            )
+        budget = sum(self.examples.get(n, 0) for n in ran["fuzz"])
+        tr.write_line(
+            f"fuzz         {self._tally(ran['fuzz'])}"
+            + (f", up to {budget} hypothesis examples" if budget else "")
+        )

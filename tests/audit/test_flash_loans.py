@@ -1,0 +1,348 @@
+"""Audit: flash loans nobody asked for, lenders that lie, loans that cannot be repaid or do not
+pay, stale deadlines, and a Balancer hop inside a Balancer loan. Every attack is mined with
+explicit gas, reverts with its exact error, and the diamond's and the owner's balances, the
+diamond's allowances and its storage are unchanged (tests/audit/nothing_lost.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_abi import encode
+from web3 import Web3
+
+from flasharb.chain import addresses as A
+from flasharb.chain.cheats import impersonating
+from flasharb.chain.rpc import send
+from flasharb.errors import FlasharbValueError
+from flasharb.execute import routes as R
+from flasharb.execute.executor import Executor, FlashSource, Plan
+from flasharb.search.cycles import Cycle
+from tests.audit.attack import deploy_audit, mine_attack
+from tests.audit.nothing_lost import NothingLost
+
+pytestmark = [pytest.mark.fork, pytest.mark.audit]
+
+FLASH_LOAN = "0x5c38449e"  # Vault.flashLoan(address,address[],uint256[],bytes)
+
+
+def _plan(w3: Web3, deployment: Any, source: FlashSource, sender: str | None = None) -> Plan:
+    """The demo's opportunity (500 WETH dumped on Uniswap V2), sized exactly for `source`."""
+    R.shock_v2_weth_usdc(w3)
+    ex = Executor(w3, deployment, sender=sender)
+    route = R.v2_routes(w3)["2-hop"]
+    st = R.states(w3, route)
+    amount = R.best_amount(ex, route, st, FlashSource.balancer(), R.usdc(2_000_000))
+    return ex.plan(route, amount, source=source, states=st)
+
+
+def _vault_loan(diamond: str, token: str, amount: int, user_data: bytes) -> str:
+    args = encode(
+        ["address", "address[]", "uint256[]", "bytes"], [diamond, [token], [amount], user_data]
+    )
+    return FLASH_LOAN + args.hex()
+
+
+def _crafted_loan_data(attacker: str) -> bytes:
+    """Loan data for a route whose first 'pair' is the attacker: the loan would go to it."""
+    path = (
+        bytes.fromhex(A.USDC[2:])
+        + b"\x00"
+        + bytes.fromhex(attacker[2:])
+        + bytes.fromhex(A.WETH[2:])
+        + b"\x00"
+        + bytes.fromhex(attacker[2:])
+        + bytes.fromhex(A.USDC[2:])
+    )
+    amounts = (10**9).to_bytes(16, "big") + (1).to_bytes(16, "big") + (1).to_bytes(16, "big")
+    return (0).to_bytes(32, "big") + len(path).to_bytes(32, "big") + path + amounts
+
+
+class TestUnsolicitedLoans:
+    """receiveFlashLoan accepts the Vault only, and only the loan executeArb started."""
+
+    def test_receive_flash_loan_from_an_eoa(
+        self,
+        w3: Web3,
+        deployment: Any,
+        diamond: Any,
+        attacker: str,
+        stocked: Any,
+        nothing_lost: NothingLost,
+    ) -> None:
+        data = diamond.encode_abi(
+            "receiveFlashLoan", [[A.USDC], [10**9], [0], _crafted_loan_data(attacker)]
+        )
+        tx = {"from": attacker, "to": deployment.diamond, "data": data}
+        with nothing_lost.guard():
+            mine_attack(w3, tx, f"UnauthorizedFlashLoanCaller(caller={attacker})")
+
+    def test_receive_flash_loan_from_a_contract(
+        self,
+        w3: Web3,
+        deployment: Any,
+        diamond: Any,
+        attacker: str,
+        stocked: Any,
+        nothing_lost: NothingLost,
+    ) -> None:
+        relay = deploy_audit(w3, "AttackerRelay", attacker)
+        inner = diamond.encode_abi(
+            "receiveFlashLoan", [[A.USDC], [10**9], [0], _crafted_loan_data(attacker)]
+        )
+        data = relay.encode_abi("relay", [[(deployment.diamond, inner)]])
+        tx = {"from": attacker, "to": relay.address, "data": data}
+        with nothing_lost.guard(accounts=[relay.address]):
+            mine_attack(w3, tx, f"UnauthorizedFlashLoanCaller(caller={relay.address})")
+
+    def test_callback_from_the_vault_address_with_nothing_in_flight(
+        self,
+        w3: Web3,
+        deployment: Any,
+        diamond: Any,
+        attacker: str,
+        stocked: Any,
+        nothing_lost: NothingLost,
+    ) -> None:
+        """Even the Vault's own address passes property (1) only: no loan is in flight."""
+        data = diamond.encode_abi(
+            "receiveFlashLoan", [[A.USDC], [10**9], [0], _crafted_loan_data(attacker)]
+        )
+        tx = {"from": A.BALANCER_VAULT, "to": deployment.diamond, "data": data}
+        with impersonating(w3, A.BALANCER_VAULT, eth=10**18), nothing_lost.guard():
+            mine_attack(w3, tx, "UnsolicitedFlashLoan()")
+
+    @pytest.mark.parametrize("via", ["eoa", "contract"])
+    def test_strangers_vault_loan_with_crafted_route(
+        self,
+        w3: Web3,
+        deployment: Any,
+        attacker: str,
+        stocked: Any,
+        via: str,
+        nothing_lost: NothingLost,
+    ) -> None:
+        """Anyone may ask the Vault to lend to the diamond, with a route paying the attacker."""
+        data = _vault_loan(deployment.diamond, A.USDC, 10**9, _crafted_loan_data(attacker))
+        tx = {"from": attacker, "to": A.BALANCER_VAULT, "data": data}
+        if via == "contract":
+            relay = deploy_audit(w3, "AttackerRelay", attacker)
+            tx["data"] = relay.encode_abi("relay", [[(A.BALANCER_VAULT, data)]])
+            tx["to"] = relay.address
+        with nothing_lost.guard():
+            mine_attack(w3, tx, "UnsolicitedFlashLoan()")
+
+    def test_replayed_data_of_a_real_profitable_plan(
+        self, w3: Web3, deployment: Any, attacker: str, stocked: Any, nothing_lost: NothingLost
+    ) -> None:
+        """The exact userData executeArb would send: the marker is only set inside executeArb."""
+        plan = _plan(w3, deployment, FlashSource.balancer())
+        data = _vault_loan(deployment.diamond, A.USDC, plan.amount_in, plan.loan_data)
+        with nothing_lost.guard():
+            mine_attack(
+                w3,
+                {"from": attacker, "to": A.BALANCER_VAULT, "data": data},
+                "UnsolicitedFlashLoan()",
+            )
+
+
+class TestLyingLenders:
+    """A hot key may name any lender; one that lends nothing, charges too much or calls back
+    twice must not get a wei of inventory: the marker is one-shot and the profit check runs
+    on real balances."""
+
+    def _lender(self, w3: Web3, attacker: str, claim: int, callbacks: int) -> Any:
+        lender = deploy_audit(w3, "HostileLender", attacker)
+        send(
+            w3,
+            {
+                "from": attacker,
+                "to": lender.address,
+                "data": lender.encode_abi("configure", [claim, callbacks]),
+            },
+        )
+        return lender
+
+    def test_v3_lender_lends_nothing_and_claims_a_fee(
+        self,
+        w3: Web3,
+        deployment: Any,
+        attacker: str,
+        hot_key: str,
+        stocked: Any,
+        nothing_lost: NothingLost,
+    ) -> None:
+        claim = 10**9
+        lender = self._lender(w3, attacker, claim, 1)
+        source = FlashSource(kind="uniswap_v3", lender=lender.address, token0=True, fee_pips=100)
+        plan = _plan(w3, deployment, source, sender=hot_key)
+        ex = Executor(w3, deployment, sender=hot_key)
+        loss = plan.amount_out - 2 * plan.amount_in - claim  # paid the pair and the 'lender'
+        with nothing_lost.guard(spenders=[lender.address], accounts=[lender.address]):
+            mine_attack(
+                w3,
+                ex.tx(plan, 0, w3.eth.block_number + 5),
+                f"InsufficientProfit(profit={loss}, minProfit=0)",
+            )
+
+    def test_v2_lender_inflates_the_loan(
+        self,
+        w3: Web3,
+        deployment: Any,
+        attacker: str,
+        hot_key: str,
+        stocked: Any,
+        nothing_lost: NothingLost,
+    ) -> None:
+        claim = 10**9
+        lender = self._lender(w3, attacker, claim, 1)
+        source = FlashSource(kind="uniswap_v2", lender=lender.address, token0=True, fee_pips=3000)
+        plan = _plan(w3, deployment, source, sender=hot_key)
+        ex = Executor(w3, deployment, sender=hot_key)
+        repay = -(-(plan.amount_in + claim) * 10**6 // (10**6 - 3000))
+        loss = plan.amount_out - plan.amount_in - repay
+        with nothing_lost.guard(spenders=[lender.address], accounts=[lender.address]):
+            mine_attack(
+                w3,
+                ex.tx(plan, 0, w3.eth.block_number + 5),
+                f"InsufficientProfit(profit={loss}, minProfit=0)",
+            )
+
+    @pytest.mark.parametrize("kind", ["uniswap_v3", "uniswap_v2"])
+    def test_lender_calls_back_twice(
+        self,
+        w3: Web3,
+        deployment: Any,
+        attacker: str,
+        hot_key: str,
+        stocked: Any,
+        kind: str,
+        nothing_lost: NothingLost,
+    ) -> None:
+        lender = self._lender(w3, attacker, 0, 2)
+        source = FlashSource(kind=kind, lender=lender.address, token0=True, fee_pips=3000)
+        plan = _plan(w3, deployment, source, sender=hot_key)
+        ex = Executor(w3, deployment, sender=hot_key)
+        with nothing_lost.guard(accounts=[lender.address]):
+            mine_attack(w3, ex.tx(plan, 0, w3.eth.block_number + 5), "UnsolicitedFlashLoan()")
+
+    def test_lender_contract_that_never_calls_back(
+        self,
+        w3: Web3,
+        deployment: Any,
+        attacker: str,
+        hot_key: str,
+        stocked: Any,
+        nothing_lost: NothingLost,
+    ) -> None:
+        lender = self._lender(w3, attacker, 0, 0)
+        source = FlashSource(kind="uniswap_v3", lender=lender.address, token0=True, fee_pips=100)
+        plan = _plan(w3, deployment, source, sender=hot_key)
+        ex = Executor(w3, deployment, sender=hot_key)
+        with nothing_lost.guard(accounts=[lender.address]):
+            mine_attack(
+                w3,
+                ex.tx(plan, 0, w3.eth.block_number + 5),
+                f"FlashLoanNotTaken(lender={lender.address})",
+            )
+
+
+class TestLoanOutcomes:
+    """Real Balancer loans that end badly: the whole transaction reverts, inventory included."""
+
+    def _losing_plan(self, w3: Web3, deployment: Any) -> Plan:
+        """No shock: a round trip through two pools only pays their fees."""
+        ex = Executor(w3, deployment)
+        route = R.v2_routes(w3)["2-hop"]
+        plan = ex.plan(route, R.usdc(10_000), source=FlashSource.balancer())
+        assert plan.predicted_profit < 0
+        return plan
+
+    def test_repayment_fails_when_the_route_loses(
+        self, w3: Web3, deployment: Any, nothing_lost: NothingLost
+    ) -> None:
+        plan = self._losing_plan(w3, deployment)  # the diamond holds no USDC to make it up
+        tx = Executor(w3, deployment).tx(plan, 0, w3.eth.block_number + 5)
+        with nothing_lost.guard():
+            mine_attack(
+                w3,
+                tx,
+                f"TokenTransferFailed(token={A.USDC}, to={A.BALANCER_VAULT}, "
+                f"amount={plan.amount_in})",
+            )
+
+    def test_loss_is_refused_rather_than_paid_from_inventory(
+        self, w3: Web3, deployment: Any, stocked: Any, nothing_lost: NothingLost
+    ) -> None:
+        plan = self._losing_plan(w3, deployment)
+        tx = Executor(w3, deployment).tx(plan, 0, w3.eth.block_number + 5)
+        with nothing_lost.guard():
+            mine_attack(w3, tx, f"InsufficientProfit(profit={plan.predicted_profit}, minProfit=0)")
+
+    def test_min_profit_one_wei_above_what_the_route_pays(
+        self, w3: Web3, deployment: Any, hot_key: str, stocked: Any, nothing_lost: NothingLost
+    ) -> None:
+        plan = _plan(w3, deployment, FlashSource.balancer(), sender=hot_key)
+        p = plan.predicted_profit
+        tx = Executor(w3, deployment, sender=hot_key).tx(plan, p + 1, w3.eth.block_number + 5)
+        with nothing_lost.guard():
+            mine_attack(w3, tx, f"InsufficientProfit(profit={p}, minProfit={p + 1})")
+
+    def test_expired_deadline(
+        self, w3: Web3, deployment: Any, hot_key: str, stocked: Any, nothing_lost: NothingLost
+    ) -> None:
+        plan = _plan(w3, deployment, FlashSource.balancer(), sender=hot_key)
+        stale = w3.eth.block_number
+        tx = Executor(w3, deployment, sender=hot_key).tx(plan, 0, stale)
+        with nothing_lost.guard():  # mined in the next block (an eth_call would still pass)
+            mine_attack(
+                w3,
+                tx,
+                f"DeadlinePassed(deadlineBlock={stale}, blockNumber={stale + 1})",
+                call=False,
+            )
+
+
+class TestBalancerInsideBalancer:
+    """The Vault's flashLoan and swap share one reentrancy guard: shown on-chain, refused by the
+    contract before anything is borrowed, and refused by the planner before anything is sent."""
+
+    def _route(self, w3: Web3) -> tuple[Cycle, Any]:
+        bal = R.pool(w3, "balancer", A.WETH, A.USDC)
+        uni = R.pool(w3, "uniswap_v2", A.WETH, A.USDC)
+        return Cycle(
+            token=A.USDC, hops=(R.hop(uni, A.USDC, A.WETH), R.hop(bal, A.WETH, A.USDC))
+        ), bal
+
+    def test_the_vault_reverts_bal400(
+        self, w3: Web3, owner: str, nothing_lost: NothingLost
+    ) -> None:
+        probe = deploy_audit(w3, "BalReentryProbe", owner)
+        _, bal = self._route(w3)
+        data = probe.encode_abi("run", [A.USDC, 10**9, bal.pool_id, A.WETH])
+        with nothing_lost.guard():
+            mine_attack(w3, {"from": owner, "to": probe.address, "data": data}, 'Error("BAL#400")')
+
+    def test_the_contract_refuses_before_borrowing(
+        self, w3: Web3, deployment: Any, hot_key: str, stocked: Any, nothing_lost: NothingLost
+    ) -> None:
+        route, bal = self._route(w3)
+        ex = Executor(w3, deployment, sender=hot_key)
+        plan = ex.plan(
+            route,
+            10**9,
+            source=FlashSource.uniswap_v3(
+                R.pool(w3, "uniswap_v3", A.USDC, A.USDT, fee=100).address, A.USDC, A.USDT, 100
+            ),
+        )
+        forged = FlashSource.balancer().word  # the same route, sent with a Vault loan
+        fn = ex.diamond.functions.executeArb(forged, plan.path, plan.packed_amounts, 0, 10**9)
+        tx = {"from": hot_key, "to": deployment.diamond, "data": fn._encode_transaction_data()}
+        with nothing_lost.guard():
+            mine_attack(w3, tx, "BalancerHopInBalancerLoan(hopIndex=1)")
+
+    def test_the_planner_refuses(self, w3: Web3, deployment: Any) -> None:
+        route, _ = self._route(w3)
+        with pytest.raises(FlasharbValueError, match="BAL#400"):
+            Executor(w3, deployment).plan(route, 10**9, source=FlashSource.balancer())
+        assert Executor(w3, deployment).default_source(route, 10**9).kind != "balancer_v2"

@@ -12,11 +12,12 @@ Figures (each against a baseline doing the same work in the same process):
 
 Index build times are reported apart (not in the scan time), with the cycle counts. Times
 are medians of several runs on a shared, noisy machine; nothing here asserts a timing.
-Run: .venv/bin/python bench/search.py [--quick]
+Run: .venv/bin/python bench/search.py [--quick] [--json PATH]
 """
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import statistics
@@ -50,7 +51,20 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+FIGURES: list[dict[str, object]] = []  # the same rows, machine-readable (--json PATH)
+
+
 def row(figure: str, value: float, baseline: float | None, target: str = "") -> None:
+    FIGURES.append(
+        {
+            "figure": figure,
+            "value": value * 1e3,
+            "unit": "ms",
+            "baseline": None if baseline is None else baseline * 1e3,
+            "ratio": None if baseline is None else baseline / value,  # speed-up
+            "target": target,
+        }
+    )
     ms = f"{value * 1e3:10.2f} ms"
     base = f"{baseline * 1e3:10.2f} ms" if baseline is not None else ""
     ratio = f"{baseline / value:8.1f}x" if baseline is not None else ""
@@ -58,6 +72,7 @@ def row(figure: str, value: float, baseline: float | None, target: str = "") -> 
 
 
 def note(figure: str, value: str) -> None:
+    FIGURES.append({"figure": figure, "value": value.strip(), "unit": "", "baseline": None})
     ROWS.append((figure, value, "", "", ""))
 
 
@@ -274,6 +289,10 @@ def main() -> None:
     for figure, value, base, ratio, target in ROWS:
         print(f"{figure:<{width}}  {value:>13}  {base:>13}  {ratio:>9}  {target}")
     print("medians; the machine is shared (2 cores, other engineers' anvil tests): noisy")
+    if "--json" in sys.argv:  # --json PATH: the figures for `flasharb bench`
+        path = sys.argv[sys.argv.index("--json") + 1]
+        with open(path, "w") as f:
+            json.dump({"bench": "search", "quick": quick, "figures": FIGURES}, f, indent=2)
 
 
 if __name__ == "__main__":

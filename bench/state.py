@@ -17,7 +17,8 @@ of a table interleaved in every round so that the machine's load hits them alike
 2. incremental sync after 1% of the pools change (10 swaps in one block) vs a full re-read.
 
 Timings are wall-clock on a shared machine: other processes running make them noisy.
-Run: .venv/bin/python bench/state.py   (first run: builds the 1,000-pool replica, a few minutes)
+Run: .venv/bin/python bench/state.py [--json PATH]
+     (first run: builds the 1,000-pool replica, a few minutes)
 """
 
 from __future__ import annotations
@@ -247,6 +248,19 @@ def swap_block(w3: Web3, sync: StateSync, rng: random.Random) -> set[str]:
 
 # ---------------------------------------------------------------- main
 
+FIGURES: list[dict[str, Any]] = []
+
+
+def _figure(name: str, value_ms: float, baseline_ms: float) -> dict[str, Any]:
+    return {
+        "figure": name,
+        "value": value_ms,
+        "unit": "ms",
+        "baseline": baseline_ms,
+        "ratio": baseline_ms / value_ms,  # speed-up
+        "target": "",
+    }
+
 
 def main() -> None:
     spec = make_spec()
@@ -328,6 +342,10 @@ def main() -> None:
                 cells.append(f"{t:7.1f} ms {n:4d} calls {base_ms[path] / t:5.1f}x")
             ratio = ms[f"getters|{row}"] / ms[f"slots|{row}"]
             print(f"  {row:<38} {cells[0]:<28} {cells[1]:<28} {ratio:6.2f}x")
+        for row in rows:  # machine-readable (--json PATH): against one eth_call per pool
+            for path in paths:
+                t, b = ms[f"{path}|{row}"], base_ms[path]
+                FIGURES.append(_figure(f"full read, V3 {path}, {row}", t, b))
         cells = [f"{base_ms[path]:7.1f} ms {len(pools):4d} calls" for path in paths]
         print(f"  {'one eth_call per pool (baseline)':<38} {cells[0]:<28} {cells[1]:<28}")
         print("per venue, one call (V2 pairs and Balancer pools take the same path in both):")
@@ -375,6 +393,10 @@ def main() -> None:
         print(f"  incremental sync (logs + 1 batched re-read) {inc_ms:8.1f} ms")
         print(f"  full re-read {'':<31} {full_ms:8.1f} ms   {full_ms / inc_ms:6.1f}x")
         print(f"  changed set exact and states equal a full re-read: {changed_ok}")
+        FIGURES.append(_figure("incremental sync, 1% of pools moved", inc_ms, full_ms))
+    if "--json" in sys.argv:  # --json PATH: the figures for `flasharb bench`
+        with open(sys.argv[sys.argv.index("--json") + 1], "w") as f:
+            json.dump({"bench": "state", "pools": len(pools), "figures": FIGURES}, f, indent=2)
     if not changed_ok:
         sys.exit("incremental state differs from a full re-read")
 

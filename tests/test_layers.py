@@ -9,7 +9,19 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "flasharb"
-LAYERS = ["chain", "replica", "amm", "state", "search", "execute", "journal", "report", "cli"]
+LAYERS = [
+    "chain",
+    "replica",
+    "amm",
+    "state",
+    "search",
+    "execute",
+    "journal",
+    "report",
+    "run",  # flasharb run: the block watcher
+    "experiments",  # sweeps on forks, reports rebuilt from the journal
+    "cli",
+]
 SHARED = {"errors", "paths", "__init__"}  # the package's own root modules, usable by every layer
 ENGINE = ["amm", "state", "search", "execute", "journal"]
 

@@ -1,6 +1,15 @@
-"""SQLite journal: one row per scan and per trade. Amounts are TEXT (wei exceed int64).
+"""SQLite journal: runs, scans, opportunities, trades and experiment points, one file per project.
 
-Every write is one transaction: a crash leaves either the whole row or nothing.
+Amounts are TEXT (wei exceed int64); gas is INTEGER. Every row group is one transaction (a scan
+with its opportunities, a trade, a run's end): a crash or Ctrl-C leaves the whole group or
+nothing. The file is in WAL mode, so `flasharb journal` can read while a run writes.
+
+    runs           one per `flasharb run`, `execute`, `demo` or experiment
+    scans          one per scanned block: pools changed, opportunities found, the best net
+    opportunities  every opportunity of a scan, ranked, with its full route
+    trades         every trade tried: predicted / simulated / realized profit and gas, or why
+                   it failed
+    points         one per experiment point: its parameters and measured metrics (JSON)
 """
 
 from __future__ import annotations
@@ -8,87 +17,286 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS scans (
-    id INTEGER PRIMARY KEY,
-    created_at REAL NOT NULL,
-    block INTEGER NOT NULL,
-    opportunities INTEGER NOT NULL,
-    best_net_profit_eth TEXT
-);
-CREATE TABLE IF NOT EXISTS trades (
-    id INTEGER PRIMARY KEY,
-    scan_id INTEGER REFERENCES scans(id),
-    created_at REAL NOT NULL,
-    block INTEGER NOT NULL,
-    tx_hash TEXT NOT NULL UNIQUE,
-    profit_token TEXT NOT NULL,
-    route TEXT NOT NULL,
-    amount_in TEXT NOT NULL,
-    predicted_profit TEXT NOT NULL,
-    simulated_profit TEXT NOT NULL,
-    realized_profit TEXT NOT NULL,
-    gas_estimate INTEGER NOT NULL,
-    gas_used INTEGER NOT NULL,
-    gas_cost_wei TEXT NOT NULL
-);
-"""
+from flasharb.journal.schema import SCHEMA_VERSION, migrate
+from flasharb.paths import state_dir
+
+__all__ = ["SCHEMA_VERSION", "Journal", "OpportunityLike", "default_path"]
+
+
+def default_path() -> Path:
+    """The project's journal: `.flasharb/journal.sqlite` (FLASHARB_STATE_DIR moves it)."""
+    return state_dir() / "journal.sqlite"
+
+
+class OpportunityLike(Protocol):
+    """What the journal reads of an opportunity (flasharb.search.rank.Opportunity has it)."""
+
+    @property
+    def net_profit_eth(self) -> int: ...
+
+    def to_json(self) -> dict[str, object]: ...
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(int(str(value)))  # ints and decimal strings, exactly
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.db = sqlite3.connect(path)
-        self.db.executescript(SCHEMA)
+    """The journal file. `record_scan` / `record_trade` keep the shape `execute_top` calls;
+    they attach to `run_id` when given, else to the run begun last by `begin_run`."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.current_run: int | None = None
+        migrate(self.db)
 
     def close(self) -> None:
         self.db.close()
 
-    def record_scan(self, block: int, opportunities: int, best_net_profit_eth: int | None) -> int:
-        with self.db:  # one transaction
-            cur = self.db.execute(
-                "INSERT INTO scans (created_at, block, opportunities, best_net_profit_eth) "
-                "VALUES (?,?,?,?)",
-                (
-                    time.time(),
-                    block,
-                    opportunities,
-                    None if best_net_profit_eth is None else str(best_net_profit_eth),
-                ),
-            )
-        return int(cur.lastrowid or 0)
+    def __enter__(self) -> Journal:
+        return self
 
-    def record_trade(self, trade: dict[str, Any], scan_id: int | None = None) -> int:
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ runs
+
+    def begin_run(
+        self,
+        kind: str,
+        *,
+        name: str = "",
+        params: Mapping[str, Any] | None = None,
+        rpc_url: str | None = None,
+    ) -> int:
         with self.db:
             cur = self.db.execute(
-                """INSERT INTO trades (scan_id, created_at, block, tx_hash, profit_token, route,
-                   amount_in, predicted_profit, simulated_profit, realized_profit, gas_estimate,
-                   gas_used, gas_cost_wei)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                "INSERT INTO runs (kind, name, started_at, status, rpc_url, params)"
+                " VALUES (?,?,?,?,?,?)",
+                (kind, name, time.time(), "running", rpc_url, _json(dict(params or {}))),
+            )
+        self.current_run = int(cur.lastrowid or 0)
+        return self.current_run
+
+    def end_run(
+        self, run_id: int, status: str = "done", summary: Mapping[str, Any] | None = None
+    ) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE runs SET ended_at = ?, status = ?, summary = ? WHERE id = ?",
+                (time.time(), status, _json(dict(summary or {})), run_id),
+            )
+        if self.current_run == run_id:
+            self.current_run = None
+
+    # ------------------------------------------------------------ scans and opportunities
+
+    def record_scan(
+        self,
+        block: int,
+        opportunities: int,
+        best_net_profit_eth: int | None,
+        *,
+        run_id: int | None = None,
+    ) -> int:
+        """One scan, counts only (the shape `execute_top` records)."""
+        with self.db:  # one transaction
+            return self._insert_scan(run_id, block, opportunities, best_net_profit_eth, None, None)
+
+    def record_scan_result(
+        self,
+        block: int,
+        opportunities: Sequence[OpportunityLike],
+        *,
+        run_id: int | None = None,
+        pools_changed: int | None = None,
+        gas_price_wei: int | None = None,
+        keep: int = 50,
+    ) -> int:
+        """A scan and its best `keep` opportunities, in one transaction."""
+        best = opportunities[0].net_profit_eth if opportunities else None
+        with self.db:
+            scan_id = self._insert_scan(
+                run_id, block, len(opportunities), best, pools_changed, gas_price_wei
+            )
+            self.db.executemany(
+                "INSERT INTO opportunities (scan_id, rank, profit_token, flash_source, hops,"
+                " route, amount_in, gross_profit, flash_fee, gas_estimate, net_profit,"
+                " net_profit_eth) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [_opportunity_row(scan_id, i, o) for i, o in enumerate(opportunities[:keep], 1)],
+            )
+        return scan_id
+
+    def _insert_scan(
+        self,
+        run_id: int | None,
+        block: int,
+        count: int,
+        best: int | None,
+        pools_changed: int | None,
+        gas_price_wei: int | None,
+    ) -> int:
+        cur = self.db.execute(
+            "INSERT INTO scans (run_id, created_at, block, opportunities, best_net_profit_eth,"
+            " pools_changed, gas_price_wei) VALUES (?,?,?,?,?,?,?)",
+            (
+                run_id if run_id is not None else self.current_run,
+                time.time(),
+                block,
+                count,
+                _text(best),
+                pools_changed,
+                _text(gas_price_wei),
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    # ------------------------------------------------------------ trades
+
+    def record_trade(
+        self, trade: Mapping[str, Any], scan_id: int | None = None, *, run_id: int | None = None
+    ) -> int:
+        """An executed trade: the `Trade.to_json()` shape."""
+        route = list(trade["route"])
+        with self.db:
+            cur = self.db.execute(
+                "INSERT INTO trades (run_id, scan_id, created_at, status, block, tx_hash,"
+                " profit_token, flash_source, hops, route, amount_in, predicted_profit,"
+                " simulated_profit, realized_profit, gas_estimate, gas_used, gas_cost_wei)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
+                    run_id if run_id is not None else self.current_run,
                     scan_id,
                     time.time(),
-                    trade["block"],
+                    "executed",
+                    int(trade["block"]),
                     trade["tx_hash"],
                     trade["profit_token"],
-                    json.dumps(trade["route"]),
-                    trade["amount_in"],
-                    trade["predicted_profit"],
-                    trade["simulated_profit"],
-                    trade["realized_profit"],
+                    trade.get("flash_source"),
+                    len(route),
+                    _json(route),
+                    _text(trade["amount_in"]),
+                    _text(trade["predicted_profit"]),
+                    _text(trade["simulated_profit"]),
+                    _text(trade["realized_profit"]),
                     int(trade["gas_estimate"]),
                     int(trade["gas_used"]),
-                    trade["gas_cost_wei"],
+                    _text(trade["gas_cost_wei"]),
                 ),
             )
         return int(cur.lastrowid or 0)
 
-    def trades(self) -> list[dict[str, Any]]:
-        self.db.row_factory = sqlite3.Row
-        rows = self.db.execute("SELECT * FROM trades ORDER BY id").fetchall()
-        self.db.row_factory = None
-        return [dict(r) | {"route": json.loads(r["route"])} for r in rows]
+    def record_failed_trade(
+        self,
+        opportunity: Mapping[str, Any],
+        reason: str,
+        *,
+        block: int,
+        scan_id: int | None = None,
+        run_id: int | None = None,
+    ) -> int:
+        """A trade that was not mined: it simulated to a loss or reverted (`Opportunity.to_json`
+        shape plus whatever profit figures are known)."""
+        route = list(opportunity["route"])
+        with self.db:
+            cur = self.db.execute(
+                "INSERT INTO trades (run_id, scan_id, created_at, status, reason, block,"
+                " profit_token, flash_source, hops, route, amount_in, predicted_profit,"
+                " gas_estimate) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id if run_id is not None else self.current_run,
+                    scan_id,
+                    time.time(),
+                    "failed",
+                    reason,
+                    block,
+                    opportunity["profit_token"],
+                    opportunity.get("flash_source"),
+                    len(route),
+                    _json(route),
+                    _text(opportunity["amount_in"]),
+                    _text(opportunity.get("predicted_profit", opportunity.get("gross_profit"))),
+                    int(str(opportunity.get("gas_estimate", 0))),
+                ),
+            )
+        return int(cur.lastrowid or 0)
+
+    # ------------------------------------------------------------ experiment points
+
+    def record_points(self, run_id: int, points: Iterable[tuple[Mapping[str, Any], Any]]) -> None:
+        """Experiment points (params, metrics), numbered in order, in one transaction.
+        Integers in metrics must already be decimal strings where they may exceed 2**53."""
+        start = int(
+            self.db.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM points WHERE run_id = ?", (run_id,)
+            ).fetchone()[0]
+        )
+        rows = [
+            (run_id, start + i, _json(dict(params)), _json(metrics))
+            for i, (params, metrics) in enumerate(points, 1)
+        ]
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO points (run_id, seq, params, metrics) VALUES (?,?,?,?)", rows
+            )
+
+    # ------------------------------------------------------------ reads
+
+    def rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self.db.execute(sql, tuple(args))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def trades(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        where, args = ("WHERE run_id = ?", (run_id,)) if run_id is not None else ("", ())
+        rows = self.rows(f"SELECT * FROM trades {where} ORDER BY id", args)
+        return [r | {"route": json.loads(r["route"])} for r in rows]
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        rows = self.rows("SELECT * FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        return r | {"params": json.loads(r["params"]), "summary": json.loads(r["summary"])}
+
+    def points(self, run_id: int) -> list[dict[str, Any]]:
+        rows = self.rows("SELECT * FROM points WHERE run_id = ? ORDER BY seq", (run_id,))
+        return [
+            {
+                "seq": r["seq"],
+                "params": json.loads(r["params"]),
+                "metrics": json.loads(r["metrics"]),
+            }
+            for r in rows
+        ]
+
+
+def _opportunity_row(scan_id: int, rank: int, opp: OpportunityLike) -> tuple[Any, ...]:
+    j = opp.to_json()
+    route = list(j["route"])  # type: ignore[call-overload]
+    return (
+        scan_id,
+        rank,
+        j["profit_token"],
+        j.get("flash_source", ""),
+        len(route),
+        _json(route),
+        _text(j["amount_in"]),
+        _text(j["gross_profit"]),
+        _text(j["flash_fee"]),
+        int(str(j["gas_estimate"])),
+        _text(j["net_profit"]),
+        _text(opp.net_profit_eth),
+    )

@@ -1,0 +1,25 @@
+"""`ape run execute`: simulate, then send the best K opportunities (same as `flasharb execute`),
+journaled in the project's journal."""
+
+from __future__ import annotations
+
+import click
+
+from flasharb.chain.rpc import connect, find_rpc_url
+from flasharb.execute.flow import execute_top
+from flasharb.journal.store import Journal
+from flasharb.report.table import trades_table
+
+
+@click.command()
+@click.option("--top", default=1, show_default=True, help="Execute the best K (disjoint).")
+@click.option("--dry-run", is_flag=True, help="Simulate only; send nothing.")
+@click.option("--max-hops", type=click.IntRange(2, 4), default=3, show_default=True)
+def cli(top: int, dry_run: bool, max_hops: int) -> None:
+    with Journal() as journal:
+        run_id = journal.begin_run("execute", params={"top": top, "dry_run": dry_run})
+        data = execute_top(
+            connect(find_rpc_url()), top=top, dry_run=dry_run, max_hops=max_hops, journal=journal
+        )
+        journal.end_run(run_id, "done", {"trades": len(data["trades"])})
+    trades_table(data)

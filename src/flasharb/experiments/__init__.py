@@ -1,0 +1,1 @@
+"""Experiments: sweeps over forks of the replica, journaled, with a report each."""

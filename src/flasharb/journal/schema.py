@@ -1,0 +1,129 @@
+"""The journal's tables, and the move of a first-version journal (scans and trades only) into
+them. Bump SCHEMA_VERSION and extend `migrate` when a table changes."""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "migrate"]
+
+SCHEMA_VERSION = 2
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,               -- run | execute | demo | experiment
+    name TEXT NOT NULL DEFAULT '',    -- the experiment's name, or a label
+    started_at REAL NOT NULL,
+    ended_at REAL,
+    status TEXT NOT NULL,             -- running | done | interrupted | failed
+    rpc_url TEXT,
+    params TEXT NOT NULL DEFAULT '{}',
+    summary TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS scans (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    created_at REAL NOT NULL,
+    block INTEGER NOT NULL,
+    opportunities INTEGER NOT NULL,
+    best_net_profit_eth TEXT,
+    pools_changed INTEGER,
+    gas_price_wei TEXT
+);
+CREATE TABLE IF NOT EXISTS opportunities (
+    id INTEGER PRIMARY KEY,
+    scan_id INTEGER NOT NULL REFERENCES scans(id),
+    rank INTEGER NOT NULL,
+    profit_token TEXT NOT NULL,
+    flash_source TEXT NOT NULL,
+    hops INTEGER NOT NULL,
+    route TEXT NOT NULL,
+    amount_in TEXT NOT NULL,
+    gross_profit TEXT NOT NULL,
+    flash_fee TEXT NOT NULL,
+    gas_estimate INTEGER NOT NULL,
+    net_profit TEXT NOT NULL,
+    net_profit_eth TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trades (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    scan_id INTEGER REFERENCES scans(id),
+    created_at REAL NOT NULL,
+    status TEXT NOT NULL,             -- executed | failed
+    reason TEXT,
+    block INTEGER NOT NULL,
+    tx_hash TEXT UNIQUE,
+    profit_token TEXT NOT NULL,
+    flash_source TEXT,
+    hops INTEGER NOT NULL,
+    route TEXT NOT NULL,
+    amount_in TEXT NOT NULL,
+    predicted_profit TEXT,
+    simulated_profit TEXT,
+    realized_profit TEXT,
+    gas_estimate INTEGER,
+    gas_used INTEGER,
+    gas_cost_wei TEXT
+);
+CREATE TABLE IF NOT EXISTS points (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    seq INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    UNIQUE (run_id, seq)
+);
+CREATE INDEX IF NOT EXISTS scans_run ON scans(run_id);
+CREATE INDEX IF NOT EXISTS opportunities_scan ON opportunities(scan_id);
+CREATE INDEX IF NOT EXISTS trades_run ON trades(run_id);
+"""
+
+_V1_TABLES = ("scans", "trades")  # the first journal: scans and trades only, no run
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Create the tables, or move a first-version journal (scans and trades only) into
+    them, in one transaction that also holds off any other process doing the same."""
+    if int(db.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
+        return
+    db.isolation_level = None  # explicit BEGIN/COMMIT: sqlite3 would autocommit the DDL
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        if int(db.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
+            db.execute("COMMIT")  # another process migrated it meanwhile
+            return
+        existing = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        legacy = [t for t in _V1_TABLES if t in existing]
+        for table in legacy:
+            db.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
+        for stmt in SCHEMA.split(";"):
+            if stmt.strip():
+                db.execute(stmt)
+        if "scans" in legacy:
+            db.execute(
+                "INSERT INTO scans (id, created_at, block, opportunities, best_net_profit_eth)"
+                " SELECT id, created_at, block, opportunities, best_net_profit_eth"
+                " FROM scans_v1"
+            )
+        if "trades" in legacy:
+            db.execute(
+                "INSERT INTO trades (id, scan_id, created_at, status, block, tx_hash,"
+                " profit_token, hops, route, amount_in, predicted_profit, simulated_profit,"
+                " realized_profit, gas_estimate, gas_used, gas_cost_wei)"
+                " SELECT id, scan_id, created_at, 'executed', block, tx_hash, profit_token,"
+                " json_array_length(route), route, amount_in, predicted_profit,"
+                " simulated_profit, realized_profit, gas_estimate, gas_used, gas_cost_wei"
+                " FROM trades_v1"
+            )
+        for table in reversed(legacy):
+            db.execute(f"DROP TABLE {table}_v1")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    finally:
+        db.isolation_level = "DEFERRED"  # back to one implicit transaction per `with db`

@@ -1,0 +1,1 @@
+"""`flasharb run`: watch blocks, sync, scan, execute what clears the guard, journal it all."""

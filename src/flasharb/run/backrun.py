@@ -1,0 +1,339 @@
+"""Backrun pending swaps: when the fork does not mine every transaction at once (automine off,
+with or without interval mining), `flasharb run` reads the transaction pool, decodes the swaps
+in it, moves the synced pool states by each swap with the exact pool math, searches the moved
+market, and sends the best arbitrage through the victim's pool priced one wei of priority fee
+below the victim, so the block orders it right after the swap it feeds on.
+
+Swaps it decodes: Uniswap V3 SwapRouter `exactInputSingle`, Balancer Vault `swap` (given in),
+and a V2-style pair's `swap` paid by a pending `transfer` to the pair (how `flasharb shock`
+trades V2). Anything else in the pool is ignored. The backrun is planned on the moved states
+(predicted), simulated with `eth_call` on the node's pending block (the victim included), sent,
+and reconciled when its block arrives: realized profit, and whether it landed right after the
+victim. Its deadline is two blocks, like every executeArb: a backrun that misses dies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from eth_abi import decode
+from eth_utils import function_signature_to_4byte_selector as selector
+from web3 import Web3
+from web3.exceptions import TransactionNotFound
+from web3.logs import DISCARD
+
+from flasharb.amm.balancer_weighted import WeightedPoolState
+from flasharb.amm.pool import PoolState
+from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
+from flasharb.amm.uniswap_v3 import V3PoolState
+from flasharb.chain import addresses as A
+from flasharb.chain.cheats import balance_of
+from flasharb.errors import FlasharbError, TransactionFailed
+from flasharb.execute.executor import (
+    DEADLINE_BLOCKS,
+    GAS_HEADROOM_PCT,
+    Executor,
+    Plan,
+    Trade,
+    v3_pool_address,
+)
+from flasharb.journal.store import Journal
+from flasharb.search.cycles import CycleIndex
+from flasharb.search.flash_source import fund
+from flasharb.search.gas import GasModel
+from flasharb.search.rank import Opportunity, rank
+from flasharb.search.scan import read_lenders
+
+__all__ = ["Backrunner", "PendingSwap", "automine"]
+
+_EXACT_INPUT_SINGLE = selector(
+    "exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))"
+)
+_VAULT_SWAP = selector(
+    "swap((bytes32,uint8,address,address,uint256,bytes),(address,bool,address,bool),uint256,uint256)"
+)
+_PAIR_SWAP = selector("swap(uint256,uint256,address,bytes)")
+_TRANSFER = selector("transfer(address,uint256)")
+
+
+def automine(w3: Web3) -> bool:
+    """Whether the node mines every transaction as it arrives (a node without
+    anvil_getAutomine, a real chain, counts as not)."""
+    resp = w3.provider.make_request("anvil_getAutomine", [])  # type: ignore[arg-type]
+    return bool(resp.get("result", False))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingSwap:
+    """One decoded swap waiting in the pool, and what it pays for inclusion."""
+
+    tx_hash: str
+    pool: str
+    token_in: str
+    token_out: str
+    amount_in: int
+    amounts_out: tuple[int, int] | None  # a V2 pair's explicit (amount0Out, amount1Out)
+    tip_wei: int  # effective priority fee per gas
+    max_fee_wei: int
+
+
+def _tip(tx: Mapping[str, Any], base_fee: int) -> tuple[int, int]:
+    if tx.get("maxPriorityFeePerGas") is not None:
+        return int(tx["maxPriorityFeePerGas"], 16), int(tx["maxFeePerGas"], 16)
+    price = int(tx["gasPrice"], 16)
+    return max(price - base_fee, 0), price
+
+
+def decode_swap(
+    tx: Mapping[str, Any],
+    states: Mapping[str, PoolState],
+    paid: dict[tuple[str, str], int],
+    base_fee: int,
+) -> PendingSwap | None:
+    """The swap `tx` makes on a pool of `states`, or None. Pending transfers to a V2 pair are
+    added to `paid` ((pair, token) -> amount), to be used by that pair's swap."""
+    to = checksum_address(tx["to"]) if tx.get("to") else ""
+    data = bytes.fromhex(str(tx["input"])[2:])
+    sel, args = data[:4], data[4:]
+    tip, max_fee = _tip(tx, base_fee)
+    common = {"tx_hash": tx["hash"], "tip_wei": tip, "max_fee_wei": max_fee, "amounts_out": None}
+    if to == A.UNISWAP_V3_SWAP_ROUTER and sel == _EXACT_INPUT_SINGLE:
+        (t_in, t_out, fee, _to, _dl, amount, _min, _limit) = decode(
+            ["(address,address,uint24,address,uint256,uint256,uint256,uint160)"], args
+        )[0]
+        pool = v3_pool_address(t_in, t_out, fee)
+        t_in, t_out = checksum_address(t_in), checksum_address(t_out)
+    elif to == A.BALANCER_VAULT and sel == _VAULT_SWAP:
+        single = decode(
+            [
+                "(bytes32,uint8,address,address,uint256,bytes)",
+                "(address,bool,address,bool)",
+                "uint256",
+                "uint256",
+            ],
+            args,
+        )[0]
+        if single[1] != 0:  # GIVEN_OUT: not decoded
+            return None
+        pool = checksum_address("0x" + single[0][:20].hex())
+        t_in, t_out, amount = checksum_address(single[2]), checksum_address(single[3]), single[4]
+    elif sel == _TRANSFER and len(args) >= 64:
+        recipient, value = decode(["address", "uint256"], args[:64])
+        pair = states.get(checksum_address(recipient))
+        if isinstance(pair, V2PairState) and to in (pair.token0, pair.token1):
+            paid[pair.address, to] = paid.get((pair.address, to), 0) + value
+        return None
+    elif sel == _PAIR_SWAP and isinstance(states.get(to), V2PairState):
+        out0, out1, _to, _data = decode(["uint256", "uint256", "address", "bytes"], args)
+        pair = states[to]
+        assert isinstance(pair, V2PairState)
+        t_in, t_out = (pair.token1, pair.token0) if out0 else (pair.token0, pair.token1)
+        amount = paid.pop((pair.address, t_in), 0)
+        return PendingSwap(
+            pool=pair.address,
+            token_in=t_in,
+            token_out=t_out,
+            amount_in=amount,
+            **(common | {"amounts_out": (out0, out1)}),
+        )
+    else:
+        return None
+    if pool not in states:
+        return None
+    return PendingSwap(pool=pool, token_in=t_in, token_out=t_out, amount_in=amount, **common)
+
+
+def apply_swap(state: PoolState, swap: PendingSwap) -> PoolState:
+    """`state` after `swap`, by the pool's own exact math."""
+    if isinstance(state, V3PoolState):
+        return state.apply(state.swap(swap.token_in == state.token0, swap.amount_in))
+    if isinstance(state, WeightedPoolState):
+        out = state.quote_exact_in(swap.token_in, swap.token_out, swap.amount_in)
+        return state.apply_swap(swap.token_in, swap.token_out, swap.amount_in, out)
+    assert isinstance(state, V2PairState)
+    out0, out1 = swap.amounts_out or (0, 0)
+    in0, in1 = (swap.amount_in, 0) if swap.token_in == state.token0 else (0, swap.amount_in)
+    r0, r1 = state.reserve0 + in0 - out0, state.reserve1 + in1 - out1
+    return replace(state, reserve0=r0, reserve1=r1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SentBackrun:
+    victim: PendingSwap
+    opportunity: Opportunity
+    plan: Plan
+    simulated: int
+    gas_predicted: int
+    tx_hash: str
+    scan_id: int
+
+
+class Backrunner:
+    """Finds and sends backruns of pending swaps; `settle()` reconciles those that were mined."""
+
+    def __init__(
+        self, executor: Executor, *, max_hops: int = 3, min_profit_eth_wei: int = 0
+    ) -> None:
+        self.ex = executor
+        self.w3 = executor.w3
+        self.max_hops = max_hops
+        self.guard = min_profit_eth_wei
+        self.seen: set[str] = set()
+        self.sent: list[SentBackrun] = []
+
+    def pending(self, states: Mapping[str, PoolState]) -> list[PendingSwap]:
+        """New decodable swaps in the pool, in (sender, nonce) order."""
+        content = self.w3.provider.make_request("txpool_content", [])  # type: ignore[arg-type]
+        base_fee = int(self.w3.eth.get_block("pending").get("baseFeePerGas", 0))
+        paid: dict[tuple[str, str], int] = {}
+        out = []
+        pool: dict[str, dict[str, Any]] = (content.get("result") or {}).get("pending") or {}
+        for _sender, txs in sorted(pool.items()):
+            for _nonce, tx in sorted(txs.items(), key=lambda kv: int(kv[0])):
+                swap = decode_swap(tx, states, paid, base_fee)
+                if swap is not None and swap.tx_hash not in self.seen and swap.amount_in > 0:
+                    out.append(swap)
+        return out
+
+    def opportunities(
+        self, states: Mapping[str, PoolState], gas_price_wei: int, head: int
+    ) -> list[Opportunity]:
+        index = CycleIndex.build(states.values(), A.FLASH_TOKENS, max_hops=self.max_hops)
+        starts = [index.graph.tokens[t] for t in index.graph.token_ids(A.FLASH_TOKENS)]
+        lenders = read_lenders(self.w3, states, starts, head)
+        return rank(
+            index,
+            states,
+            weth=A.WETH,
+            gas_price_wei=gas_price_wei,
+            gas_model=GasModel(),
+            funding=lambda s: fund(s, states, lenders, vault=A.BALANCER_VAULT),
+        )
+
+    def backrun(self, states: Mapping[str, PoolState], journal: Journal, run_id: int) -> list[str]:
+        """Send a backrun for every new pending swap worth one; failures journaled. Returns
+        the sent transactions' hashes."""
+        head = int(self.w3.eth.block_number)
+        sent = []
+        for victim in self.pending(states):
+            self.seen.add(victim.tx_hash)
+            try:
+                moved = dict(states) | {victim.pool: apply_swap(states[victim.pool], victim)}
+            except FlasharbError:
+                continue  # a swap the synced state cannot follow (ticks not read, limits)
+            block = self.w3.eth.get_block("pending")
+            gas_price = int(block.get("baseFeePerGas", 0)) + max(victim.tip_wei - 1, 0)
+            found = [
+                o
+                for o in self.opportunities(moved, gas_price, head)
+                if victim.pool in o.cycle.pools and o.net_profit > 0
+            ]
+            scan_id = journal.record_scan_result(
+                head, found, run_id=run_id, pools_changed=1, gas_price_wei=gas_price
+            )
+            best = next((o for o in found if o.net_profit_eth > self.guard), None)
+            if best is None:
+                continue
+            try:
+                sent.append(self._send(victim, best, moved, block, scan_id))
+            except (TransactionFailed, FlasharbError) as exc:
+                reason = getattr(exc, "reason", str(exc))
+                journal.record_failed_trade(
+                    best.to_json(), reason, block=head, scan_id=scan_id, run_id=run_id
+                )
+        return sent
+
+    def _send(
+        self,
+        victim: PendingSwap,
+        opp: Opportunity,
+        moved: Mapping[str, PoolState],
+        block: Any,
+        scan_id: int,
+    ) -> str:
+        ex = self.ex
+        source = ex.source_of(opp.cycle.token, opp.flash, opp.amount_in) if opp.flash else None
+        plan = ex.plan(opp.cycle, opp.amount_in, source=source, states=moved)
+        simulated = ex.simulate_plan(plan, opp.gas_cost, block="pending")  # after the victim
+        tx = ex.tx(plan, opp.gas_cost, int(self.w3.eth.block_number) + DEADLINE_BLOCKS)
+        gas = self.w3.eth.estimate_gas(tx, "pending")  # type: ignore[arg-type]
+        base_fee = int(block.get("baseFeePerGas", 0))
+        tip = max(victim.tip_wei - 1, 0)  # one wei below the victim: ordered right after it
+        tx |= {
+            "gas": gas * (100 + GAS_HEADROOM_PCT) // 100,
+            "maxPriorityFeePerGas": tip,
+            "maxFeePerGas": max(victim.max_fee_wei - 1, 2 * base_fee + tip),
+        }
+        gas_predicted = ex.gas.predict(plan, bytes.fromhex(tx["data"][2:]))
+        tx_hash = self.w3.eth.send_transaction(tx)  # type: ignore[arg-type]
+        h = "0x" + tx_hash.hex().removeprefix("0x")
+        self.sent.append(
+            SentBackrun(
+                victim=victim,
+                opportunity=opp,
+                plan=plan,
+                simulated=simulated,
+                gas_predicted=gas_predicted,
+                tx_hash=h,
+                scan_id=scan_id,
+            )
+        )
+        return h
+
+    def settle(self, journal: Journal, run_id: int) -> list[dict[str, Any]]:
+        """Journal every sent backrun that has been mined (or has expired); the trades, each
+        with `backrun_of` (the victim) and `after_victim` (next in the same block)."""
+        done, waiting = [], []
+        for s in self.sent:
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(s.tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                waiting.append(s)
+                continue
+            done.append(self._reconcile(s, receipt, journal, run_id))
+        self.sent = waiting
+        return [d for d in done if d is not None]
+
+    def _reconcile(
+        self, s: SentBackrun, receipt: Any, journal: Journal, run_id: int
+    ) -> dict[str, Any] | None:
+        if receipt["status"] != 1:
+            journal.record_failed_trade(
+                s.opportunity.to_json(),
+                f"backrun of {s.victim.tx_hash} reverted in {s.tx_hash}",
+                block=receipt["blockNumber"],
+                scan_id=s.scan_id,
+                run_id=run_id,
+            )
+            return None
+        block = receipt["blockNumber"]
+        token, diamond = s.plan.cycle.token, self.ex.dep.diamond
+        realized = balance_of(self.w3, token, diamond, block) - balance_of(
+            self.w3, token, diamond, block - 1
+        )
+        events = self.ex.diamond.events.ArbExecuted().process_receipt(receipt, errors=DISCARD)
+        victim = self.w3.eth.get_transaction_receipt(s.victim.tx_hash)  # type: ignore[arg-type]
+        trade = Trade(
+            opportunity=s.opportunity,
+            plan=s.plan,
+            amount_in=s.plan.amount_in,
+            predicted_profit=s.plan.predicted_profit,
+            simulated_profit=s.simulated,
+            realized_profit=realized,
+            event_profit=int(events[0]["args"]["profit"]) if events else -1,
+            gas_estimate=s.opportunity.gas_estimate,
+            gas_predicted=s.gas_predicted,
+            gas_used=receipt["gasUsed"],
+            effective_gas_price=receipt["effectiveGasPrice"],
+            access_list=False,
+            tx_hash=s.tx_hash,
+            block=block,
+        ).to_json()
+        journal.record_trade(trade, s.scan_id, run_id=run_id)
+        after = (
+            victim["blockNumber"] == block
+            and victim["transactionIndex"] + 1 == receipt["transactionIndex"]
+        )
+        return trade | {"backrun_of": s.victim.tx_hash, "after_victim": after}

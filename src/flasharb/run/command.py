@@ -1,0 +1,124 @@
+"""`flasharb run`: the block watcher as a command. Ctrl-C (or SIGTERM) finishes the step in
+hand, closes the run in the journal and exits 130; the node is left as it was."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from flasharb.errors import FlasharbRuntimeError
+from flasharb.journal.store import Journal, default_path
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+@click.command("run")
+@click.option("--max-hops", type=click.IntRange(2, 4), default=3, show_default=True)
+@click.option("--priority-fee-gwei", type=float, default=0.1, show_default=True)
+@click.option(
+    "--min-profit-eth",
+    type=str,
+    default="0",
+    show_default=True,
+    help="Guard: execute only above this net profit, in ETH wei.",
+)
+@click.option("--top", type=int, default=2, show_default=True, help="Trades per block at most.")
+@click.option("--blocks", "max_blocks", type=int, help="Stop after this many new blocks.")
+@click.option("--poll", type=float, default=0.2, show_default=True, help="Seconds between polls.")
+@click.option(
+    "--background-swaps",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random swaps sent before each step (a busy market for tests and demos).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Background swaps' seed.")
+@click.option("--deploy/--no-deploy", "do_deploy", default=False, help="Deploy a diamond first.")
+@click.option(
+    "--backrun/--no-backrun",
+    default=True,
+    show_default=True,
+    help="When the node does not automine: backrun the swaps waiting in its transaction pool.",
+)
+@click.option("--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per block.")
+def run(
+    max_hops: int,
+    priority_fee_gwei: float,
+    min_profit_eth: str,
+    top: int,
+    max_blocks: int | None,
+    poll: float,
+    background_swaps: int,
+    seed: int,
+    do_deploy: bool,
+    backrun: bool,
+    journal_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Watch new blocks: sync, scan, execute what clears the guard, journal everything."""
+    from flasharb.chain.rpc import connect, find_rpc_url
+    from flasharb.execute.deploy import deploy, load
+    from flasharb.run.loop import RunConfig, Runner
+    from flasharb.run.view import make_view
+
+    url = find_rpc_url()
+    w3 = connect(url)
+    dep = deploy(w3, w3.eth.accounts[0], url) if do_deploy else load(w3)
+    config = RunConfig(
+        max_hops=max_hops,
+        priority_fee_wei=int(round(priority_fee_gwei * 10**9)),
+        min_profit_eth_wei=int(min_profit_eth),
+        top=top,
+        background_swaps=background_swaps,
+        seed=seed,
+        backrun=backrun,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():  # a second Ctrl-C: give up on the step in hand
+            raise KeyboardInterrupt
+        stop.set()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    journal = Journal(journal_path or default_path())
+    runner = Runner(w3, dep, journal, config, rpc_url=url)
+    view = make_view(w3, as_json=as_json)
+    status = "failed"
+    try:
+        run_id = runner.start()
+        assert runner.sync is not None
+        view.start(run_id, runner.sync.block)
+        first = True
+        while not stop.is_set():
+            report = runner.step(first=first)
+            first = False
+            if report is not None:
+                view.update(report, runner.totals)
+                if max_blocks is not None and runner.totals.blocks >= max_blocks:
+                    break
+            else:
+                stop.wait(poll)
+        status = "interrupted" if stop.is_set() else "done"
+    except KeyboardInterrupt:
+        status = "interrupted"
+    except (OSError, ConnectionError) as exc:
+        raise FlasharbRuntimeError(f"lost the node at {url}: {exc}") from exc
+    finally:
+        summary = runner.finish(status) | {
+            "run_id": runner.run_id,
+            "status": status,
+            "journal": str(journal.path),
+        }
+        journal.close()
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        view.stop(summary)
+    if status == "interrupted":
+        sys.exit(EXIT_INTERRUPTED)

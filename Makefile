@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.flasharb-stamp
 SOLCX_DIR  := $(HOME)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup demo test lint clean replica
+.PHONY: help setup demo test lint clean replica bench fuzz audit
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,10 +37,21 @@ demo: setup  ## the whole flow on the replica: build, fork, deploy, shock, scan,
 	$(VENV)/bin/flasharb demo
 
 test: setup  ## the test suite, against real Anvil processes
+	@command -v chromium >/dev/null || apt-get install -y -q chromium >/dev/null 2>&1 \
+	  || echo "chromium (Debian apt) not installed: the report render test will skip"
 	$(PY) -m pytest -q
+
+fuzz: setup  ## the diamond property fuzz at 10,000 cases (make test runs 1,000)
+	FLASHARB_FUZZ_EXAMPLES=$${FLASHARB_FUZZ_EXAMPLES:-10000} $(PY) -m pytest -q -m fuzz tests/test_fuzz_diamond.py
+
+audit: setup  ## adversarial contract tests + Slither (+ fuzz if present), with a summary
+	$(PY) -m pytest -q -m "audit or fuzz"
 
 replica: setup  ## build the replica state file
 	$(VENV)/bin/flasharb replica build
+
+bench: setup  ## the benchmarks in bench/, one table (figure, value, baseline, ratio)
+	$(VENV)/bin/flasharb bench
 
 lint: setup  ## ruff
 	$(PY) -m ruff check src tests scripts bench

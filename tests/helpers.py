@@ -48,9 +48,11 @@ class Cli:
         assert res.returncode == 0, res.stderr
         return json.loads(res.stdout)
 
-    def error(self, *args: str) -> str:
+    def error(self, *args: str, code: int = 1) -> str:
+        """The one stderr line of a command that fails with exit status `code` (1: a failure,
+        2: input the user must change)."""
         res = self.run(*args)
-        assert res.returncode == 1, res.stdout
+        assert res.returncode == code, (res.returncode, res.stdout, res.stderr)
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1, res.stderr
         return lines[0]

@@ -83,19 +83,25 @@ class TestFlow:
 
 
 class TestBadInput:
-    """Wrong addresses and unknown pools: one line naming the thing, exit 1, nothing sent."""
+    """Wrong addresses and unknown pools: one line naming the thing, exit 2, nothing sent."""
 
     def test_malformed_address(self, cli: Cli) -> None:
-        line = cli.error("quote", "--pool", "0x1234", "--token-in", A.WETH, "--amount-in", "1")
+        line = cli.error(
+            "quote", "--pool", "0x1234", "--token-in", A.WETH, "--amount-in", "1", code=2
+        )
         assert "--pool" in line and "0x1234" in line
 
     def test_address_that_is_not_a_pair(self, cli: Cli) -> None:
-        line = cli.error("quote", "--pool", A.WETH, "--token-in", A.WETH, "--amount-in", "1")
+        line = cli.error(
+            "quote", "--pool", A.WETH, "--token-in", A.WETH, "--amount-in", "1", code=2
+        )
         assert A.WETH in line
 
     def test_token_not_in_pool(self, cli: Cli, w3: Web3) -> None:
         block = w3.eth.block_number
-        line = cli.error("shock", "--pool", WETH_USDC, "--token-in", A.DAI, "--amount-in", "1")
+        line = cli.error(
+            "shock", "--pool", WETH_USDC, "--token-in", A.DAI, "--amount-in", "1", code=2
+        )
         assert A.DAI in line and WETH_USDC in line
         assert w3.eth.block_number == block  # nothing was sent
 

@@ -65,23 +65,29 @@ class TestQuoteIsWhatThePoolPays:
 
 
 class TestQuoteBadInput:
-    """One line naming the problem; exit non-zero."""
+    """One line naming the problem; exit 2 (input the user must change)."""
 
     def test_amount_must_be_positive(self, cli: Cli) -> None:
-        line = cli.error("quote", "--pool", V2_WETH_USDC, "--token-in", A.WETH, "--amount-in", "0")
+        line = cli.error(
+            "quote", "--pool", V2_WETH_USDC, "--token-in", A.WETH, "--amount-in", "0", code=2
+        )
         assert "positive" in line
 
     def test_exactly_one_amount(self, cli: Cli) -> None:
-        line = cli.error("quote", "--pool", V2_WETH_USDC, "--token-in", A.WETH)
+        line = cli.error("quote", "--pool", V2_WETH_USDC, "--token-in", A.WETH, code=2)
         assert "--amount-in" in line and "--amount-out" in line
 
     def test_multi_token_pool_needs_token_out(self, cli: Cli, w3: Web3) -> None:
         multi = [(p, t) for p, t in _balancer_pools(w3) if len(t) > 2]
         assert multi, "the replica has 3+ token Balancer pools"
         pool, tokens = multi[0]
-        line = cli.error("quote", "--pool", pool, "--token-in", tokens[0], "--amount-in", "1")
+        line = cli.error(
+            "quote", "--pool", pool, "--token-in", tokens[0], "--amount-in", "1", code=2
+        )
         assert "--token-out" in line and pool in line
 
     def test_contract_that_claims_a_factory_is_refused(self, cli: Cli) -> None:
-        line = cli.error("quote", "--pool", A.WETH, "--token-in", A.WETH, "--amount-in", "1")
+        line = cli.error(
+            "quote", "--pool", A.WETH, "--token-in", A.WETH, "--amount-in", "1", code=2
+        )
         assert A.WETH in line and "known factory" in line

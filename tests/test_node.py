@@ -82,7 +82,7 @@ class TestUserUpstream:
     def test_fork_block_beyond_upstream_head_is_refused(self, state_dir: Path) -> None:
         with Anvil() as other:
             up = run(["node", "up", "--fork-url", other.url, "--fork-block", "99"], state_dir)
-            assert up.returncode == 1
+            assert up.returncode == 2
             assert "--fork-block 99" in up.stderr and len(up.stderr.strip().splitlines()) == 1
             assert not (state_dir / "node.json").exists()
 
@@ -93,6 +93,6 @@ class TestNoNode:
     @pytest.mark.parametrize("cmd", [["scan"], ["deploy"], ["execute", "--dry-run"]], ids=str)
     def test_one_line_error_naming_the_fix(self, state_dir: Path, cmd: list[str]) -> None:
         res = run(cmd, state_dir)
-        assert res.returncode == 1
+        assert res.returncode == 2
         assert res.stderr.strip().count("\n") == 0
         assert "flasharb node up" in res.stderr

@@ -28,7 +28,8 @@ def _kv(data: dict[str, Any]) -> None:
 
 
 def handled(fn: F) -> F:
-    """One line on stderr and exit 1 for any FlasharbError; a traceback only with --debug."""
+    """One line on stderr for any FlasharbError, exit 2 for input the user must change (bad
+    arguments, no node, the wrong chain) and 1 for other failures; a traceback only with --debug."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -37,22 +38,126 @@ def handled(fn: F) -> F:
         except FlasharbError as exc:
             if click.get_current_context().find_root().params.get("debug"):
                 raise
-            click.echo(f"flasharb: error: {exc}", err=True)
+            click.echo(f"flasharb: error: {_one_line(str(exc))}", err=True)
+            sys.exit(exc.exit_code)
+        except Exception as exc:  # a bug or an unmapped library error: still one line
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            click.echo(
+                f"flasharb: error: unexpected {type(exc).__name__}: {first} "
+                "(rerun with --debug for the traceback, and report it)",
+                err=True,
+            )
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class OneLineGroup(click.Group):
+    """click's usage errors (a missing option, a value out of range, an unknown command) as one
+    line naming the problem and where to look, exit 2, like flasharb's own input errors."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "flasharb"
+            click.echo(
+                f"flasharb: error: {_one_line(exc.format_message())} (see '{where} --help')",
+                err=True,
+            )
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"flasharb: error: {_one_line(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("flasharb: error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)  # what standalone mode does: --help, --version
+
+
 def _w3() -> Any:
+    """The fork to work on, checked: it answers, is chain 1 and has the mainnet contracts."""
+    from flasharb.chain.node import check_mainnet_fork
     from flasharb.chain.rpc import connect, find_rpc_url
 
-    return connect(find_rpc_url())
+    url = find_rpc_url()
+    w3 = connect(url)
+    check_mainnet_fork(w3, url)
+    return w3
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
-@click.group()
+class AddressType(click.ParamType):
+    """A 20-byte hex address, returned EIP-55 checksummed; a mixed-case address must carry a
+    valid checksum (a wrong one is a typo)."""
+
+    name = "ADDRESS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from eth_utils import is_hex_address, to_checksum_address
+
+        text = str(value).strip()
+        if not is_hex_address(text):
+            self.fail(f"{text!r} is not an address: give 0x and 40 hex digits", param, ctx)
+        checksummed = to_checksum_address(text)
+        body = text[2:]
+        if body != body.lower() and body != body.upper() and text != checksummed:
+            self.fail(
+                f"{text!r} has a wrong EIP-55 checksum (a typo?); check it, or give it in "
+                "lowercase",
+                param,
+                ctx,
+            )
+        return str(checksummed)
+
+
+class BaseUnitsType(click.ParamType):
+    """A positive whole amount in a token's base units (wei), at most 2^256 - 1."""
+
+    name = "WEI"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            amount = int(str(value).strip().replace("_", ""))
+        except ValueError:
+            self.fail(
+                f"{value!r} is not a whole number of base units (1 WETH = 1000000000000000000)",
+                param,
+                ctx,
+            )
+        if amount <= 0:
+            self.fail(
+                f"{amount} is not positive: give an amount of at least 1 base unit", param, ctx
+            )
+        if amount >= 2**256:
+            self.fail(f"{amount} does not fit in a uint256: give a smaller amount", param, ctx)
+        return amount
+
+
+ADDRESS = AddressType()
+WEI = BaseUnitsType()
+
+
+def _no_liquidity(pool: str, exc: Exception) -> FlasharbError:
+    """A pool that cannot pay the swap, named, with what to do."""
+    from flasharb.errors import InsufficientLiquidityError
+
+    return InsufficientLiquidityError(
+        f"pool {pool} cannot fill this swap ({_one_line(str(exc))}); pick a pool with liquidity "
+        "(see 'flasharb scan') or a smaller amount"
+    )
+
+
+@click.group(cls=OneLineGroup)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="flasharb")
 def main(debug: bool) -> None:
@@ -101,7 +206,11 @@ def node() -> None:
 @click.option(
     "--fork-url", envvar="FLASHARB_FORK_URL", help="Fork this RPC instead of the replica."
 )
-@click.option("--fork-block", type=int, help="Pin the fork to this upstream block (default: head).")
+@click.option(
+    "--fork-block",
+    type=click.IntRange(min=0),
+    help="Pin the fork to this upstream block (default: head).",
+)
 @json_option
 @handled
 def node_up(fork_url: str | None, fork_block: int | None, as_json: bool) -> None:
@@ -155,36 +264,51 @@ def deploy(as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--pool", required=True, help="Pool address (Uniswap V2/V3, Sushi or Balancer).")
-@click.option("--token-in", required=True, help="Token sold into the pool.")
-@click.option("--token-out", default=None, help="Token bought (multi-token pools; default: other).")
-@click.option("--amount-in", required=True, type=int, help="Amount in, in the token's base units.")
+@click.option(
+    "--pool", required=True, type=ADDRESS, help="Pool address (Uniswap V2/V3, Sushi or Balancer)."
+)
+@click.option("--token-in", required=True, type=ADDRESS, help="Token sold into the pool.")
+@click.option(
+    "--token-out",
+    default=None,
+    type=ADDRESS,
+    help="Token bought (multi-token pools; default: other).",
+)
+@click.option("--amount-in", required=True, type=WEI, help="Amount in, in the token's base units.")
 @json_option
 @handled
 def shock(pool: str, token_in: str, token_out: str | None, amount_in: int, as_json: bool) -> None:
     """A whale swap that moves one pool."""
-    from flasharb.chain.rpc import checksum
+    from flasharb.errors import InsufficientLiquidityError
     from flasharb.execute.shock import shock as do_shock
 
-    out = checksum(token_out, "--token-out") if token_out else None
-    res = do_shock(
-        _w3(), checksum(pool, "--pool"), checksum(token_in, "--token-in"), amount_in, out
-    )
+    try:
+        res = do_shock(_w3(), pool, token_in, amount_in, token_out)
+    except InsufficientLiquidityError as exc:
+        raise _no_liquidity(pool, exc) from exc
     _emit(res.to_json(), as_json, _kv)
 
 
-QUOTE_WINDOWS = (2, 32, 8192)  # V3 tick-bitmap words read either side of the price, in turn
+QUOTE_WINDOWS = (2, 32, 3000)  # V3 tick-bitmap words read either side of the price, in turn
+# (3000: the most flasharb.state.reader.ReadConfig reads)
 
 
 @main.command()
 @click.option(
-    "--pool", required=True, help="Pool address (Uniswap V2/Sushi, Uniswap V3, Balancer)."
+    "--pool",
+    required=True,
+    type=ADDRESS,
+    help="Pool address (Uniswap V2/Sushi, Uniswap V3, Balancer).",
 )
-@click.option("--token-in", required=True, help="Token sold into the pool.")
-@click.option("--token-out", help="Token bought (needed only for pools of 3+ tokens).")
-@click.option("--amount-in", type=int, help="Exact input, in the token's base units.")
-@click.option("--amount-out", type=int, help="Exact output wanted instead: quotes the input.")
-@click.option("--block", type=int, help="Quote at this block (default: the head).")
+@click.option("--token-in", required=True, type=ADDRESS, help="Token sold into the pool.")
+@click.option(
+    "--token-out", type=ADDRESS, help="Token bought (needed only for pools of 3+ tokens)."
+)
+@click.option("--amount-in", type=WEI, help="Exact input, in the token's base units.")
+@click.option("--amount-out", type=WEI, help="Exact output wanted instead: quotes the input.")
+@click.option(
+    "--block", type=click.IntRange(min=0), help="Quote at this block (default: the head)."
+)
 @json_option
 @handled
 def quote(
@@ -198,7 +322,7 @@ def quote(
 ) -> None:
     """Exact off-chain quote from the fork's state: what the pool pays, to the wei."""
     from flasharb.chain.rpc import checksum
-    from flasharb.errors import FlasharbValueError, IncompleteStateError
+    from flasharb.errors import FlasharbValueError, IncompleteStateError, InsufficientLiquidityError
     from flasharb.state.lookup import identify
     from flasharb.state.reader import ReadConfig, read_states
 
@@ -208,7 +332,12 @@ def quote(
     if amount is None or amount <= 0:
         raise FlasharbValueError(f"the amount must be a positive integer of base units: {amount}")
     w3 = _w3()
-    info = identify(w3, checksum(pool, "--pool"), block=block)
+    try:
+        info = identify(w3, checksum(pool, "--pool"), block=block)
+    except FlasharbValueError as exc:
+        if "check the address" in str(exc):
+            raise
+        raise FlasharbValueError(f"{exc}; check the address") from exc
     t_in = checksum(token_in, "--token-in")
     if t_in not in info.tokens:
         raise FlasharbValueError(f"--token-in {t_in} is not in pool {info.address} {info.tokens}")
@@ -238,6 +367,8 @@ def quote(
             else:
                 amount_in, amount_out = state.quote_exact_out(t_in, t_out, amount), amount
             break
+        except InsufficientLiquidityError as exc:
+            raise _no_liquidity(info.address, exc) from exc
         except IncompleteStateError:
             if words == QUOTE_WINDOWS[-1]:
                 raise
@@ -261,13 +392,21 @@ def _priority(gwei: float) -> int:
 
 
 @main.command()
-@click.option("--max-hops", type=click.IntRange(2, 3), default=3, show_default=True)
-@click.option("--priority-fee-gwei", type=float, default=0.1, show_default=True)
-@click.option("--limit", type=int, default=20, show_default=True, help="Rows to show.")
+@click.option(
+    "--max-hops",
+    type=click.IntRange(2, 4),
+    default=3,
+    show_default=True,
+    help="Longest cycle searched (pools per route).",
+)
+@click.option("--priority-fee-gwei", type=click.FloatRange(min=0), default=0.1, show_default=True)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Rows to show."
+)
 @json_option
 @handled
 def scan(max_hops: int, priority_fee_gwei: float, limit: int, as_json: bool) -> None:
-    """Ranked opportunities at the current block, net of gas."""
+    """Ranked opportunities at the current block over every venue, net of flash fee and gas."""
     from flasharb.report.table import opportunities_table
     from flasharb.search.scan import scan as do_scan
 
@@ -279,11 +418,15 @@ def scan(max_hops: int, priority_fee_gwei: float, limit: int, as_json: bool) -> 
 
 @main.command()
 @click.option(
-    "--top", type=int, default=1, show_default=True, help="Execute the best K (disjoint)."
+    "--top",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Execute the best K (disjoint).",
 )
 @click.option("--dry-run", is_flag=True, help="Simulate only; send nothing.")
 @click.option("--max-hops", type=click.IntRange(2, 3), default=3, show_default=True)
-@click.option("--priority-fee-gwei", type=float, default=0.1, show_default=True)
+@click.option("--priority-fee-gwei", type=click.FloatRange(min=0), default=0.1, show_default=True)
 @json_option
 @handled
 def execute(
@@ -296,6 +439,7 @@ def execute(
     from flasharb.report.table import trades_table
 
     journal = Journal(state_dir() / "journal.sqlite")
+    run_id = journal.begin_run("execute", params={"top": top, "dry_run": dry_run})
     try:
         data = execute_top(
             _w3(),
@@ -305,16 +449,20 @@ def execute(
             priority_fee_wei=_priority(priority_fee_gwei),
             journal=journal,
         )
+        journal.end_run(run_id, "done", {"trades": len(data["trades"])})
+    except BaseException:
+        journal.end_run(run_id, "failed")
+        raise
     finally:
         journal.close()
     _emit(data, as_json, trades_table)
 
 
 @main.command()
-@click.option("--top", type=int, default=2, show_default=True)
+@click.option("--top", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option(
     "--shock-weth",
-    type=int,
+    type=click.IntRange(min=1),
     default=500,
     show_default=True,
     help="WETH dumped on Uniswap V2 WETH/USDC.",
@@ -342,5 +490,36 @@ def demo(top: int, shock_weth: int, out: str, as_json: bool) -> None:
         sys.exit(1)
 
 
+# ------------------------------------------------------------------ journal / run / experiment
+
+
+def _attach(cmd: click.Command) -> None:
+    """Add a command defined next to its layer, with this CLI's error handling on every
+    callback (subcommands included)."""
+    stack = [cmd]
+    while stack:
+        c = stack.pop()
+        if c.callback is not None:
+            c.callback = handled(c.callback)
+        if isinstance(c, click.Group):
+            stack.extend(c.commands.values())
+    main.add_command(cmd)
+
+
+def _attach_lab_commands() -> None:
+    from flasharb.experiments.command import experiment as experiment_command
+    from flasharb.journal.command import journal as journal_group
+    from flasharb.report.bench import bench as bench_command
+    from flasharb.run.command import run as run_command
+
+    _attach(journal_group)
+    _attach(run_command)
+    _attach(experiment_command)
+    _attach(bench_command)
+
+
+_attach_lab_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    main(prog_name="flasharb")

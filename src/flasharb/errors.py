@@ -6,9 +6,13 @@ from __future__ import annotations
 class FlasharbError(Exception):
     """Root of every error flasharb raises on purpose."""
 
+    exit_code = 1  # the CLI's exit status: 1 for a failure, 2 for input the user must change
+
 
 class FlasharbValueError(FlasharbError, ValueError):
     """Bad input: a wrong address, an unknown token, an amount out of range."""
+
+    exit_code = 2
 
 
 class FlasharbRuntimeError(FlasharbError, RuntimeError):
@@ -18,12 +22,17 @@ class FlasharbRuntimeError(FlasharbError, RuntimeError):
 class NoNodeError(FlasharbRuntimeError):
     """No chain to talk to."""
 
+    exit_code = 2  # the fix is the user's: start a node or point FLASHARB_RPC_URL at one
+
     def __init__(self, detail: str = "") -> None:
-        msg = (
-            "no running fork found (.flasharb/node.json or FLASHARB_RPC_URL); "
-            "start one with 'flasharb node up'"
-        )
-        super().__init__(f"{msg}{': ' + detail if detail else ''}")
+        if detail:
+            msg = f"{detail}; start a fork with 'flasharb node up' or fix FLASHARB_RPC_URL"
+        else:
+            msg = (
+                "no running fork found (.flasharb/node.json or FLASHARB_RPC_URL); "
+                "start one with 'flasharb node up'"
+            )
+        super().__init__(msg)
 
 
 class ToolchainError(FlasharbRuntimeError):
@@ -48,3 +57,65 @@ class TransactionFailed(FlasharbRuntimeError):
 class IncompleteStateError(FlasharbRuntimeError):
     """A quote needs pool state that was not read (e.g. a V3 tick-bitmap word outside the window
     read around the current price); re-read the pool with a wider window."""
+
+
+class RpcTimeoutError(FlasharbRuntimeError):
+    """An RPC accepted the request but did not answer in time (a stalled node or proxy)."""
+
+    def __init__(self, url: str, seconds: float, method: str = "") -> None:
+        self.url = url
+        what = f" {method}" if method else ""
+        super().__init__(
+            f"RPC at {url} did not answer{what} in {seconds:g} s; check the node "
+            "('flasharb node down && flasharb node up') or raise FLASHARB_RPC_TIMEOUT"
+        )
+
+
+class NodeGoneError(NoNodeError):
+    """The node stopped answering in the middle of a run (killed, crashed, connection dropped)."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        Exception.__init__(  # skip NoNodeError's message: this one names the URL and the cause
+            self,
+            f"RPC at {url} stopped answering ({detail}); nothing more was sent. "
+            "Restart the lab with 'flasharb node down && flasharb node up'",
+        )
+
+
+class UpstreamGoneError(FlasharbRuntimeError):
+    """The fork is up, but the upstream it forks from does not answer."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        super().__init__(
+            f"the fork at {url} cannot reach its upstream ({detail}); nothing was sent. "
+            "Restart the lab with 'flasharb node down && flasharb node up'"
+        )
+
+
+class WrongChainError(FlasharbRuntimeError):
+    """The RPC serves another chain, or a chain without the contracts flasharb expects."""
+
+    exit_code = 2
+
+    def __init__(self, url: str, problem: str) -> None:
+        self.url = url
+        super().__init__(
+            f"RPC at {url} {problem}; point FLASHARB_RPC_URL at a fork of Ethereum mainnet "
+            "or start the replica with 'flasharb node up'"
+        )
+
+
+class TradeRefused(TransactionFailed):
+    """The pre-send check refused a trade: nothing was sent."""
+
+
+class NonceClashError(FlasharbRuntimeError):
+    """Another transaction from the same account took the nonce, again after a retry."""
+
+    def __init__(self, sender: str, nonce: int, detail: str) -> None:
+        super().__init__(
+            f"nonce {nonce} of {sender} was taken by another transaction ({detail}) and the "
+            "retry clashed too; stop the other sender using this key, then run again"
+        )

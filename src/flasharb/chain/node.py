@@ -87,8 +87,7 @@ def start_lab(
         ).start()
         fork_url = upstream.url
     try:
-        head = int(rpc_request(fork_url, "eth_blockNumber"), 16)
-        chain_id = int(rpc_request(fork_url, "eth_chainId"), 16)
+        head, chain_id = _upstream_head(fork_url)
         if fork_block is None:
             fork_block = head
         if not 0 <= fork_block <= head:
@@ -117,6 +116,27 @@ def start_lab(
         upstream=upstream,
         chain_id=chain_id,
     )
+
+
+def _upstream_head(url: str) -> tuple[int, int]:
+    """The upstream's head block and chain id; FlasharbValueError naming the URL when it does
+    not answer JSON-RPC (a typo, a stopped node, not an RPC at all)."""
+    try:
+        return (
+            int(rpc_request(url, "eth_blockNumber", timeout=UPSTREAM_TIMEOUT), 16),
+            int(rpc_request(url, "eth_chainId", timeout=UPSTREAM_TIMEOUT), 16),
+        )
+    except FlasharbRuntimeError as exc:
+        raise FlasharbValueError(f"--fork-url {url} answered with an error: {exc}") from exc
+    except (OSError, ValueError) as exc:  # URLError, refused, timeout, bad scheme, not JSON
+        reason = getattr(exc, "reason", None) or exc
+        raise FlasharbValueError(
+            f"--fork-url {url} does not answer JSON-RPC ({reason}); "
+            "check the URL and that the node runs"
+        ) from exc
+
+
+UPSTREAM_TIMEOUT = 30  # seconds for the upstream's first answer
 
 
 # ---------------------------------------------------------------- the `flasharb node` record
@@ -187,3 +207,35 @@ def node_down() -> dict[str, Any]:
             stopped.append({"role": p["role"], "pid": p["pid"], "port": p["port"]})
     rec.unlink()
     return {"stopped": stopped}
+
+
+# ---------------------------------------------------------------- is this the chain we expect?
+
+MAINNET_CHAIN_ID = 1
+EXPECTED_CODE = {  # contracts every command relies on, at their mainnet addresses
+    "WETH": "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2",
+    "the Balancer V2 Vault": "0xBA12222222228d8Ba445958a75a0704d566BF2C8",
+    "the Uniswap V2 factory": "0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f",
+    "the Uniswap V3 factory": "0x1F98431c8aD98523631AE4a59f267346ea31F984",
+}
+
+
+def check_mainnet_fork(w3: Any, url: str) -> None:
+    """WrongChainError unless `w3` is chain 1 with the canonical contracts deployed (the replica,
+    or a fork of real mainnet): the address book is mainnet's, so anything else fails later
+    and less clearly."""
+    from flasharb.errors import WrongChainError
+
+    chain_id = int(w3.eth.chain_id)
+    if chain_id != MAINNET_CHAIN_ID:
+        raise WrongChainError(url, f"serves chain id {chain_id}, not Ethereum mainnet (1)")
+    codes = [w3.eth.get_code(address) for address in EXPECTED_CODE.values()]
+    missing = [
+        f"{name} ({addr})"
+        for (name, addr), code in zip(EXPECTED_CODE.items(), codes, strict=True)
+        if not code
+    ]
+    if missing:
+        raise WrongChainError(
+            url, f"is chain 1 but has no code for {', '.join(missing)}: not a mainnet fork"
+        )

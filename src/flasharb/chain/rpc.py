@@ -6,22 +6,104 @@ import json
 import os
 from typing import Any, cast
 
+import requests
 from eth_utils import to_checksum_address
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError
-from web3.types import TxReceipt
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.types import RPCEndpoint, RPCResponse, TxReceipt
 
-from flasharb.errors import FlasharbValueError, NoNodeError, TransactionFailed
+from flasharb.errors import (
+    FlasharbValueError,
+    NodeGoneError,
+    NoNodeError,
+    RpcTimeoutError,
+    TransactionFailed,
+    UpstreamGoneError,
+)
 from flasharb.paths import state_dir
 
-RPC_TIMEOUT = 60
+RPC_TIMEOUT = 60  # seconds per request; FLASHARB_RPC_TIMEOUT overrides
+UPSTREAM_FAILURE = "error sending request for url"  # anvil --fork-url: the upstream is gone
+
+
+def rpc_timeout() -> float:
+    """Seconds one RPC request may take: FLASHARB_RPC_TIMEOUT, else RPC_TIMEOUT."""
+    raw = os.environ.get("FLASHARB_RPC_TIMEOUT")
+    if not raw:
+        return RPC_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise FlasharbValueError(
+            f"FLASHARB_RPC_TIMEOUT={raw!r} is not a positive number of seconds; fix or unset it"
+        )
+    return value
+
+
+class LabHTTPProvider(HTTPProvider):
+    """HTTPProvider whose transport failures are flasharb errors naming the URL: a request that
+    times out, a node that refuses or drops the connection, a fork whose upstream is gone. No
+    retries: a stalled node fails after one timeout, not after a backoff series of them."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        super().__init__(
+            url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None
+        )
+        self.timeout = timeout
+
+    def _make_request(self, method: RPCEndpoint, request_data: bytes) -> bytes:
+        url = str(self.endpoint_uri)
+        try:
+            return super()._make_request(method, request_data)
+        except requests.exceptions.Timeout as exc:
+            if isinstance(exc, requests.exceptions.ConnectTimeout):
+                raise NodeGoneError(url, "connect timed out") from exc
+            raise RpcTimeoutError(url, self.timeout, method) from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise NodeGoneError(url, _reason(exc)) from exc
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        resp = super().make_request(method, params)
+        err = resp.get("error") if isinstance(resp, dict) else None
+        if isinstance(err, dict) and UPSTREAM_FAILURE in str(err.get("message", "")):
+            raise UpstreamGoneError(str(self.endpoint_uri), _upstream_reason(str(err["message"])))
+        return resp
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for key in (
+        "Connection refused",
+        "RemoteDisconnected",
+        "Connection reset",
+        "Connection aborted",
+    ):
+        if key in text:
+            return key.lower()
+    return type(exc).__name__
+
+
+def _upstream_reason(message: str) -> str:
+    for key in ("Connection refused", "timed out", "Connection reset"):
+        if key in message:
+            return f"upstream: {key.lower()}"
+    return "upstream request failed"
 
 
 def connect(url: str) -> Web3:
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": RPC_TIMEOUT}))
-    if not w3.is_connected():
-        raise NoNodeError(f"nothing answers at {url}")
+    """A web3 on `url` that answered eth_chainId; NoNodeError when nothing does."""
+    w3 = Web3(LabHTTPProvider(url, rpc_timeout()))
+    try:
+        w3.eth.chain_id  # noqa: B018 - one round trip proves the node answers
+    except NodeGoneError as exc:
+        raise NoNodeError(f"nothing answers at {url}") from exc
+    except RpcTimeoutError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - not JSON-RPC at all (a web page, a bad URL)
+        raise NoNodeError(f"no JSON-RPC node at {url} ({type(exc).__name__})") from exc
     return w3
 
 
@@ -60,6 +142,8 @@ def revert_reason(exc: Exception) -> str:
         return f"custom error {exc.data if isinstance(exc.data, str) else exc}"
     if isinstance(exc, ContractLogicError):
         return str(exc.message or exc)
+    if isinstance(exc, Web3RPCError) and exc.message:
+        return str(exc.message)
     return str(exc)
 
 
@@ -67,7 +151,7 @@ def send(w3: Web3, tx: dict[str, Any], what: str = "transaction") -> TxReceipt:
     """Send from an unlocked/impersonated account and wait; raise TransactionFailed on revert."""
     try:
         tx_hash = w3.eth.send_transaction(tx)  # type: ignore[arg-type]
-    except (ContractLogicError, ValueError) as exc:
+    except (ContractLogicError, ValueError, Web3RPCError) as exc:
         raise TransactionFailed(what, revert_reason(exc)) from exc
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RPC_TIMEOUT, poll_latency=0.01)
     if receipt["status"] != 1:

@@ -25,7 +25,7 @@ from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of
 from flasharb.chain.rpc import contract_at
-from flasharb.errors import FlasharbValueError, TransactionFailed
+from flasharb.errors import FlasharbValueError, NonceClashError, TradeRefused, TransactionFailed
 from flasharb.execute.deploy import Deployment, diamond_abi
 from flasharb.execute.revert import decode_revert, revert_data
 from flasharb.search.cycles import Cycle
@@ -369,6 +369,18 @@ def _call(w3: Web3, to: str, data: bytes, block: int | str = "latest") -> bytes:
     return bytes(w3.eth.call({"to": to, "data": "0x" + data.hex()}, block))  # type: ignore[typeddict-item,arg-type]
 
 
+def _read_state(w3: Web3, pool: str, block: int | str) -> Quoter:
+    """The exact state of any pool at `block`, read from the chain (lookup, then one read)."""
+    from flasharb.state.lookup import identify
+    from flasharb.state.reader import read_states
+
+    read = read_states(w3, [identify(w3, pool, block=block)], block=block)
+    state = read.states.get(checksum_address(pool))
+    if state is None:
+        raise FlasharbValueError(f"pool {pool}: {read.failed.get(checksum_address(pool), '?')}")
+    return state
+
+
 class Executor:
     """Sends `executeArb` through a deployed diamond, as its owner or an allowed executor."""
 
@@ -440,12 +452,9 @@ class Executor:
             state: Quoter | None = (states or {}).get(hop.pool)
             if state is None and states is not None:
                 state = states.get(checksum_address(hop.pool))
+            if state is None and hop.kind != "uniswap_v2":
+                state = _read_state(self.w3, hop.pool, block)  # pass `states` to skip this read
             if state is None:
-                if hop.kind != "uniswap_v2":
-                    raise FlasharbValueError(
-                        f"no state for {hop.kind} pool {hop.pool}: pass its state in `states` "
-                        "(flasharb.state.reader.read_states)"
-                    )
                 state = self._v2_state(hop.pool, hop.token_in, hop.token_out, hop.fee_pips, block)
             if isinstance(state, V3PoolState):
                 result = state.swap(_lt(hop.token_in, hop.token_out), amount)
@@ -632,6 +641,40 @@ class Executor:
             use_access_list=use_access_list,
         )
 
+    def _refuse_if_gas_eats_profit(self, opp: Opportunity | None, simulated: int, gas: int) -> None:
+        """TradeRefused (nothing sent) when the gas at the next block's base fee costs at least
+        the simulated profit, valued in ETH at the opportunity's own rate (net_profit_eth /
+        net_profit). Without an opportunity there is no rate, and `min_profit` is the guard."""
+        net, net_eth = getattr(opp, "net_profit", 0), getattr(opp, "net_profit_eth", 0)
+        if net <= 0 or net_eth <= 0:
+            return
+        base_fee = int(self.w3.eth.get_block("pending").get("baseFeePerGas") or 0)
+        gas_price = base_fee + int(self.w3.eth.max_priority_fee)
+        profit_eth = simulated * net_eth // net
+        if profit_eth <= gas * gas_price:
+            raise TradeRefused(
+                "executeArb",
+                f"not sent: at the next block's base fee ({base_fee / 1e9:.3f} gwei) gas costs "
+                f"{gas * gas_price} wei of ETH, the trade makes {profit_eth} (state moved since "
+                "the scan; scan again)",
+            )
+
+    def _send(self, tx: dict[str, Any], plan: Plan, min_profit: int) -> Any:
+        """Send with the account's pending nonce; if another transaction took it first (nonce too
+        low), simulate again (it may have moved state) and retry once with a fresh nonce."""
+        for attempt in (1, 2):
+            tx["nonce"] = self.w3.eth.get_transaction_count(self.sender, "pending")  # type: ignore[arg-type]
+            try:
+                return self.w3.eth.send_transaction(tx)  # type: ignore[arg-type]
+            except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
+                text = str(getattr(exc, "message", None) or exc)
+                if "nonce too low" not in text.lower():
+                    raise TransactionFailed("executeArb", decode_revert(revert_data(exc))) from exc
+                if attempt == 2:
+                    raise NonceClashError(self.sender, tx["nonce"], text) from exc
+                self.simulate_plan(plan, min_profit)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def execute_plan(
         self,
         plan: Plan,
@@ -652,10 +695,8 @@ class Executor:
         token, diamond = plan.cycle.token, self.dep.diamond
         dust = balance_of(self.w3, token, diamond) > 0
         predicted_gas = self.gas.predict(plan, bytes.fromhex(tx["data"][2:]), dust=dust)
-        try:
-            tx_hash = self.w3.eth.send_transaction(tx)  # type: ignore[arg-type]
-        except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
-            raise TransactionFailed("executeArb", decode_revert(revert_data(exc))) from exc
+        self._refuse_if_gas_eats_profit(opportunity, simulated, estimate)
+        tx_hash = self._send(tx, plan, min_profit)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01)
         if receipt["status"] != 1:
             raise TransactionFailed("executeArb", f"status 0 in {tx_hash.hex()}")

@@ -38,7 +38,8 @@ demo: setup  ## the whole flow on the replica: build, fork, deploy, shock, scan,
 
 test: setup  ## the test suite, against real Anvil processes
 	@command -v chromium >/dev/null || apt-get install -y -q chromium >/dev/null 2>&1 \
-	  || echo "chromium (Debian apt) not installed: the report render test will skip"
+	  || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } \
+	  || echo "chromium (Debian apt) could not be installed: the report render tests will fail"
 	$(PY) -m pytest -q
 
 fuzz: setup  ## the diamond property fuzz at 10,000 cases (make test runs 1,000)

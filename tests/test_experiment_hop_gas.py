@@ -62,7 +62,7 @@ def images_loaded(index: Path) -> str:
     """Open `index` in headless Chromium; "images N/M": how many of its images loaded."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
-        pytest.skip("chromium is not installed ('make test' installs it with apt-get)")
+        pytest.fail("chromium is not installed: run 'make test' (it installs it with apt-get)")
     probe = (  # the verdict goes into the title, which --dump-dom prints
         "<script>window.addEventListener('load',()=>{const i=[...document.images];"
         "document.title='images '+i.filter(x=>x.complete&&x.naturalWidth>0).length"

@@ -108,7 +108,7 @@ class TestShockSweep:
     ) -> None:
         chromium = shutil.which("chromium") or shutil.which("chromium-browser")
         if chromium is None:
-            pytest.skip("chromium is not installed ('make test' installs it with apt-get)")
+            pytest.fail("chromium is not installed: run 'make test' (it installs it with apt-get)")
         tmp, _ = sweep
         out = tmp / "reports" / "shock-sweep"
         page = (out / "index.html").read_text()

@@ -60,7 +60,21 @@ class AuditSummary:
                 f"unexplained: {len(report.unexplained)}"
             )
         budget = sum(self.examples.get(n, 0) for n in ran["fuzz"])
+        run = _fuzz_report()
         tr.write_line(
             f"fuzz         {self._tally(ran['fuzz'])}"
-            + (f", up to {budget} hypothesis examples" if budget else "")
+            + (
+                f"; {run['cases']} hypothesis cases run ({run.get('mined', 0)} mined, "
+                f"{run.get('simulated', 0)} simulated) of {budget} asked"
+                if run.get("cases")
+                else (f", up to {budget} hypothesis examples (none ran)" if budget else "")
+            )
         )
+
+
+def _fuzz_report() -> dict[str, int]:
+    """What the diamond fuzz counted as it ran (empty if it did not run in this session)."""
+    import sys
+
+    module = sys.modules.get("tests.test_fuzz_diamond")
+    return dict(getattr(module, "REPORT", {}) or {})

@@ -20,6 +20,7 @@ LAYERS = [
     "report",
     "run",  # flasharb run: the block watcher
     "experiments",  # sweeps on forks, reports rebuilt from the journal
+    "_cli_support",  # the cli's plumbing (click types, one-line errors, --json output)
     "cli",
 ]
 SHARED = {"errors", "paths", "__init__"}  # the package's own root modules, usable by every layer

@@ -80,7 +80,7 @@ class GasModel:
     shocked; the best route of every hop sequence, ticks crossed and capital source, 2-3 hops,
     V2/V3/Balancer, Vault loans and V3 flash loans): every receipt within 4% of its estimate.
     No receipt there took a V2 flash swap: `v2_flash` is ExecGas's difference between a pair's
-    flash swap and the Vault's loan (executor.py).
+    flash swap and the Vault's loan (flasharb.execute.gas).
     """
 
     base: int = 111_328  # 21k intrinsic + calldata + dispatch + Vault flashLoan + repay + checks

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -160,3 +161,13 @@ def _no_liquidity(pool: str, exc: Exception) -> FlasharbError:
 
 def _priority(gwei: float) -> int:
     return int(round(gwei * 10**9))  # CLI input only; everything after is integer wei
+
+
+def busy(label: str, as_json: bool) -> AbstractContextManager[object]:
+    """A spinner on stderr while a step longer than a second runs, when a person is watching
+    (stderr is a terminal and the output is not --json); nothing otherwise."""
+    if as_json or not sys.stderr.isatty():
+        return nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(label, spinner="dots")

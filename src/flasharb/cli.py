@@ -16,6 +16,7 @@ from flasharb._cli_support import (
     _no_liquidity,
     _priority,
     _w3,
+    busy,
     handled,
     json_option,
 )
@@ -46,7 +47,8 @@ def replica_build(out: str | None, as_json: bool) -> None:
 
     from flasharb.replica.build import build
 
-    res = build(Path(out) if out else None)
+    with busy("building the replica (compile, deploy, seed pools, dump)", as_json):
+        res = build(Path(out) if out else None)
     data = res.to_json()
 
     def human(d: dict[str, Any]) -> None:
@@ -123,7 +125,8 @@ def deploy(as_json: bool) -> None:
     from flasharb.execute.deploy import deploy as do_deploy
 
     w3 = _w3()
-    dep = do_deploy(w3, w3.eth.accounts[0], find_rpc_url())
+    with busy("deploying the diamond and its facets", as_json):
+        dep = do_deploy(w3, w3.eth.accounts[0], find_rpc_url())
     _emit(dep.to_json(), as_json, _kv)
 
 
@@ -270,7 +273,8 @@ def scan(max_hops: int, priority_fee_gwei: float, limit: int, as_json: bool) -> 
     from flasharb.report.table import opportunities_table
     from flasharb.search.scan import scan as do_scan
 
-    res = do_scan(_w3(), max_hops=max_hops, priority_fee_wei=_priority(priority_fee_gwei))
+    with busy("reading every pool, sizing every cycle", as_json):
+        res = do_scan(_w3(), max_hops=max_hops, priority_fee_wei=_priority(priority_fee_gwei))
     data = res.to_json()
     data["opportunities"] = data["opportunities"][:limit]
     _emit(data, as_json, lambda d: opportunities_table(res, limit))
@@ -285,7 +289,7 @@ def scan(max_hops: int, priority_fee_gwei: float, limit: int, as_json: bool) -> 
     help="Execute the best K (disjoint).",
 )
 @click.option("--dry-run", is_flag=True, help="Simulate only; send nothing.")
-@click.option("--max-hops", type=click.IntRange(2, 3), default=3, show_default=True)
+@click.option("--max-hops", type=click.IntRange(2, 4), default=3, show_default=True)
 @click.option("--priority-fee-gwei", type=click.FloatRange(min=0), default=0.1, show_default=True)
 @json_option
 @handled
@@ -301,14 +305,15 @@ def execute(
     journal = Journal(state_dir() / "journal.sqlite")
     run_id = journal.begin_run("execute", params={"top": top, "dry_run": dry_run})
     try:
-        data = execute_top(
-            _w3(),
-            top=top,
-            dry_run=dry_run,
-            max_hops=max_hops,
-            priority_fee_wei=_priority(priority_fee_gwei),
-            journal=journal,
-        )
+        with busy("scanning, simulating, sending", as_json):
+            data = execute_top(
+                _w3(),
+                top=top,
+                dry_run=dry_run,
+                max_hops=max_hops,
+                priority_fee_wei=_priority(priority_fee_gwei),
+                journal=journal,
+            )
         journal.end_run(run_id, "done", {"trades": len(data["trades"])})
     except BaseException:
         journal.end_run(run_id, "failed")

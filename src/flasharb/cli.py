@@ -277,7 +277,16 @@ def scan(max_hops: int, priority_fee_gwei: float, limit: int, as_json: bool) -> 
         res = do_scan(_w3(), max_hops=max_hops, priority_fee_wei=_priority(priority_fee_gwei))
     data = res.to_json()
     data["opportunities"] = data["opportunities"][:limit]
-    _emit(data, as_json, lambda d: opportunities_table(res, limit))
+    _emit(data, as_json, lambda d: opportunities_table(res, limit, _route_tokens(res, limit)))
+
+
+def _route_tokens(res: Any, limit: int) -> dict[str, dict[str, Any]]:
+    """Symbol and decimals of every token on the routes shown (display only)."""
+    from flasharb.chain.rpc import connect, find_rpc_url
+    from flasharb.state.tokens import token_info
+
+    shown = {h.token_in for o in res.opportunities[:limit] for h in o.cycle.hops}
+    return token_info(connect(find_rpc_url()), shown)
 
 
 @main.command()

@@ -12,7 +12,11 @@ from flasharb.report.format import route_label, units
 console = Console(width=None if Console().is_terminal else 150)  # pipes and CI logs get full rows
 
 
-def opportunities_table(res: Any, limit: int = 20) -> None:
+def opportunities_table(
+    res: Any, limit: int = 20, tokens: dict[str, dict[str, Any]] | None = None
+) -> None:
+    """The ranked routes; `tokens` (address -> symbol, decimals: flasharb.state.tokens
+    .token_info) turns base units into token amounts, 18 decimals where a token is missing."""
     from flasharb.report.format import units as u
 
     t = Table(
@@ -21,7 +25,7 @@ def opportunities_table(res: Any, limit: int = 20) -> None:
     )
     for col in ("#", "route", "amount in", "gross", "gas (est)", "net", "net (ETH)"):
         t.add_column(col, justify="right" if col not in ("route",) else "left")
-    tokens = getattr(res, "tokens", {})
+    tokens = tokens if tokens is not None else getattr(res, "tokens", {})
     for i, o in enumerate(res.opportunities[:limit], 1):
         j = o.to_json()
         dec = tokens.get(o.cycle.token, {}).get("decimals", 18)

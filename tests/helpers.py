@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from web3 import Web3
 
 from flasharb.execute.revert import decode_revert, revert_data
@@ -56,3 +58,38 @@ class Cli:
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1, res.stderr
         return lines[0]
+
+
+def images_loaded(index: Path) -> str:
+    """Open `index` in headless Chromium; "images N/M": how many of its images loaded."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("chromium is not installed: run 'make test' (it installs it with apt-get)")
+    probe = (  # the verdict goes into the title, which --dump-dom prints
+        "<script>window.addEventListener('load',()=>{const i=[...document.images];"
+        "document.title='images '+i.filter(x=>x.complete&&x.naturalWidth>0).length"
+        "+'/'+i.length;});</script>"
+    )
+    check = index.with_name("check.html")
+    check.write_text(index.read_text().replace("</body>", probe + "</body>"))
+    try:
+        res = subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--allow-file-access-from-files",
+                "--virtual-time-budget=10000",
+                "--dump-dom",
+                check.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        check.unlink()
+    assert res.returncode == 0, res.stderr[-2000:]
+    start = res.stdout.find("<title>") + len("<title>")
+    return res.stdout[start : res.stdout.find("</title>")]

@@ -2,19 +2,20 @@
 real receipts, a gas model fitted on them that the report rebuilds from the journal, and an HTML
 page that opens in headless Chromium with every plot loaded.
 
-`experiment_cli` and `images_loaded` are shared with the other experiment tests."""
+`experiment_cli` and `regenerated_identical` are shared with the other experiment tests."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers import images_loaded
 
 pytestmark = pytest.mark.fork
 
@@ -56,41 +57,6 @@ def regenerated_identical(tmp: Path, name: str, report: dict[str, Any], first: P
     assert files == sorted(p.name for p in again.iterdir())
     for f in files:
         assert (again / f).read_bytes() == (first / f).read_bytes(), f
-
-
-def images_loaded(index: Path) -> str:
-    """Open `index` in headless Chromium; "images N/M": how many of its images loaded."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("chromium is not installed: run 'make test' (it installs it with apt-get)")
-    probe = (  # the verdict goes into the title, which --dump-dom prints
-        "<script>window.addEventListener('load',()=>{const i=[...document.images];"
-        "document.title='images '+i.filter(x=>x.complete&&x.naturalWidth>0).length"
-        "+'/'+i.length;});</script>"
-    )
-    check = index.with_name("check.html")
-    check.write_text(index.read_text().replace("</body>", probe + "</body>"))
-    try:
-        res = subprocess.run(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--allow-file-access-from-files",
-                "--virtual-time-budget=10000",
-                "--dump-dom",
-                check.as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        check.unlink()
-    assert res.returncode == 0, res.stderr[-2000:]
-    start = res.stdout.find("<title>") + len("<title>")
-    return res.stdout[start : res.stdout.find("</title>")]
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ from flasharb.search.gas import GasModel
 from flasharb.search.rank import gross_floor
 from flasharb.search.rates import closed_form, compose, pool_edge_params
 from flasharb.search.sizing import SizedCycle
-from flasharb.search.synthetic import generate, shocked
+from flasharb_testing.synthetic import generate, shocked
 from flasharb.search.valuation import weth_prices
 
 GAS_PRICE = 10**9  # 1 gwei: the scan's gas floor

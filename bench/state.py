@@ -40,6 +40,7 @@ from eth_utils import function_signature_to_4byte_selector as sel
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
+from flasharb.kinds import HopKind
 from flasharb.amm.uniswap_v2 import get_amount_out
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import deal, impersonate, set_balance
@@ -48,7 +49,7 @@ from flasharb.paths import build_dir, repo_root
 from flasharb.state._rpc import READER_ADDRESS, block_param, reader_code
 from flasharb.state.reader import SLOT_READER_CODE, ReadConfig, read_states
 from flasharb.state.reader import words_per_side as words_per_side_of
-from flasharb.state.registry import PoolInfo, PoolKind
+from flasharb.state.registry import PoolInfo
 from flasharb.state.sync import StateSync
 
 NEW_TOKENS = 130
@@ -191,7 +192,7 @@ def swap_txs(w3: Web3, info: PoolInfo, state: Any, rng: random.Random) -> list[t
     i = rng.randrange(len(info.tokens))
     token_in, token_out = info.tokens[i], info.tokens[(i + 1) % len(info.tokens)]
     frac = rng.uniform(0.001, 0.02)
-    if info.kind is PoolKind.V2:
+    if info.kind is HopKind.UNISWAP_V2:
         r_in, r_out = state.reserves_for(token_in)
         amount = max(1, int(r_in * frac))
         out = get_amount_out(amount, r_in, r_out, info.fee)
@@ -203,7 +204,7 @@ def swap_txs(w3: Web3, info: PoolInfo, state: Any, rng: random.Random) -> list[t
             ["uint256", "uint256", "address", "bytes"], [*outs, WHALE, b""]
         )
         return [(token_in, transfer), (info.address, swap)]
-    if info.kind is PoolKind.V3:
+    if info.kind is HopKind.UNISWAP_V3:
         amount = max(1, int(state.liquidity * frac) // 10**6 + 1)
         params = (token_in, token_out, info.fee, WHALE, 2**32, amount, 0, 0)
         t = "(address,address,uint24,address,uint256,uint256,uint256,uint160)"
@@ -225,10 +226,10 @@ def swap_txs(w3: Web3, info: PoolInfo, state: Any, rng: random.Random) -> list[t
 def swap_block(w3: Web3, sync: StateSync, rng: random.Random) -> set[str]:
     """10 swaps on 10 distinct pools of mixed venues, mined in one block."""
     by_kind = {
-        k: [p for p in sync.registry.of_kind(k) if p.address in sync.states] for k in PoolKind
+        k: [p for p in sync.registry.of_kind(k) if p.address in sync.states] for k in HopKind
     }
-    picks = rng.sample(by_kind[PoolKind.V2], 6) + rng.sample(by_kind[PoolKind.V3], 3)
-    picks += rng.sample(by_kind[PoolKind.WEIGHTED], 1)
+    picks = rng.sample(by_kind[HopKind.UNISWAP_V2], 6) + rng.sample(by_kind[HopKind.UNISWAP_V3], 3)
+    picks += rng.sample(by_kind[HopKind.BALANCER], 1)
     w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
     try:
         hashes = [
@@ -302,9 +303,9 @@ def main() -> None:
             up = f"{path}|default, on the upstream (no fork)"
             variants[up] = partial(read, up, base, upstream)
         by_kind = {
-            "V2-style pairs": [p for p in pools if p.kind is PoolKind.V2],
-            "Uniswap V3 pools": [p for p in pools if p.kind is PoolKind.V3],
-            "Balancer weighted pools": [p for p in pools if p.kind is PoolKind.WEIGHTED],
+            "V2-style pairs": [p for p in pools if p.kind is HopKind.UNISWAP_V2],
+            "Uniswap V3 pools": [p for p in pools if p.kind is HopKind.UNISWAP_V3],
+            "Balancer weighted pools": [p for p in pools if p.kind is HopKind.BALANCER],
         }
         for kind, ps in by_kind.items():
             for path, base in paths.items():

@@ -10,10 +10,11 @@ from typing import Any
 from eth_utils import function_signature_to_4byte_selector
 from hypothesis import strategies as st
 
-from flasharb.state.registry import PoolInfo, PoolKind
+from flasharb.kinds import HopKind
+from flasharb.state.registry import PoolInfo
 from tests.fuzz_support import SIGNATURES, Case, Cycle, World, calldata, honest_outs
 
-KIND = {PoolKind.V2: 0, PoolKind.V3: 1, PoolKind.WEIGHTED: 2}
+KIND = {HopKind.UNISWAP_V2: 0, HopKind.UNISWAP_V3: 1, HopKind.BALANCER: 2}
 ROLES = ("owner", "executor", "stranger", "vault", "v3_pool", "v2_pair", "balancer_pool")
 ZERO = "0x" + "00" * 20
 FAR_BLOCK = 2**40
@@ -81,7 +82,7 @@ def source_word(draw: Any, world: World, token: str, on_route: set[str]) -> tupl
     usually a well-formed one for `token`, sometimes any word."""
     kind = draw(st.one_of(st.sampled_from([0, 0, 1, 2, 3, 3]), st.integers(0, 255)))
     lenders = [p for p in world.pools if token in p.tokens and p.address not in on_route]
-    want = {1: PoolKind.V3, 2: PoolKind.V2}.get(kind)
+    want = {1: HopKind.UNISWAP_V3, 2: HopKind.UNISWAP_V2}.get(kind)
     fitting = [p for p in lenders if p.kind is want] or world.pools
     lender = draw(st.sampled_from(fitting))
     token0 = draw(st.one_of(st.just(lender.tokens[0] == token), st.booleans()))
@@ -144,18 +145,18 @@ def profitable_arb(draw: Any, world: World) -> Case:
     cyc, amount_in = draw(st.sampled_from(world.profitable))
     outs = honest_outs(world, cyc, amount_in) or []
     pools = {p.address for p, _, _ in cyc.hops}
-    has_balancer = any(p.kind is PoolKind.WEIGHTED for p, _, _ in cyc.hops)
+    has_balancer = any(p.kind is HopKind.BALANCER for p, _, _ in cyc.hops)
     lenders = [
         p
         for p in world.pools
         if cyc.token in p.tokens
         and p.address not in pools
-        and p.kind in (PoolKind.V2, PoolKind.V3)
+        and p.kind in (HopKind.UNISWAP_V2, HopKind.UNISWAP_V3)
         and len(p.tokens) == 2
     ]
     options = [3] + ([] if has_balancer else [0, 0]) + ([1, 2] if lenders else [])
     kind = draw(st.sampled_from(options))
-    fitting = [p for p in lenders if p.kind is {1: PoolKind.V3, 2: PoolKind.V2}.get(kind)]
+    fitting = [p for p in lenders if p.kind is {1: HopKind.UNISWAP_V3, 2: HopKind.UNISWAP_V2}.get(kind)]
     lender = draw(st.sampled_from(fitting)) if fitting else None
     source = kind << 248
     if lender is not None:

@@ -24,13 +24,14 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
 
+from flasharb.kinds import HopKind
 from flasharb.amm.pool import PoolState
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import deal, set_balance
 from flasharb.errors import FlasharbError
 from flasharb.execute import routes as R
 from flasharb.state.reader import read_states
-from flasharb.state.registry import PoolInfo, PoolKind
+from flasharb.state.registry import PoolInfo
 
 FUZZ_EXAMPLES = int(os.environ.get("FLASHARB_FUZZ_EXAMPLES", "1000"))
 GAS = 3_000_000  # explicit: reverting calls are mined too, without estimation
@@ -188,12 +189,12 @@ def build_world(w3: Web3, rpc_url: str, deployment: Any, executor: str, stranger
         assert receipt["status"] == 1, fn
     R.shock_v2_weth_usdc(w3)  # 500 WETH into Uniswap V2 WETH/USDC: some honest routes pay
     res = read_states(w3, pools)
-    first = {k: next(p.address for p in pools if p.kind is k) for k in PoolKind}
+    first = {k: next(p.address for p in pools if p.kind is k) for k in HopKind}
     contracts = {
         "vault": A.BALANCER_VAULT,
-        "v3_pool": first[PoolKind.V3],
-        "v2_pair": first[PoolKind.V2],
-        "balancer_pool": first[PoolKind.WEIGHTED],
+        "v3_pool": first[HopKind.UNISWAP_V3],
+        "v2_pair": first[HopKind.UNISWAP_V2],
+        "balancer_pool": first[HopKind.BALANCER],
     }
     for addr in contracts.values():
         set_balance(w3, addr, 10**20)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
+from flasharb.kinds import HopKind
 from flasharb.chain import addresses as A
 from flasharb.state.discovery import discover
-from flasharb.state.registry import PoolKind
 from tests.helpers import Cli
 
 pytestmark = pytest.mark.fork
@@ -18,7 +18,7 @@ V2_WETH_USDC = "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
 
 def _balancer_pools(w3: Web3) -> list[tuple[str, tuple[str, ...]]]:
     reg = discover(w3)
-    return [(p.address, p.tokens) for p in reg.of_kind(PoolKind.WEIGHTED)]
+    return [(p.address, p.tokens) for p in reg.of_kind(HopKind.BALANCER)]
 
 
 class TestQuoteIsWhatThePoolPays:

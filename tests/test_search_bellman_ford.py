@@ -17,11 +17,11 @@ from flasharb.chain import addresses as A
 from flasharb.execute import routes as R
 from flasharb.execute.shock import shock
 from flasharb.report.demo import v2_pair_address
-from flasharb.search.bellman_ford import cross_check, negative_cycles
+from flasharb_testing.bellman_ford import cross_check, negative_cycles
 from flasharb.search.cycles import CycleIndex
 from flasharb.search.engine import SearchEngine
 from flasharb.search.exact import size_cycle
-from flasharb.search.pool_builders import sqrt_price_x96_of, v3_pool, weighted_pool
+from flasharb_testing.pool_builders import sqrt_price_x96_of, v3_pool, weighted_pool
 from flasharb.search.sizing import simulate
 from flasharb.state.discovery import discover
 from flasharb.state.reader import read_states

@@ -21,7 +21,7 @@ from flasharb.search.exact import size_cycle
 from flasharb.search.gas import GasModel
 from flasharb.search.rank import gross_floor
 from flasharb.search.sizing import closed_form_amount_in, profit_upper_bound
-from flasharb.search.synthetic import SyntheticMarket, generate, shocked
+from flasharb_testing.synthetic import SyntheticMarket, generate, shocked
 from flasharb.search.valuation import weth_prices
 
 FloatArray = npt.NDArray[np.float64]

@@ -11,7 +11,7 @@ from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.errors import FlasharbValueError
 from flasharb.search.cycles import Cycle, CycleIndex, Hop
 from flasharb.search.gas import GasModel, GasSample
-from flasharb.search.synthetic import generate
+from flasharb_testing.synthetic import generate
 
 
 def address(n: int) -> str:

@@ -13,8 +13,8 @@ from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.errors import FlasharbValueError
 from flasharb.search.cycles import CycleIndex, enumerate_cycles
 from flasharb.search.graph import BALANCER, UNISWAP_V2, UNISWAP_V3, TokenGraph
-from flasharb.search.pool_builders import sqrt_price_x96_of, v3_pool, weighted_pool
-from flasharb.search.synthetic import generate
+from flasharb_testing.pool_builders import sqrt_price_x96_of, v3_pool, weighted_pool
+from flasharb_testing.synthetic import generate
 
 
 def address(n: int) -> str:

@@ -22,7 +22,7 @@ from flasharb.search.rank import (
     token_value_in_eth,
 )
 from flasharb.search.sizing import optimize
-from flasharb.search.synthetic import SyntheticMarket, generate
+from flasharb_testing.synthetic import SyntheticMarket, generate
 from flasharb.search.valuation import eth_price, weth_prices
 
 

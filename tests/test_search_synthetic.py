@@ -14,7 +14,7 @@ from flasharb.amm.uniswap_v3.tick_math import get_tick_at_sqrt_ratio
 from flasharb.errors import FlasharbValueError
 from flasharb.search.cycles import CycleIndex
 from flasharb.search.engine import SearchEngine
-from flasharb.search.synthetic import HUBS, SyntheticMarket, generate, shocked
+from flasharb_testing.synthetic import HUBS, SyntheticMarket, generate, shocked
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from eth_abi import encode
 from web3 import Web3
 from web3.contract import Contract
 
+from flasharb.kinds import HopKind
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import npm_artifact
 from flasharb.chain.cheats import impersonating
@@ -28,7 +29,7 @@ from flasharb.replica.uniswap_v2 import PAIR
 from flasharb.state._rpc import RawLog
 from flasharb.state.discovery import Venues, add_created, discover
 from flasharb.state.events import PAIR_CREATED
-from flasharb.state.registry import PoolKind, PoolRegistry
+from flasharb.state.registry import PoolRegistry
 
 pytestmark = pytest.mark.fork
 
@@ -84,7 +85,7 @@ class TestReplicaPools:
     def test_v2_pairs_are_the_factories_pairs(
         self, session_w3: Web3, registry: PoolRegistry
     ) -> None:
-        pairs = registry.of_kind(PoolKind.V2)
+        pairs = registry.of_kind(HopKind.UNISWAP_V2)
         for venue, factory_address in A.V2_FACTORIES.items():
             factory = _at(
                 session_w3,
@@ -105,7 +106,7 @@ class TestReplicaPools:
         self, session_w3: Web3, registry: PoolRegistry, spec: ReplicaSpec
     ) -> None:
         factory = _at(session_w3, A.UNISWAP_V3_FACTORY, npm_artifact(V3.FACTORY).abi)
-        pools = registry.of_kind(PoolKind.V3)
+        pools = registry.of_kind(HopKind.UNISWAP_V3)
         for info in pools:
             pool = _at(session_w3, info.address, npm_artifact(V3.POOL).abi)
             assert info.tokens == (pool.functions.token0().call(), pool.functions.token1().call())
@@ -128,7 +129,7 @@ class TestReplicaPools:
         self, session_w3: Web3, registry: PoolRegistry
     ) -> None:
         vault = _at(session_w3, A.BALANCER_VAULT, npm_artifact(B.VAULT).abi)
-        for info in registry.of_kind(PoolKind.WEIGHTED):
+        for info in registry.of_kind(HopKind.BALANCER):
             pool = _at(session_w3, info.address, B.task_artifact(B.WEIGHTED_POOL).abi)
             assert info.pool_id == bytes(pool.functions.getPoolId().call())
             tokens, _balances, _block = vault.functions.getPoolTokens(info.pool_id).call()
@@ -160,7 +161,7 @@ class TestSkippedAndIgnored:
         registry = discover(w3)
         assert impostor not in registry
         assert "not a weighted pool" in registry.skipped[impostor]
-        assert len(registry.of_kind(PoolKind.WEIGHTED)) == len(
+        assert len(registry.of_kind(HopKind.BALANCER)) == len(
             load_spec().pools_of(WeightedPoolSpec)
         )
 
@@ -202,4 +203,4 @@ class TestLogRanges:
         self, session_w3: Web3, registry: PoolRegistry
     ) -> None:
         late = discover(session_w3, block=registry.block, venues=Venues(from_block=registry.block))
-        assert list(late) == registry.of_kind(PoolKind.V2)  # allPairs needs no logs
+        assert list(late) == registry.of_kind(HopKind.UNISWAP_V2)  # allPairs needs no logs

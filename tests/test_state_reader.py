@@ -12,6 +12,7 @@ import pytest
 from web3 import Web3
 from web3.contract import Contract
 
+from flasharb.kinds import HopKind
 from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.amm.uniswap_v2 import V2PairState
 from flasharb.amm.uniswap_v3 import V3PoolState
@@ -25,13 +26,13 @@ from flasharb.state._rpc import block_param
 from flasharb.state.discovery import discover
 from flasharb.state.reader import (
     SLOT_READER_CODE,
-    GasModel,
+    ReadCost,
     ReadConfig,
     ReadResult,
     read_states,
     words_per_side,
 )
-from flasharb.state.registry import PoolInfo, PoolKind, PoolRegistry
+from flasharb.state.registry import PoolInfo, PoolRegistry
 
 pytestmark = pytest.mark.fork
 
@@ -44,7 +45,7 @@ def _at(w3: Web3, address: str, abi: list[dict[str, Any]]) -> Contract:
 
 
 def _v3(registry: PoolRegistry, spacing: int) -> PoolInfo:
-    return next(p for p in registry.of_kind(PoolKind.V3) if p.tick_spacing == spacing)
+    return next(p for p in registry.of_kind(HopKind.UNISWAP_V3) if p.tick_spacing == spacing)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +95,7 @@ class TestEveryFieldEqualsPlainCalls:
         assert list(full.states) == registry.addresses()
 
     def test_v2_reserves(self, session_w3: Web3, full: ReadResult, registry: PoolRegistry) -> None:
-        for info in registry.of_kind(PoolKind.V2):
+        for info in registry.of_kind(HopKind.UNISWAP_V2):
             state = full.states[info.address]
             assert isinstance(state, V2PairState)
             pair = _at(session_w3, info.address, npm_artifact(PAIR).abi)
@@ -110,7 +111,7 @@ class TestEveryFieldEqualsPlainCalls:
         self, session_w3: Web3, full: ReadResult, registry: PoolRegistry, config: ReadConfig
     ) -> None:
         ticks_seen = 0
-        for info in registry.of_kind(PoolKind.V3):
+        for info in registry.of_kind(HopKind.UNISWAP_V3):
             wps = words_per_side(info, config)
             state = full.states[info.address]
             assert isinstance(state, V3PoolState)
@@ -139,7 +140,7 @@ class TestEveryFieldEqualsPlainCalls:
         self, session_w3: Web3, full: ReadResult, registry: PoolRegistry
     ) -> None:
         vault = _at(session_w3, A.BALANCER_VAULT, npm_artifact(B.VAULT).abi)
-        for info in registry.of_kind(PoolKind.WEIGHTED):
+        for info in registry.of_kind(HopKind.BALANCER):
             state = full.states[info.address]
             assert isinstance(state, WeightedPoolState)
             pool = _at(session_w3, info.address, B.task_artifact(B.WEIGHTED_POOL).abi)
@@ -156,13 +157,13 @@ class TestFailingPools:
     def test_failures_are_flagged_and_the_batch_returns(
         self, w3: Web3, registry: PoolRegistry, full: ReadResult, config: ReadConfig
     ) -> None:
-        v2, v3, weighted = (registry.of_kind(k)[0] for k in PoolKind)
+        v2, v3, weighted = (registry.of_kind(k)[0] for k in HopKind)
         eoa = Web3.to_checksum_address("0x000000000000000000000000000000000000bEEF")
         empty = Web3.to_checksum_address("0x000000000000000000000000000000000000bEE5")
         not_a_pair = replace(v2, address=A.USDC)  # a token: getReserves() reverts
         no_code = replace(v3, address=empty)  # getters: success with no return data
         wrong_id = replace(weighted, address=eoa, pool_id=b"\x07" * 32)  # the Vault reverts
-        gas_burner = registry.of_kind(PoolKind.V2)[1]
+        gas_burner = registry.of_kind(HopKind.UNISWAP_V2)[1]
         w3.provider.make_request("anvil_setCode", [gas_burner.address, INVALID])  # type: ignore[arg-type]
         good = [p for p in registry if p.address != gas_burner.address]
         bad = [not_a_pair, no_code, wrong_id, gas_burner]
@@ -196,7 +197,7 @@ class TestFailingPools:
         info = PoolInfo(
             address=pool,
             venue="uniswap_v3",
-            kind=PoolKind.V3,
+            kind=HopKind.UNISWAP_V3,
             tokens=(t0, t1),
             decimals=(18, 6),
             fee=500,
@@ -209,11 +210,11 @@ class TestFailingPools:
     def test_pool_needing_more_than_the_budget_is_flagged(
         self, session_w3: Web3, registry: PoolRegistry, config: ReadConfig
     ) -> None:
-        narrow = min(registry.of_kind(PoolKind.V3), key=lambda p: p.tick_spacing)
+        narrow = min(registry.of_kind(HopKind.UNISWAP_V3), key=lambda p: p.tick_spacing)
         cfg = replace(config, words_per_side=300, gas_budget=1_000_000)  # 601 words
-        result = read_states(session_w3, [narrow, registry.of_kind(PoolKind.V2)[0]], config=cfg)
+        result = read_states(session_w3, [narrow, registry.of_kind(HopKind.UNISWAP_V2)[0]], config=cfg)
         assert "more than the gas budget" in result.failed[narrow.address]
-        assert list(result.states) == [registry.of_kind(PoolKind.V2)[0].address]
+        assert list(result.states) == [registry.of_kind(HopKind.UNISWAP_V2)[0].address]
 
 
 class TestChunking:
@@ -252,7 +253,7 @@ class TestChunking:
         config: ReadConfig,
         one_by_one: dict[str, Any],
     ) -> None:
-        tiny = GasModel(
+        tiny = ReadCost(
             v2=1,
             v3_base=1,
             v3_word=0,
@@ -263,7 +264,7 @@ class TestChunking:
             v3_slots_word=0,
             v3_slots_tick=0,
         )
-        cfg = replace(config, gas_budget=1_000_000, gas_model=tiny)  # planned as one call
+        cfg = replace(config, gas_budget=1_000_000, read_cost=tiny)  # planned as one call
         result = read_states(session_w3, list(registry), block=registry.block, config=cfg)
         assert result.calls >= 3
         assert (result.states, result.failed) == (one_by_one, {})
@@ -294,7 +295,7 @@ class TestStorageSlots:
     def test_slot_reader_returns_the_slots_named_in_its_calldata(
         self, session_w3: Web3, registry: PoolRegistry
     ) -> None:
-        pool = Web3.to_checksum_address(registry.of_kind(PoolKind.V3)[0].address)
+        pool = Web3.to_checksum_address(registry.of_kind(HopKind.UNISWAP_V3)[0].address)
         keys = [0, 4, 6, 2**256 - 1]  # slot0, liquidity, a mapping's slot, nothing there
         tx = {"to": pool, "data": "0x" + b"".join(k.to_bytes(32, "big") for k in keys).hex()}
         block = block_param(registry.block)
@@ -308,7 +309,7 @@ class TestStorageSlots:
     def test_both_paths_give_the_same_states(
         self, session_w3: Web3, registry: PoolRegistry, words: int
     ) -> None:
-        v3 = registry.of_kind(PoolKind.V3)
+        v3 = registry.of_kind(HopKind.UNISWAP_V3)
         got = {
             name: read_states(
                 session_w3, v3, block=registry.block, config=replace(cfg, words_per_side=words)
@@ -325,7 +326,7 @@ class TestStorageSlots:
     def test_canonical_pools_are_read_from_storage_not_through_their_code(
         self, w3: Web3, registry: PoolRegistry
     ) -> None:
-        info = registry.of_kind(PoolKind.V3)[0]
+        info = registry.of_kind(HopKind.UNISWAP_V3)[0]
         before = read_states(w3, [info]).states[info.address]
         w3.provider.make_request("anvil_setCode", [info.address, INVALID])  # type: ignore[arg-type]
         assert read_states(w3, [info]).states == {info.address: before}  # storage is intact
@@ -335,6 +336,6 @@ class TestStorageSlots:
     def test_pools_of_another_factory_are_read_through_their_getters(
         self, w3: Web3, registry: PoolRegistry
     ) -> None:
-        info = replace(registry.of_kind(PoolKind.V3)[0], source=A.UNISWAP_V2_FACTORY)
+        info = replace(registry.of_kind(HopKind.UNISWAP_V3)[0], source=A.UNISWAP_V2_FACTORY)
         w3.provider.make_request("anvil_setCode", [info.address, INVALID])  # type: ignore[arg-type]
         assert "slot0()" in read_states(w3, [info]).failed[info.address]

@@ -11,6 +11,7 @@ import pytest
 from eth_abi import encode
 from web3 import Web3
 
+from flasharb.kinds import HopKind
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import npm_artifact
 from flasharb.chain.cheats import deal, mine
@@ -20,7 +21,6 @@ from flasharb.replica import balancer as B
 from flasharb.replica import uniswap_v3 as V3
 from flasharb.replica.uniswap_v2 import FACTORY as V2_FACTORY
 from flasharb.replica.uniswap_v2 import PAIR
-from flasharb.state.registry import PoolKind
 from flasharb.state.sync import StateSync
 
 pytestmark = pytest.mark.fork
@@ -47,9 +47,9 @@ def _amount(sync: StateSync, address: str, token: str, rng: random.Random) -> in
     state = sync.states[address]
     frac = rng.uniform(0.001, 0.05)
     info = sync.registry[address]
-    if info.kind is PoolKind.V2:
+    if info.kind is HopKind.UNISWAP_V2:
         return max(1, int(state.reserves_for(token)[0] * frac))  # type: ignore[union-attr]
-    if info.kind is PoolKind.WEIGHTED:
+    if info.kind is HopKind.BALANCER:
         balances = state.balances  # type: ignore[union-attr]
         return max(1, int(balances[info.tokens.index(token)] * frac))
     return max(1, int(state.liquidity * frac) // 10**4)  # type: ignore[union-attr]
@@ -178,6 +178,6 @@ class TestNewPools:
         assert result.changed == result.added
         assert sync.registry[pair].venue == "uniswap_v2"
         assert sync.registry[v3_pool].tick_spacing == 10
-        assert sync.registry[balancer_pool].kind is PoolKind.WEIGHTED
+        assert sync.registry[balancer_pool].kind is HopKind.BALANCER
         assert sync.states[pair].reserve0 > 0  # type: ignore[union-attr]
         assert_same_as_full_reread(w3, sync)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-/// @notice Batch reads for pool discovery: Uniswap-V2-style factory enumeration, token decimals and the shape of
-///         Balancer V2 pools, each in one eth_call.
+/// @notice Batch reads for pool discovery: Uniswap-V2-style factory enumeration, token decimals, the shape of
+///         Balancer V2 pools, and what lenders hold, each in one eth_call.
 /// @dev Never deployed: its runtime code is placed at an unused address with an eth_call state override, so it
 ///      has no constructor, no immutables and no storage. Views only. Calls to tokens and pools are low-level
 ///      STATICCALLs with a gas allowance and a return-size check, so one odd token or pool cannot fail a batch;
@@ -79,6 +79,35 @@ contract PoolDiscoveryReader {
         }
     }
 
+    /// @notice What flash lenders can lend: the Balancer Vault's flash-loan fee, and balanceOf(holder) of each
+    ///         (token, holder) pair (the Vault's and V3 pools' balances).
+    /// @param tokens ERC-20 tokens.
+    /// @param holders The holder of each token (same length).
+    /// @return flashFee The Vault's flash-loan fee percentage (18 decimals), or type(uint256).max if unreadable.
+    /// @return balances tokens[k].balanceOf(holders[k]), or type(uint256).max where the call failed.
+    function lenderBalances(address[] calldata tokens, address[] calldata holders)
+        external
+        view
+        returns (uint256 flashFee, uint256[] memory balances)
+    {
+        address collector = address(uint160(_uint(BALANCER_VAULT, IReaderBalancerVault.getProtocolFeesCollector.selector)));
+        flashFee = _uint(collector, IReaderFeesCollector.getFlashLoanFeePercentage.selector); // FAILED if no code
+        balances = new uint256[](tokens.length);
+        for (uint256 k; k < tokens.length; ++k) {
+            (bool ok, bytes memory ret) =
+                tokens[k].staticcall{gas: CALL_GAS}(abi.encodeWithSelector(IReaderERC20Balance.balanceOf.selector, holders[k]));
+            if (!ok || ret.length < 32) {
+                balances[k] = FAILED;
+                continue;
+            }
+            uint256 value;
+            assembly ("memory-safe") {
+                value := mload(add(ret, 0x20))
+            }
+            balances[k] = value;
+        }
+    }
+
     /// @dev First return word of `target.selector()`, or FAILED.
     function _uint(address target, bytes4 selector) private view returns (uint256 value) {
         (bool ok, bytes memory ret) = target.staticcall{gas: CALL_GAS}(abi.encodeWithSelector(selector));
@@ -134,8 +163,27 @@ interface IReaderERC20Decimals {
     function decimals() external view returns (uint8);
 }
 
-/// @notice Balancer V2 Vault.getPoolTokens.
+/// @notice ERC-20 balanceOf.
+interface IReaderERC20Balance {
+    /// @notice Balance of `holder`.
+    /// @param holder The account.
+    /// @return The balance.
+    function balanceOf(address holder) external view returns (uint256);
+}
+
+/// @notice Balancer V2 ProtocolFeesCollector: the flash-loan fee.
+interface IReaderFeesCollector {
+    /// @notice The fee charged on flash loans, 18 decimals (1e18 = 100%).
+    /// @return The percentage.
+    function getFlashLoanFeePercentage() external view returns (uint256);
+}
+
+/// @notice Balancer V2 Vault.getPoolTokens and the fees collector.
 interface IReaderBalancerVault {
+    /// @notice The contract that holds protocol fees and sets the flash-loan fee.
+    /// @return The ProtocolFeesCollector.
+    function getProtocolFeesCollector() external view returns (address);
+
     /// @notice A pool's registered tokens and their total balances.
     /// @param poolId The Vault's id for the pool.
     /// @return tokens The tokens, in the Vault's order.

@@ -306,22 +306,25 @@ def execute(
     top: int, dry_run: bool, max_hops: int, priority_fee_gwei: float, as_json: bool
 ) -> None:
     """Scan, simulate, then send the best K opportunities that do not share a pool."""
+    from flasharb.chain.rpc import lab_id
     from flasharb.execute.flow import execute_top
     from flasharb.journal.store import Journal
     from flasharb.paths import state_dir
     from flasharb.report.table import trades_table
 
+    w3 = _w3()
     journal = Journal(state_dir() / "journal.sqlite")
-    run_id = journal.begin_run("execute", params={"top": top, "dry_run": dry_run})
+    run_id = journal.begin_run("execute", params={"top": top, "dry_run": dry_run}, lab=lab_id(w3))
     try:
         with busy("scanning, simulating, sending", as_json):
             data = execute_top(
-                _w3(),
+                w3,
                 top=top,
                 dry_run=dry_run,
                 max_hops=max_hops,
                 priority_fee_wei=_priority(priority_fee_gwei),
                 journal=journal,
+                run_id=run_id,
             )
         journal.end_run(run_id, "done", {"trades": len(data["trades"])})
     except BaseException:

@@ -157,3 +157,18 @@ def send(w3: Web3, tx: dict[str, Any], what: str = "transaction") -> TxReceipt:
     if receipt["status"] != 1:
         raise TransactionFailed(what, f"status 0 in tx {tx_hash.hex()}")
     return receipt
+
+
+def lab_id(w3: Web3) -> str:
+    """Which node instance `w3` talks to: Anvil's `anvil_metadata.instanceId` (random per
+    process: a restarted lab is a new lab even when its blocks are the same), else the chain id
+    and URL. The journal keys runs by it."""
+    url = str(getattr(w3.provider, "endpoint_uri", ""))
+    try:
+        resp = w3.provider.make_request(RPCEndpoint("anvil_metadata"), [])
+    except Exception:  # noqa: BLE001 - any node without the method: fall back
+        resp = {}
+    result = resp.get("result") if isinstance(resp, dict) else None
+    if isinstance(result, dict) and result.get("instanceId"):
+        return f"anvil:{result['instanceId']}"
+    return f"chain {w3.eth.chain_id} at {url}"

@@ -1,35 +1,56 @@
-"""Scan, pick disjoint opportunities, simulate and execute them: the body of `flasharb execute`."""
+"""The body of `flasharb execute` (and the demo): build the market, select, then the trader's
+one path — prepare (sign, simulate as mined), send, reconcile. `--dry-run` stops after
+prepare: it shows exactly the signed transactions `execute` would send (same bytes, same
+hashes), because both come from the same market state through the same code."""
 
 from __future__ import annotations
 
 import time
-from typing import Any, Protocol, cast
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from web3 import Web3
 
 from flasharb.errors import TransactionFailed
 from flasharb.execute.deploy import Deployment, load
-from flasharb.execute.executor import Executor
-from flasharb.search.rank import Opportunity
-from flasharb.search.scan import DEFAULT_PRIORITY_FEE_WEI, ScanResult, scan
+from flasharb.execute.keys import signer
+from flasharb.execute.trader import Prepared, SendPolicy, Trade, Trader
+from flasharb.search.market import DEFAULT_PRIORITY_FEE_WEI, Market, MarketConfig
 from flasharb.state.tokens import token_info
+
+__all__ = ["TradeJournal", "execute_top"]
 
 
 class TradeJournal(Protocol):
     """Where scans and trades are recorded (flasharb.journal.store.Journal is one)."""
 
-    def record_scan(self, block: int, opportunities: int, best_net_profit_eth: int | None) -> int:
-        """Record one scan; return its id."""
+    def record_scan_result(
+        self,
+        block: int,
+        opportunities: Sequence[Any],
+        *,
+        run_id: int | None = None,
+        pools_changed: int | None = None,
+        gas_price_wei: int | None = None,
+        keep: int = 50,
+    ) -> int:
+        """Record one scan and its opportunities; return its id."""
 
-    def record_trade(self, trade: dict[str, Any], scan_id: int | None = None) -> int:
+    def record_trade(
+        self, trade: dict[str, Any], scan_id: int | None = None, *, run_id: int | None = None
+    ) -> int:
         """Record one executed trade; return its id."""
 
-
-def _journal_scan(journal: TradeJournal | None, res: ScanResult) -> int | None:
-    if journal is None:
-        return None
-    best = res.opportunities[0].net_profit_eth if res.opportunities else None
-    return journal.record_scan(res.block, len(res.opportunities), best)
+    def record_failed_trade(
+        self,
+        opportunity: dict[str, Any],
+        reason: str,
+        *,
+        block: int,
+        scan_id: int | None = None,
+        run_id: int | None = None,
+    ) -> int:
+        """Record a trade that was refused or reverted; return its id."""
 
 
 def execute_top(
@@ -39,67 +60,89 @@ def execute_top(
     dry_run: bool = False,
     max_hops: int = 3,
     priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI,
+    min_net_profit_eth: int = 0,
     deployment: Deployment | None = None,
     journal: TradeJournal | None = None,
+    run_id: int | None = None,
+    market: Market | None = None,
+    trader: Trader | None = None,
 ) -> dict[str, Any]:
+    """Select the best `top` pool-disjoint opportunities of the market, prepare them, and
+    (unless `dry_run`) send and reconcile each that simulated to a profit. Returns the
+    `flasharb execute --json` document."""
     dep = deployment or load(w3)
-    ex = Executor(w3, dep)
     started = time.monotonic()
-    res = scan(w3, max_hops=max_hops, priority_fee_wei=priority_fee_wei)
+    config = MarketConfig(
+        max_hops=max_hops, priority_fee_wei=priority_fee_wei, min_net_profit_eth=min_net_profit_eth
+    )
+    m = market or Market.build(w3, config)
+    chosen = m.select(top=top, min_net_profit_eth=min_net_profit_eth)
     scanned = time.monotonic()
-    first_block, found = res.block, len(res.opportunities)
-    scan_id = _journal_scan(journal, res)
+    t = trader or Trader(
+        w3, dep, signer(dep.owner), policy=SendPolicy(priority_fee_wei=priority_fee_wei)
+    )
+    found = m.opportunities()
+    scan_id = (
+        journal.record_scan_result(m.block, found, run_id=run_id, gas_price_wei=m.gas_price_wei)
+        if journal is not None
+        else None
+    )
+    prepared = t.prepare(chosen, m.head)
     trades: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
-    chosen: list[Opportunity] = []
-    if dry_run:  # nothing changes on chain: simulate the best disjoint set as it stands
-        for opp in res.selected[:top]:
-            chosen.append(opp)
-            row = opp.to_json()
-            row["predicted_profit"] = str(opp.gross_profit - opp.flash_fee)
-            try:
-                source = (
-                    None
-                    if opp.flash is None
-                    else ex.source_of(opp.cycle.token, opp.flash, opp.amount_in)
-                )
-                simulated = ex.simulate(
-                    opp.cycle, opp.amount_in, opp.gas_cost, source=source, states=res.states
-                )
-                row["simulated_profit"] = str(simulated)
-            except TransactionFailed as exc:
-                row["simulated_profit"] = None
-                row["error"] = exc.reason
-            trades.append(row)
-    else:  # each trade moves its pools: take the best, then look again
-        while len(trades) < top and res.opportunities:
-            opp = res.opportunities[0]
-            chosen.append(opp)
-            try:
-                trade = ex.execute(opp, states=res.states).to_json()  # the scan's states and plan
-            except TransactionFailed as exc:  # simulated to a loss or reverted: recorded, not sent
-                skipped.append({"route": opp.to_json()["route"], "reason": exc.reason})
-                break
-            trades.append(trade)
-            if journal is not None:
-                journal.record_trade(trade, scan_id)
-            res = scan(w3, max_hops=max_hops, priority_fee_wei=priority_fee_wei)
-            scan_id = _journal_scan(journal, res)
-    venues = {p.address: p.venue for p in res.pools}
+    for p in prepared:
+        if dry_run:
+            trades.append(p.to_json() | {"realized_profit": None, "tx_hash": p.tx_hash})
+            continue
+        if not p.ok:
+            _skip(journal, skipped, p, p.refused or "refused", m.block, scan_id, run_id)
+            continue
+        try:
+            trade: Trade = t.reconcile(t.send(p))
+        except TransactionFailed as exc:
+            _skip(journal, skipped, p, exc.reason, m.block, scan_id, run_id)
+            continue
+        row = trade.to_json()
+        trades.append(row)
+        if journal is not None:
+            journal.record_trade(row, scan_id, run_id=run_id)
+    venues = {info.address: info.venue for info in m.registry}
     for row in trades:
-        for hop in cast(list[dict[str, Any]], row["route"]):
+        for hop in row["route"]:
             hop["venue"] = venues.get(hop["pool"], hop["kind"])
     tokens = {t for o in chosen for h in o.cycle.hops for t in (h.token_in, h.token_out)}
     return {
-        "block": first_block,
+        "block": m.block,
         "dry_run": dry_run,
         "diamond": dep.diamond,
+        "sender": t.sender,
         "trades": trades,
         "skipped": skipped,
         "tokens": token_info(w3, tokens),
-        "opportunities_found": found,
+        "opportunities_found": len(found),
         "timings": {
             "scan": round(scanned - started, 3),
             "execute": round(time.monotonic() - scanned, 3),
         },
     }
+
+
+def _skip(
+    journal: TradeJournal | None,
+    skipped: list[dict[str, Any]],
+    p: Prepared,
+    reason: str,
+    block: int,
+    scan_id: int | None,
+    run_id: int | None,
+) -> None:
+    row = p.to_json()
+    skipped.append({"route": row["route"], "reason": reason, "tx_hash": p.tx_hash})
+    if journal is not None:
+        journal.record_failed_trade(
+            row,
+            reason,
+            block=block,
+            scan_id=scan_id,
+            run_id=run_id,
+        )

@@ -1,196 +1,36 @@
-"""What one executeArb is: the capital source (`FlashSource`), LibRoute's packed path and
-amounts, and the `Plan` that carries them.
+"""What one executeArb is: a pure encoding of an `Opportunity` for FlashArbFacet (no RPC).
 
 A plan is everything the contract needs and nothing it has to recompute: the packed path (the
-route token, then per hop its kind, pool and token out; ref: contracts/libraries/LibRoute.sol),
-the exact output of every hop computed here with the pool math of `flasharb.amm` (the contract
-asks each V2 pair for exactly that amount, so the pair's own k check guards it, and reverts
-when a V3 or Balancer hop pays less), and the capital source (`FlashSource`).
+route token, then per hop its kind, pool or pool id and token out), the exact output of every
+hop (the search computed them with the pool math of `flasharb.amm`: the contract asks each V2
+pair for exactly that amount, so the pair's own k check guards it, and reverts when a V3 or
+Balancer hop pays less), and the capital source word. ref: contracts/libraries/LibRoute.sol,
+contracts/facets/FlashArbFacet.sol; the byte layout is in flasharb.search.route.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from eth_abi import encode
 from eth_utils import keccak
 
-from flasharb.amm.uniswap_v2 import checksum_address
-from flasharb.chain import addresses as A
+from flasharb.amm.pool import PoolState
+from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind, SourceKind
+from flasharb.search.capital import FlashSource
 from flasharb.search.cycles import Cycle
+from flasharb.search.rank import Opportunity
+from flasharb.search.route import encode_amounts, encode_path, execute_arb_calldata
+from flasharb.search.sizing import state_for
 
-__all__ = [
-    "FEE_DENOMINATOR",
-    "HOP_KIND",
-    "MAX_AMOUNT_IN",
-    "MAX_HOPS",
-    "ONE_18",
-    "SOURCE_KIND",
-    "ZERO_ADDRESS",
-    "FlashSource",
-    "Plan",
-    "encode_amounts",
-    "encode_path",
-    "v3_pool_address",
-]
-
-HOP_KIND = {"uniswap_v2": 0, "uniswap_v3": 1, "balancer": 2}  # LibRoute.KIND_*
-SOURCE_KIND = {"balancer_v2": 0, "uniswap_v3": 1, "uniswap_v2": 2, "inventory": 3}  # FlashArbFacet
-ZERO_ADDRESS = "0x" + "00" * 20
-MAX_HOPS = 4  # LibRoute.MAX_HOPS
-MAX_AMOUNT_IN = 2**112 - 1  # LibRoute.MAX_AMOUNT_IN
-FEE_DENOMINATOR = 1_000_000  # pips
-ONE_18 = 10**18  # Balancer fixed point
-
-
-# ---------------------------------------------------------------- capital sources
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FlashSource:
-    """Where the borrowed amount comes from, and what it costs.
-
-    balancer_v2: the Vault's flashLoan (fee: the Vault's flash fee, 0 on mainnet); never with a
-    Balancer hop (the Vault's reentrancy guard reverts BAL#400). uniswap_v3: `lender`.flash (fee:
-    the pool's tier, rounded up). uniswap_v2: a flash swap from pair `lender` (repay
-    ceil(amount * 1e6 / (1e6 - fee))). inventory: the diamond's own balance, no loan.
-    A lender may not be a pool of the route (it is locked while it lends).
-    """
-
-    kind: str = "balancer_v2"
-    lender: str = ZERO_ADDRESS  # the V3 pool or V2 pair; unused for balancer_v2 and inventory
-    token0: bool = False  # the borrowed token is the lender's token0
-    fee_pips: int = 0  # the lender's fee: V3 fee tier, V2 pair fee (hundredths of a bip)
-
-    def __post_init__(self) -> None:
-        if self.kind not in SOURCE_KIND:
-            raise FlasharbValueError(
-                f"flash source {self.kind!r} is not one of {', '.join(SOURCE_KIND)}"
-            )
-        object.__setattr__(self, "lender", checksum_address(self.lender))
-        if self.kind in ("uniswap_v3", "uniswap_v2") and self.lender == ZERO_ADDRESS:
-            raise FlasharbValueError(f"a {self.kind} flash source needs the lender's address")
-        if not 0 <= self.fee_pips < FEE_DENOMINATOR:
-            raise FlasharbValueError(f"lender fee must be in [0, 1e6) pips, got {self.fee_pips}")
-
-    @classmethod
-    def balancer(cls) -> FlashSource:
-        """A Balancer V2 Vault flash loan."""
-        return cls(kind="balancer_v2")
-
-    @classmethod
-    def inventory(cls) -> FlashSource:
-        """The diamond's own balance."""
-        return cls(kind="inventory")
-
-    @classmethod
-    def uniswap_v3(cls, pool: str, token: str, other: str, fee_pips: int) -> FlashSource:
-        """A flash loan of `token` from the V3 `pool` of `token`/`other` at `fee_pips`."""
-        return cls(kind="uniswap_v3", lender=pool, token0=_lt(token, other), fee_pips=fee_pips)
-
-    @classmethod
-    def uniswap_v2(cls, pair: str, token: str, other: str, fee_pips: int = 3000) -> FlashSource:
-        """A flash swap of `token` from the V2-style `pair` of `token`/`other`."""
-        return cls(kind="uniswap_v2", lender=pair, token0=_lt(token, other), fee_pips=fee_pips)
-
-    @property
-    def word(self) -> int:
-        """executeArb's `source`: kind << 248 | token0 << 184 | V2 fee << 160 | lender."""
-        return (
-            SOURCE_KIND[self.kind] << 248
-            | int(self.token0) << 184
-            | (self.fee_pips if self.kind == "uniswap_v2" else 0) << 160
-            | int(self.lender, 16)
-        )
-
-    def fee(self, amount: int, balancer_fee: int = 0) -> int:
-        """What the loan of `amount` costs on top of the amount, exactly as the lender computes it.
-
-        ref: Balancer Fees.sol `_calculateFlashLoanFeeAmount` (FixedPoint.mulUp, 1e18 scale:
-        `balancer_fee`); UniswapV3Pool.sol `flash` (FullMath.mulDivRoundingUp(amount, fee,
-        1e6)); UniswapV2Pair.sol `swap` k check (see LibUniswapV2.flashRepayment).
-        """
-        if self.kind == "balancer_v2":
-            product = amount * balancer_fee
-            return 0 if product == 0 else (product - 1) // ONE_18 + 1
-        if self.kind == "uniswap_v3":
-            return -(-amount * self.fee_pips // FEE_DENOMINATOR)
-        if self.kind == "uniswap_v2":
-            kept = FEE_DENOMINATOR - self.fee_pips
-            return -(-amount * FEE_DENOMINATOR // kept) - amount
-        return 0
-
-    def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "lender": self.lender}
-
-
-def _lt(a: str, b: str) -> bool:
-    return int(a, 16) < int(b, 16)
-
-
-# ---------------------------------------------------------------- route encoding
-
-
-def v3_pool_address(token_a: str, token_b: str, fee: int) -> str:
-    """The canonical Uniswap V3 pool (v3-periphery PoolAddress.computeAddress)."""
-    t0, t1 = sorted((token_a, token_b), key=lambda t: int(t, 16))
-    salt = keccak(encode(["address", "address", "uint24"], [t0, t1, fee]))
-    factory = bytes.fromhex(A.UNISWAP_V3_FACTORY[2:])
-    raw = keccak(b"\xff" + factory + salt + A.UNISWAP_V3_POOL_INIT_CODE_HASH)
-    return checksum_address("0x" + raw[12:].hex())
-
-
-def encode_path(cycle: Cycle, pool_ids: Mapping[str, bytes] | None = None) -> bytes:
-    """The packed path of LibRoute: token (20) then per hop kind (1) and
-    V2: pair (20) | token_out (20); V3: token_out (20) | fee (3); Balancer: pool id (32) |
-    token_out (20). A V3 hop's pool is derived on-chain from its tokens and fee, so it must be
-    the canonical factory's pool; a Balancer hop needs the pool's id (`pool_ids`)."""
-    if not 1 <= len(cycle.hops) <= MAX_HOPS:
-        raise FlasharbValueError(f"FlashArbFacet runs 1 to {MAX_HOPS} hops, not {len(cycle.hops)}")
-    out = bytes.fromhex(cycle.token[2:])
-    for hop in cycle.hops:
-        kind = HOP_KIND.get(hop.kind)
-        if kind is None:
-            raise FlasharbValueError(f"hop kind {hop.kind!r} is not executable (pool {hop.pool})")
-        token_out = bytes.fromhex(hop.token_out[2:])
-        if kind == 0:
-            out += bytes([kind]) + bytes.fromhex(hop.pool[2:]) + token_out
-        elif kind == 1:
-            canonical = v3_pool_address(hop.token_in, hop.token_out, hop.fee_pips)
-            if canonical != checksum_address(hop.pool):
-                raise FlasharbValueError(
-                    f"V3 hop via {hop.pool} is not the Uniswap V3 factory's pool for "
-                    f"{hop.token_in}/{hop.token_out} at fee {hop.fee_pips} ({canonical})"
-                )
-            out += bytes([kind]) + token_out + hop.fee_pips.to_bytes(3, "big")
-        else:
-            pool_id = (pool_ids or {}).get(checksum_address(hop.pool))
-            if pool_id is None or len(pool_id) != 32:
-                raise FlasharbValueError(f"Balancer hop via {hop.pool}: give its 32-byte pool id")
-            out += bytes([kind]) + pool_id + token_out
-    return out
-
-
-def encode_amounts(amount_in: int, amounts_out: Sequence[int]) -> bytes:
-    """amountIn then each hop's output, uint128 big-endian each."""
-    if not 0 < amount_in <= MAX_AMOUNT_IN:
-        raise FlasharbValueError(f"amount_in must be in (0, 2^112), got {amount_in}")
-    out = amount_in.to_bytes(16, "big")
-    for a in amounts_out:
-        if not 0 < a < 2**128:
-            raise FlasharbValueError(f"hop output {a} is not a positive uint128")
-        out += a.to_bytes(16, "big")
-    return out
-
-
-# ---------------------------------------------------------------- plans
+__all__ = ["Plan", "plan", "plan_route"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
-    """One executeArb: the route, its exact amounts, the capital source and the prediction."""
+    """One executeArb: the route, its exact amounts, the capital source and their bytes."""
 
     cycle: Cycle
     source: FlashSource
@@ -224,3 +64,92 @@ class Plan:
     def route_hash(self) -> str:
         """keccak256(path): ArbExecuted's routeHash (pools and tokens, not amounts)."""
         return "0x" + keccak(self.path).hex()
+
+    def calldata(self, min_profit: int, deadline_block: int) -> bytes:
+        """executeArb(source, path, amounts, minProfit, deadlineBlock), ABI-encoded."""
+        return execute_arb_calldata(
+            self.source.word, self.path, self.packed_amounts, min_profit, deadline_block
+        )
+
+    def call(
+        self, diamond: str, sender: str, min_profit: int, deadline_block: int
+    ) -> dict[str, str]:
+        """An eth_call / eth_sendTransaction object for this plan from `sender`."""
+        data = self.calldata(min_profit, deadline_block)
+        return {"from": sender, "to": diamond, "data": "0x" + data.hex()}
+
+
+def _check(cycle: Cycle, source: FlashSource) -> None:
+    if source.kind is SourceKind.BALANCER_V2 and any(
+        h.kind is HopKind.BALANCER for h in cycle.hops
+    ):
+        raise FlasharbValueError(
+            "a Balancer hop cannot run inside a Balancer flash loan (the Vault reverts "
+            "BAL#400): pick another source"
+        )
+    if source.kind in (SourceKind.UNISWAP_V3, SourceKind.UNISWAP_V2) and source.lender in set(
+        cycle.pools
+    ):
+        raise FlasharbValueError(
+            f"lender {source.lender} is on the route: it is locked while it lends"
+        )
+
+
+def plan(opportunity: Opportunity) -> Plan:
+    """The executeArb of `opportunity`, exactly as sized: no quote, no RPC.
+
+    Raises:
+        FlasharbValueError: a source the route cannot use (a Balancer loan around a Balancer
+            hop, a lender on the route), or amounts out of the contract's range.
+    """
+    o = opportunity
+    _check(o.cycle, o.source)
+    return Plan(
+        cycle=o.cycle,
+        source=o.source,
+        amount_in=o.amount_in,
+        amounts=o.amounts,
+        flash_fee=o.flash_fee,
+        path=encode_path(o.cycle),
+        packed_amounts=encode_amounts(o.amount_in, o.amounts),
+        ticks_crossed=o.ticks_crossed,
+    )
+
+
+def plan_route(
+    cycle: Cycle, amount_in: int, source: FlashSource, states: Mapping[str, PoolState]
+) -> Plan:
+    """The executeArb of `cycle` at `amount_in` funded by `source`, each hop's output quoted on
+    `states` with the pool math (pure: a hand-built route, e.g. an attack in the audit suite).
+
+    Raises:
+        FlasharbValueError: as `plan`, a pool missing from `states`, or a V3 hop that runs out
+            of liquidity first.
+    """
+    _check(cycle, source)
+    amounts: list[int] = []
+    ticks, amount = 0, amount_in
+    for hop in cycle.hops:
+        state = state_for(states, hop)
+        if isinstance(state, V3PoolState):
+            result = state.swap(int(hop.token_in, 16) < int(hop.token_out, 16), amount)
+            if not result.filled:
+                raise FlasharbValueError(
+                    f"V3 pool {hop.pool} cannot take {amount} of {hop.token_in}: "
+                    "it runs out of liquidity first"
+                )
+            ticks += result.ticks_crossed
+            amount = result.amount_out
+        else:
+            amount = state.quote_exact_in(hop.token_in, hop.token_out, amount)
+        amounts.append(amount)
+    return Plan(
+        cycle=cycle,
+        source=source,
+        amount_in=amount_in,
+        amounts=tuple(amounts),
+        flash_fee=0 if source.batch else source.fee(amount_in),
+        path=encode_path(cycle),
+        packed_amounts=encode_amounts(amount_in, amounts),
+        ticks_crossed=ticks,
+    )

@@ -1,25 +1,23 @@
 """Steps the experiments share: find a venue's deepest WETH pool, and backrun the market as it
-stands (scan, execute the pool-disjoint selection, value what was captured in ETH)."""
+stands through the one trading path (market, select, trader), valuing what was captured in
+ETH."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from web3 import Web3
 
 from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of
-from flasharb.errors import FlasharbValueError, TransactionFailed
-from flasharb.execute.executor import Executor
+from flasharb.errors import FlasharbValueError
+from flasharb.execute.keys import signer
+from flasharb.execute.trader import SendPolicy, Trader
 from flasharb.experiments.base import Context, Metrics
-from flasharb.search.rank import select_disjoint, token_value_in_eth
-from flasharb.search.scan import scan
+from flasharb.search.market import Market, MarketConfig
 from flasharb.state.discovery import discover
 from flasharb.state.reader import read_states
 
-__all__ = ["backrun", "deepest_weth_pool"]
+__all__ = ["backrun", "deepest_weth_pool", "trader"]
 
 
 def deepest_weth_pool(w3: Web3, venue: str) -> str:
@@ -39,35 +37,39 @@ def deepest_weth_pool(w3: Web3, venue: str) -> str:
     return max((p.address for p in pools), key=held)
 
 
+def trader(ctx: Context, priority_fee_wei: int | None = None) -> Trader:
+    """The worker's trader: the diamond's owner signs (a lab account)."""
+    policy = (
+        SendPolicy() if priority_fee_wei is None else SendPolicy(priority_fee_wei=priority_fee_wei)
+    )
+    return Trader(ctx.w3, ctx.deployment, signer(ctx.deployment.owner), policy=policy)
+
+
 def backrun(ctx: Context, *, priority_fee_wei: int, max_hops: int = 3, top: int = 3) -> Metrics:
-    """Scan now, execute up to `top` pool-disjoint opportunities that net a profit, and say what
-    was captured: realized profit valued in ETH at the scan's prices, less gas at the scan's gas
-    price (base fee + `priority_fee_wei`). Amounts are decimal strings."""
-    w3 = ctx.w3
-    res = scan(w3, max_hops=max_hops, priority_fee_wei=priority_fee_wei)
-    states: Mapping[str, Any] = getattr(res, "states", {})
-    chosen = select_disjoint([o for o in res.opportunities if o.net_profit > 0])[:top]
-    ex = Executor(w3, ctx.deployment)
-    realized_eth = gas_used = reverted = 0
-    hops: list[int] = []
-    predicted_eth = 0
-    for opp in chosen:
-        try:
-            trade = ex.execute(opp, states=states)
-        except TransactionFailed:
-            reverted += 1
-            continue
-        realized_eth += token_value_in_eth(opp.cycle.token, trade.realized_profit, states, A.WETH)
-        predicted_eth += opp.net_profit_eth
-        gas_used += trade.gas_used
-        hops.append(len(opp.cycle.hops))
-    gas_cost = gas_used * res.gas_price_wei
+    """Build the market now, send up to `top` pool-disjoint opportunities that net a profit
+    (the one selection policy and the one trader), and say what was captured: realized profit
+    valued in ETH at the market's prices, less gas at the market's gas price (next base fee +
+    `priority_fee_wei`). Amounts are decimal strings."""
+    market = Market.build(
+        ctx.w3, MarketConfig(max_hops=max_hops, priority_fee_wei=priority_fee_wei)
+    )
+    chosen = market.select(top=top)
+    trades, failed = trader(ctx, priority_fee_wei).execute(chosen, market.head)
+    opps = [t.opportunity for t in trades]
+    assert all(o is not None for o in opps)  # `execute` sends opportunities, not bare plans
+    realized_eth = sum(
+        o.price.to_eth(t.realized_profit) for o, t in zip(opps, trades, strict=True) if o
+    )
+    predicted_eth = sum(o.net_profit_eth for o in opps if o)
+    gas_used = sum(t.gas_used for t in trades)
+    hops = [len(t.plan.cycle.hops) for t in trades]
+    gas_cost = gas_used * market.gas_price_wei
     return {
-        "block": res.block,
-        "gas_price_wei": str(res.gas_price_wei),
-        "opportunities": len(res.opportunities),
-        "trades": len(hops),
-        "reverted": reverted,
+        "block": market.block,
+        "gas_price_wei": str(market.gas_price_wei),
+        "opportunities": len(market.opportunities()),
+        "trades": len(trades),
+        "reverted": len(failed),
         "best_route_hops": max(hops) if hops else 0,
         "route_hops": hops,
         "gas_used": gas_used,

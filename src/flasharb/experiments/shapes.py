@@ -18,8 +18,9 @@ from flasharb.chain.cheats import balance_of
 from flasharb.errors import FlasharbValueError
 from flasharb.execute import routes as R
 from flasharb.execute.executor import Executor, FlashSource, Plan
+from flasharb.kinds import HopKind
 from flasharb.search.cycles import Cycle
-from flasharb.state.registry import PoolInfo, PoolKind
+from flasharb.state.registry import PoolInfo
 
 __all__ = ["SEARCH_SOURCE", "SHAPES", "SOURCES", "funded_plan", "lender", "shape", "size_cap"]
 
@@ -100,9 +101,9 @@ def lender(w3: Web3, kind: str, route: Cycle, amount: int = 0) -> FlashSource:
         return FlashSource.inventory()
     token, on_route = route.token, set(route.pools)
     if kind == "uniswap_v3":
-        pools = [p for p in R.registry(w3) if p.kind is PoolKind.V3]
+        pools = [p for p in R.registry(w3) if p.kind is HopKind.UNISWAP_V3]
     elif kind == "uniswap_v2":
-        pools = [p for p in R.registry(w3) if p.kind is PoolKind.V2]
+        pools = [p for p in R.registry(w3) if p.kind is HopKind.UNISWAP_V2]
     else:
         raise FlasharbValueError(f"capital source {kind!r} is not one of {', '.join(SOURCES)}")
     held = [

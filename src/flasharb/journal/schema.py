@@ -1,5 +1,11 @@
-"""The journal's tables, and the move of a first-version journal (scans and trades only) into
-them. Bump SCHEMA_VERSION and extend `migrate` when a table changes."""
+"""The journal's tables, and the move of older journals into them. Bump SCHEMA_VERSION and
+extend `migrate` when a table changes.
+
+Version 3: a trade is keyed by its run and its hash, not its hash alone. A fork is
+deterministic: the same transactions on a fresh lab get the same hashes, so a second `flasharb
+run` after `node down` / `node up` sent "the same" transaction again. Runs record the lab they
+ran on (`lab`: the node's instance id, `anvil_metadata.instanceId`, else its URL).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import sqlite3
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -18,6 +24,7 @@ CREATE TABLE IF NOT EXISTS runs (
     ended_at REAL,
     status TEXT NOT NULL,             -- running | done | interrupted | failed
     rpc_url TEXT,
+    lab TEXT,                         -- the node instance the run talked to
     params TEXT NOT NULL DEFAULT '{}',
     summary TEXT NOT NULL DEFAULT '{}'
 );
@@ -54,7 +61,7 @@ CREATE TABLE IF NOT EXISTS trades (
     status TEXT NOT NULL,             -- executed | failed
     reason TEXT,
     block INTEGER NOT NULL,
-    tx_hash TEXT UNIQUE,
+    tx_hash TEXT,
     profit_token TEXT NOT NULL,
     flash_source TEXT,
     hops INTEGER NOT NULL,
@@ -65,7 +72,8 @@ CREATE TABLE IF NOT EXISTS trades (
     realized_profit TEXT,
     gas_estimate INTEGER,
     gas_used INTEGER,
-    gas_cost_wei TEXT
+    gas_cost_wei TEXT,
+    UNIQUE (run_id, tx_hash)          -- a hash is unique on one lab, not across labs
 );
 CREATE TABLE IF NOT EXISTS points (
     id INTEGER PRIMARY KEY,
@@ -81,6 +89,11 @@ CREATE INDEX IF NOT EXISTS trades_run ON trades(run_id);
 """
 
 _V1_TABLES = ("scans", "trades")  # the first journal: scans and trades only, no run
+_TRADE_COLUMNS = (
+    "id, run_id, scan_id, created_at, status, reason, block, tx_hash, profit_token,"
+    " flash_source, hops, route, amount_in, predicted_profit, simulated_profit,"
+    " realized_profit, gas_estimate, gas_used, gas_cost_wei"
+)
 
 
 def migrate(db: sqlite3.Connection) -> None:
@@ -95,6 +108,12 @@ def migrate(db: sqlite3.Connection) -> None:
             db.execute("COMMIT")  # another process migrated it meanwhile
             return
         existing = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if version == 2:
+            _from_v2(db)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+            return
         legacy = [t for t in _V1_TABLES if t in existing]
         for table in legacy:
             db.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
@@ -127,3 +146,16 @@ def migrate(db: sqlite3.Connection) -> None:
         raise
     finally:
         db.isolation_level = "DEFERRED"  # back to one implicit transaction per `with db`
+
+
+def _from_v2(db: sqlite3.Connection) -> None:
+    """v2 -> v3, inside the caller's transaction: runs gain `lab`; trades lose the unique hash
+    for a (run, hash) key (SQLite cannot drop a constraint: the table is rebuilt)."""
+    db.execute("ALTER TABLE runs ADD COLUMN lab TEXT")
+    db.execute("ALTER TABLE trades RENAME TO trades_v2")
+    for stmt in SCHEMA.split(";"):
+        if "CREATE TABLE IF NOT EXISTS trades" in stmt:
+            db.execute(stmt)
+    db.execute(f"INSERT INTO trades ({_TRADE_COLUMNS}) SELECT {_TRADE_COLUMNS} FROM trades_v2")
+    db.execute("DROP TABLE trades_v2")
+    db.execute("CREATE INDEX IF NOT EXISTS trades_run ON trades(run_id)")

@@ -80,12 +80,14 @@ class Journal:
         name: str = "",
         params: Mapping[str, Any] | None = None,
         rpc_url: str | None = None,
+        lab: str | None = None,
     ) -> int:
+        """Open a run; `lab` names the node instance it runs on (see `lab_id`)."""
         with self.db:
             cur = self.db.execute(
-                "INSERT INTO runs (kind, name, started_at, status, rpc_url, params)"
-                " VALUES (?,?,?,?,?,?)",
-                (kind, name, time.time(), "running", rpc_url, _json(dict(params or {}))),
+                "INSERT INTO runs (kind, name, started_at, status, rpc_url, lab, params)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (kind, name, time.time(), "running", rpc_url, lab, _json(dict(params or {}))),
             )
         self.current_run = int(cur.lastrowid or 0)
         return self.current_run

@@ -63,7 +63,9 @@ def run_demo(
         journal_path.unlink(missing_ok=True)  # the report covers this run only
         journal = Journal(journal_path)
         try:
-            result = execute_top(w3, top=top, deployment=dep, journal=journal)
+            run_id = journal.begin_run("demo", params={"top": top, "shock_weth": shock_weth})
+            result = execute_top(w3, top=top, deployment=dep, journal=journal, run_id=run_id)
+            journal.end_run(run_id, "done", {"trades": len(result["trades"])})
         finally:
             journal.close()
         phases["scan"] = result["timings"]["scan"]

@@ -1,14 +1,15 @@
 """Backrun pending swaps: when the fork does not mine every transaction at once (automine off,
 with or without interval mining), `flasharb run` reads the transaction pool, decodes the swaps
-in it, moves the synced pool states by each swap with the exact pool math, searches the moved
-market, and sends the best arbitrage through the victim's pool priced one wei of priority fee
-below the victim, so the block orders it right after the swap it feeds on.
+in it, applies each to the market's state of its pool with the exact pool math as an overlay
+(`Market.evaluate`: the market itself does not move), and sends the best arbitrage through the
+victim's pool with the one trader, priced one wei of priority fee below the victim, so the
+block orders it right after the swap it feeds on.
 
 Swaps it decodes: Uniswap V3 SwapRouter `exactInputSingle`, Balancer Vault `swap` (given in),
 and a V2-style pair's `swap` paid by a pending `transfer` to the pair (how `flasharb shock`
 trades V2). Anything else in the pool is ignored. The backrun is planned on the moved states
-(predicted), simulated with `eth_call` on the node's pending block (the victim included), sent,
-and reconciled when its block arrives: realized profit, and whether it landed right after the
+(predicted), simulated as mined (eth_simulateV1 on the next block, the victim first), sent, and
+reconciled when its block arrives: realized profit, and whether it landed right after the
 victim. Its deadline is two blocks, like every executeArb: a backrun that misses dies.
 """
 
@@ -22,29 +23,17 @@ from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector as selector
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
-from web3.logs import DISCARD
 
 from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.chain import addresses as A
-from flasharb.chain.cheats import balance_of
 from flasharb.errors import FlasharbError, TransactionFailed
-from flasharb.execute.executor import (
-    DEADLINE_BLOCKS,
-    GAS_HEADROOM_PCT,
-    Executor,
-    Plan,
-    Trade,
-    v3_pool_address,
-)
+from flasharb.execute.trader import Prepared, Trader
 from flasharb.journal.store import Journal
-from flasharb.search.cycles import CycleIndex
-from flasharb.search.flash_source import fund
-from flasharb.search.gas import GasModel
-from flasharb.search.rank import Opportunity, rank
-from flasharb.search.scan import read_lenders
+from flasharb.search.market import Market
+from flasharb.search.route import v3_pool_address
 
 __all__ = ["Backrunner", "PendingSwap", "automine"]
 
@@ -77,6 +66,7 @@ class PendingSwap:
     amounts_out: tuple[int, int] | None  # a V2 pair's explicit (amount0Out, amount1Out)
     tip_wei: int  # effective priority fee per gas
     max_fee_wei: int
+    call: Mapping[str, str]  # the transaction as an eth_simulateV1 call (it runs first)
 
 
 def _tip(tx: Mapping[str, Any], base_fee: int) -> tuple[int, int]:
@@ -84,6 +74,15 @@ def _tip(tx: Mapping[str, Any], base_fee: int) -> tuple[int, int]:
         return int(tx["maxPriorityFeePerGas"], 16), int(tx["maxFeePerGas"], 16)
     price = int(tx["gasPrice"], 16)
     return max(price - base_fee, 0), price
+
+
+def _call(tx: Mapping[str, Any]) -> dict[str, str]:
+    """A pending transaction (txpool_content) as an eth_simulateV1 call object."""
+    call = {k: str(tx[k]) for k in ("from", "to", "input", "value", "gas", "nonce") if tx.get(k)}
+    for k in ("maxFeePerGas", "maxPriorityFeePerGas", "gasPrice"):
+        if tx.get(k) is not None:
+            call[k] = str(tx[k])
+    return call
 
 
 def decode_swap(
@@ -98,7 +97,13 @@ def decode_swap(
     data = bytes.fromhex(str(tx["input"])[2:])
     sel, args = data[:4], data[4:]
     tip, max_fee = _tip(tx, base_fee)
-    common = {"tx_hash": tx["hash"], "tip_wei": tip, "max_fee_wei": max_fee, "amounts_out": None}
+    common = {
+        "tx_hash": tx["hash"],
+        "tip_wei": tip,
+        "max_fee_wei": max_fee,
+        "amounts_out": None,
+        "call": _call(tx),
+    }
     if to == A.UNISWAP_V3_SWAP_ROUTER and sel == _EXACT_INPUT_SINGLE:
         (t_in, t_out, fee, _to, _dl, amount, _min, _limit) = decode(
             ["(address,address,uint24,address,uint256,uint256,uint256,uint160)"], args
@@ -162,133 +167,90 @@ def apply_swap(state: PoolState, swap: PendingSwap) -> PoolState:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SentBackrun:
     victim: PendingSwap
-    opportunity: Opportunity
-    plan: Plan
-    simulated: int
-    gas_predicted: int
-    tx_hash: str
+    prepared: Prepared
     scan_id: int
+
+    @property
+    def plan(self) -> Any:
+        return self.prepared.plan
 
 
 class Backrunner:
-    """Finds and sends backruns of pending swaps; `settle()` reconciles those that were mined."""
+    """Finds and sends backruns of pending swaps on the market's overlay; `settle()` reconciles
+    those that were mined."""
 
-    def __init__(
-        self, executor: Executor, *, max_hops: int = 3, min_profit_eth_wei: int = 0
-    ) -> None:
-        self.ex = executor
-        self.w3 = executor.w3
-        self.max_hops = max_hops
+    def __init__(self, market: Market, trader: Trader, *, min_profit_eth_wei: int = 0) -> None:
+        self.market = market
+        self.trader = trader
+        self.w3 = trader.w3
         self.guard = min_profit_eth_wei
         self.seen: set[str] = set()
         self.sent: list[SentBackrun] = []
 
-    def pending(self, states: Mapping[str, PoolState]) -> list[PendingSwap]:
+    def pending(self) -> list[PendingSwap]:
         """New decodable swaps in the pool, in (sender, nonce) order."""
         content = self.w3.provider.make_request("txpool_content", [])  # type: ignore[arg-type]
-        base_fee = int(self.w3.eth.get_block("pending").get("baseFeePerGas", 0))
+        base_fee = self.market.head.next_base_fee
         paid: dict[tuple[str, str], int] = {}
         out = []
         pool: dict[str, dict[str, Any]] = (content.get("result") or {}).get("pending") or {}
         for _sender, txs in sorted(pool.items()):
             for _nonce, tx in sorted(txs.items(), key=lambda kv: int(kv[0])):
-                swap = decode_swap(tx, states, paid, base_fee)
+                swap = decode_swap(tx, self.market.states, paid, base_fee)
                 if swap is not None and swap.tx_hash not in self.seen and swap.amount_in > 0:
                     out.append(swap)
         return out
 
-    def opportunities(
-        self, states: Mapping[str, PoolState], gas_price_wei: int, head: int
-    ) -> list[Opportunity]:
-        index = CycleIndex.build(states.values(), A.FLASH_TOKENS, max_hops=self.max_hops)
-        starts = [index.graph.tokens[t] for t in index.graph.token_ids(A.FLASH_TOKENS)]
-        lenders = read_lenders(self.w3, states, starts, head)
-        return rank(
-            index,
-            states,
-            weth=A.WETH,
-            gas_price_wei=gas_price_wei,
-            gas_model=GasModel(),
-            funding=lambda s: fund(s, states, lenders, vault=A.BALANCER_VAULT),
-        )
-
-    def backrun(self, states: Mapping[str, PoolState], journal: Journal, run_id: int) -> list[str]:
+    def backrun(self, journal: Journal, run_id: int) -> list[str]:
         """Send a backrun for every new pending swap worth one; failures journaled. Returns
         the sent transactions' hashes."""
-        head = int(self.w3.eth.block_number)
+        market = self.market
         sent = []
-        for victim in self.pending(states):
+        for victim in self.pending():
             self.seen.add(victim.tx_hash)
             try:
-                moved = dict(states) | {victim.pool: apply_swap(states[victim.pool], victim)}
+                moved = {victim.pool: apply_swap(market.states[victim.pool], victim)}
             except FlasharbError:
                 continue  # a swap the synced state cannot follow (ticks not read, limits)
-            block = self.w3.eth.get_block("pending")
-            gas_price = int(block.get("baseFeePerGas", 0)) + max(victim.tip_wei - 1, 0)
+            tip = max(victim.tip_wei - 1, 0)  # one wei below the victim: ordered right after it
+            gas_price = market.head.next_base_fee + tip
             found = [
                 o
-                for o in self.opportunities(moved, gas_price, head)
+                for o in market.evaluate(moved, gas_price_wei=gas_price)
                 if victim.pool in o.cycle.pools and o.net_profit > 0
             ]
             scan_id = journal.record_scan_result(
-                head, found, run_id=run_id, pools_changed=1, gas_price_wei=gas_price
+                market.block, found, run_id=run_id, pools_changed=1, gas_price_wei=gas_price
             )
             best = next((o for o in found if o.net_profit_eth > self.guard), None)
             if best is None:
                 continue
+            prepared = self.trader.prepare(
+                [best], market.head, before=[victim.call], priority_fee_wei=tip
+            )[0]
             try:
-                sent.append(self._send(victim, best, moved, block, scan_id))
+                self.trader.send(prepared)
             except (TransactionFailed, FlasharbError) as exc:
                 reason = getattr(exc, "reason", str(exc))
                 journal.record_failed_trade(
-                    best.to_json(), reason, block=head, scan_id=scan_id, run_id=run_id
+                    prepared.to_json(),
+                    reason,
+                    block=market.block,
+                    scan_id=scan_id,
+                    run_id=run_id,
                 )
+                continue
+            self.sent.append(SentBackrun(victim=victim, prepared=prepared, scan_id=scan_id))
+            sent.append(prepared.tx_hash)
         return sent
 
-    def _send(
-        self,
-        victim: PendingSwap,
-        opp: Opportunity,
-        moved: Mapping[str, PoolState],
-        block: Any,
-        scan_id: int,
-    ) -> str:
-        ex = self.ex
-        source = ex.source_of(opp.cycle.token, opp.flash, opp.amount_in) if opp.flash else None
-        plan = ex.plan(opp.cycle, opp.amount_in, source=source, states=moved)
-        simulated = ex.simulate_plan(plan, opp.gas_cost, block="pending")  # after the victim
-        tx = ex.tx(plan, opp.gas_cost, int(self.w3.eth.block_number) + DEADLINE_BLOCKS)
-        gas = self.w3.eth.estimate_gas(tx, "pending")  # type: ignore[arg-type]
-        base_fee = int(block.get("baseFeePerGas", 0))
-        tip = max(victim.tip_wei - 1, 0)  # one wei below the victim: ordered right after it
-        tx |= {
-            "gas": gas * (100 + GAS_HEADROOM_PCT) // 100,
-            "maxPriorityFeePerGas": tip,
-            "maxFeePerGas": max(victim.max_fee_wei - 1, 2 * base_fee + tip),
-        }
-        gas_predicted = ex.gas.predict(plan, bytes.fromhex(tx["data"][2:]))
-        tx_hash = self.w3.eth.send_transaction(tx)  # type: ignore[arg-type]
-        h = "0x" + tx_hash.hex().removeprefix("0x")
-        self.sent.append(
-            SentBackrun(
-                victim=victim,
-                opportunity=opp,
-                plan=plan,
-                simulated=simulated,
-                gas_predicted=gas_predicted,
-                tx_hash=h,
-                scan_id=scan_id,
-            )
-        )
-        return h
-
     def settle(self, journal: Journal, run_id: int) -> list[dict[str, Any]]:
-        """Journal every sent backrun that has been mined (or has expired); the trades, each
-        with `backrun_of` (the victim) and `after_victim` (next in the same block)."""
+        """Journal every sent backrun that has been mined; the trades, each with `backrun_of`
+        (the victim) and `after_victim` (next in the same block)."""
         done, waiting = [], []
         for s in self.sent:
             try:
-                receipt = self.w3.eth.get_transaction_receipt(s.tx_hash)  # type: ignore[arg-type]
+                receipt = self.w3.eth.get_transaction_receipt(s.prepared.tx_hash)  # type: ignore[arg-type]
             except TransactionNotFound:
                 waiting.append(s)
                 continue
@@ -299,41 +261,21 @@ class Backrunner:
     def _reconcile(
         self, s: SentBackrun, receipt: Any, journal: Journal, run_id: int
     ) -> dict[str, Any] | None:
-        if receipt["status"] != 1:
+        try:
+            trade = self.trader.reconcile(s.prepared, dict(receipt)).to_json()
+        except TransactionFailed:
             journal.record_failed_trade(
-                s.opportunity.to_json(),
-                f"backrun of {s.victim.tx_hash} reverted in {s.tx_hash}",
+                s.prepared.to_json(),
+                f"backrun of {s.victim.tx_hash} reverted in {s.prepared.tx_hash}",
                 block=receipt["blockNumber"],
                 scan_id=s.scan_id,
                 run_id=run_id,
             )
             return None
-        block = receipt["blockNumber"]
-        token, diamond = s.plan.cycle.token, self.ex.dep.diamond
-        realized = balance_of(self.w3, token, diamond, block) - balance_of(
-            self.w3, token, diamond, block - 1
-        )
-        events = self.ex.diamond.events.ArbExecuted().process_receipt(receipt, errors=DISCARD)
-        victim = self.w3.eth.get_transaction_receipt(s.victim.tx_hash)  # type: ignore[arg-type]
-        trade = Trade(
-            opportunity=s.opportunity,
-            plan=s.plan,
-            amount_in=s.plan.amount_in,
-            predicted_profit=s.plan.predicted_profit,
-            simulated_profit=s.simulated,
-            realized_profit=realized,
-            event_profit=int(events[0]["args"]["profit"]) if events else -1,
-            gas_estimate=s.opportunity.gas_estimate,
-            gas_predicted=s.gas_predicted,
-            gas_used=receipt["gasUsed"],
-            effective_gas_price=receipt["effectiveGasPrice"],
-            access_list=False,
-            tx_hash=s.tx_hash,
-            block=block,
-        ).to_json()
         journal.record_trade(trade, s.scan_id, run_id=run_id)
+        victim = self.w3.eth.get_transaction_receipt(s.victim.tx_hash)  # type: ignore[arg-type]
         after = (
-            victim["blockNumber"] == block
-            and victim["transactionIndex"] + 1 == receipt["transactionIndex"]
+            victim["blockNumber"] == trade["block"]
+            and victim["transactionIndex"] + 1 == trade["index"]
         )
         return trade | {"backrun_of": s.victim.tx_hash, "after_victim": after}

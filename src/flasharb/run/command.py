@@ -93,8 +93,8 @@ def run(
     status = "failed"
     try:
         run_id = runner.start()
-        assert runner.sync is not None
-        view.start(run_id, runner.sync.block)
+        assert runner.market is not None
+        view.start(run_id, runner.market.block)
         first = True
         while not stop.is_set():
             report = runner.step(first=first)

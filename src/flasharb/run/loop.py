@@ -1,30 +1,43 @@
-"""The body of `flasharb run`: on every new head, sync the pools the logs touched, scan, execute
-the best pool-disjoint opportunities that clear the guard, and journal every scan and trade.
+"""The body of `flasharb run`: one `Market` for the whole run, moved forward block by block, and
+the one trading path (`Trader`) from the selected opportunities to their receipts.
 
-One `Runner.step()` handles whatever blocks appeared since the last: `StateSync` re-reads only
-the pools their logs touched (and finds new pools); when none changed, nothing is re-scanned.
-Each trade is simulated first by the executor and sent with the search's gas cost as the
-on-chain `minProfit`, so a trade that would lose money reverts in simulation and is journaled as
-failed, never mined.
+On every new head, `Runner.step()`:
+
+1. `market.update(head)`: the new blocks' logs and the head's header in one round trip, the
+   states of the pools the logs touched in one eth_call (and lender balances if they moved),
+   then only the cycles through those pools are re-evaluated; the rest of the book is
+   re-costed at the new gas price. No rediscovery, no full read, no index rebuild (unless a
+   new pool appears in the logs).
+2. `market.select(top, guard)`: the one selection policy.
+3. `trader.prepare(...)`: plan, sign, simulate as mined (one eth_simulateV1 for the block's
+   trades); then `send` each that may be sent. The step's timings (`BlockReport.phases`)
+   measure this path from the moment the new head was seen to each send.
+4. After sending: reconcile each receipt, journal the scan, its opportunities and every trade
+   (or why it was refused).
+
+A pending swap (when the node does not automine) is backrun through `market.evaluate` (an
+overlay: the market itself does not move) and the same trader (run/backrun.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any
 
 from web3 import Web3
 
+from flasharb.chain.rpc import lab_id
 from flasharb.errors import TransactionFailed
 from flasharb.execute.deploy import Deployment
-from flasharb.execute.executor import Executor
+from flasharb.execute.keys import signer
+from flasharb.execute.trader import Prepared, SendPolicy, Trader
 from flasharb.journal.store import Journal
 from flasharb.run.background import BackgroundSwaps
 from flasharb.run.backrun import Backrunner, automine
-from flasharb.search.rank import Opportunity, select_disjoint
-from flasharb.search.scan import DEFAULT_PRIORITY_FEE_WEI, scan
-from flasharb.state.sync import StateSync
+from flasharb.search.market import DEFAULT_PRIORITY_FEE_WEI, Market, MarketConfig, MarketUpdate
+from flasharb.state._rpc import head as read_head
 
 __all__ = ["BlockReport", "RunConfig", "RunTotals", "Runner"]
 
@@ -34,7 +47,7 @@ class RunConfig:
     max_hops: int = 3
     priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI
     min_profit_eth_wei: int = 0  # the guard: execute only above this net profit, in ETH wei
-    top: int = 2  # trades per block at most (pool-disjoint)
+    top: int = 2  # trades per block at most (pool-disjoint); 0: send nothing but backruns
     background_swaps: int = 0  # random swaps sent before each step (tests, experiments)
     seed: int = 1
     backrun: bool = True  # when the node does not automine: backrun swaps in the tx pool
@@ -50,10 +63,19 @@ class RunConfig:
             "backrun": self.backrun,
         }
 
+    def market(self) -> MarketConfig:
+        return MarketConfig(
+            max_hops=self.max_hops,
+            priority_fee_wei=self.priority_fee_wei,
+            min_net_profit_eth=self.min_profit_eth_wei,
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BlockReport:
-    """What one step saw and did; `trades` / `failed` are journal-shaped dicts."""
+    """What one step saw and did; `trades` / `failed` are journal-shaped dicts. `phases`: the
+    milliseconds of each stage from the head being seen to the first send (`head_to_send`);
+    absent stages did not run."""
 
     block: int
     pools_changed: int
@@ -64,6 +86,7 @@ class BlockReport:
     failed: Sequence[dict[str, Any]]
     background_swaps: int
     scan_id: int | None
+    phases: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,11 +98,13 @@ class BlockReport:
             "trades": [
                 {k: t[k] for k in ("tx_hash", "block", "profit_token", "realized_profit")}
                 | {"gas_used": str(t["gas_used"]), "hops": len(t["route"])}
+                | {k: t[k] for k in ("backrun_of", "after_victim") if k in t}
                 for t in self.trades
             ],
             "failed": [{"reason": f["reason"]} for f in self.failed],
             "background_swaps": self.background_swaps,
             "scan_id": self.scan_id,
+            "phases_ms": {k: round(v, 3) for k, v in self.phases.items()},
         }
 
 
@@ -120,9 +145,14 @@ def _s(v: int | None) -> str | None:
     return None if v is None else str(v)
 
 
+def _ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
 class Runner:
-    """Watches one fork. `start()` opens a run in the journal; `step()` handles new blocks;
-    `finish(status)` closes the run. The node is never started or stopped here."""
+    """Watches one fork. `start()` builds the market and opens a run in the journal; `step()`
+    handles new blocks; `finish(status)` closes the run. The node is never started or stopped
+    here."""
 
     def __init__(
         self,
@@ -132,11 +162,18 @@ class Runner:
         config: RunConfig | None = None,
         *,
         rpc_url: str | None = None,
+        trader: Trader | None = None,
     ) -> None:
         self.w3 = w3
         self.config = config or RunConfig()
         self.journal = journal
-        self.executor = Executor(w3, deployment)
+        self.deployment = deployment
+        self.trader = trader or Trader(
+            w3,
+            deployment,
+            signer(deployment.owner),
+            policy=SendPolicy(priority_fee_wei=self.config.priority_fee_wei),
+        )
         self.rpc_url = rpc_url
         self.totals = RunTotals()
         self.background = (
@@ -144,18 +181,19 @@ class Runner:
             if self.config.background_swaps
             else None
         )
-        self.sync: StateSync | None = None
+        self.market: Market | None = None
         self.run_id: int | None = None
         self.backrunner: Backrunner | None = None  # set by start() when the node holds txs
 
     def start(self) -> int:
-        self.sync = StateSync.start(self.w3)
-        params = self.config.to_json() | {"start_block": self.sync.block}
-        self.run_id = self.journal.begin_run("run", params=params, rpc_url=self.rpc_url)
+        self.market = Market.build(self.w3, self.config.market())
+        params = self.config.to_json() | {"start_block": self.market.block}
+        self.run_id = self.journal.begin_run(
+            "run", params=params, rpc_url=self.rpc_url, lab=lab_id(self.w3)
+        )
         if self.config.backrun and not automine(self.w3):
-            cfg = self.config
             self.backrunner = Backrunner(
-                self.executor, max_hops=cfg.max_hops, min_profit_eth_wei=cfg.min_profit_eth_wei
+                self.market, self.trader, min_profit_eth_wei=self.config.min_profit_eth_wei
             )
         return self.run_id
 
@@ -168,19 +206,21 @@ class Runner:
     def step(self, *, first: bool = False) -> BlockReport | None:
         """Send the background swaps (if any), then handle every block since the last step;
         None if the head did not move."""
-        sync = self.sync
-        assert sync is not None and self.run_id is not None, "call start() first"
-        swaps = len(self.background.step(sync.registry, sync.states)) if self.background else 0
-        head = int(self.w3.eth.block_number)
-        if head <= sync.block and not first:
+        market = self.market
+        assert market is not None and self.run_id is not None, "call start() first"
+        swaps = len(self.background.step(market.registry, market.states)) if self.background else 0
+        head = read_head(self.w3)
+        if head <= market.block and not first:
             if self.backrunner is not None:  # no new block: look at the pending swaps
-                self.backrunner.backrun(sync.states, self.journal, self.run_id)
+                self.backrunner.backrun(self.journal, self.run_id)
             return None
-        backruns = self.backrunner.settle(self.journal, self.run_id) if self.backrunner else []
-        changed = sync.sync(head).changed
-        if not changed and not first:  # nothing moved: the last scan still stands
+        seen = perf_counter()
+        update = market.update(head)
+        updated = perf_counter()
+        if not update.changed and not first:  # nothing moved: the last evaluation stands
+            backruns = self._settle()
             report = BlockReport(
-                block=head,
+                block=market.block,
                 pools_changed=0,
                 scanned=False,
                 opportunities=0,
@@ -189,63 +229,93 @@ class Runner:
                 failed=[],
                 background_swaps=swaps,
                 scan_id=None,
+                phases=self._phases(update, updated - seen),
             )
             self.totals.add(report)
             return report
-        cfg = self.config
-        res = scan(
-            self.w3, max_hops=cfg.max_hops, priority_fee_wei=cfg.priority_fee_wei, block=head
+        chosen = (
+            market.select(top=self.config.top, min_net_profit_eth=self.config.min_profit_eth_wei)
+            if self.config.top
+            else []
         )
+        selected = perf_counter()
+        prepared = self.trader.prepare(chosen, market.head) if chosen else []
+        prepared_at = perf_counter()
+        sent: list[Prepared] = []
+        refused: list[tuple[Prepared, str]] = []
+        first_send: float | None = None
+        for p in prepared:
+            if not p.ok:
+                refused.append((p, p.refused or "refused"))
+                continue
+            if first_send is None:
+                first_send = perf_counter()
+            try:
+                sent.append(self.trader.send(p))
+            except TransactionFailed as exc:
+                refused.append((p, exc.reason))
+        sent_at = perf_counter()
+        phases = self._phases(update, updated - seen)
+        phases |= {"select": _ms(selected - updated)}
+        if prepared:
+            timing = self.trader.last_timings
+            phases |= {"encode_sign": _ms(timing["sign"]), "simulate": _ms(timing["simulate"])}
+        if first_send is not None:
+            phases |= {"send": _ms(sent_at - first_send), "head_to_send": _ms(first_send - seen)}
+        del prepared_at
+        # everything below happens after the sends: receipts and the journal
+        found = market.opportunities()
         scan_id = self.journal.record_scan_result(
-            head,
-            res.opportunities,
+            market.block,
+            found,
             run_id=self.run_id,
-            pools_changed=len(changed),
-            gas_price_wei=res.gas_price_wei,
+            pools_changed=update.pools_changed,
+            gas_price_wei=market.gas_price_wei,
         )
-        states: Mapping[str, Any] | None = getattr(res, "states", None)  # exact pool states
-        trades, failed = self._execute(self._cleared(res.opportunities), head, scan_id, states)
-        trades = backruns + trades
+        trades = self._settle()
+        failed: list[dict[str, Any]] = []
+        for p in sent:
+            try:
+                row = self.trader.reconcile(p).to_json()
+            except TransactionFailed as exc:
+                refused.append((p, exc.reason))
+                continue
+            self.journal.record_trade(row, scan_id, run_id=self.run_id)
+            trades.append(row)
+        for p, reason in refused:
+            opp = p.to_json()
+            self.journal.record_failed_trade(
+                opp, reason, block=market.block, scan_id=scan_id, run_id=self.run_id
+            )
+            failed.append({"reason": reason, "route": opp["route"]})
         if self.backrunner is not None:  # the swaps waiting for the next block, on this state
-            self.backrunner.backrun(sync.states, self.journal, self.run_id)
-        best = res.opportunities[0].net_profit_eth if res.opportunities else None
+            self.backrunner.backrun(self.journal, self.run_id)
         report = BlockReport(
-            block=head,
-            pools_changed=len(changed),
+            block=market.block,
+            pools_changed=update.pools_changed,
             scanned=True,
-            opportunities=len(res.opportunities),
-            best_net_profit_eth=best,
+            opportunities=len(found),
+            best_net_profit_eth=found[0].net_profit_eth if found else None,
             trades=trades,
             failed=failed,
             background_swaps=swaps,
             scan_id=scan_id,
+            phases=phases,
         )
         self.totals.add(report)
         return report
 
-    def _cleared(self, opportunities: Sequence[Opportunity]) -> list[Opportunity]:
-        guard = self.config.min_profit_eth_wei
-        ok = [o for o in opportunities if o.net_profit > 0 and o.net_profit_eth > guard]
-        return select_disjoint(ok)[: self.config.top]
+    def _settle(self) -> list[dict[str, Any]]:
+        return self.backrunner.settle(self.journal, self.run_id or 0) if self.backrunner else []
 
-    def _execute(
-        self,
-        chosen: Sequence[Opportunity],
-        head: int,
-        scan_id: int,
-        states: Mapping[str, Any] | None,
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        trades: list[dict[str, Any]] = []
-        failed: list[dict[str, Any]] = []
-        for opp in chosen:  # pool-disjoint: one trade does not move another's pools
-            try:
-                trade = self.executor.execute(opp, states=states).to_json()
-            except TransactionFailed as exc:  # simulated to a loss, or reverted: not mined
-                self.journal.record_failed_trade(
-                    opp.to_json(), exc.reason, block=head, scan_id=scan_id, run_id=self.run_id
-                )
-                failed.append({"reason": exc.reason, "route": opp.to_json()["route"]})
-                continue
-            self.journal.record_trade(trade, scan_id, run_id=self.run_id)
-            trades.append(trade)
-        return trades, failed
+    @staticmethod
+    def _phases(update: MarketUpdate, total: float) -> dict[str, float]:
+        out = {"update": _ms(total), "sync": _ms(update.sync_s), "lenders": _ms(update.lenders_s)}
+        out["evaluate"] = _ms(update.evaluate_s)
+        if update.book is not None:
+            out |= {
+                "screen": _ms(update.book.screen_s),
+                "size": _ms(update.book.size_s),
+                "fund_cost": _ms(update.book.cost_s),
+            }
+        return out

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from flasharb.amm.pool import PoolState
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind
 from flasharb.search.enumeration import (
     MAX_HOPS,
     MIN_HOPS,
@@ -25,7 +26,7 @@ from flasharb.search.enumeration import (
     check_hops,
     enumerate_cycle_arrays,
 )
-from flasharb.search.graph import BALANCER, HOP_KINDS, UNISWAP_V2, TokenGraph, ranges
+from flasharb.search.graph import TokenGraph, ranges
 
 __all__ = ["MAX_HOPS", "MIN_HOPS", "Cycle", "CycleIndex", "Hop", "enumerate_cycles"]
 
@@ -38,7 +39,8 @@ class Hop:
     token_in: str
     token_out: str
     fee_pips: int  # hundredths of a bip, copied from the pool state at enumeration
-    kind: str = UNISWAP_V2  # hop encoding for FlashArbFacet: uniswap_v2, uniswap_v3, balancer
+    kind: HopKind = HopKind.UNISWAP_V2  # how FlashArbFacet swaps through the pool
+    pool_id: bytes = b""  # a Balancer pool's 32-byte Vault id (the packed path names the id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,7 +80,7 @@ class Cycle:
         """Identity for dedup: the start token and the pools in order, which fix every hop of
         two-token pools; a route through a Balancer pool (which may hold more than two of the
         route's tokens) adds the intermediate tokens."""
-        if any(hop.kind == BALANCER for hop in self.hops):
+        if any(hop.kind is HopKind.BALANCER for hop in self.hops):
             return (self.token, *self.pools, *self.tokens[1:-1])
         return (self.token, *self.pools)
 
@@ -146,7 +148,8 @@ class CycleIndex:
                         token_in=g.tokens[g.edge_in[e]],
                         token_out=g.tokens[g.edge_out[e]],
                         fee_pips=int(g.edge_fee[e]),
-                        kind=HOP_KINDS[g.edge_kind[e]],
+                        kind=HopKind(int(g.edge_kind[e])),
+                        pool_id=g.pool_ids.get(g.pools[g.edge_pool[e]], b""),
                     )
                 )
             cycle = Cycle(token=g.tokens[self.start[i]], hops=tuple(hops))

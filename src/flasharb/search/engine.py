@@ -4,15 +4,17 @@ of the candidates, and incremental re-evaluation of only the cycles a state chan
     engine = SearchEngine(CycleIndex.build(pools, flash_tokens, max_hops=4), states)
     found = engine.scan()                     # screen all cycles, size the candidates exactly
     delta = engine.update([new_state, ...])   # re-evaluate only the cycles through those pools
+    moved = engine.evaluate({pool: state})    # the same on hypothetical states, engine untouched
 
 Screen: `sum(log r) > -SCREEN_MARGIN` over a cycle's edges (rates.py), optionally with a floor
-on the smooth profit estimate (`min_gross`, e.g. the gas bill: see `set_min_gross`). Sizing:
+on the smooth profit estimate (e.g. the gas bill: see `set_floor`, `set_min_gross`). Sizing:
 `exact.size_cycle`, seeded by the vectorised closed form. Only exact results are kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import ChainMap
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,16 +23,17 @@ import numpy.typing as npt
 from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind
 from flasharb.search.cycles import CycleIndex
 from flasharb.search.exact import size_cycle
-from flasharb.search.graph import BALANCER, HOP_KINDS, UNISWAP_V2, hop_fee_pips, hop_kind
+from flasharb.search.graph import hop_fee_pips, hop_kind
 from flasharb.search.rates import EdgeRates, closed_form, compose
 from flasharb.search.sizing import SizedCycle
 
 __all__ = ["MIXED_SLACK", "SCREEN_MARGIN", "EngineUpdate", "SearchEngine"]
 
 SCREEN_MARGIN = 1e-9  # the screen lets through cycles this close to break-even (in log rate)
-# With `min_gross`, a route with V3 or Balancer hops is kept if MIXED_SLACK times its stand-in
+# With a floor, a route with V3 or Balancer hops is kept if MIXED_SLACK times its stand-in
 # estimate reaches the floor: the stand-in is not a bound there (liquidity beyond the current
 # tick range may be deeper). For pure constant-product routes the smooth profit is a proven
 # upper bound of the exact one, so the floor is applied as is.
@@ -38,6 +41,7 @@ MIXED_SLACK = 4.0
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+Floor = Callable[[IntArray], FloatArray]  # cycle ids -> least smooth gross profit worth sizing
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,9 +60,9 @@ class SearchEngine:
     __slots__ = (
         "_affected",
         "constant_product",
+        "floor",
         "graph",
         "index",
-        "min_gross",
         "padded",
         "rates",
         "sized",
@@ -79,10 +83,10 @@ class SearchEngine:
         n_edges = self.graph.n_edges
         valid = index.edges >= 0
         self.padded = np.where(valid, index.edges, n_edges).astype(np.int32)
-        v2 = HOP_KINDS.index(UNISWAP_V2)
+        v2 = int(HopKind.UNISWAP_V2)
         kinds = np.append(self.graph.edge_kind, np.int8(v2))[self.padded]
         self.constant_product: npt.NDArray[np.bool_] = np.all(kinds == v2, axis=1)
-        self.min_gross: FloatArray | None = None
+        self.floor: Floor | None = None
         self.sized: dict[int, SizedCycle] = {}  # profitable cycles, by cycle id
         self._affected = np.zeros(len(index), dtype=np.bool_)
 
@@ -94,20 +98,23 @@ class SearchEngine:
     def _ids(self, ids: IntArray | None) -> IntArray:
         return np.arange(len(self.index), dtype=np.int64) if ids is None else ids
 
-    def log_rates(self, ids: IntArray | None = None) -> FloatArray:
+    def log_rates(self, ids: IntArray | None = None, rates: EdgeRates | None = None) -> FloatArray:
         """Sum of the log marginal rates after fee of each cycle (> 0: profitable at the
         margin)."""
         rows = self.padded if ids is None else np.take(self.padded, ids, axis=0)
-        values = np.take(self.rates.log_rate, rows)
+        values = np.take((rates or self.rates).log_rate, rows)
         total: FloatArray = values[:, 0] + values[:, 1]  # faster than sum(axis=1) on 4 columns
         for j in range(2, values.shape[1]):
             total += values[:, j]
         return total
 
-    def closed_form(self, ids: IntArray | None = None) -> tuple[FloatArray, FloatArray]:
+    def closed_form(
+        self, ids: IntArray | None = None, rates: EdgeRates | None = None
+    ) -> tuple[FloatArray, FloatArray]:
         """(x*, smooth profit) of each cycle's constant-product stand-in, in start-token wei."""
         rows = self.padded if ids is None else np.take(self.padded, ids, axis=0)
-        r, c = compose(self.rates.rate, self.rates.curv, rows)
+        edge = rates or self.rates
+        r, c = compose(edge.rate, edge.curv, rows)
         return closed_form(r, c)
 
     def set_min_gross(self, floor: FloatArray | None) -> None:
@@ -121,24 +128,35 @@ class SearchEngine:
             raise FlasharbValueError(
                 f"min_gross needs one value per cycle ({len(self.index)}), got {floor.shape}"
             )
-        self.min_gross = floor
+        self.floor = None if floor is None else floor.__getitem__
 
-    def candidates(self, ids: IntArray | None = None) -> tuple[IntArray, FloatArray]:
+    def set_floor(self, floor: Floor | None) -> None:
+        """Like `set_min_gross`, as a function computed only for the cycles being screened
+        (the market's: the gas bill at the current gas price and ETH prices)."""
+        self.floor = floor
+
+    def candidates(
+        self, ids: IntArray | None = None, rates: EdgeRates | None = None
+    ) -> tuple[IntArray, FloatArray]:
         """(ids passing the screen, their closed-form x*), ids ascending."""
         ids = self._ids(ids)
-        passing = ids[self.log_rates(ids) > -SCREEN_MARGIN]
-        x_star, profit = self.closed_form(passing)
-        if self.min_gross is not None and passing.size:
+        passing = ids[self.log_rates(ids, rates) > -SCREEN_MARGIN]
+        x_star, profit = self.closed_form(passing, rates)
+        if self.floor is not None and passing.size:
             slack = np.where(self.constant_product[passing], 1.0, MIXED_SLACK)
-            keep = profit * slack >= self.min_gross[passing] * (1.0 - SCREEN_MARGIN)
+            keep = profit * slack >= self.floor(passing) * (1.0 - SCREEN_MARGIN)
             passing, x_star = passing[keep], x_star[keep]
         return passing, x_star
 
     # ------------------------------------------------------------ exact stages
 
-    def size(self, cycle_id: int, seed: int | None = None) -> SizedCycle:
-        """Exact sizing of one cycle on the current states."""
-        return size_cycle(self.index.cycle(cycle_id), self.states, seed)
+    def size(
+        self, cycle_id: int, seed: int | None = None, states: Mapping[str, PoolState] | None = None
+    ) -> SizedCycle:
+        """Exact sizing of one cycle on the current states (or `states`)."""
+        return size_cycle(
+            self.index.cycle(cycle_id), self.states if states is None else states, seed
+        )
 
     def _size_all(self, ids: IntArray, x_star: FloatArray) -> list[SizedCycle]:
         found = []
@@ -160,6 +178,52 @@ class SearchEngine:
         """Every profitable cycle as of the last scan and updates, in cycle order."""
         return [self.sized[i] for i in sorted(self.sized)]
 
+    def _pool_ids(self, states: Iterable[PoolState]) -> list[int]:
+        """Ids of the pools of `states`, checked against the indexed ones.
+
+        Raises:
+            FlasharbValueError: a pool not in the index, or a state whose tokens, type or
+                (V2/V3) fee differ from the indexed pool's (the graph changed: rebuild).
+        """
+        pids = []
+        for state in states:
+            address = checksum_address(state.address)
+            pid = self.graph.pool_id(address)
+            old = self.states[self.graph.pools[pid]]
+            kind = hop_kind(state)
+            if (
+                tuple(state.tokens) != tuple(old.tokens)
+                or kind != hop_kind(old)
+                or (kind is not HopKind.BALANCER and hop_fee_pips(state) != hop_fee_pips(old))
+            ):  # a Balancer fee may change (governance): the math reads it from the state
+                raise FlasharbValueError(
+                    f"pool {address}: new state has other tokens, type or fee than the indexed "
+                    "one; rebuild the index"
+                )
+            pids.append(pid)
+        return sorted(set(pids))
+
+    def evaluate(self, moved: Mapping[str, PoolState]) -> tuple[IntArray, list[SizedCycle]]:
+        """The cycles through the pools of `moved` (address -> hypothetical state: a pending
+        swap applied), screened and sized on those states; the engine's own rates, states and
+        results are untouched. Returns (their ids, the profitable ones sized, in id order).
+
+        Raises:
+            FlasharbValueError: as `apply`.
+        """
+        pids = self._pool_ids(moved.values())
+        rates = self.rates.copy()
+        rates.update({**self.states, **{checksum_address(a): s for a, s in moved.items()}}, pids)
+        ids = self.index.cycle_ids_of_pool_ids(np.asarray(pids, dtype=np.int64))
+        passing, x_star = self.candidates(ids, rates)
+        states = ChainMap({checksum_address(a): s for a, s in moved.items()}, self.states)
+        found = []
+        for i, x in zip(passing.tolist(), x_star.tolist(), strict=True):
+            sized = self.size(i, max(int(x), 1), states)
+            if sized.profit > 0:
+                found.append(sized)
+        return ids, found
+
     def apply(self, changed: Iterable[PoolState] | Mapping[str, PoolState]) -> IntArray:
         """Take new states for some pools: update their edges' rates and forget the sized
         results of the cycles through them. Returns those cycles' ids (ascending), which
@@ -170,24 +234,9 @@ class SearchEngine:
                 (V2/V3) fee differ from the indexed pool's (the graph changed: rebuild).
         """
         states = list(changed.values()) if isinstance(changed, Mapping) else list(changed)
-        pids = []
+        pids = self._pool_ids(states)
         for state in states:
-            address = checksum_address(state.address)
-            pid = self.graph.pool_id(address)
-            old = self.states[self.graph.pools[pid]]
-            kind = hop_kind(state)
-            if (
-                tuple(state.tokens) != tuple(old.tokens)
-                or kind != hop_kind(old)
-                or (kind != BALANCER and hop_fee_pips(state) != hop_fee_pips(old))
-            ):  # a Balancer fee may change (governance): the math reads it from the state
-                raise FlasharbValueError(
-                    f"pool {address}: new state has other tokens, type or fee than the indexed "
-                    "one; rebuild the index"
-                )
-            self.states[self.graph.pools[pid]] = state
-            pids.append(pid)
-        pids = sorted(set(pids))
+            self.states[checksum_address(state.address)] = state
         self.rates.update(self.states, pids)
         ids = self.index.cycle_ids_of_pool_ids(np.asarray(pids, dtype=np.int64))
         if self.sized:

@@ -1,186 +1,275 @@
-"""Gas of one `executeArb` transaction, per hop kind, and its fit on receipts.
+"""The gas of one `executeArb` transaction: the one model the search ranks with, the trader
+predicts with and the hop-gas experiment fits.
 
-    gas = base + per_v2_hop * #V2 + per_v3_hop * #V3 + per_tick_crossed * #ticks
-          + per_balancer_hop * #Balancer + via_diamond * #(V3 or Balancer hops after the first)
-          + v3_flash / v2_flash when a V3 pool or a V2 pair lends instead of the Vault
+    gas = 21,000 + calldata
+          + base[source]                                  the capital source's own work
+          + sum(per_hop[kind])                            each swap (a batch: per_batch_hop each)
+          + per_tick_crossed * ticks                      initialized V3 ticks crossed
+          + via_diamond * (V3 and Balancer hops after the first: their input lands in the
+                           diamond, which measures it and pays it out again)
+          + first_balance_write   when the diamond holds none of the route token (its balance
+                                  slot goes from zero to non-zero)
 
-(V3 and Balancer hops after the first take their input from the diamond, which measures and
-pays it out again; a V2 hop's input was sent straight to the pair by the hop before.)
+The calldata term is computed, never fitted: 16 gas per non-zero byte, 4 per zero byte of the
+exact `executeArb` input (EIP-2028). Before a route is encoded (the search's vectorised
+floor), `calldata_floor` bounds it from below by the byte count at 4 gas each.
 
 `fit` solves the least-squares problem over receipts exactly, in rationals (the normal
-equations with `Fraction`), and rounds each figure to the nearest gas unit.
+equations with `Fraction`), and rounds each figure to the nearest gas unit. The defaults are
+such a fit (see `GasModel`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
 
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.cycles import Cycle, CycleIndex
-from flasharb.search.graph import BALANCER, HOP_KINDS, UNISWAP_V2, UNISWAP_V3
 
-__all__ = ["GasModel", "GasSample"]
+__all__ = ["GasModel", "GasShape", "calldata_gas", "calldata_floor"]
+
+TX_BASE = 21_000  # intrinsic gas of any transaction
+# executeArb(uint256,bytes,bytes,uint256,uint256): selector, five head words, two length words
+_ABI_OVERHEAD = 4 + 5 * 32 + 2 * 32
+_TOKEN_BYTES = 20  # the route token heads the packed path
+_HOP_BYTES = {HopKind.UNISWAP_V2: 41, HopKind.UNISWAP_V3: 24, HopKind.BALANCER: 53}  # LibRoute
+_AMOUNT_BYTES = 16  # uint128 per amount
+
+
+def calldata_gas(data: bytes) -> int:
+    """EIP-2028: 16 gas per non-zero byte, 4 per zero byte."""
+    zeros = data.count(0)
+    return 16 * (len(data) - zeros) + 4 * zeros
+
+
+def _padded(n: int) -> int:
+    return (n + 31) // 32 * 32
+
+
+def calldata_floor(kinds: Sequence[HopKind]) -> int:
+    """A lower bound of the calldata gas of an executeArb over hops of these kinds: every byte
+    at the zero-byte price."""
+    path = _TOKEN_BYTES + sum(_HOP_BYTES[k] for k in kinds)
+    amounts = _AMOUNT_BYTES * (len(kinds) + 1)
+    return 4 * (_ABI_OVERHEAD + _padded(path) + _padded(amounts))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GasSample:
-    """One receipt: what the route did, and the gas it used."""
+class GasShape:
+    """What the gas of one executeArb depends on; with `gas_used`, one receipt to fit on."""
 
-    uniswap_v2_hops: int = 0
-    uniswap_v3_hops: int = 0
-    ticks_crossed: int = 0  # initialized V3 ticks crossed, over all V3 hops
-    balancer_hops: int = 0
-    via_diamond: int = 0  # V3 or Balancer hops after the first
-    v3_flash: int = 0  # 1 if a V3 pool lent the input
-    v2_flash: int = 0  # 1 if a V2 pair lent it (flash swap)
-    gas_used: int
+    kinds: tuple[HopKind, ...]  # the hops, in route order
+    source: SourceKind = SourceKind.BALANCER_V2
+    batch: bool = False  # an all-Balancer cycle run as one batchSwap (no capital)
+    ticks_crossed: int = 0  # initialized V3 ticks crossed, over every V3 hop
+    calldata_gas: int = 0  # of the exact executeArb input (0: not encoded yet, use the floor)
+    cold_balance: bool = False  # the diamond holds none of the route token before the trade
+    gas_used: int = 0  # the receipt's figure, when this is a sample
 
     @classmethod
     def of(
-        cls, cycle: Cycle, gas_used: int, ticks_crossed: int = 0, source: str = "balancer_v2"
-    ) -> GasSample:
-        """The sample of a trade along `cycle`, funded by `source` (a FlashPlan source)."""
-        kinds = [hop.kind for hop in cycle.hops]
+        cls,
+        cycle: Cycle,
+        *,
+        source: SourceKind = SourceKind.BALANCER_V2,
+        batch: bool = False,
+        ticks_crossed: int = 0,
+        calldata: bytes | None = None,
+        cold_balance: bool = False,
+        gas_used: int = 0,
+    ) -> GasShape:
         return cls(
-            uniswap_v2_hops=kinds.count(UNISWAP_V2),
-            uniswap_v3_hops=kinds.count(UNISWAP_V3),
+            kinds=tuple(h.kind for h in cycle.hops),
+            source=source,
+            batch=batch,
             ticks_crossed=ticks_crossed,
-            balancer_hops=kinds.count(BALANCER),
-            via_diamond=sum(1 for k in kinds[1:] if k != UNISWAP_V2),
-            v3_flash=int(source == "uniswap_v3_flash"),
-            v2_flash=int(source == "uniswap_v2_flash"),
+            calldata_gas=calldata_gas(calldata) if calldata is not None else 0,
+            cold_balance=cold_balance,
             gas_used=gas_used,
         )
 
+    @property
+    def via_diamond(self) -> int:
+        """V3 and Balancer hops after the first (a batch swap routes nothing via the diamond)."""
+        if self.batch:
+            return 0
+        return sum(1 for k in self.kinds[1:] if k is not HopKind.UNISWAP_V2)
 
-# model figure -> the sample count it multiplies (None: the intercept)
-_TERMS: tuple[tuple[str, str | None], ...] = (
-    ("base", None),
-    ("per_v2_hop", "uniswap_v2_hops"),
-    ("per_v3_hop", "uniswap_v3_hops"),
-    ("per_tick_crossed", "ticks_crossed"),
-    ("per_balancer_hop", "balancer_hops"),
-    ("via_diamond", "via_diamond"),
-    ("v3_flash", "v3_flash"),
-    ("v2_flash", "v2_flash"),
-)
+    def _calldata(self) -> int:
+        return self.calldata_gas or calldata_floor(self.kinds)
+
+
+def _frozen(mapping: Mapping[int, int]) -> Mapping[int, int]:
+    return MappingProxyType(dict(mapping))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GasModel:
-    """Gas units of one `executeArb` transaction.
+    """Gas units of one `executeArb` (see the module doc for the formula).
 
-    Defaults fitted (`fit`, least squares) on 64 receipts of the scan's own routes on the
-    replica fork (tests/test_scan_gas.py: Uniswap V3 WETH/USDC 0.3% and Balancer WETH/USDC
-    shocked; the best route of every hop sequence, ticks crossed and capital source, 2-3 hops,
-    V2/V3/Balancer, Vault loans and V3 flash loans): every receipt within 4% of its estimate.
-    No receipt there took a V2 flash swap: `v2_flash` is ExecGas's difference between a pair's
-    flash swap and the Vault's loan (flasharb.execute.gas).
+    Defaults: least squares (`fit`) over the receipts of the trades the test suite and
+    bench/gas.py execute on the replica fork (every hop kind and capital source, 2-4 hops,
+    ticks crossed, batch swaps): see tests/fork/test_gas_model.py, which refits them and checks
+    every receipt against them.
     """
 
-    base: int = 111_328  # 21k intrinsic + calldata + dispatch + Vault flashLoan + repay + checks
-    per_v2_hop: int = 51_032  # one V2 pair swap: getReserves, swap, transfer to the next pair
-    per_v3_hop: int = 79_708  # one V3 pool swap with its callback transfer
-    per_tick_crossed: int = 41_576  # each initialized tick a V3 swap crosses (cold storage)
-    per_balancer_hop: int = 63_195  # one Vault swap on a weighted pool
-    via_diamond: int = 6_839  # a V3 or Balancer hop after the first: input through the diamond
-    v3_flash: int = 36_868  # a V3 pool's flash instead of the Vault's loan
-    v2_flash: int = 16_400  # a V2 pair's flash swap instead of the Vault's loan
-
-    def estimate_counts(
-        self,
-        v2: int,
-        v3: int,
-        balancer: int,
-        ticks_crossed: int = 0,
-        *,
-        via_diamond: int = 0,
-        source: str = "balancer_v2",
-    ) -> int:
-        """Gas units for a route with these hop counts, funded by `source`."""
-        return (
-            self.base
-            + self.per_v2_hop * v2
-            + self.per_v3_hop * v3
-            + self.per_tick_crossed * ticks_crossed
-            + self.per_balancer_hop * balancer
-            + self.via_diamond * via_diamond
-            + (self.v3_flash if source == "uniswap_v3_flash" else 0)
-            + (self.v2_flash if source == "uniswap_v2_flash" else 0)
+    base: Mapping[int, int] = field(  # SourceKind code -> gas
+        default_factory=lambda: _frozen(
+            {
+                SourceKind.BALANCER_V2: 65_100,  # Vault.flashLoan: fee read, balance checks, event
+                SourceKind.UNISWAP_V3: 87_900,  # pool.flash: balance checks, fee growth writes
+                SourceKind.UNISWAP_V2: 81_500,  # pair.swap with data: reserves, k, accumulators
+                SourceKind.INVENTORY: 26_300,  # dispatch, guard, balance checks, event
+            }
         )
+    )
+    per_hop: Mapping[int, int] = field(  # HopKind code -> gas
+        default_factory=lambda: _frozen(
+            {
+                HopKind.UNISWAP_V2: 50_000,  # transfer in (or paid by the last pair), swap
+                HopKind.UNISWAP_V3: 69_700,  # swap, callback transfer, slot0 / liquidity writes
+                HopKind.BALANCER: 82_900,  # approve, Vault.swap, allowance check
+            }
+        )
+    )
+    per_batch_hop: int = 52_100  # one step of an all-Balancer batchSwap
+    per_tick_crossed: int = 40_500  # each initialized tick a V3 swap crosses (cold storage)
+    via_diamond: int = 24_300  # a V3 or Balancer hop after the first: input through the diamond
+    first_balance_write: int = 17_100  # the diamond's route-token balance written from zero
 
-    def estimate(self, cycle: Cycle, ticks_crossed: int = 0, source: str = "balancer_v2") -> int:
-        """Gas units for executing `cycle`, crossing `ticks_crossed` initialized V3 ticks,
-        funded by `source` (a FlashPlan source; the Vault's loan by default).
+    def estimate(self, shape: GasShape) -> int:
+        """Gas units of a transaction of this shape.
 
         Raises:
-            FlasharbValueError: a hop kind without a figure.
+            FlasharbValueError: a hop kind or source kind without a figure.
         """
-        for hop in cycle.hops:
-            if hop.kind not in HOP_KINDS:
-                raise FlasharbValueError(f"no gas figure for hop kind {hop.kind!r} ({hop.pool})")
-        sample = GasSample.of(cycle, 0, ticks_crossed, source)
-        return self.estimate_counts(
-            sample.uniswap_v2_hops,
-            sample.uniswap_v3_hops,
-            sample.balancer_hops,
-            ticks_crossed,
-            via_diamond=sample.via_diamond,
-            source=source,
+        try:
+            if shape.batch:
+                hops = self.per_batch_hop * len(shape.kinds)
+            else:
+                hops = sum(self.per_hop[k] for k in shape.kinds)
+            base = self.base[shape.source]
+        except KeyError as exc:
+            raise FlasharbValueError(f"no gas figure for {exc.args[0]!r}") from exc
+        return (
+            TX_BASE
+            + shape._calldata()
+            + base
+            + hops
+            + self.per_tick_crossed * shape.ticks_crossed
+            + self.via_diamond * shape.via_diamond
+            + (self.first_balance_write if shape.cold_balance else 0)
         )
 
     def floor(self, index: CycleIndex) -> npt.NDArray[np.int64]:
-        """Per cycle of `index`, the gas with no V3 tick crossed, through the diamond or flash
-        lender: a lower bound while those figures are >= 0."""
+        """Per cycle of `index`, a lower bound of its gas: no V3 tick crossed, the cheapest
+        source, the batch price for all-Balancer cycles, calldata at its floor."""
         valid = index.edges >= 0
         kinds = np.where(valid, index.graph.edge_kind[np.where(valid, index.edges, 0)], -1)
-        per_kind = np.array([self.per_v2_hop, self.per_v3_hop, self.per_balancer_hop])
-        gas = np.full(len(index), self.base, dtype=np.int64)
-        for code, figure in enumerate(per_kind):
-            gas += (kinds == code).sum(axis=1).astype(np.int64) * int(figure)
+        gas = np.full(len(index), TX_BASE + min(self.base.values()), dtype=np.int64)
+        n_hops = valid.sum(axis=1).astype(np.int64)
+        path = np.full(len(index), _TOKEN_BYTES, dtype=np.int64)
+        for kind in HopKind:
+            count = (kinds == int(kind)).sum(axis=1).astype(np.int64)
+            gas += count * int(self.per_hop.get(kind, 0))
+            path += count * _HOP_BYTES[kind]
+        amounts = _AMOUNT_BYTES * (n_hops + 1)
+        gas += 4 * (_ABI_OVERHEAD + (path + 31) // 32 * 32 + (amounts + 31) // 32 * 32)
+        balancer = int(HopKind.BALANCER)
+        batch = np.all((kinds == balancer) | (kinds < 0), axis=1)
+        gas -= np.where(
+            batch, n_hops * (int(self.per_hop.get(HopKind.BALANCER, 0)) - self.per_batch_hop), 0
+        )
         later = kinds[:, 1:]
-        v2 = HOP_KINDS.index(UNISWAP_V2)
-        gas += ((later >= 0) & (later != v2)).sum(axis=1).astype(np.int64) * self.via_diamond
+        via = ((later >= 0) & (later != int(HopKind.UNISWAP_V2))).sum(axis=1).astype(np.int64)
+        gas += np.where(batch, 0, via * self.via_diamond)
         return gas
 
-    @classmethod
-    def fit(cls, samples: Iterable[GasSample], *, prior: GasModel | None = None) -> GasModel:
-        """Least-squares figures over receipts, rounded to whole gas units.
+    # ------------------------------------------------------------ fitting
 
-        A figure whose count is zero in every sample cannot be fitted and keeps its value
-        from `prior` (the defaults if None).
+    @classmethod
+    def fit(cls, samples: Iterable[GasShape], *, prior: GasModel | None = None) -> GasModel:
+        """Least-squares figures over receipts (`GasShape`s with `gas_used` and their exact
+        `calldata_gas`), rounded to whole gas units. A figure whose count is zero in every
+        sample cannot be fitted and keeps its value from `prior` (the defaults if None).
 
         Raises:
             FlasharbValueError: no samples, or samples that cannot separate the figures (e.g.
-                every receipt has the same number of V2 hops: base and per_v2_hop trade off).
+                every receipt has the same hop count and source: base and per_hop trade off).
         """
         rows = list(samples)
         if not rows:
             raise FlasharbValueError("GasModel.fit needs at least one receipt")
-        kept = [
-            (name, count)
-            for name, count in _TERMS
-            if count is None or any(getattr(s, count) for s in rows)
-        ]
-        x = [[1 if count is None else getattr(s, count) for _, count in kept] for s in rows]
-        y = [s.gas_used for s in rows]
+        terms = _terms()
+        counts = [[count(s) for _, count in terms] for s in rows]
+        kept = [j for j in range(len(terms)) if any(c[j] for c in counts)]
+        x = [[c[j] for j in kept] for c in counts]
+        y = [s.gas_used - TX_BASE - s._calldata() for s in rows]
         solution = _least_squares(x, y)
         if solution is None:
-            names = ", ".join(name for name, _ in kept)
+            names = ", ".join(terms[j][0] for j in kept)
             raise FlasharbValueError(
-                f"receipts do not separate the gas figures ({names}): vary the hop counts "
-                f"and ticks crossed across {len(rows)} samples"
+                f"receipts do not separate the gas figures ({names}): vary the hop counts, "
+                f"sources and ticks crossed across {len(rows)} samples"
             )
-        figures = {name: _round(value) for (name, _), value in zip(kept, solution, strict=True)}
-        return replace(prior or cls(), **figures)
+        model = prior or cls()
+        base, per_hop = dict(model.base), dict(model.per_hop)
+        scalars: dict[str, int] = {}
+        for j, value in zip(kept, solution, strict=True):
+            name = terms[j][0]
+            figure = _round(value)
+            if name.startswith("base:"):
+                base[SourceKind.parse(name[5:])] = figure
+            elif name.startswith("per_hop:"):
+                per_hop[HopKind.parse(name[8:])] = figure
+            else:
+                scalars[name] = figure
+        return replace(model, base=_frozen(base), per_hop=_frozen(per_hop), **scalars)
 
-    def as_dict(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    def residuals(self, samples: Iterable[GasShape]) -> list[int]:
+        """gas_used - estimate, per sample."""
+        return [s.gas_used - self.estimate(s) for s in samples]
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "base":
+                out[f.name] = {SourceKind(k).label: v for k, v in sorted(value.items())}
+            elif f.name == "per_hop":
+                out[f.name] = {HopKind(k).label: v for k, v in sorted(value.items())}
+            else:
+                out[f.name] = value
+        return out
+
+
+_Count = Callable[[GasShape], int]
+
+
+def _source_count(kind: SourceKind) -> _Count:
+    return lambda s: int(s.source is kind)
+
+
+def _hop_count(kind: HopKind) -> _Count:
+    return lambda s: 0 if s.batch else s.kinds.count(kind)
+
+
+def _terms() -> list[tuple[str, _Count]]:
+    """(figure name, its count in a sample) for every fitted figure."""
+    out: list[tuple[str, _Count]] = [(f"base:{k.label}", _source_count(k)) for k in SourceKind]
+    out += [(f"per_hop:{k.label}", _hop_count(k)) for k in HopKind]
+    out.append(("per_batch_hop", lambda s: len(s.kinds) if s.batch else 0))
+    out.append(("per_tick_crossed", lambda s: s.ticks_crossed))
+    out.append(("via_diamond", lambda s: s.via_diamond))
+    out.append(("first_balance_write", lambda s: int(s.cold_balance)))
+    return out
 
 
 def _round(value: Fraction) -> int:

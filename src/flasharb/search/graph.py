@@ -20,12 +20,9 @@ from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind
 
 __all__ = [
-    "BALANCER",
-    "HOP_KINDS",
-    "UNISWAP_V2",
-    "UNISWAP_V3",
     "TokenGraph",
     "hop_kind",
     "hop_fee_pips",
@@ -33,25 +30,20 @@ __all__ = [
     "unique_pools",
 ]
 
-UNISWAP_V2 = "uniswap_v2"  # any V2-style pair (Uniswap V2, SushiSwap, ...)
-UNISWAP_V3 = "uniswap_v3"
-BALANCER = "balancer"  # Balancer V2 weighted pool, through the Vault
-HOP_KINDS = (UNISWAP_V2, UNISWAP_V3, BALANCER)  # an edge's kind code is its index here
-
 _BALANCER_FEE_PER_PIP = 10**12  # swap_fee is 18-decimal fixed point; a pip is 1e-6
 
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 
 
-def hop_kind(state: PoolState) -> str:
-    """The hop encoding FlasharbFacet uses for a pool of this state's type."""
+def hop_kind(state: PoolState) -> HopKind:
+    """How FlashArbFacet swaps through a pool of this state's type."""
     if isinstance(state, V2PairState):
-        return UNISWAP_V2
+        return HopKind.UNISWAP_V2
     if isinstance(state, V3PoolState):
-        return UNISWAP_V3
+        return HopKind.UNISWAP_V3
     if isinstance(state, WeightedPoolState):
-        return BALANCER
+        return HopKind.BALANCER
     raise FlasharbValueError(
         f"pool {getattr(state, 'address', state)!r}: no hop kind for {type(state).__name__}"
     )
@@ -90,11 +82,12 @@ class TokenGraph:
     edge_pool: Int32Array  # pool id of each edge
     edge_in: Int32Array  # token id sold into the pool
     edge_out: Int32Array  # token id bought
-    edge_kind: npt.NDArray[np.int8]  # index into HOP_KINDS
+    edge_kind: npt.NDArray[np.int8]  # HopKind code
     edge_fee: Int32Array  # pips, as `hop_fee_pips`
     pool_edge_ptr: IntArray  # edges of pool p are pool_edge_ptr[p]:pool_edge_ptr[p + 1]
     pool_index: dict[str, int] = field(repr=False)
     token_index: dict[str, int] = field(repr=False)
+    pool_ids: dict[str, bytes] = field(repr=False)  # Balancer pools: the Vault's 32-byte id
 
     @classmethod
     def build(cls, states: Iterable[PoolState]) -> TokenGraph:
@@ -110,7 +103,7 @@ class TokenGraph:
         fees: list[int] = []
         counts = np.zeros(len(pools), dtype=np.int64)
         for p, (pool, ts) in enumerate(zip(pools, members, strict=True)):
-            kind = HOP_KINDS.index(hop_kind(pool))
+            kind = int(hop_kind(pool))
             fee = hop_fee_pips(pool)
             ids = sorted(token_index[t] for t in ts)
             for a in ids:
@@ -135,6 +128,7 @@ class TokenGraph:
             pool_edge_ptr=ptr,
             pool_index={address: i for i, address in enumerate(pool.address for pool in pools)},
             token_index=token_index,
+            pool_ids={p.address: p.pool_id for p in pools if isinstance(p, WeightedPoolState)},
         )
 
     @property

@@ -87,6 +87,13 @@ class EdgeRates:
         self.log_rate: FloatArray = np.zeros(n + 1)
         self.update(states, range(len(graph.pools)))
 
+    def copy(self) -> EdgeRates:
+        """An independent copy (an overlay's rates: the arrays are copied, the graph shared)."""
+        out = EdgeRates.__new__(EdgeRates)
+        out.graph = self.graph
+        out.rate, out.curv, out.log_rate = self.rate.copy(), self.curv.copy(), self.log_rate.copy()
+        return out
+
     def update(self, states: Mapping[str, PoolState], pool_ids: range | list[int]) -> None:
         """Recompute the edges of the pools `pool_ids` from `states` (keyed by address)."""
         g = self.graph

@@ -1,4 +1,5 @@
-"""Pick the pool-disjoint set of opportunities with the largest total net profit.
+"""What to send: the one selection policy (`select`), and under it the pool-disjoint set of
+opportunities with the largest total net profit (`select_disjoint`).
 
 Trades in one block change each other's pools, so two picks must not share a pool. That is
 maximum-weight independent set on the conflict graph (an edge between two opportunities that
@@ -12,13 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeVar
 
-__all__ = ["EXACT_LIMIT", "NODE_BUDGET", "select_disjoint"]
+from flasharb.errors import FlasharbValueError
+
+__all__ = ["EXACT_LIMIT", "NODE_BUDGET", "select", "select_disjoint"]
 
 EXACT_LIMIT = 48  # candidates per conflict component solved exactly
 NODE_BUDGET = 100_000  # branch-and-bound nodes per component before settling for the best seen
 
 
 class _Selectable(Protocol):
+    @property
+    def net_profit(self) -> int: ...
     @property
     def net_profit_eth(self) -> int: ...
     @property
@@ -130,3 +135,14 @@ def select_disjoint(opportunities: Iterable[T]) -> list[T]:
         taken.extend(o for i, o in enumerate(members) if mask >> i & 1)
     taken.sort(key=lambda o: (-o.net_profit_eth, o.cycle.key))
     return taken
+
+
+def select(opportunities: Iterable[T], *, top: int, min_net_profit_eth: int = 0) -> list[T]:
+    """The one selection policy every command uses (`execute`, `demo`, `run`, experiments, the
+    backrunner): the opportunities that net a profit in their own token and more than
+    `min_net_profit_eth` in ETH; of those the pool-disjoint set with the largest total; best
+    first, at most `top`."""
+    if top < 1:
+        raise FlasharbValueError(f"top must be at least 1, got {top}")
+    ok = [o for o in opportunities if o.net_profit > 0 and o.net_profit_eth > min_net_profit_eth]
+    return select_disjoint(ok)[:top]

@@ -25,6 +25,7 @@ import numpy.typing as npt
 from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v2 import FEE_DENOMINATOR, V2PairState, checksum_address
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind
 from flasharb.search.cycles import Cycle, Hop
 
 __all__ = [
@@ -85,7 +86,7 @@ def state_for(states: Mapping[str, S], hop: Hop) -> S:
 def _hop_params(cycle: Cycle, states: Mapping[str, V2PairState]) -> list[_HopParams]:
     params: list[_HopParams] = []
     for hop in cycle.hops:
-        if hop.kind != "uniswap_v2":
+        if hop.kind is not HopKind.UNISWAP_V2:
             raise FlasharbValueError(f"hop kind {hop.kind!r} via {hop.pool}: not a V2 pair")
         state = state_for(states, hop)
         if state.fee_pips != hop.fee_pips:

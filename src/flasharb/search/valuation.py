@@ -21,7 +21,7 @@ from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.errors import FlasharbValueError
 
-__all__ = ["EthPrice", "eth_price", "token_value_in_eth", "weth_prices"]
+__all__ = ["EthPrice", "PriceBook", "eth_price", "token_value_in_eth", "weth_prices"]
 
 Q192 = 2**192
 
@@ -108,3 +108,58 @@ def token_value_in_eth(token: str, amount: int, states: Mapping[str, PoolState],
     if token == weth:
         return amount
     return eth_price(weth_prices(states.values(), weth), token, weth).to_eth(amount)
+
+
+class PriceBook:
+    """`weth_prices`, kept current as pools change: each token's WETH pools and their quotes,
+    re-ranked only for the tokens of the pools that moved."""
+
+    def __init__(self, states: Iterable[PoolState], weth: str) -> None:
+        self.weth = checksum_address(weth)
+        self._quotes: dict[str, dict[str, EthPrice]] = {}  # token -> pool -> its quote
+        self._priced: dict[str, set[str]] = {}  # pool -> the tokens it quotes
+        self._best: dict[str, EthPrice] = {}
+        self.update(states)
+
+    def update(self, states: Iterable[PoolState]) -> None:
+        """Take new states (new pools too); re-rank the tokens they price."""
+        touched: set[str] = set()
+        for state in states:
+            for token in self._priced.pop(state.address, ()):  # its old quotes go first
+                self._quotes[token].pop(state.address, None)
+                touched.add(token)
+            priced = set()
+            for token, num, den, depth in _quotes(state, self.weth):
+                self._quotes.setdefault(token, {})[state.address] = EthPrice(
+                    token=token, pool=state.address, num=num, den=den, depth_weth=depth
+                )
+                priced.add(token)
+            if priced:
+                self._priced[state.address] = priced
+                touched |= priced
+        for token in touched:
+            quotes = self._quotes.get(token, {})
+            if not quotes:
+                self._best.pop(token, None)
+                continue
+            self._best[token] = max(
+                quotes.values(), key=lambda p: (p.depth_weth, _neg_lower(p.pool))
+            )
+
+    def get(self, token: str) -> EthPrice | None:
+        """The token's price (WETH: itself), or None when no WETH pool prices it."""
+        if token == self.weth:
+            return EthPrice(token=self.weth, pool=self.weth, num=1, den=1, depth_weth=0)
+        return self._best.get(token)
+
+    def price(self, token: str) -> EthPrice:
+        """As `get`; FlasharbValueError naming the token when nothing prices it."""
+        return eth_price(self._best, token, self.weth)
+
+    def as_dict(self) -> dict[str, EthPrice]:
+        return dict(self._best)
+
+
+def _neg_lower(address: str) -> tuple[int, ...]:
+    """Sort key that prefers the lower address among equal depths (max() picks it)."""
+    return tuple(-ord(c) for c in address.lower())

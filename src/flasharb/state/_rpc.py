@@ -15,7 +15,7 @@ from web3 import Web3
 
 from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.chain.artifacts import contract
-from flasharb.errors import FlasharbRuntimeError, FlasharbValueError
+from flasharb.errors import FlasharbError, FlasharbRuntimeError, FlasharbValueError
 
 # Where reader code is placed for an eth_call; no account of any chain has code there.
 READER_ADDRESS = checksum_address("0x00000000000000000000000000000000F1a5bEEF")
@@ -47,6 +47,31 @@ def request(w3: Web3, method: str, params: list[Any], what: str) -> Any:
     if "error" in resp:
         raise FlasharbRuntimeError(f"{what}: {method} failed: {resp['error']}")
     return resp["result"]
+
+
+def batch(w3: Web3, calls: Sequence[tuple[str, list[Any]]], what: str) -> list[Any]:
+    """Several JSON-RPC requests in one HTTP round trip; their results, in order.
+
+    Raises:
+        FlasharbRuntimeError: the batch or any request in it failed (naming which).
+    """
+    if not calls:
+        return []
+    try:
+        replies = w3.provider.make_batch_request(list(calls))  # type: ignore[attr-defined]
+    except FlasharbError:
+        raise  # the provider's own: a node gone, a timeout (they name the URL)
+    except Exception as exc:  # connection refused, timeout: the node is the problem
+        raise FlasharbRuntimeError(f"{what}: batch of {len(calls)} requests failed: {exc}") from exc
+    if isinstance(replies, dict):  # the node refused the batch as a whole
+        raise FlasharbRuntimeError(f"{what}: batch failed: {replies.get('error')}")
+    by_id = sorted(replies, key=lambda r: int(r.get("id", 0)))
+    out = []
+    for (method, _), reply in zip(calls, by_id, strict=True):
+        if "error" in reply:
+            raise FlasharbRuntimeError(f"{what}: {method} failed: {reply['error']}")
+        out.append(reply["result"])
+    return out
 
 
 def head(w3: Web3) -> int:
@@ -87,6 +112,26 @@ class RawLog:
     index: int  # logIndex within the block
 
 
+def raw_log(log: dict[str, Any]) -> RawLog:
+    """One eth_getLogs entry as a RawLog."""
+    return RawLog(
+        address=checksum_address(log["address"]),
+        topics=tuple(bytes.fromhex(t[2:]) for t in log["topics"]),
+        data=bytes.fromhex(log["data"][2:]),
+        block=int(log["blockNumber"], 16),
+        index=int(log["logIndex"], 16),
+    )
+
+
+def log_filter(topics: Sequence[bytes], start: int, end: int) -> dict[str, Any]:
+    """An eth_getLogs filter: any of `topics` first, blocks start..end."""
+    return {
+        "topics": [["0x" + t.hex() for t in topics]],
+        "fromBlock": hex(start),
+        "toBlock": hex(end),
+    }
+
+
 def get_logs(
     w3: Web3,
     *,
@@ -121,13 +166,4 @@ def _logs_in(w3: Web3, flt: dict[str, Any], start: int, end: int, depth: int) ->
             raise
         mid = (start + end) // 2  # too many results or too wide a range: split it
         return _logs_in(w3, flt, start, mid, depth + 1) + _logs_in(w3, flt, mid + 1, end, depth + 1)
-    return [
-        RawLog(
-            address=checksum_address(log["address"]),
-            topics=tuple(bytes.fromhex(t[2:]) for t in log["topics"]),
-            data=bytes.fromhex(log["data"][2:]),
-            block=int(log["blockNumber"], 16),
-            index=int(log["logIndex"], 16),
-        )
-        for log in raw
-    ]
+    return [raw_log(log) for log in raw]

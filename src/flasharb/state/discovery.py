@@ -23,9 +23,10 @@ from web3 import Web3
 
 from flasharb.amm.uniswap_v2 import DEFAULT_FEE_PIPS, checksum_address
 from flasharb.chain.addresses import BALANCER_VAULT, UNISWAP_V3_FACTORY, V2_FACTORIES
+from flasharb.kinds import HopKind
 from flasharb.state._rpc import RawLog, block_param, call_reader, get_logs, request, resolve_block
 from flasharb.state.events import PAIR_CREATED, POOL_CREATED, POOL_REGISTERED
-from flasharb.state.registry import BALANCER, UNISWAP_V3, PoolInfo, PoolKind, PoolRegistry
+from flasharb.state.registry import BALANCER, UNISWAP_V3, PoolInfo, PoolRegistry
 
 __all__ = ["Venues", "add_created", "creation_sources", "discover"]
 
@@ -127,7 +128,7 @@ def _add_pairs(
             registry,
             address=address,
             venue=venue,
-            kind=PoolKind.V2,
+            kind=HopKind.UNISWAP_V2,
             tokens=(checksum_address(t0), checksum_address(t1)),
             fee=v.v2_fee_pips.get(venue, DEFAULT_FEE_PIPS),
             source=checksum_address(factory),
@@ -142,7 +143,7 @@ def _info_or_skip(
     *,
     address: str,
     venue: str,
-    kind: PoolKind,
+    kind: HopKind,
     tokens: tuple[str, ...],
     fee: int,
     source: str,
@@ -210,7 +211,7 @@ def add_created(
             registry,
             address=pool,
             venue=UNISWAP_V3,
-            kind=PoolKind.V3,
+            kind=HopKind.UNISWAP_V3,
             tokens=(t0, t1),
             fee=fee,
             tick_spacing=spacing,
@@ -261,7 +262,7 @@ def _add_balancer(
                 registry,
                 address=pool,
                 venue=BALANCER,
-                kind=PoolKind.WEIGHTED,
+                kind=HopKind.BALANCER,
                 tokens=tuple(tokens),
                 fee=fee,
                 pool_id=pool_id,

@@ -8,6 +8,7 @@ from eth_utils import keccak
 __all__ = [
     "BALANCER_STATE_TOPICS",
     "CREATION_TOPICS",
+    "FLASH_FEE_CHANGED",
     "PAIR_CREATED",
     "POOL_CREATED",
     "POOL_REGISTERED",
@@ -45,6 +46,8 @@ BALANCER_STATE_TOPICS = (
     topic("PoolBalanceManaged(bytes32,address,address,int256,int256)"),
 )
 SWAP_FEE_CHANGED = topic("SwapFeePercentageChanged(uint256)")  # emitted by the pool itself
+# Not a pool's state: the Vault's flash-loan fee (a lender's price), set in its fees collector.
+FLASH_FEE_CHANGED = topic("FlashLoanFeePercentageChanged(uint256)")
 
 CREATION_TOPICS = (PAIR_CREATED, POOL_CREATED, POOL_REGISTERED)
 STATE_TOPICS = (V2_SYNC, *V3_STATE_TOPICS, *BALANCER_STATE_TOPICS, SWAP_FEE_CHANGED)

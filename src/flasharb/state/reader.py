@@ -24,7 +24,7 @@ say when a cached fee is stale. The fast path trusts that a pool of the canonica
 the canonical code: true on any chain, broken only by an `anvil_setCode` on the pool.
 
 Requests are cut into calls under `ReadConfig.gas_budget` with a per-pool gas estimate
-(`GasModel`); if an estimate is short, the contract stops before the pool it cannot finish and
+(`ReadCost`); if an estimate is short, the contract stops before the pool it cannot finish and
 the rest goes into the next call. A pool whose read fails does not fail the batch: it is
 reported in `ReadResult.failed` with the reason, and has no state.
 """
@@ -44,13 +44,14 @@ from flasharb.amm.uniswap_v2 import V2PairState
 from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.chain.addresses import UNISWAP_V3_FACTORY
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind
 from flasharb.state._rpc import READER_ADDRESS, block_param, reader_code, request, resolve_block
-from flasharb.state.registry import PoolInfo, PoolKind
+from flasharb.state.registry import PoolInfo
 
 __all__ = [
     "SLOT_READER_CODE",
     "AnyPoolState",
-    "GasModel",
+    "ReadCost",
     "ReadConfig",
     "ReadResult",
     "read_states",
@@ -102,7 +103,7 @@ _REASONS = {
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GasModel:
+class ReadCost:
     """Execution gas per pool read, to cut requests into calls (cold account and slot costs
     dominate; measured on the replica with some room to spare). Underestimates are safe: the
     contract stops early and the rest is resent."""
@@ -120,9 +121,9 @@ class GasModel:
     v3_slots_tick: int = 3_000  # per initialized tick: one cold slot and its key
 
     def estimate(self, info: PoolInfo, words: int, ticks: int | None, slots: bool = False) -> int:
-        if info.kind is PoolKind.V2:
+        if info.kind is HopKind.UNISWAP_V2:
             return self.v2
-        if info.kind is PoolKind.V3:
+        if info.kind is HopKind.UNISWAP_V3:
             n_ticks = self.v3_ticks_per_word * words if ticks is None else ticks
             if slots:
                 return (
@@ -149,7 +150,7 @@ class ReadConfig:
     # on 1,000 pools, 1 call 65-118 ms (by the machine's load), 2 calls 59-73 ms.
     parallel_calls: int = 2
     parallel_min_gas: int = 4_000_000  # a small read (a sync's few pools) stays one call
-    gas_model: GasModel = field(default_factory=GasModel)
+    read_cost: ReadCost = field(default_factory=ReadCost)
     # V3 pools of the canonical factory: read their storage slots (False: their getters)
     v3_slots: bool = True
 
@@ -181,12 +182,12 @@ class ReadResult:
 def _reads_slots(info: PoolInfo, cfg: ReadConfig) -> bool:
     """Whether `info` is read through its storage: a V3 pool of the canonical factory (whose
     pools all run the same code, so share one storage layout), with `v3_slots` on."""
-    return cfg.v3_slots and info.kind is PoolKind.V3 and info.source == UNISWAP_V3_FACTORY
+    return cfg.v3_slots and info.kind is HopKind.UNISWAP_V3 and info.source == UNISWAP_V3_FACTORY
 
 
 def words_per_side(info: PoolInfo, cfg: ReadConfig) -> int:
     """Bitmap words read on each side of a V3 pool's current word (0 for other pools)."""
-    if info.kind is not PoolKind.V3:
+    if info.kind is not HopKind.UNISWAP_V3:
         return 0
     if cfg.words_per_side is not None:
         return cfg.words_per_side
@@ -197,9 +198,9 @@ def words_per_side(info: PoolInfo, cfg: ReadConfig) -> int:
 @lru_cache(maxsize=16_384)
 def _entry(info: PoolInfo, words_per_side: int, slots: bool) -> bytes:
     address = bytes.fromhex(info.address[2:])
-    if info.kind is PoolKind.V2:
+    if info.kind is HopKind.UNISWAP_V2:
         return bytes((_V2,)) + address
-    if info.kind is PoolKind.V3:
+    if info.kind is HopKind.UNISWAP_V3:
         spacing = (info.tick_spacing & 0xFFFFFF).to_bytes(3, "big")
         kind = _V3_SLOTS if slots else _V3
         return bytes((kind,)) + address + spacing + words_per_side.to_bytes(2, "big")
@@ -224,7 +225,7 @@ def read_states(
     wps = [words_per_side(p, cfg) for p in pools]
     slots = [_reads_slots(p, cfg) for p in pools]
     entries = [_entry(p, w, s) for p, w, s in zip(pools, wps, slots, strict=True)]
-    model = cfg.gas_model
+    model = cfg.read_cost
     gas = [
         model.estimate(p, 2 * w + 1, counts.get(p.address), s) + _CALLDATA_GAS * len(e)
         for p, w, e, s in zip(pools, wps, entries, slots, strict=True)
@@ -440,8 +441,8 @@ def _decode_weighted(
 
 
 _Decoder = Callable[[memoryview, int, PoolInfo, dict[str, AnyPoolState], dict[str, str]], int]
-_DECODERS: dict[PoolKind, _Decoder] = {
-    PoolKind.V2: _decode_v2,
-    PoolKind.V3: _decode_v3,
-    PoolKind.WEIGHTED: _decode_weighted,
+_DECODERS: dict[HopKind, _Decoder] = {
+    HopKind.UNISWAP_V2: _decode_v2,
+    HopKind.UNISWAP_V3: _decode_v3,
+    HopKind.BALANCER: _decode_weighted,
 }

@@ -10,23 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 
 from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind
 
-__all__ = ["BALANCER", "PoolInfo", "PoolKind", "PoolRegistry", "UNISWAP_V3"]
+__all__ = ["BALANCER", "PoolInfo", "PoolRegistry", "UNISWAP_V3"]
 
 UNISWAP_V3 = "uniswap_v3"
 BALANCER = "balancer"
-
-
-class PoolKind(StrEnum):
-    """Which math prices the pool (the venue says which deployment it belongs to)."""
-
-    V2 = "v2"  # Uniswap-V2-style constant product: flasharb.amm.uniswap_v2
-    V3 = "v3"  # Uniswap V3 concentrated liquidity: flasharb.amm.uniswap_v3
-    WEIGHTED = "weighted"  # Balancer V2 weighted pool: flasharb.amm.balancer_weighted
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,7 +27,7 @@ class PoolInfo:
 
     address: str  # EIP-55
     venue: str  # uniswap_v2, sushiswap, uniswap_v3, balancer
-    kind: PoolKind
+    kind: HopKind  # how the facet swaps through it (and, for now, which math prices it)
     tokens: tuple[str, ...]  # EIP-55, in the pool's own order (token0, token1 / the Vault's)
     decimals: tuple[int, ...]  # per token
     # V2 and V3: in pips (hundredths of a bip, 3000 = 0.3%). Weighted: 18-decimal fixed point
@@ -50,9 +42,9 @@ class PoolInfo:
             raise FlasharbValueError(
                 f"pool {self.address}: {len(self.tokens)} tokens, {len(self.decimals)} decimals"
             )
-        if self.kind is PoolKind.V3 and self.tick_spacing <= 0:
+        if self.kind is HopKind.UNISWAP_V3 and self.tick_spacing <= 0:
             raise FlasharbValueError(f"V3 pool {self.address}: tick spacing {self.tick_spacing}")
-        if self.kind is PoolKind.WEIGHTED and len(self.pool_id) != 32:
+        if self.kind is HopKind.BALANCER and len(self.pool_id) != 32:
             raise FlasharbValueError(f"Balancer pool {self.address}: pool id is not 32 bytes")
 
 
@@ -98,7 +90,7 @@ class PoolRegistry:
         address = self._by_pool_id.get(pool_id)
         return None if address is None else self._pools[address]
 
-    def of_kind(self, kind: PoolKind) -> list[PoolInfo]:
+    def of_kind(self, kind: HopKind) -> list[PoolInfo]:
         return [p for p in self._pools.values() if p.kind is kind]
 
     def of_venue(self, venue: str) -> list[PoolInfo]:

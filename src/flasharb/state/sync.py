@@ -20,30 +20,43 @@ blocks re-read on a parent-hash mismatch).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from web3 import Web3
 
 from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.chain.addresses import BALANCER_VAULT
-from flasharb.state._rpc import RawLog, get_logs, head, resolve_block
+from flasharb.errors import FlasharbRuntimeError
+from flasharb.kinds import HopKind
+from flasharb.state._rpc import (
+    RawLog,
+    batch,
+    block_param,
+    get_logs,
+    head,
+    log_filter,
+    raw_log,
+    resolve_block,
+)
 from flasharb.state.discovery import Venues, add_created, discover
 from flasharb.state.events import (
     BALANCER_STATE_TOPICS,
     CREATION_TOPICS,
+    FLASH_FEE_CHANGED,
     STATE_TOPICS,
     SWAP_FEE_CHANGED,
     V2_SYNC,
     V3_STATE_TOPICS,
 )
 from flasharb.state.reader import AnyPoolState, ReadConfig, read_states
-from flasharb.state.registry import PoolInfo, PoolKind, PoolRegistry
+from flasharb.state.registry import PoolInfo, PoolRegistry
 
 __all__ = ["StateSync", "SyncResult", "changed_pools"]
 
-_POOL_TOPICS = {V2_SYNC: PoolKind.V2, SWAP_FEE_CHANGED: PoolKind.WEIGHTED} | {
-    t: PoolKind.V3 for t in V3_STATE_TOPICS
+_POOL_TOPICS = {V2_SYNC: HopKind.UNISWAP_V2, SWAP_FEE_CHANGED: HopKind.BALANCER} | {
+    t: HopKind.UNISWAP_V3 for t in V3_STATE_TOPICS
 }
 _VAULT_TOPICS = frozenset(BALANCER_STATE_TOPICS)
 
@@ -58,6 +71,8 @@ class SyncResult:
     failed: Mapping[str, str]  # pools whose re-read failed (no state now), with the reason
     logs: int  # logs fetched
     calls: int  # eth_calls made for the re-read and for new pools
+    emitters: frozenset[str] = frozenset()  # every address that emitted a fetched log
+    header: Mapping[str, Any] | None = field(default=None, repr=False)  # `block`'s header
 
 
 def changed_pools(registry: PoolRegistry, logs: Iterable[RawLog]) -> set[str]:
@@ -128,9 +143,10 @@ class StateSync:
     def tick_counts(self) -> dict[str, int]:
         return {a: len(s.ticks) for a, s in self.states.items() if isinstance(s, V3PoolState)}
 
-    def sync(self, to_block: int | None = None) -> SyncResult:
+    def sync(self, to_block: int | None = None, *, header: bool = False) -> SyncResult:
         """Move every state to `to_block` (default: the head): fetch the logs since `block`,
-        add new pools, re-read the pools the logs touched."""
+        add new pools, re-read the pools the logs touched. With `header`, the target block's
+        header comes back too, fetched in the same round trip as the logs."""
         target = head(self.w3) if to_block is None else to_block
         if target <= self.block:
             return SyncResult(
@@ -141,13 +157,36 @@ class StateSync:
                 logs=0,
                 calls=0,
             )
-        logs = get_logs(
-            self.w3,
-            from_block=self.block + 1,
-            to_block=target,
-            topics=(*STATE_TOPICS, *CREATION_TOPICS),
-            chunk=self.venues.log_chunk,
-        )
+        topics = (*STATE_TOPICS, *CREATION_TOPICS, FLASH_FEE_CHANGED)
+        block_header: Mapping[str, Any] | None = None
+        logs: list[RawLog] | None = None
+        if target - self.block <= self.venues.log_chunk:  # one range: logs + header at once
+            calls: list[tuple[str, list[Any]]] = [
+                ("eth_getLogs", [log_filter(topics, self.block + 1, target)])
+            ]
+            if header:
+                calls.append(("eth_getBlockByNumber", [block_param(target), False]))
+            try:
+                replies = batch(self.w3, calls, f"logs of blocks {self.block + 1}-{target}")
+            except FlasharbRuntimeError:
+                pass  # a range the node refuses: the chunked, splitting path below
+            else:
+                logs = [raw_log(log) for log in replies[0]]
+                block_header = replies[1] if header else None
+        if logs is None:
+            logs = get_logs(
+                self.w3,
+                from_block=self.block + 1,
+                to_block=target,
+                topics=topics,
+                chunk=self.venues.log_chunk,
+            )
+            if header:
+                block_header = batch(
+                    self.w3,
+                    [("eth_getBlockByNumber", [block_param(target), False])],
+                    f"header of block {target}",
+                )[0]
         creations = [lg for lg in logs if lg.topics and lg.topics[0] in CREATION_TOPICS]
         added = (
             add_created(self.w3, self.registry, creations, self.venues, target) if creations else []
@@ -176,6 +215,8 @@ class StateSync:
             failed=dict(result.failed),
             logs=len(logs),
             calls=result.calls,
+            emitters=frozenset(log.address for log in logs),
+            header=block_header,
         )
 
     def _refresh_fee(self, info: PoolInfo, state: AnyPoolState) -> None:

@@ -12,10 +12,11 @@ from web3 import Web3
 from flasharb.amm.uniswap_v2 import V2PairState
 from flasharb.chain.addresses import V2_FACTORIES
 from flasharb.errors import FlasharbRuntimeError
+from flasharb.kinds import HopKind
 from flasharb.state._rpc import resolve_block
 from flasharb.state.discovery import Venues, discover
 from flasharb.state.reader import ReadResult, read_states
-from flasharb.state.registry import PoolInfo, PoolKind
+from flasharb.state.registry import PoolInfo
 
 __all__ = ["by_address", "discover_pairs", "pool_summary", "refresh_reserves"]
 
@@ -27,7 +28,7 @@ def discover_pairs(
     factory then allPairs order. A venue whose factory has no code on this chain is left out."""
     number = resolve_block(w3, block)
     venues = Venues(v2_factories=dict(factories or V2_FACTORIES), v3_factory=None, balancer=False)
-    pools = discover(w3, block=number, venues=venues).of_kind(PoolKind.V2)
+    pools = discover(w3, block=number, venues=venues).of_kind(HopKind.UNISWAP_V2)
     return _pairs(read_states(w3, pools, block=number), pools)
 
 
@@ -39,7 +40,7 @@ def refresh_reserves(
         PoolInfo(
             address=p.address,
             venue=p.venue,
-            kind=PoolKind.V2,
+            kind=HopKind.UNISWAP_V2,
             tokens=(p.token0, p.token1),
             decimals=(0, 0),  # not part of a V2 read; V2PairState has none
             fee=p.fee_pips,

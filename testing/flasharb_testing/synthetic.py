@@ -30,7 +30,7 @@ from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.amm.uniswap_v3 import MAX_TICK, MIN_TICK, V3PoolState
 from flasharb.amm.uniswap_v3.tick_math import get_tick_at_sqrt_ratio
 from flasharb.errors import FlasharbValueError
-from flasharb.search.pool_builders import (
+from flasharb_testing.pool_builders import (
     TICK_SPACING,
     full_range,
     sqrt_price_x96_of,

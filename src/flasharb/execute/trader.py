@@ -1,0 +1,610 @@
+"""The one path from opportunity to receipt: prepare (plan, sign, simulate as mined), send
+(the signed bytes), reconcile (receipt, realized profit, event).
+
+    trader = Trader(w3, deployment, signer(deployment.owner))
+    prepared = trader.prepare(market.select(top=2), market.head)   # nothing sent
+    trades = [trader.reconcile(trader.send(p)) for p in prepared if p.ok]
+
+`flasharb execute` (and `--dry-run`, which stops after `prepare` and shows exactly the signed
+transactions `execute` would send: same bytes, same hashes), the demo, `flasharb run`, every
+experiment and the backrunner go through this class.
+
+Simulate as mined: every prepared transaction is signed first, then its exact fields (sender,
+nonce, gas limit, fee caps, calldata) run in one `eth_simulateV1` request on the block that
+will hold them: number = head + 1, timestamp = head + `SendPolicy.slot_seconds` (the lab mines
+12 s apart), coinbase = the head's, base fee = the next block's (EIP-1559 from the head), with
+validation on, so `tx.gasprice`, `block.basefee`, `block.coinbase`, `block.number` and
+`block.timestamp` are what the mined transaction will see; transactions that must land first
+(a pending victim) run before them. What the node cannot reproduce: `block.prevrandao` and the
+other transactions a real builder puts in the block. A transaction whose simulation reverts, or
+whose profit does not pay its gas at the next base fee, is refused: never sent.
+
+The gas limit is `GasModel`'s figure on the exact calldata plus `gas_headroom_pct`, and the
+simulation runs with that limit: a transaction that fits in simulation fits when mined. The
+worst a sent transaction can cost if it reverts anyway is `gas_limit * max_fee_per_gas`, shown
+with every prepared transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, cast
+
+from eth_abi import encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from web3 import Web3
+from web3.types import RPCEndpoint
+
+from flasharb.errors import FlasharbRuntimeError, NonceClashError, TransactionFailed
+from flasharb.execute.deploy import Deployment
+from flasharb.execute.plan import Plan, plan
+from flasharb.execute.revert import decode_revert
+from flasharb.search.gas import GasModel, GasShape
+from flasharb.search.market import DEFAULT_PRIORITY_FEE_WEI, Head
+from flasharb.search.rank import Opportunity
+from flasharb.state._rpc import batch, block_param, request
+
+__all__ = ["ARB_EXECUTED", "BlockContext", "Prepared", "SendPolicy", "Trade", "Trader"]
+
+ARB_EXECUTED = keccak(text="ArbExecuted(bytes32,address,uint256,uint256,uint256,uint256)")
+_BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
+_RECEIPT_POLL_S = 0.01
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendPolicy:
+    """How the trader prices and bounds what it sends."""
+
+    priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI  # the tip: fixed, never a stranger's
+    gas_headroom_pct: int = 25  # gas limit = the model's figure on the calldata * (1 + this)
+    deadline_blocks: int = 2  # executeArb reverts if not mined within this many blocks
+    slot_seconds: int = 12  # the next block's timestamp, after the head's (the lab's interval)
+    receipt_timeout_s: float = 60.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockContext:
+    """The block a prepared transaction is meant for, as the simulation reproduces it."""
+
+    number: int
+    timestamp: int
+    coinbase: str
+    base_fee: int
+
+    @classmethod
+    def after(cls, head: Head, slot_seconds: int) -> BlockContext:
+        return cls(
+            number=head.number + 1,
+            timestamp=head.timestamp + slot_seconds,
+            coinbase=head.coinbase,
+            base_fee=head.next_base_fee,
+        )
+
+    def overrides(self) -> dict[str, str]:
+        return {
+            "number": hex(self.number),
+            "time": hex(self.timestamp),
+            "feeRecipient": self.coinbase,
+            "baseFeePerGas": hex(self.base_fee),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "timestamp": self.timestamp,
+            "coinbase": self.coinbase,
+            "base_fee_wei": str(self.base_fee),
+            "not_reproduced": ["prevrandao", "other transactions of the block"],
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    """One signed executeArb and what its simulation as mined said. `ok`: it may be sent."""
+
+    opportunity: Opportunity | None  # None: a hand-built plan (`prepare_plans`)
+    plan: Plan
+    sender: str
+    to: str  # the diamond
+    min_profit: int  # executeArb's on-chain guard, in the route token
+    deadline_block: int
+    nonce: int
+    gas_limit: int
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+    gas_predicted: int  # GasModel on the exact calldata
+    calldata: bytes = field(repr=False)
+    raw_tx: bytes = field(repr=False)
+    tx_hash: str
+    context: BlockContext
+    simulated_profit: int | None = None  # None: the simulation reverted
+    simulated_gas: int | None = None
+    error: str | None = None  # the decoded revert of the simulation
+    refused: str | None = None  # why it is not sent
+
+    @property
+    def ok(self) -> bool:
+        return self.simulated_profit is not None and self.refused is None
+
+    @property
+    def worst_case_cost_wei(self) -> int:
+        """The most this transaction can cost its sender if it is mined and reverts."""
+        return self.gas_limit * self.max_fee_per_gas
+
+    @property
+    def effective_gas_price(self) -> int:
+        return min(self.max_fee_per_gas, self.context.base_fee + self.max_priority_fee_per_gas)
+
+    def to_json(self) -> dict[str, Any]:
+        opp = self.opportunity
+        route = [
+            {"pool": h.pool, "kind": h.kind.label, "token_in": h.token_in, "token_out": h.token_out}
+            for h in self.plan.cycle.hops
+        ]
+        return {
+            "route": route,
+            "route_hash": self.plan.route_hash,
+            "profit_token": self.plan.cycle.token,
+            "flash_source": self.plan.source.label,
+            "lender": self.plan.source.lender,
+            "amount_in": str(self.plan.amount_in),
+            "amounts_out": [str(a) for a in self.plan.amounts],
+            "flash_fee": str(self.plan.flash_fee),
+            "predicted_profit": str(self.plan.predicted_profit),
+            "simulated_profit": None
+            if self.simulated_profit is None
+            else str(self.simulated_profit),
+            "net_profit": None if opp is None else str(opp.net_profit),
+            "net_profit_eth": None if opp is None else str(opp.net_profit_eth),
+            "gas_estimate": str(self.gas_predicted if opp is None else opp.gas_estimate),
+            "gas_predicted": str(self.gas_predicted),
+            "gas_simulated": None if self.simulated_gas is None else str(self.simulated_gas),
+            "tx": {
+                "hash": self.tx_hash,
+                "from": self.sender,
+                "to": self.to,
+                "nonce": self.nonce,
+                "gas": self.gas_limit,
+                "max_fee_per_gas": str(self.max_fee_per_gas),
+                "max_priority_fee_per_gas": str(self.max_priority_fee_per_gas),
+                "min_profit": str(self.min_profit),
+                "deadline_block": self.deadline_block,
+                "data_keccak": "0x" + keccak(self.calldata).hex(),
+            },
+            "worst_case_cost_wei": str(self.worst_case_cost_wei),
+            "simulated_block": self.context.to_json(),
+            "error": self.error,
+            "refused": self.refused,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trade:
+    """A sent trade, reconciled against its receipt."""
+
+    prepared: Prepared
+    realized_profit: int  # the diamond's balance change in the receipt's block
+    event_profit: int  # what ArbExecuted reported (-1: no event)
+    gas_used: int
+    effective_gas_price: int
+    block: int
+    index: int  # position in its block
+
+    @property
+    def plan(self) -> Plan:
+        return self.prepared.plan
+
+    @property
+    def opportunity(self) -> Opportunity | None:
+        return self.prepared.opportunity
+
+    @property
+    def amount_in(self) -> int:
+        return self.plan.amount_in
+
+    @property
+    def predicted_profit(self) -> int:
+        return self.plan.predicted_profit
+
+    @property
+    def simulated_profit(self) -> int:
+        assert self.prepared.simulated_profit is not None  # only ok trades are sent
+        return self.prepared.simulated_profit
+
+    @property
+    def gas_predicted(self) -> int:
+        return self.prepared.gas_predicted
+
+    @property
+    def tx_hash(self) -> str:
+        return self.prepared.tx_hash
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.prepared
+        out = p.to_json()
+        out.pop("refused", None)
+        out.pop("error", None)
+        return out | {
+            "simulated_profit": str(self.simulated_profit),
+            "realized_profit": str(self.realized_profit),
+            "event_profit": str(self.event_profit),
+            "gas_used": str(self.gas_used),
+            "gas_cost_wei": str(self.gas_used * self.effective_gas_price),
+            "effective_gas_price": str(self.effective_gas_price),
+            "tx_hash": p.tx_hash,
+            "block": self.block,
+            "index": self.index,
+        }
+
+
+class Trader:
+    """Signs executeArb for a deployed diamond with one key, simulates it as mined, sends it,
+    and reconciles it. Keeps its own nonce (read once, then counted)."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        deployment: Deployment,
+        account: LocalAccount,
+        *,
+        policy: SendPolicy | None = None,
+        gas_model: GasModel | None = None,
+    ) -> None:
+        self.w3 = w3
+        self.dep = deployment
+        self.account = account
+        self.sender = to_checksum_address(account.address)
+        self.policy = policy or SendPolicy()
+        self.gas_model = gas_model or GasModel()
+        self.chain_id = deployment.chain_id
+        self._nonce: int | None = None
+        self._dust: dict[str, bool] = {}  # route token -> the diamond holds some (gas model)
+        self.last_timings: dict[str, float] = {}  # the last prepare: sign, simulate (seconds)
+
+    # ------------------------------------------------------------ nonce
+
+    def _next_nonce(self) -> int:
+        if self._nonce is None:
+            self._nonce = int(
+                request(
+                    self.w3,
+                    "eth_getTransactionCount",
+                    [self.sender, "pending"],
+                    f"nonce of {self.sender}",
+                ),
+                16,
+            )
+        return self._nonce
+
+    def resync_nonce(self) -> None:
+        """Forget the counted nonce (another sender used the key): read it again next time."""
+        self._nonce = None
+
+    # ------------------------------------------------------------ prepare
+
+    def _sign(
+        self,
+        p: Plan,
+        opp: Opportunity | None,
+        context: BlockContext,
+        nonce: int,
+        *,
+        min_profit: int,
+        gas_limit: int | None = None,
+        tip: int | None = None,
+    ) -> Prepared:
+        deadline = context.number - 1 + self.policy.deadline_blocks
+        data = p.calldata(max(min_profit, 0), deadline)
+        predicted = self.gas_model.estimate(
+            GasShape.of(
+                p.cycle,
+                source=p.source.kind,
+                batch=p.source.batch,
+                ticks_crossed=p.ticks_crossed,
+                calldata=data,
+                cold_balance=not self._dust.get(p.cycle.token, True),
+            )
+        )
+        limit = gas_limit or predicted * (100 + self.policy.gas_headroom_pct) // 100
+        tip = self.policy.priority_fee_wei if tip is None else tip
+        max_fee = 2 * context.base_fee + tip
+        tx: dict[str, Any] = {
+            "type": 2,
+            "chainId": self.chain_id,
+            "nonce": nonce,
+            "to": self.dep.diamond,
+            "value": 0,
+            "data": data,
+            "gas": limit,
+            "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": tip,
+        }
+        signed = self.account.sign_transaction(cast(Any, tx))
+        return Prepared(
+            opportunity=opp,
+            plan=p,
+            sender=self.sender,
+            min_profit=max(min_profit, 0),
+            deadline_block=deadline,
+            nonce=nonce,
+            gas_limit=limit,
+            max_fee_per_gas=max_fee,
+            max_priority_fee_per_gas=tip,
+            gas_predicted=predicted,
+            calldata=data,
+            raw_tx=bytes(signed.raw_transaction),
+            tx_hash="0x" + bytes(signed.hash).hex(),
+            context=context,
+            to=self.dep.diamond,
+        )
+
+    def _call_object(self, p: Prepared) -> dict[str, str]:
+        return {
+            "from": p.sender,
+            "to": self.dep.diamond,
+            "data": "0x" + p.calldata.hex(),
+            "gas": hex(p.gas_limit),
+            "maxFeePerGas": hex(p.max_fee_per_gas),
+            "maxPriorityFeePerGas": hex(p.max_priority_fee_per_gas),
+            "nonce": hex(p.nonce),
+            "value": "0x0",
+        }
+
+    def simulate(
+        self, prepared: Sequence[Prepared], *, before: Sequence[Mapping[str, str]] = ()
+    ) -> list[Prepared]:
+        """Run `prepared` (in order, after `before`: e.g. a pending victim) in one
+        `eth_simulateV1` on their block, with validation; each comes back with its simulated
+        profit and gas, or its decoded revert."""
+        if not prepared:
+            return []
+        context = prepared[0].context
+        payload = {
+            "blockStateCalls": [
+                {
+                    "blockOverrides": context.overrides(),
+                    "calls": [*map(dict, before), *(self._call_object(p) for p in prepared)],
+                }
+            ],
+            "validation": True,
+        }
+        blocks = request(
+            self.w3, "eth_simulateV1", [payload, block_param(context.number - 1)], "simulation"
+        )
+        calls = blocks[0]["calls"][len(before) :]
+        out = []
+        for p, c in zip(prepared, calls, strict=True):
+            if int(c["status"], 16) == 1:
+                ret = bytes.fromhex(str(c["returnData"])[2:])
+                out.append(
+                    replace(
+                        p,
+                        simulated_profit=int.from_bytes(ret[:32], "big"),
+                        simulated_gas=int(c["gasUsed"], 16),
+                    )
+                )
+            else:
+                err = c.get("error") or {}
+                data = err.get("data") if isinstance(err, dict) else None
+                reason = (
+                    decode_revert(data)
+                    if isinstance(data, str) and data.startswith("0x")
+                    else str(err.get("message", "reverted") if isinstance(err, dict) else err)
+                )
+                out.append(replace(p, error=reason, refused=f"simulation reverted: {reason}"))
+        return out
+
+    def prepare(
+        self,
+        opportunities: Sequence[Opportunity],
+        head: Head,
+        *,
+        before: Sequence[Mapping[str, str]] = (),
+        min_profit: int | None = None,
+        priority_fee_wei: int | None = None,
+    ) -> list[Prepared]:
+        """Plan, sign and simulate as mined each opportunity, in order, with consecutive nonces,
+        for the block after `head`; `minProfit` is each one's gas cost in its token unless
+        `min_profit` is given. Those that revert in simulation or do not pay their gas at the
+        next base fee come back refused; if a refused one would leave a nonce gap, the rest are
+        signed again with consecutive nonces and simulated again (nothing is sent behind a
+        gap)."""
+        items = [
+            (plan(o), o, o.gas_cost if min_profit is None else min_profit) for o in opportunities
+        ]
+        return self._prepare(items, head, before=before, tip=priority_fee_wei)
+
+    def prepare_plans(
+        self,
+        plans: Sequence[Plan],
+        head: Head,
+        *,
+        min_profit: int = 0,
+        before: Sequence[Mapping[str, str]] = (),
+    ) -> list[Prepared]:
+        """`prepare` for hand-built plans (a fixed route, an experiment's shape): no
+        opportunity, so no price to value the profit in ETH; `min_profit` (on chain) is the only
+        profit guard."""
+        return self._prepare([(p, None, min_profit) for p in plans], head, before=before, tip=None)
+
+    def _prepare(
+        self,
+        items: Sequence[tuple[Plan, Opportunity | None, int]],
+        head: Head,
+        *,
+        before: Sequence[Mapping[str, str]],
+        tip: int | None,
+    ) -> list[Prepared]:
+        context = BlockContext.after(head, self.policy.slot_seconds)
+        t0 = time.perf_counter()
+        nonce = self._next_nonce()
+        signed = [
+            self._sign(p, o, context, nonce + i, min_profit=guard, tip=tip)
+            for i, (p, o, guard) in enumerate(items)
+        ]
+        t1 = time.perf_counter()
+        done = self._refuse_unpaid(self.simulate(signed, before=before))
+        self.last_timings = {"sign": t1 - t0, "simulate": time.perf_counter() - t1}
+        while True:
+            keep = [p for p in done if p.ok]
+            refused = [p for p in done if not p.ok]
+            if all(p.nonce == nonce + i for i, p in enumerate(keep)):
+                return done  # nothing sent will wait behind a nonce gap
+            again = [
+                self._sign(
+                    p.plan,
+                    p.opportunity,
+                    context,
+                    nonce + i,
+                    min_profit=p.min_profit,
+                    tip=p.max_priority_fee_per_gas,
+                )
+                for i, p in enumerate(keep)
+            ]
+            done = self._refuse_unpaid(self.simulate(again, before=before)) + refused
+
+    def _refuse_unpaid(self, prepared: list[Prepared]) -> list[Prepared]:
+        """Refuse what does not pay its simulated gas at the block's price (profit valued in
+        ETH at the opportunity's own price)."""
+        out = []
+        for p in prepared:
+            if (
+                p.ok
+                and p.opportunity is not None
+                and p.simulated_profit is not None
+                and p.simulated_gas is not None
+            ):
+                profit_eth = p.opportunity.price.to_eth(p.simulated_profit)
+                gas_eth = p.simulated_gas * p.effective_gas_price
+                if profit_eth <= gas_eth:
+                    p = replace(
+                        p,
+                        refused=(
+                            f"not sent: at the next block's base fee "
+                            f"({p.context.base_fee / 1e9:.3f} gwei) gas costs {gas_eth} wei of "
+                            f"ETH, the trade makes {profit_eth}"
+                        ),
+                    )
+            out.append(p)
+        return out
+
+    # ------------------------------------------------------------ send
+
+    def send(self, prepared: Prepared) -> Prepared:
+        """Send the signed bytes. If the key's nonce was taken meanwhile (another sender),
+        read it again, re-sign, re-simulate and send once more.
+
+        Raises:
+            TransactionFailed: `prepared` is not ok, or the node rejects it.
+            NonceClashError: the nonce was taken again after the retry.
+        """
+        if not prepared.ok:
+            raise TransactionFailed("executeArb", prepared.refused or "not simulated")
+        for attempt in (1, 2):
+            resp = self.w3.provider.make_request(
+                RPCEndpoint("eth_sendRawTransaction"), ["0x" + prepared.raw_tx.hex()]
+            )
+            if "error" not in resp:
+                self._nonce = prepared.nonce + 1
+                return prepared
+            text = str(resp["error"].get("message", resp["error"]))
+            if "nonce too low" not in text.lower():
+                data = resp["error"].get("data")
+                reason = decode_revert(data) if isinstance(data, str) else text
+                raise TransactionFailed("executeArb", reason)
+            if attempt == 2:
+                raise NonceClashError(self.sender, prepared.nonce, text)
+            self.resync_nonce()
+            head = Head.of(batch(self.w3, [("eth_getBlockByNumber", ["latest", False])], "head")[0])
+            again = self._prepare(
+                [(prepared.plan, prepared.opportunity, prepared.min_profit)],
+                head,
+                before=(),
+                tip=prepared.max_priority_fee_per_gas,
+            )[0]
+            if not again.ok:
+                raise TransactionFailed("executeArb", again.refused or "refused on retry")
+            prepared = again
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # ------------------------------------------------------------ reconcile
+
+    def receipt(self, tx_hash: str, timeout: float | None = None) -> dict[str, Any]:
+        """Wait for the receipt of `tx_hash` (polled every 10 ms)."""
+        deadline = time.monotonic() + (timeout or self.policy.receipt_timeout_s)
+        while True:
+            receipt = request(self.w3, "eth_getTransactionReceipt", [tx_hash], "receipt")
+            if receipt is not None:
+                return dict(receipt)
+            if time.monotonic() > deadline:
+                raise FlasharbRuntimeError(f"no receipt for {tx_hash} after {timeout} s")
+            time.sleep(_RECEIPT_POLL_S)
+
+    def reconcile(self, prepared: Prepared, receipt: Mapping[str, Any] | None = None) -> Trade:
+        """The sent trade against its receipt: realized profit (the diamond's balance change in
+        the receipt's block), the ArbExecuted event, gas used.
+
+        Raises:
+            TransactionFailed: the transaction was mined and reverted.
+        """
+        r = dict(receipt) if receipt is not None else self.receipt(prepared.tx_hash)
+        block = int(r["blockNumber"], 16) if isinstance(r["blockNumber"], str) else r["blockNumber"]
+        status = int(r["status"], 16) if isinstance(r["status"], str) else r["status"]
+        if status != 1:
+            raise TransactionFailed("executeArb", f"status 0 in {prepared.tx_hash} (block {block})")
+        token = prepared.plan.cycle.token
+        data = "0x" + (_BALANCE_OF + encode(["address"], [self.dep.diamond])).hex()
+        after, before = batch(
+            self.w3,
+            [
+                ("eth_call", [{"to": token, "data": data}, hex(block)]),
+                ("eth_call", [{"to": token, "data": data}, hex(block - 1)]),
+            ],
+            "the diamond's balance around the trade",
+        )
+        self._dust[token] = int(after, 16) > 0
+        return Trade(
+            prepared=prepared,
+            realized_profit=int(after, 16) - int(before, 16),
+            event_profit=_event_profit(r, self.dep.diamond),
+            gas_used=_int(r["gasUsed"]),
+            effective_gas_price=_int(r["effectiveGasPrice"]),
+            block=block,
+            index=_int(r["transactionIndex"]),
+        )
+
+    def execute(
+        self, opportunities: Sequence[Opportunity], head: Head
+    ) -> tuple[list[Trade], list[tuple[Prepared, str]]]:
+        """prepare, send every one that may be sent, reconcile each: (trades, failures with
+        their reason; refused ones were never sent)."""
+        trades: list[Trade] = []
+        failed: list[tuple[Prepared, str]] = []
+        for p in self.prepare(opportunities, head):
+            if not p.ok:
+                failed.append((p, p.refused or "refused"))
+                continue
+            try:
+                trades.append(self.reconcile(self.send(p)))
+            except TransactionFailed as exc:
+                failed.append((p, exc.reason))
+        return trades, failed
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _event_profit(receipt: Mapping[str, Any], diamond: str) -> int:
+    """ArbExecuted's `profit` in `receipt` (data = source, amountIn, amountOut, profit), or -1."""
+    topic = "0x" + ARB_EXECUTED.hex()
+    for log in receipt.get("logs", []):
+        topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in log["topics"]]
+        if topics and topics[0] == topic and to_checksum_address(log["address"]) == diamond:
+            data = log["data"]
+            raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
+            return int.from_bytes(raw[96:128], "big")
+    return -1

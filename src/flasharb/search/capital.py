@@ -1,0 +1,429 @@
+"""Where a route takes its capital, and what that costs, exactly: the one `FlashSource` type
+(search ranks with it, the planner encodes it, the journal records it) and the `Lenders` the
+market holds.
+
+Rules (they mirror what the chain allows):
+
+1. Balancer V2 flash loan (fee 0 on mainnet today) by default, up to what the Vault holds.
+2. A route that trades a Balancer pool cannot borrow from the Balancer Vault: the Vault's one
+   reentrancy guard covers `flashLoan` and `swap`, so a swap inside the loan's callback reverts
+   with BAL#400. Such a route borrows from a Uniswap V3 pool that is not in the route (its fee
+   counted), or takes a Uniswap V2 flash swap from a pair not in the route, whichever is cheaper.
+3. A cycle made only of Balancer pools needs no loan at all: one `batchSwap` nets the deltas,
+   and the Vault pays out the profit (`FlashSource.batch()`).
+4. A lender is never a pool of the route (it is locked while it lends).
+
+Everything a source needs is read once by the market (the Vault's flash fee and balances, the
+V3 pools' balances; V2 reserves are in the pair states), so choosing and pricing a source is
+pure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from flasharb.amm.pool import PoolState
+from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
+from flasharb.amm.uniswap_v3 import V3PoolState
+from flasharb.chain.addresses import BALANCER_VAULT
+from flasharb.errors import FlasharbError, FlasharbValueError
+from flasharb.kinds import HopKind, SourceKind
+from flasharb.search.cycles import Cycle
+from flasharb.search.exact import ticks_crossed
+from flasharb.search.sizing import SizedCycle, state_for
+
+__all__ = ["ZERO_ADDRESS", "FlashSource", "Funded", "Lender", "Lenders", "at_amount", "fund"]
+
+ZERO_ADDRESS = "0x" + "00" * 20
+PIPS = 1_000_000  # Uniswap fees are in hundredths of a bip
+ONE_18 = 10**18  # Balancer fixed point
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlashSource:
+    """The capital source of one executeArb, with everything its fee and encoding need.
+
+    `lender`: the Balancer Vault, the V3 pool or the V2 pair that lends; the zero address for
+    the diamond's inventory and a batch swap. `token0`: the borrowed token is the lender's
+    token0 (V3 and V2 lenders). `fee_pips`: a V3 lender's tier or a V2 lender's swap fee.
+    `fee_percentage`: the Vault's flash fee (1e18 = 100%). `batch`: an all-Balancer cycle run
+    as one Vault batchSwap, which borrows nothing (encoded as inventory: no loan, no callback).
+    """
+
+    kind: SourceKind
+    lender: str = ZERO_ADDRESS
+    token0: bool = False
+    fee_pips: int = 0
+    fee_percentage: int = 0
+    batch: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", SourceKind.parse(self.kind))
+        object.__setattr__(self, "lender", checksum_address(self.lender))
+        if self.kind in (SourceKind.UNISWAP_V3, SourceKind.UNISWAP_V2) and (
+            self.lender == ZERO_ADDRESS
+        ):
+            raise FlasharbValueError(f"a {self.kind.label} loan needs the lender's address")
+        if not 0 <= self.fee_pips < PIPS:
+            raise FlasharbValueError(f"lender fee must be in [0, 1e6) pips, got {self.fee_pips}")
+        if not 0 <= self.fee_percentage <= ONE_18:
+            raise FlasharbValueError(f"Vault flash fee must be in [0, 1e18]: {self.fee_percentage}")
+        if self.batch and self.kind is not SourceKind.INVENTORY:
+            raise FlasharbValueError("a batch swap takes no loan: its source kind is inventory")
+
+    # ------------------------------------------------------------ constructors
+
+    @classmethod
+    def balancer(cls, fee_percentage: int = 0) -> FlashSource:
+        """A Balancer V2 Vault flash loan at the Vault's fee percentage (1e18 = 100%)."""
+        return cls(
+            kind=SourceKind.BALANCER_V2, lender=BALANCER_VAULT, fee_percentage=fee_percentage
+        )
+
+    @classmethod
+    def uniswap_v3(cls, pool: str, *, token0: bool, fee_pips: int) -> FlashSource:
+        """A flash loan from the V3 `pool` (fee tier `fee_pips`) of its token0 or token1."""
+        return cls(kind=SourceKind.UNISWAP_V3, lender=pool, token0=token0, fee_pips=fee_pips)
+
+    @classmethod
+    def uniswap_v2(cls, pair: str, *, token0: bool, fee_pips: int = 3000) -> FlashSource:
+        """A flash swap from the V2-style `pair` (swap fee `fee_pips`)."""
+        return cls(kind=SourceKind.UNISWAP_V2, lender=pair, token0=token0, fee_pips=fee_pips)
+
+    @classmethod
+    def inventory(cls) -> FlashSource:
+        """The diamond's own balance: no loan, no callback."""
+        return cls(kind=SourceKind.INVENTORY)
+
+    @classmethod
+    def batch_swap(cls) -> FlashSource:
+        """An all-Balancer cycle as one Vault batchSwap: no capital at all."""
+        return cls(kind=SourceKind.INVENTORY, batch=True)
+
+    # ------------------------------------------------------------ fee and encoding
+
+    def fee(self, amount: int) -> int:
+        """What borrowing `amount` costs on top of it, exactly as the lender computes it.
+
+        ref: balancer-v2-monorepo pkg/vault/contracts/FlashLoans.sol / Fees.sol
+        `_calculateFlashLoanFeeAmount` (FixedPoint.mulUp, 1e18 scale); v3-core
+        UniswapV3Pool.sol `flash` (FullMath.mulDivRoundingUp(amount, fee, 1e6)); v2-core
+        UniswapV2Pair.sol `swap` K check with the loan repaid in the same token:
+        `(r - a + p) * 1e6 - p * fee >= r * 1e6`  <=>  `p >= ceil(a * 1e6 / (1e6 - fee))`
+        (FlashArbFacet repays LibUniswapV2.flashRepayment, the same ceiling).
+        """
+        if amount < 0:
+            raise FlasharbValueError(f"loan amount must be >= 0, got {amount}")
+        if self.kind is SourceKind.BALANCER_V2:
+            product = amount * self.fee_percentage
+            return 0 if product == 0 else (product - 1) // ONE_18 + 1
+        if self.kind is SourceKind.UNISWAP_V3:
+            return -(-amount * self.fee_pips // PIPS)
+        if self.kind is SourceKind.UNISWAP_V2:
+            return -(-amount * PIPS // (PIPS - self.fee_pips)) - amount
+        return 0
+
+    @property
+    def rate(self) -> float:
+        """The marginal fee per unit borrowed (floats: seeds only)."""
+        if self.kind is SourceKind.BALANCER_V2:
+            return self.fee_percentage / ONE_18
+        if self.kind is SourceKind.UNISWAP_V3:
+            return self.fee_pips / PIPS
+        if self.kind is SourceKind.UNISWAP_V2:
+            return self.fee_pips / (PIPS - self.fee_pips)
+        return 0.0
+
+    @property
+    def word(self) -> int:
+        """executeArb's `source`: kind << 248 | token0 << 184 | V2 fee << 160 | lender. The
+        Vault and inventory ignore the lender bits: they are sent as zero (cheaper calldata)."""
+        lender = (
+            int(self.lender, 16)
+            if self.kind in (SourceKind.UNISWAP_V3, SourceKind.UNISWAP_V2)
+            else 0
+        )
+        v2_fee = self.fee_pips if self.kind is SourceKind.UNISWAP_V2 else 0
+        return int(self.kind) << 248 | int(self.token0) << 184 | v2_fee << 160 | lender
+
+    @property
+    def label(self) -> str:
+        """The JSON spelling: the kind's label, or `balancer_batch` for a batch swap."""
+        return "balancer_batch" if self.batch else self.kind.label
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.label,
+            "lender": self.lender,
+            "fee_pips": self.fee_pips,
+            "fee_percentage": str(self.fee_percentage),
+        }
+
+
+# ---------------------------------------------------------------- lenders
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lender:
+    """One source that can lend one token, and the most it can lend now."""
+
+    source: FlashSource
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lenders:
+    """What can lend each token (EIP-55 addresses), in order of preference: the Vault, then V3
+    pools by fee tier (then the most held, then address), then V2 pairs likewise."""
+
+    by_token: Mapping[str, tuple[Lender, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_states(
+        cls,
+        states: Iterable[PoolState],
+        tokens: Iterable[str],
+        *,
+        vault_balances: Mapping[str, int],
+        vault_fee_percentage: int,
+        v3_balances: Mapping[tuple[str, str], int],
+    ) -> Lenders:
+        """The lenders of `tokens`: the Vault (its balances), every V3 pool holding the token
+        (`v3_balances[(pool, token)]`, read by the market) and every V2-style pair (its reserve,
+        less the 1 wei a flash swap must leave)."""
+        wanted = {checksum_address(t) for t in tokens}
+        found: dict[str, list[tuple[tuple[int, int, int, str], Lender]]] = {t: [] for t in wanted}
+        for token in wanted:
+            held = vault_balances.get(token, 0)
+            if held > 0:
+                src = FlashSource.balancer(vault_fee_percentage)
+                found[token].append(((0, 0, -held, ""), Lender(source=src, capacity=held)))
+        for state in states:
+            if isinstance(state, V3PoolState):
+                for token in state.tokens:
+                    held = v3_balances.get((state.address, token), 0)
+                    if token in wanted and held > 0:
+                        src = FlashSource.uniswap_v3(
+                            state.address, token0=token == state.token0, fee_pips=state.fee
+                        )
+                        key = (1, state.fee, -held, state.address.lower())
+                        found[token].append((key, Lender(source=src, capacity=held)))
+            elif isinstance(state, V2PairState):
+                for token in state.tokens:
+                    reserve = state.reserves_for(token)[0]
+                    if token in wanted and reserve > 1:
+                        src = FlashSource.uniswap_v2(
+                            state.address, token0=token == state.token0, fee_pips=state.fee_pips
+                        )
+                        key = (2, state.fee_pips, -reserve, state.address.lower())
+                        found[token].append((key, Lender(source=src, capacity=reserve - 1)))
+        return cls(by_token={t: tuple(lender for _, lender in sorted(v)) for t, v in found.items()})
+
+    def of(self, token: str) -> tuple[Lender, ...]:
+        return self.by_token.get(token, ())
+
+    def allowed(self, cycle: Cycle) -> list[Lender]:
+        """The lenders rule 2 and 4 allow for `cycle` (best first)."""
+        pools = set(cycle.pools)
+        balancer_hop = any(h.kind is HopKind.BALANCER for h in cycle.hops)
+        return [
+            lender
+            for lender in self.of(cycle.token)
+            if lender.source.lender not in pools
+            and not (balancer_hop and lender.source.kind is SourceKind.BALANCER_V2)
+        ]
+
+    def choose(self, cycle: Cycle, amount: int) -> FlashSource | None:
+        """The cheapest allowed source that can lend `amount` of the cycle's token (ties: the
+        order of preference); the batch swap for an all-Balancer cycle; None if none can."""
+        if amount <= 0:
+            raise FlasharbValueError(f"loan amount must be positive, got {amount}")
+        if _all_balancer(cycle):
+            return FlashSource.batch_swap()
+        best: tuple[int, int] | None = None
+        chosen = None
+        for rank, lender in enumerate(self.allowed(cycle)):
+            if lender.capacity < amount:
+                continue
+            key = (lender.source.fee(amount), rank)
+            if best is None or key < best:
+                best, chosen = key, lender.source
+        return chosen
+
+    def capacity(self, cycle: Cycle) -> int:
+        """The most any allowed source can lend of the cycle's token (0: none can)."""
+        return max((lender.capacity for lender in self.allowed(cycle)), default=0)
+
+    def replace_pools(self, states: Iterable[PoolState]) -> Lenders:
+        """These lenders with the V2 pairs among `states` re-priced from their new reserves
+        (what a pending swap on a pair changes); other lenders as they were."""
+        pairs = {s.address: s for s in states if isinstance(s, V2PairState)}
+        if not pairs:
+            return self
+        out: dict[str, tuple[Lender, ...]] = {}
+        for token, lenders in self.by_token.items():
+            moved = []
+            for lender in lenders:
+                pair = pairs.get(lender.source.lender)
+                if pair is not None:
+                    lender = replace(lender, capacity=max(pair.reserves_for(token)[0] - 1, 0))
+                moved.append(lender)
+            out[token] = tuple(moved)
+        return Lenders(by_token=out)
+
+
+def _all_balancer(cycle: Cycle) -> bool:
+    return all(h.kind is HopKind.BALANCER for h in cycle.hops)
+
+
+# ---------------------------------------------------------------- funding a sized cycle
+
+_GOLDEN = (math.sqrt(5) - 1) / 2
+_LOCAL = 16  # inputs tried either side of the golden-section result
+_REL_TOL = 1e-7  # golden section stops this wide, relative: costs ~1e-14 of the profit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Funded:
+    """A sized cycle at the input its capital source lends, and that source."""
+
+    sized: SizedCycle
+    source: FlashSource
+
+    @property
+    def fee(self) -> int:
+        return 0 if self.source.batch else self.source.fee(self.sized.amount_in)
+
+    @property
+    def net_of_fee(self) -> int:
+        return self.sized.profit - self.fee
+
+
+def _output(cycle: Cycle, states: Mapping[str, PoolState], x: int) -> tuple[int, ...] | None:
+    amounts = []
+    for hop in cycle.hops:
+        try:
+            x = state_for(states, hop).quote_exact_in(hop.token_in, hop.token_out, x)
+        except FlasharbError:
+            return None
+        if x <= 0:
+            return None
+        amounts.append(x)
+    return tuple(amounts)
+
+
+def at_amount(sized: SizedCycle, states: Mapping[str, PoolState], x: int) -> SizedCycle | None:
+    """`sized` moved to input `x` (exact amounts and ticks crossed); None if the route
+    reverts there."""
+    if x == sized.amount_in:
+        return sized
+    amounts = _output(sized.cycle, states, x) if x > 0 else None
+    if amounts is None:
+        return None
+    return replace(
+        sized,
+        amount_in=x,
+        amount_out=amounts[-1],
+        profit=amounts[-1] - x,
+        amounts=amounts,
+        exact=False,
+        ticks_crossed=ticks_crossed(sized.cycle, states, x),
+    )
+
+
+def fund(
+    sized: SizedCycle,
+    states: Mapping[str, PoolState],
+    lenders: Lenders,
+    *,
+    source: FlashSource | None = None,
+    keep_loss: bool = False,
+) -> Funded | None:
+    """The capital source of a sized cycle, and the input that is best net of its fee.
+
+    `sized` maximises gross profit. If no allowed source can lend that much, the input is cut
+    to the largest amount one can (the profit is concave in the input: the cap is the best
+    feasible point). If the cheapest source there charges a fee (a V3 flash or a V2 flash
+    swap), the input is searched again on `profit(x) - fee(x)`, exactly, below the gross
+    optimum (the fee grows with x, so the net optimum is smaller). With `source`, only that
+    source is used (its capacity from `lenders` when it is one of them; the diamond's
+    inventory is not capped here). None if nothing can lend a profitable input (with
+    `keep_loss`, the best input is returned even when the fee eats the profit).
+    """
+    if sized.amount_in <= 0 or sized.profit <= 0:
+        return None
+    cycle = sized.cycle
+    if _all_balancer(cycle) and (source is None or source.batch):
+        return Funded(sized=sized, source=FlashSource.batch_swap())
+    if source is not None:
+        forced = source
+        listed = [
+            ln.capacity for ln in lenders.of(cycle.token) if ln.source.lender == forced.lender
+        ]
+        cap = listed[0] if listed and forced.kind is not SourceKind.INVENTORY else sized.amount_in
+
+        def choose(x: int) -> FlashSource | None:
+            return forced if x <= cap else None
+
+        caps: Sequence[int] = ()
+    else:
+        cap = lenders.capacity(cycle)
+
+        def choose(x: int) -> FlashSource | None:
+            return lenders.choose(cycle, x)
+
+        caps = _caps(cycle, lenders, sized.amount_in)
+    top = min(sized.amount_in, cap)
+    if top <= 0:
+        return None
+    moved = at_amount(sized, states, top)
+    chosen = choose(top) if moved is not None else None
+    if moved is None or chosen is None:
+        return None
+    best = Funded(sized=moved, source=chosen)
+    if best.fee == 0:
+        return best if best.net_of_fee > 0 or keep_loss else None
+    fee_of = chosen.fee
+    seen: dict[int, float] = {}
+
+    def net(x: int) -> float:
+        if x not in seen:
+            amounts = _output(cycle, states, x)
+            seen[x] = -math.inf if amounts is None else amounts[-1] - x - fee_of(x)
+        return seen[x]
+
+    points, step = [top], max(top >> 12, 1)  # the fee moves the optimum down: walk down to it
+    while points[-1] > 1:
+        points.append(max(top - step, 1))
+        if net(points[-1]) <= net(points[-2]):
+            break
+        step *= 2
+    lo, hi = points[-1], points[-3] if len(points) >= 3 else top
+    while hi - lo > 2 * _LOCAL and hi - lo > _REL_TOL * hi:  # golden section on the net
+        a = hi - int((hi - lo) * _GOLDEN)
+        b = lo + int((hi - lo) * _GOLDEN)
+        if a >= b:
+            break
+        if net(a) >= net(b):
+            hi = b
+        else:
+            lo = a
+    centre = max(seen, key=lambda x: (net(x), -x))
+    for x in range(max(centre - _LOCAL, 1), min(centre + _LOCAL, top) + 1):
+        net(x)
+    candidates = [best]
+    for x in {max(seen, key=lambda x: (net(x), -x)), *caps}:
+        s = at_amount(sized, states, x)
+        src = choose(x) if s is not None else None
+        if s is not None and src is not None:
+            candidates.append(Funded(sized=s, source=src))
+    found = [f for f in candidates if f.net_of_fee > 0 or keep_loss]
+    return max(found, key=lambda f: (f.net_of_fee, -f.sized.amount_in), default=None)
+
+
+def _caps(cycle: Cycle, lenders: Lenders, below: int) -> list[int]:
+    """Each allowed lender's limit under `below`: where the cheapest source changes, the net
+    jumps, so each limit is a candidate."""
+    return [lender.capacity for lender in lenders.allowed(cycle) if 0 < lender.capacity < below]

@@ -1,0 +1,133 @@
+"""A route as FlashArbFacet reads it: LibRoute's packed path and amounts, and the exact
+`executeArb` calldata around them.
+
+The search needs these bytes (their calldata gas is part of the one gas model) and the planner
+sends them, so the encoding lives here, once:
+
+    path    = token (20) | hop_0 | ... | hop_{n-1}
+    V2 hop  = KIND_UNISWAP_V2 (1) | pair (20) | tokenOut (20)
+    V3 hop  = KIND_UNISWAP_V3 (1) | tokenOut (20) | fee (3)      pool = CREATE2(tokens, fee)
+    Bal hop = KIND_BALANCER (1)   | poolId (32) | tokenOut (20)
+    amounts = amountIn (16) | out_0 (16) | ... | out_{n-1} (16)  uint128 each, big-endian
+
+ref: contracts/libraries/LibRoute.sol (the format and its bounds), contracts/facets/
+FlashArbFacet.sol `executeArb(uint256 source, bytes path, bytes amounts, uint256 minProfit,
+uint256 deadlineBlock)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eth_abi import encode
+from eth_utils import function_signature_to_4byte_selector, keccak
+
+from flasharb.amm.uniswap_v2 import checksum_address
+from flasharb.chain import addresses as A
+from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind
+from flasharb.search.cycles import Cycle
+
+__all__ = [
+    "EXECUTE_ARB",
+    "MAX_AMOUNT_IN",
+    "MAX_ROUTE_HOPS",
+    "encode_amounts",
+    "encode_path",
+    "execute_arb_calldata",
+    "v3_pool_address",
+]
+
+MAX_ROUTE_HOPS = 4  # LibRoute.MAX_HOPS
+MAX_AMOUNT_IN = 2**112 - 1  # LibRoute.MAX_AMOUNT_IN
+EXECUTE_ARB = function_signature_to_4byte_selector(
+    "executeArb(uint256,bytes,bytes,uint256,uint256)"
+)
+_WORD = 2**256
+
+
+def v3_pool_address(token_a: str, token_b: str, fee: int) -> str:
+    """The canonical Uniswap V3 pool (v3-periphery PoolAddress.computeAddress)."""
+    t0, t1 = sorted((token_a, token_b), key=lambda t: int(t, 16))
+    salt = keccak(encode(["address", "address", "uint24"], [t0, t1, fee]))
+    factory = bytes.fromhex(A.UNISWAP_V3_FACTORY[2:])
+    raw = keccak(b"\xff" + factory + salt + A.UNISWAP_V3_POOL_INIT_CODE_HASH)
+    return checksum_address("0x" + raw[12:].hex())
+
+
+def encode_path(cycle: Cycle) -> bytes:
+    """LibRoute's packed path of `cycle`. A V3 hop's pool is derived on-chain from its tokens
+    and fee, so it must be the canonical factory's pool; a Balancer hop carries its pool id.
+
+    Raises:
+        FlasharbValueError: too many hops, a V3 hop off the canonical factory, a Balancer hop
+            without its 32-byte pool id.
+    """
+    if not 1 <= len(cycle.hops) <= MAX_ROUTE_HOPS:
+        raise FlasharbValueError(
+            f"FlashArbFacet runs 1 to {MAX_ROUTE_HOPS} hops, not {len(cycle.hops)}"
+        )
+    out = bytearray(bytes.fromhex(cycle.token[2:]))
+    for hop in cycle.hops:
+        token_out = bytes.fromhex(hop.token_out[2:])
+        if hop.kind is HopKind.UNISWAP_V2:
+            out += b"\x00" + bytes.fromhex(hop.pool[2:]) + token_out
+        elif hop.kind is HopKind.UNISWAP_V3:
+            canonical = v3_pool_address(hop.token_in, hop.token_out, hop.fee_pips)
+            if canonical != checksum_address(hop.pool):
+                raise FlasharbValueError(
+                    f"V3 hop via {hop.pool} is not the Uniswap V3 factory's pool for "
+                    f"{hop.token_in}/{hop.token_out} at fee {hop.fee_pips} ({canonical})"
+                )
+            out += b"\x01" + token_out + hop.fee_pips.to_bytes(3, "big")
+        elif hop.kind is HopKind.BALANCER:
+            if len(hop.pool_id) != 32:
+                raise FlasharbValueError(f"Balancer hop via {hop.pool}: no 32-byte pool id")
+            out += b"\x02" + hop.pool_id + token_out
+        else:  # pragma: no cover - HopKind has no other member
+            raise FlasharbValueError(f"hop kind {hop.kind!r} is not executable ({hop.pool})")
+    return bytes(out)
+
+
+def encode_amounts(amount_in: int, amounts_out: Sequence[int]) -> bytes:
+    """amountIn then each hop's output, uint128 big-endian each."""
+    if not 0 < amount_in <= MAX_AMOUNT_IN:
+        raise FlasharbValueError(f"amount_in must be in (0, 2^112), got {amount_in}")
+    out = bytearray(amount_in.to_bytes(16, "big"))
+    for a in amounts_out:
+        if not 0 < a < 2**128:
+            raise FlasharbValueError(f"hop output {a} is not a positive uint128")
+        out += a.to_bytes(16, "big")
+    return bytes(out)
+
+
+def _padded(data: bytes) -> bytes:
+    return data + b"\x00" * (-len(data) % 32)
+
+
+def execute_arb_calldata(
+    source_word: int, path: bytes, amounts: bytes, min_profit: int, deadline_block: int
+) -> bytes:
+    """`executeArb(source, path, amounts, minProfit, deadlineBlock)`, ABI-encoded by hand (the
+    layout is fixed: five head words, then the two byte strings)."""
+    for name, value in (("source", source_word), ("minProfit", min_profit)):
+        if not 0 <= value < _WORD:
+            raise FlasharbValueError(f"{name} {value} is not a uint256")
+    if not 0 <= deadline_block < _WORD:
+        raise FlasharbValueError(f"deadlineBlock {deadline_block} is not a uint256")
+    path_offset = 5 * 32
+    amounts_offset = path_offset + 32 + len(_padded(path))
+    return b"".join(
+        (
+            EXECUTE_ARB,
+            source_word.to_bytes(32, "big"),
+            path_offset.to_bytes(32, "big"),
+            amounts_offset.to_bytes(32, "big"),
+            min_profit.to_bytes(32, "big"),
+            deadline_block.to_bytes(32, "big"),
+            len(path).to_bytes(32, "big"),
+            _padded(path),
+            len(amounts).to_bytes(32, "big"),
+            _padded(amounts),
+        )
+    )

@@ -1,0 +1,193 @@
+"""Hand-built routes on a fork, for the execution and audit tests and the gas bench: find a
+fork's pools by venue and tokens, read the route's exact states, manufacture an opportunity
+with a shock, size a route with the engine's exact sizing, plan it for FlashArbFacet, and send
+it through the one trader.
+
+The search engine finds routes by itself (flasharb.search.market); this is the hand-built
+counterpart, for trades whose shape is fixed in advance (one per hop kind and capital source)."""
+
+from __future__ import annotations
+
+
+from web3 import Web3
+
+from flasharb.amm.pool import PoolState
+from flasharb.chain import addresses as A
+from flasharb.errors import FlasharbValueError
+from flasharb.execute.deploy import Deployment
+from flasharb.execute.keys import signer
+from flasharb.execute.plan import Plan, plan_route
+from flasharb.execute.shock import shock
+from flasharb.execute.trader import Prepared, SendPolicy, Trade, Trader
+from flasharb.kinds import HopKind
+from flasharb.search.capital import FlashSource, Lenders, fund
+from flasharb.search.cycles import Cycle, Hop
+from flasharb.search.exact import size_cycle
+from flasharb.search.market import Head
+from flasharb.state._rpc import batch
+from flasharb.state.discovery import discover
+from flasharb.state.reader import read_states
+from flasharb.state.registry import PoolInfo, PoolRegistry
+
+_REGISTRIES: dict[str, PoolRegistry] = {}
+
+
+def registry(w3: Web3) -> PoolRegistry:
+    """Every pool of the fork (discovered once per node: pools never move, their state does)."""
+    key = str(w3.provider.endpoint_uri)  # type: ignore[attr-defined]
+    if key not in _REGISTRIES:
+        _REGISTRIES[key] = discover(w3)
+    return _REGISTRIES[key]
+
+
+def pool(
+    w3: Web3, venue: str, token_a: str, token_b: str, *, fee: int | None = None, n_tokens: int = 2
+) -> PoolInfo:
+    """The pool of `venue` holding `token_a` and `token_b` (V3: at `fee`; Balancer: with
+    `n_tokens` tokens)."""
+    found = [
+        p
+        for p in registry(w3)
+        if p.venue == venue
+        and token_a in p.tokens
+        and token_b in p.tokens
+        and (fee is None or p.kind is not HopKind.UNISWAP_V3 or p.fee == fee)
+        and (p.kind is not HopKind.BALANCER or len(p.tokens) == n_tokens)
+    ]
+    if len(found) != 1:
+        raise FlasharbValueError(
+            f"{len(found)} {venue} pools of {token_a}/{token_b} (fee {fee}) on this fork, not 1"
+        )
+    return found[0]
+
+
+def hop(info: PoolInfo, token_in: str, token_out: str) -> Hop:
+    """The route hop selling `token_in` for `token_out` in `info`."""
+    return Hop(
+        pool=info.address,
+        token_in=token_in,
+        token_out=token_out,
+        fee_pips=info.fee if info.kind is not HopKind.BALANCER else 0,
+        kind=info.kind,
+        pool_id=info.pool_id,
+    )
+
+
+def cycle(token: str, *legs: tuple[PoolInfo, str]) -> Cycle:
+    """A cycle from `token` through `legs` (pool, token bought)."""
+    hops, token_in = [], token
+    for info, token_out in legs:
+        hops.append(hop(info, token_in, token_out))
+        token_in = token_out
+    return Cycle(token=token, hops=tuple(hops))
+
+
+def states(w3: Web3, route: Cycle, block: int | str = "latest") -> dict[str, PoolState]:
+    """Exact states of the route's pools (one batched read)."""
+    reg = registry(w3)
+    res = read_states(w3, [reg[p] for p in route.pools], block=block)
+    if res.failed:
+        raise FlasharbValueError(f"state reads failed: {res.failed}")
+    return dict(res.states)
+
+
+def plan_at(w3: Web3, route: Cycle, amount_in: int, source: FlashSource) -> Plan:
+    """`route` at `amount_in` from `source`, quoted on the fork's current states."""
+    return plan_route(route, amount_in, source, states(w3, route))
+
+
+def sized_plan(
+    w3: Web3, route: Cycle, source: FlashSource, *, min_profit: int = 1
+) -> tuple[Plan, dict[str, PoolState]]:
+    """Read the route's pools, size it with the engine (best net of `source`'s fee), plan it;
+    FlasharbValueError unless it pays at least `min_profit`."""
+    st = states(w3, route)
+    funded = fund(size_cycle(route, st), st, Lenders(), source=source, keep_loss=True)
+    if funded is None:
+        raise FlasharbValueError(f"route {route.pools} makes no profit at any input")
+    p = plan_route(route, funded.sized.amount_in, source, st)
+    if p.predicted_profit < min_profit:
+        raise FlasharbValueError(
+            f"route {route.pools} makes {p.predicted_profit} at its best size {p.amount_in}"
+        )
+    return p, st
+
+
+def head(w3: Web3) -> Head:
+    """The fork's head block."""
+    return Head.of(batch(w3, [("eth_getBlockByNumber", ["latest", False])], "head")[0])
+
+
+def trader(w3: Web3, deployment: Deployment, sender: str | None = None) -> Trader:
+    """A trader signing as `sender` (an Anvil account; the diamond's owner by default)."""
+    return Trader(w3, deployment, signer(sender or deployment.owner), policy=SendPolicy())
+
+
+def prepare(t: Trader, p: Plan, *, min_profit: int = 0) -> Prepared:
+    """`p` signed and simulated as mined on the next block."""
+    return t.prepare_plans([p], head(t.w3), min_profit=min_profit)[0]
+
+
+def execute(t: Trader, p: Plan, *, min_profit: int = 0) -> Trade:
+    """Prepare, send and reconcile `p`; TransactionFailed if it is refused or reverts."""
+    return t.reconcile(t.send(prepare(t, p, min_profit=min_profit)))
+
+
+def simulate(t: Trader, p: Plan, *, min_profit: int = 0) -> int:
+    """The profit `p` makes in simulation as mined; TransactionFailed with the decoded revert."""
+    from flasharb.errors import TransactionFailed
+
+    prepared = prepare(t, p, min_profit=min_profit)
+    if prepared.simulated_profit is None:
+        raise TransactionFailed("executeArb simulation", prepared.error or "reverted")
+    return prepared.simulated_profit
+
+
+def shock_v2_weth_usdc(w3: Web3, weth: int = 500) -> None:
+    """The demo's opportunity: `weth` WETH sold into Uniswap V2 WETH/USDC."""
+    shock(w3, pool(w3, "uniswap_v2", A.WETH, A.USDC).address, A.WETH, weth * 10**18)
+
+
+def v2_routes(w3: Web3) -> dict[str, Cycle]:
+    """USDC cycles that buy the WETH made cheap on Uniswap V2 WETH/USDC, 2 to 4 V2 hops."""
+    uni = pool(w3, "uniswap_v2", A.WETH, A.USDC)
+    return {
+        "2-hop": cycle(A.USDC, (uni, A.WETH), (pool(w3, "sushiswap", A.WETH, A.USDC), A.USDC)),
+        "3-hop": cycle(
+            A.USDC,
+            (uni, A.WETH),
+            (pool(w3, "uniswap_v2", A.WETH, A.DAI), A.DAI),
+            (pool(w3, "uniswap_v2", A.USDC, A.DAI), A.USDC),
+        ),
+        "4-hop": cycle(
+            A.USDC,
+            (uni, A.WETH),
+            (pool(w3, "uniswap_v2", A.WETH, A.DAI), A.DAI),
+            (pool(w3, "uniswap_v2", A.DAI, A.USDT), A.USDT),
+            (pool(w3, "uniswap_v2", A.USDC, A.USDT), A.USDC),
+        ),
+    }
+
+
+def usdc(amount: int) -> int:
+    """`amount` whole USDC in base units."""
+    return amount * 10**6
+
+
+__all__ = [
+    "cycle",
+    "execute",
+    "head",
+    "hop",
+    "plan_at",
+    "pool",
+    "prepare",
+    "registry",
+    "shock_v2_weth_usdc",
+    "simulate",
+    "sized_plan",
+    "states",
+    "trader",
+    "usdc",
+    "v2_routes",
+]

@@ -156,7 +156,9 @@ def profitable_arb(draw: Any, world: World) -> Case:
     ]
     options = [3] + ([] if has_balancer else [0, 0]) + ([1, 2] if lenders else [])
     kind = draw(st.sampled_from(options))
-    fitting = [p for p in lenders if p.kind is {1: HopKind.UNISWAP_V3, 2: HopKind.UNISWAP_V2}.get(kind)]
+    fitting = [
+        p for p in lenders if p.kind is {1: HopKind.UNISWAP_V3, 2: HopKind.UNISWAP_V2}.get(kind)
+    ]
     lender = draw(st.sampled_from(fitting)) if fitting else None
     source = kind << 248
     if lender is not None:

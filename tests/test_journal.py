@@ -110,11 +110,27 @@ class TestRowGroups:
         assert journal.rows("SELECT * FROM scans") == []
         assert journal.rows("SELECT * FROM opportunities") == []
 
-    def test_duplicate_tx_hash_is_refused_whole(self, journal: Journal) -> None:
+    def test_duplicate_tx_hash_in_one_run_is_refused_whole(self, journal: Journal) -> None:
+        journal.begin_run("run", lab="anvil:0x01")
         journal.record_trade(trade("0xdup", 1))
         with pytest.raises(sqlite3.IntegrityError):
             journal.record_trade(trade("0xdup", 2))
         assert [t["realized_profit"] for t in journal.trades()] == ["1"]
+
+    def test_the_same_hash_on_a_restarted_lab_is_another_trade(self, journal: Journal) -> None:
+        """A fork is deterministic: after node down / node up the same transaction has the same
+        hash. Each run (each lab) keeps its own row."""
+        first = journal.begin_run("run", lab="anvil:0x01")
+        journal.record_trade(trade("0xsame", 1))
+        journal.end_run(first)
+        second = journal.begin_run("run", lab="anvil:0x02")
+        journal.record_trade(trade("0xsame", 1))
+        rows = journal.rows("SELECT r.lab, t.tx_hash FROM trades t JOIN runs r ON r.id = t.run_id")
+        assert rows == [
+            {"lab": "anvil:0x01", "tx_hash": "0xsame"},
+            {"lab": "anvil:0x02", "tx_hash": "0xsame"},
+        ]
+        assert second == first + 1
 
     def test_failed_trades_have_no_tx(self, journal: Journal) -> None:
         journal.record_failed_trade(FakeOpportunity(3).to_json(), "K", block=9)
@@ -160,6 +176,46 @@ def test_first_version_journal_is_migrated(tmp_path: Path) -> None:
             {"block": 10, "best_net_profit_eth": "99"}
         ]
         j.record_failed_trade(FakeOpportunity(1).to_json(), "late", block=12)  # new shape works
+
+
+def test_second_version_journal_is_migrated(tmp_path: Path) -> None:
+    """A v2 journal (trades keyed by their hash alone, runs without a lab) keeps every row and
+    takes the same hash again in another run."""
+    path = tmp_path / "v2.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """CREATE TABLE runs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL
+        DEFAULT '', started_at REAL NOT NULL, ended_at REAL, status TEXT NOT NULL, rpc_url TEXT,
+        params TEXT NOT NULL DEFAULT '{}', summary TEXT NOT NULL DEFAULT '{}');
+        CREATE TABLE scans (id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id),
+        created_at REAL NOT NULL, block INTEGER NOT NULL, opportunities INTEGER NOT NULL,
+        best_net_profit_eth TEXT, pools_changed INTEGER, gas_price_wei TEXT);
+        CREATE TABLE opportunities (id INTEGER PRIMARY KEY, scan_id INTEGER NOT NULL, rank
+        INTEGER NOT NULL, profit_token TEXT NOT NULL, flash_source TEXT NOT NULL, hops INTEGER
+        NOT NULL, route TEXT NOT NULL, amount_in TEXT NOT NULL, gross_profit TEXT NOT NULL,
+        flash_fee TEXT NOT NULL, gas_estimate INTEGER NOT NULL, net_profit TEXT NOT NULL,
+        net_profit_eth TEXT NOT NULL);
+        CREATE TABLE trades (id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id),
+        scan_id INTEGER REFERENCES scans(id), created_at REAL NOT NULL, status TEXT NOT NULL,
+        reason TEXT, block INTEGER NOT NULL, tx_hash TEXT UNIQUE, profit_token TEXT NOT NULL,
+        flash_source TEXT, hops INTEGER NOT NULL, route TEXT NOT NULL, amount_in TEXT NOT NULL,
+        predicted_profit TEXT, simulated_profit TEXT, realized_profit TEXT, gas_estimate
+        INTEGER, gas_used INTEGER, gas_cost_wei TEXT);
+        CREATE TABLE points (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, seq INTEGER NOT
+        NULL, params TEXT NOT NULL, metrics TEXT NOT NULL, UNIQUE (run_id, seq));
+        INSERT INTO runs (id, kind, started_at, status) VALUES (1, 'run', 0, 'done');
+        INSERT INTO trades (id, run_id, created_at, status, block, tx_hash, profit_token, hops,
+        route, amount_in, realized_profit) VALUES (1, 1, 0, 'executed', 5, '0xsame', 'W', 2,
+        '[]', '5', '3');
+        PRAGMA user_version = 2;"""
+    )
+    db.close()
+    with Journal(path) as j:
+        assert int(j.db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 3
+        assert [(t["tx_hash"], t["realized_profit"]) for t in j.trades()] == [("0xsame", "3")]
+        j.begin_run("run", lab="anvil:0x02")
+        j.record_trade(trade("0xsame", 4))  # a restarted lab: same hash, new run, kept
+        assert [t["realized_profit"] for t in j.trades()] == ["3", "4"]
 
 
 class TestCommand:

@@ -1,7 +1,7 @@
-"""The scan's routes executed as planned: every venue, the scan's own states and capital source,
-predicted == simulated == realized to the wei; a route through a Balancer pool never borrows
-from the Vault (BAL#400): the planner picks another lender, and the chain refuses the Vault
-loan for that very route."""
+"""The market's routes executed as planned: every venue, the market's own states and capital
+source, predicted == simulated == realized to the wei; a route through a Balancer pool never
+borrows from the Vault (BAL#400): the search picks another lender, and the chain refuses the
+Vault loan for that very route. `execute --dry-run` shows exactly what `execute` then sends."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import pytest
 from web3 import Web3
 
 from flasharb.chain import addresses as A
-from flasharb.execute import routes as R
-from flasharb.execute.executor import SEARCH_SOURCES, Executor, FlashSource
 from flasharb.execute.flow import execute_top
+from flasharb.execute.plan import plan
 from flasharb.execute.shock import shock
-from flasharb.search.flash_source import BALANCER_BATCH, BALANCER_LOAN
-from flasharb.search.scan import ScanResult, scan
+from flasharb.kinds import HopKind, SourceKind
+from flasharb.search.capital import FlashSource
+from flasharb.search.market import Market
+from flasharb_testing import routes as R
 from tests.helpers import call_error
 
 pytestmark = pytest.mark.fork
@@ -35,25 +36,25 @@ def _shock_v3_and_balancer(w3: Web3) -> None:
 
 
 @pytest.fixture
-def shocked(w3: Web3) -> ScanResult:
+def shocked(w3: Web3) -> Market:
     _shock_v3_and_balancer(w3)
-    res = scan(w3)
-    assert res.opportunities, "the shocks must leave something on the table"
-    return res
+    market = Market.build(w3)
+    assert market.opportunities(), "the shocks must leave something on the table"
+    return market
 
 
-def _kinds(opp: Any) -> set[str]:
+def _kinds(opp: Any) -> set[HopKind]:
     return {h.kind for h in opp.cycle.hops}
 
 
-class TestExecuteTheScan:
-    """What the scan predicts is what the chain pays."""
+class TestExecuteTheMarket:
+    """What the market predicts is what the chain pays."""
 
     def test_top_route_realizes_the_prediction(
-        self, w3: Web3, deployment: Any, shocked: ScanResult
+        self, w3: Web3, deployment: Any, shocked: Market
     ) -> None:
-        top = shocked.opportunities[0]
-        assert _kinds(top) & {"uniswap_v3", "balancer"}, "the shocked pools lead"
+        top = shocked.opportunities()[0]
+        assert _kinds(top) & {HopKind.UNISWAP_V3, HopKind.BALANCER}, "the shocked pools lead"
         out = execute_top(w3, top=1, deployment=deployment)
         (trade,) = out["trades"]
         assert trade["route"] == [  # venue is added by execute_top
@@ -61,50 +62,78 @@ class TestExecuteTheScan:
         ]
         predicted = top.gross_profit - top.flash_fee
         assert predicted > 0
-        assert trade["flash_source"] == SEARCH_SOURCES[top.flash_source]
+        assert trade["flash_source"] == top.source.label
+        assert trade["lender"] == top.source.lender
         assert int(trade["predicted_profit"]) == predicted
         assert int(trade["simulated_profit"]) == predicted
         assert int(trade["realized_profit"]) == predicted
         assert int(trade["event_profit"]) == predicted
 
     def test_balancer_hop_borrows_elsewhere_and_the_vault_would_revert(
-        self, w3: Web3, deployment: Any, shocked: ScanResult
+        self, w3: Web3, deployment: Any, shocked: Market
     ) -> None:
-        for opp in shocked.opportunities:  # the planner's rule, on every route found
-            if "balancer" in _kinds(opp):
-                assert opp.flash is not None and opp.flash.source != BALANCER_LOAN
-        mixed = [o for o in shocked.opportunities if "balancer" in _kinds(o) and len(_kinds(o)) > 1]
+        found = shocked.opportunities()
+        for opp in found:  # the capital rule, on every route found
+            if HopKind.BALANCER in _kinds(opp):
+                assert opp.source.kind is not SourceKind.BALANCER_V2
+        mixed = [o for o in found if HopKind.BALANCER in _kinds(o) and len(_kinds(o)) > 1]
         assert mixed, "the Balancer shock opens routes through other venues"
         opp = mixed[0]
-        ex = Executor(w3, deployment)
-        assert opp.flash is not None
-        source = ex.source_of(opp.cycle.token, opp.flash, opp.amount_in)
-        plan = ex.plan(opp.cycle, opp.amount_in, source=source, states=shocked.states)
-        vault_loan = replace(plan, source=FlashSource.balancer(), flash_fee=0)
-        err = call_error(w3, ex.tx(vault_loan, 0, w3.eth.block_number + 2))
-        hop = next(i for i, h in enumerate(opp.cycle.hops) if h.kind == "balancer")
+        vault_loan = replace(plan(opp), source=FlashSource.balancer(), flash_fee=0)
+        err = call_error(w3, vault_loan.call(deployment.diamond, deployment.owner, 0, 10**9))
+        hop = next(i for i, h in enumerate(opp.cycle.hops) if h.kind is HopKind.BALANCER)
         # the facet refuses it up front; inside the loan the Vault's reentrancy guard would
         # revert BAL#400 (tests/test_exec_security.py calls the Vault that way)
         assert err == f"BalancerHopInBalancerLoan(hopIndex={hop})"
-        trade = ex.execute(opp, states=shocked.states)
+        trader = R.trader(w3, deployment)
+        (trade,), failed = trader.execute([opp], shocked.head)
+        assert not failed
         predicted = opp.gross_profit - opp.flash_fee
-        assert trade.plan.source.kind == source.kind != "balancer_v2"
+        assert trade.plan.source == opp.source and opp.source.kind is not SourceKind.BALANCER_V2
         assert trade.plan.flash_fee == opp.flash_fee > 0
         assert trade.predicted_profit == trade.simulated_profit == predicted
         assert trade.realized_profit == trade.event_profit == predicted
 
     def test_balancer_only_cycle_is_a_batch_swap(
-        self, w3: Web3, deployment: Any, shocked: ScanResult
+        self, w3: Web3, deployment: Any, shocked: Market
     ) -> None:
-        only = [o for o in shocked.opportunities if _kinds(o) == {"balancer"}]
+        only = [o for o in shocked.opportunities() if _kinds(o) == {HopKind.BALANCER}]
         assert only, "two Balancer WETH/USDC pools, one shocked"
         opp = only[0]
-        assert opp.flash is not None and opp.flash.source == BALANCER_BATCH
-        assert opp.flash_fee == 0
-        trade = Executor(w3, deployment).execute(opp, states=shocked.states)
+        assert opp.source.batch and opp.source.label == "balancer_batch" and opp.flash_fee == 0
+        (trade,), failed = R.trader(w3, deployment).execute([opp], shocked.head)
+        assert not failed
         predicted = opp.gross_profit
         assert trade.predicted_profit == trade.simulated_profit == predicted
         assert trade.realized_profit == trade.event_profit == predicted
         receipt = w3.eth.get_transaction_receipt(trade.tx_hash)  # type: ignore[arg-type]
         topics = [lg["topics"][0] for lg in receipt["logs"] if lg["address"] == A.BALANCER_VAULT]
         assert FLASH_LOAN not in topics and SWAP in topics  # swaps, and no loan at all
+
+
+class TestDryRunIsWhatIsSent:
+    """`execute --top 2 --dry-run` then `execute --top 2`: the same trades, the same signed
+    transactions (hash, nonce, gas, fees, calldata), in the same order."""
+
+    def test_dry_run_previews_exactly(self, w3: Web3, cli: Any) -> None:
+        R.shock_v2_weth_usdc(w3, 500)
+        _shock_v3_and_balancer(w3)
+        cli.json("deploy")
+        dry = cli.json("execute", "--top", "2", "--dry-run")
+        assert dry["dry_run"] and len(dry["trades"]) == 2, dry
+        assert w3.eth.get_transaction_count(dry["sender"]) == dry["trades"][0]["tx"]["nonce"]
+        sent = cli.json("execute", "--top", "2")
+        assert not sent["dry_run"] and not sent["skipped"]
+        keys = ("route", "amount_in", "amounts_out", "flash_source", "lender", "predicted_profit")
+        for preview, trade in zip(dry["trades"], sent["trades"], strict=True):
+            assert {k: preview[k] for k in keys} == {k: trade[k] for k in keys}
+            assert preview["tx"] == trade["tx"]  # hash, nonce, gas, fee caps, calldata hash
+            assert preview["tx_hash"] == trade["tx_hash"]
+            assert preview["simulated_profit"] == trade["simulated_profit"]
+            assert (
+                trade["realized_profit"] == trade["simulated_profit"] == trade["predicted_profit"]
+            )
+            tx = w3.eth.get_transaction(trade["tx_hash"])  # type: ignore[arg-type]
+            assert tx["gas"] == preview["tx"]["gas"] and tx["nonce"] == preview["tx"]["nonce"]
+            assert "0x" + bytes(tx["input"]).hex() != "0x"
+        assert len(sent["trades"]) == 2

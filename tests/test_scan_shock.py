@@ -6,8 +6,9 @@ The optimum is computed here independently of the search: cycles are enumerated 
 loops over the pools (no CycleIndex), screened by the exact quote of a small probe, and each
 survivor is sized by its own integer ternary search on the exact pool quotes (no
 search/exact.py or sizing.py), then checked exhaustively around the best input. The cost rule
-is the scan's: net = gross - flash fee - gas (GasModel on the hop counts and the V3 ticks the
-swap crosses) x (base fee + priority fee), valued through valuation.weth_prices.
+is the scan's: net = gross - flash fee - gas (GasModel on the hop kinds, the V3 ticks the
+swap crosses and the executeArb calldata of that input) x (the next block's base fee, from
+eth_feeHistory, + priority fee), valued through valuation.weth_prices.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of
 from flasharb.errors import FlasharbError
 from flasharb.execute.shock import shock
+from flasharb.kinds import HopKind
 from flasharb.report.demo import v2_pair_address
-from flasharb.search.gas import GasModel
+from flasharb.search.capital import FlashSource
+from flasharb.search.cycles import Cycle, Hop
+from flasharb.search.gas import GasModel, GasShape, calldata_gas
+from flasharb.search.route import encode_amounts, encode_path, execute_arb_calldata
 from flasharb.search.scan import DEFAULT_PRIORITY_FEE_WEI
 from flasharb.search.valuation import eth_price, weth_prices
 from flasharb.state.discovery import discover
@@ -79,9 +84,51 @@ def _cycles(
     return out
 
 
-def _run(states: dict[str, PoolState], legs: tuple[Leg, ...], x: int) -> tuple[int, int] | None:
-    """(amount out, V3 ticks crossed) of the exact quotes along `legs`; None if a hop fails."""
+def _gas(
+    model: GasModel,
+    states: dict[str, PoolState],
+    token: str,
+    legs: tuple[Leg, ...],
+    x: int,
+    outs: list[int],
+    ticks: int,
+    block: int,
+) -> int:
+    """The scan's gas rule for this input: the one model on the route's exact calldata (Vault
+    loan, minProfit guessed as the gross profit)."""
+    kind = {V2PairState: HopKind.UNISWAP_V2, V3PoolState: HopKind.UNISWAP_V3}
+    hops = []
+    for pool, t_in, t_out in legs:
+        state = states[pool]
+        k = kind.get(type(state), HopKind.BALANCER)
+        fee = (
+            getattr(state, "fee_pips", getattr(state, "fee", 0)) if k is not HopKind.BALANCER else 0
+        )
+        pool_id = getattr(state, "pool_id", b"")
+        hops.append(
+            Hop(pool=pool, token_in=t_in, token_out=t_out, fee_pips=fee, kind=k, pool_id=pool_id)
+        )
+    cycle = Cycle(token=token, hops=tuple(hops))
+    data = execute_arb_calldata(
+        FlashSource.balancer().word,
+        encode_path(cycle),
+        encode_amounts(x, outs),
+        max(outs[-1] - x, 0),
+        block + 2,
+    )
+    shape = GasShape(
+        kinds=tuple(h.kind for h in hops), ticks_crossed=ticks, calldata_gas=calldata_gas(data)
+    )
+    return model.estimate(shape)
+
+
+def _run(
+    states: dict[str, PoolState], legs: tuple[Leg, ...], x: int
+) -> tuple[int, int, list[int]] | None:
+    """(amount out, V3 ticks crossed, each hop's output) of the exact quotes along `legs`; None
+    if a hop fails."""
     ticks = 0
+    outs = []
     for pool, t_in, t_out in legs:
         state = states[pool]
         try:
@@ -97,7 +144,8 @@ def _run(states: dict[str, PoolState], legs: tuple[Leg, ...], x: int) -> tuple[i
             return None
         if x <= 0:
             return None
-    return x, ticks
+        outs.append(x)
+    return x, ticks, outs
 
 
 def _ternary(f: Callable[[int], int | None], lo: int, hi: int) -> int:
@@ -150,15 +198,15 @@ def brute_force(w3: Web3, block: int, gas_price: int) -> list[Best]:
             x: int,
             legs: tuple[Leg, ...] = legs,
             price: Any = price,
-            counts: Any = (v2, v3, balancer),
+            token: str = token,
             cap: int = cap,
-        ) -> int | None:  # noqa: E501
+        ) -> int | None:
             if x <= 0 or x > cap:
                 return None
             done = _run(states, legs, x)
             if done is None:
                 return None
-            gas = gas_model.estimate_counts(counts[0], counts[1], counts[2], done[1])
+            gas = _gas(gas_model, states, token, legs, x, done[2], done[1], block)
             return done[0] - x - price.from_eth(gas * gas_price)  # flash fee: 0 (the Vault's)
 
         hi = max(10 ** decimals[token] // 1000, 1)
@@ -171,15 +219,13 @@ def brute_force(w3: Web3, block: int, gas_price: int) -> list[Best]:
     sized.sort(key=lambda b: -b.net_eth)
     refined = []
     for b in sized[:LEADERS]:  # exhaustive around the ternary optimum
-        counts = [type(states[p]) for p, _, _ in b.legs]
         price = eth_price(prices, b.token, A.WETH)
-        v2, v3 = counts.count(V2PairState), counts.count(V3PoolState)
         best_x, best_net = b.amount_in, b.net
         for x in range(max(b.amount_in - LOCAL, 1), b.amount_in + LOCAL + 1):
             done = _run(states, b.legs, x)
             if done is None or x > vault[b.token]:
                 continue
-            gas = gas_model.estimate_counts(v2, v3, len(counts) - v2 - v3, done[1])
+            gas = _gas(gas_model, states, b.token, b.legs, x, done[2], done[1], block)
             value = done[0] - x - price.from_eth(gas * gas_price)
             if value > best_net:
                 best_x, best_net = x, value
@@ -197,7 +243,7 @@ class TestManufacturedOpportunity:
         first = doc["opportunities"][0]
         block = doc["block"]
         assert pair in [h["pool"] for h in first["route"]], "the shocked pool is on the route"
-        base_fee = int(w3.eth.get_block(block)["baseFeePerGas"])
+        base_fee = int(w3.eth.fee_history(1, block)["baseFeePerGas"][-1])  # the next block's
         assert int(doc["gas_price_wei"]) == base_fee + DEFAULT_PRIORITY_FEE_WEI
         optimum = brute_force(w3, block, base_fee + DEFAULT_PRIORITY_FEE_WEI)
         best = optimum[0]

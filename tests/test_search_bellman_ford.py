@@ -14,17 +14,17 @@ from web3 import Web3
 from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.chain import addresses as A
-from flasharb.execute import routes as R
 from flasharb.execute.shock import shock
 from flasharb.report.demo import v2_pair_address
-from flasharb_testing.bellman_ford import cross_check, negative_cycles
 from flasharb.search.cycles import CycleIndex
 from flasharb.search.engine import SearchEngine
 from flasharb.search.exact import size_cycle
-from flasharb_testing.pool_builders import sqrt_price_x96_of, v3_pool, weighted_pool
 from flasharb.search.sizing import simulate
 from flasharb.state.discovery import discover
 from flasharb.state.reader import read_states
+from flasharb_testing import routes as R
+from flasharb_testing.bellman_ford import cross_check, negative_cycles
+from flasharb_testing.pool_builders import sqrt_price_x96_of, v3_pool, weighted_pool
 
 
 def address(n: int) -> str:
@@ -176,5 +176,5 @@ class TestOnTheReplica:
                 sized = size_cycle(cycle, states)
                 assert sized.profit > 0
                 assert sized.amounts == tuple(simulate(cycle, states, sized.amount_in))
-                kinds.update(h.kind for h in cycle.hops)
+                kinds.update(h.kind.label for h in cycle.hops)
         assert {"uniswap_v2", "balancer"} <= kinds

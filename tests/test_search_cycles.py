@@ -9,6 +9,7 @@ import pytest
 
 from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind
 from flasharb.search.cycles import Cycle, CycleIndex, Hop, enumerate_cycles
 
 
@@ -133,7 +134,7 @@ class TestShape:
         for cycle in cycles:
             for hop in cycle.hops:
                 assert hop.fee_pips == 3000
-                assert hop.kind == "uniswap_v2"
+                assert hop.kind is HopKind.UNISWAP_V2
             assert all(a.token_out == b.token_in for a, b in pairwise(cycle.hops))
 
     def test_both_directions_present(self, cycles: list[Cycle]) -> None:

@@ -11,8 +11,9 @@ import pytest
 from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind
 from flasharb.search.cycles import CycleIndex, enumerate_cycles
-from flasharb.search.graph import BALANCER, UNISWAP_V2, UNISWAP_V3, TokenGraph
+from flasharb.search.graph import TokenGraph
 from flasharb_testing.pool_builders import sqrt_price_x96_of, v3_pool, weighted_pool
 from flasharb_testing.synthetic import generate
 
@@ -103,7 +104,7 @@ class TestTokenGraph:
         counts = np.diff(graph.pool_edge_ptr).tolist()
         assert counts == [2, 2, 6]
         kinds = [graph.edge_kind[graph.pool_edge_ptr[p]] for p in range(3)]
-        assert kinds == [0, 1, 2]  # index into HOP_KINDS: uniswap_v2, uniswap_v3, balancer
+        assert kinds == [0, 1, 2]  # HopKind codes: LibRoute.KIND_UNISWAP_V2, _V3, _BALANCER
         assert graph.edge_fee.tolist() == [3000] * 2 + [500] * 2 + [2500] * 6
         for e in range(graph.n_edges):
             pool = pools[graph.edge_pool[e]]
@@ -153,7 +154,10 @@ class TestMixedEnumeration:
     def test_hop_kinds_and_fees_come_from_the_pool(self) -> None:
         pools = [v2(1, A, B), v3(2, A, B), balancer(3, A, B, C)]
         kind_of = {
-            p.address: k for p, k in zip(pools, [UNISWAP_V2, UNISWAP_V3, BALANCER], strict=True)
+            p.address: k
+            for p, k in zip(
+                pools, [HopKind.UNISWAP_V2, HopKind.UNISWAP_V3, HopKind.BALANCER], strict=True
+            )
         }
         fee_of = {pools[0].address: 3000, pools[1].address: 500, pools[2].address: 2500}
         for cycle in enumerate_cycles(pools, [A], max_hops=3):

@@ -1,29 +1,33 @@
-"""Ranking net of flash fee and gas, value conversion into ETH, and disjoint selection."""
+"""Ranking net of flash fee and gas, value conversion into ETH, and disjoint selection; the
+opportunity book's incremental updates against a fresh book."""
 
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
 from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind, SourceKind
+from flasharb.search.capital import FlashSource, fund
 from flasharb.search.cycles import Cycle, CycleIndex, Hop
 from flasharb.search.engine import SearchEngine
 from flasharb.search.exact import size_cycle
+from flasharb.search.gas import GasModel, GasShape
 from flasharb.search.rank import (
-    FLASH_SOURCE,
-    GasModel,
     Opportunity,
-    flash_fee,
-    opportunities,
+    OpportunityBook,
+    cost,
     rank,
-    select_disjoint,
-    token_value_in_eth,
+    unlimited_vault,
 )
+from flasharb.search.route import encode_amounts, encode_path, execute_arb_calldata
+from flasharb.search.select import select, select_disjoint
 from flasharb.search.sizing import optimize
-from flasharb_testing.synthetic import SyntheticMarket, generate
-from flasharb.search.valuation import eth_price, weth_prices
+from flasharb.search.valuation import EthPrice, eth_price, token_value_in_eth, weth_prices
+from flasharb_testing.synthetic import SyntheticMarket, generate, shocked
 
 
 def address(n: int) -> str:
@@ -78,15 +82,38 @@ def two_hop(token: str, pool_a: int, pool_b: int) -> Cycle:
 def opportunity(cycle: Cycle, net_eth: int) -> Opportunity:
     return Opportunity(
         cycle=cycle,
+        source=FlashSource.balancer(),
         amount_in=E18,
-        amount_out=E18 + net_eth,
-        gross_profit=net_eth,
+        amounts=(1, E18 + net_eth),
+        ticks_crossed=0,
         flash_fee=0,
         gas_estimate=0,
+        gas_price_wei=0,
         gas_cost=0,
         net_profit=net_eth,
         net_profit_eth=net_eth,
+        price=EthPrice(token=cycle.token, pool=WETH, num=1, den=1, depth_weth=0),
     )
+
+
+def exact_gas(model: GasModel, o: Opportunity) -> int:
+    """The model's figure on the opportunity's exact calldata (guard guessed as the gross, as
+    `cost` does)."""
+    data = execute_arb_calldata(
+        o.source.word,
+        encode_path(o.cycle),
+        encode_amounts(o.amount_in, o.amounts),
+        o.gross_profit,
+        o.block + 2,
+    )
+    shape = GasShape.of(
+        o.cycle,
+        source=o.source.kind,
+        batch=o.source.batch,
+        ticks_crossed=o.ticks_crossed,
+        calldata=data,
+    )
+    return model.estimate(shape)
 
 
 class TestNetProfit:
@@ -103,8 +130,12 @@ class TestNetProfit:
                 sized.amount_out,
                 sized.profit,
             )
-            assert o.flash_fee == 0
-            assert o.gas_estimate == gas_model.base + gas_model.per_v2_hop * len(o.cycle.hops)
+            assert o.flash_fee == 0 and o.source.kind is SourceKind.BALANCER_V2
+            assert o.gas_estimate == exact_gas(gas_model, o)
+            v2 = gas_model.per_hop[HopKind.UNISWAP_V2]
+            assert o.gas_estimate > 21_000 + gas_model.base[SourceKind.BALANCER_V2] + v2 * len(
+                o.cycle.hops
+            )  # plus the calldata
             gas_wei = o.gas_estimate * 20 * GWEI
             if o.cycle.token == WETH:
                 assert o.gas_cost == gas_wei
@@ -124,15 +155,24 @@ class TestNetProfit:
     def test_flash_fee_is_charged_and_rounded_up(
         self, index: CycleIndex, states: dict[str, V2PairState]
     ) -> None:
+        """A 0.009% Vault fee (1e18 scale): charged on the input, rounded up, and the input is
+        re-sized on the net (never above the fee-free optimum)."""
         free = rank(index, states, weth=WETH, gas_price_wei=GWEI, gas_model=GasModel())
         paid = rank(
-            index, states, weth=WETH, gas_price_wei=GWEI, gas_model=GasModel(), flash_fee_pips=90
+            index,
+            states,
+            weth=WETH,
+            gas_price_wei=GWEI,
+            gas_model=GasModel(),
+            flash_fee_percentage=9 * 10**13,
         )
         by_key = {o.cycle.key: o for o in free}
         assert paid
         for o in paid:
-            assert o.flash_fee == -(-o.amount_in * 90 // E6)
-            assert o.net_profit == by_key[o.cycle.key].net_profit - o.flash_fee
+            assert o.flash_fee == -(-o.amount_in * 9 * 10**13 // E18) > 0
+            assert o.amount_in <= by_key[o.cycle.key].amount_in
+            assert o.net_profit == o.gross_profit - o.flash_fee - o.gas_cost
+            assert o.net_profit < by_key[o.cycle.key].net_profit
 
     def test_gas_price_and_threshold_filter(
         self, index: CycleIndex, states: dict[str, V2PairState]
@@ -154,9 +194,15 @@ class TestNetProfit:
     def test_gas_model_values_are_data(
         self, index: CycleIndex, states: dict[str, V2PairState]
     ) -> None:
-        model = GasModel(base=100_000, per_v2_hop=60_000)
-        for o in rank(index, states, weth=WETH, gas_price_wei=GWEI, gas_model=model):
-            assert o.gas_estimate == model.estimate(o.cycle) == 100_000 + 60_000 * len(o.cycle.hops)
+        default = {o.cycle.key: o for o in rank(index, states, weth=WETH, gas_price_wei=GWEI)}
+        model = GasModel(per_hop={HopKind.UNISWAP_V2: 60_000})
+        opps = rank(index, states, weth=WETH, gas_price_wei=GWEI, gas_model=model)
+        assert opps
+        for o in opps:
+            assert o.gas_estimate == exact_gas(model, o)
+            assert o.gas_estimate - default[o.cycle.key].gas_estimate == (
+                (60_000 - GasModel().per_hop[HopKind.UNISWAP_V2]) * len(o.cycle.hops)
+            )
 
     def test_start_token_without_weth_pair_is_named(self, states: dict[str, V2PairState]) -> None:
         states = {
@@ -164,31 +210,42 @@ class TestNetProfit:
             address(0x1006): pair(6, LONELY, DAI, 1_000 * E18, 1_100 * E18),
         }
         index = CycleIndex.build(states.values(), [LONELY], max_hops=2)
-        with pytest.raises(FlasharbValueError, match=LONELY):
-            rank(index, states, weth=WETH, gas_price_wei=GWEI, gas_model=GasModel())
+        book = OpportunityBook(
+            index, states, weth=WETH, lenders=unlimited_vault(index), gas_price_wei=GWEI
+        )
+        assert book.engine.sized, "the LONELY/DAI cycle pays before costs"
+        assert book.opportunities() == []  # it cannot be ranked against the others...
+        assert LONELY in book.dropped[LONELY]  # ...and the book says why, naming the token
 
 
 class TestFlashFee:
-    """Balancer's FixedPoint.mulUp, with a pips denominator."""
+    """Each lender's own rounding: Balancer's FixedPoint.mulUp (1e18 scale), V3's
+    mulDivRoundingUp (pips), V2's repayment ceiling."""
 
     @pytest.mark.parametrize(
-        ("amount", "pips", "fee"),
+        ("amount", "pct", "fee"),
         [
-            (0, 100, 0),
+            (0, 10**14, 0),
             (E18, 0, 0),
             (1, 1, 1),
-            (E6, 1, 1),
-            (E6 + 1, 1, 2),
-            (3 * E18, 90, 27 * 10**13),
+            (E18, 1, 1),
+            (E18 + 1, 1, 2),
+            (3 * E18, 9 * 10**13, 27 * 10**13),
         ],
         ids=["zero-amount", "zero-fee", "dust", "exact", "rounds-up", "realistic"],
     )
-    def test_rounds_up(self, amount: int, pips: int, fee: int) -> None:
-        assert flash_fee(amount, pips) == fee
+    def test_balancer_rounds_up(self, amount: int, pct: int, fee: int) -> None:
+        assert FlashSource.balancer(pct).fee(amount) == fee
+
+    def test_v3_and_v2(self) -> None:
+        v3 = FlashSource.uniswap_v3(address(7), token0=True, fee_pips=500)
+        assert v3.fee(E6) == 500 and v3.fee(E6 + 1) == 501
+        v2 = FlashSource.uniswap_v2(address(8), token0=False, fee_pips=3000)
+        assert v2.fee(997) == 3  # ceil(997 * 1e6 / 997000) - 997 = 1000 - 997
 
     def test_fee_above_100_percent_is_rejected(self) -> None:
         with pytest.raises(FlasharbValueError, match="flash fee"):
-            flash_fee(E18, E6 + 1)
+            FlashSource.balancer(E18 + 1)
 
 
 class TestValueInEth:
@@ -261,11 +318,14 @@ class TestJson:
         assert list(doc)[8:] == [
             "lender",
             "amount_out",
+            "amounts_out",
             "gas_cost",
+            "gas_price_wei",
             "net_profit_eth",
             "ticks_crossed",
+            "block",
         ]
-        assert doc["flash_source"] == FLASH_SOURCE == "balancer_v2"
+        assert doc["flash_source"] == "balancer_v2"
         assert doc["profit_token"] == o.cycle.token
         assert doc["route"] == [
             {"pool": h.pool, "kind": "uniswap_v2", "token_in": h.token_in, "token_out": h.token_out}
@@ -282,7 +342,7 @@ class TestJson:
 
 
 class TestGasModel:
-    """Base plus a per-hop figure; unknown hop kinds are refused, not guessed."""
+    """21,000 + calldata + the source's base + a figure per hop; unknown kinds are refused."""
 
     @pytest.mark.parametrize("hops", [2, 3], ids=["2hops", "3hops"])
     def test_estimate(self, hops: int) -> None:
@@ -302,12 +362,18 @@ class TestGasModel:
                     Hop(pool=address(2), token_in=mid, token_out=WETH, fee_pips=3000),
                 ),
             )
-        model = GasModel(base=100_000, per_v2_hop=60_000)
-        assert model.estimate(cycle) == 100_000 + 60_000 * hops
+        model = GasModel(
+            base={SourceKind.BALANCER_V2: 100_000}, per_hop={HopKind.UNISWAP_V2: 60_000}
+        )
+        data = bytes([1, 0, 2, 0])
+        shape = GasShape.of(cycle, calldata=data)
+        assert model.estimate(shape) == 21_000 + 2 * 16 + 2 * 4 + 100_000 + 60_000 * hops
 
     def test_unknown_kind(self) -> None:
-        cycle = two_hop(WETH, 1, 2)
-        odd = Cycle(
+        with pytest.raises(FlasharbValueError, match="curve"):
+            Hop(pool=address(1), token_in=WETH, token_out=address(0xF00), fee_pips=5, kind="curve")  # type: ignore[arg-type]
+        model = GasModel(per_hop={HopKind.UNISWAP_V2: 1})  # no V3 figure
+        v3 = Cycle(
             token=WETH,
             hops=(
                 Hop(
@@ -315,13 +381,13 @@ class TestGasModel:
                     token_in=WETH,
                     token_out=address(0xF00),
                     fee_pips=500,
-                    kind="curve",
+                    kind=HopKind.UNISWAP_V3,
                 ),
-                cycle.hops[1],
+                two_hop(WETH, 1, 2).hops[1],
             ),
         )
-        with pytest.raises(FlasharbValueError, match="curve"):
-            GasModel().estimate(odd)
+        with pytest.raises(FlasharbValueError, match="no gas figure"):
+            model.estimate(GasShape.of(v3))
 
 
 class TestMixedVenues:
@@ -334,11 +400,19 @@ class TestMixedVenues:
     def test_accounting_adds_up(self, market: SyntheticMarket) -> None:
         states = market.states()
         index = CycleIndex.build(market.pools, market.flash_tokens, max_hops=4)
-        model = GasModel(per_v3_hop=70_000, per_tick_crossed=20_000, per_balancer_hop=90_000)
+        model = GasModel(
+            per_hop={
+                HopKind.UNISWAP_V2: 50_000,
+                HopKind.UNISWAP_V3: 70_000,
+                HopKind.BALANCER: 90_000,
+            },
+            per_tick_crossed=20_000,
+        )
         gas_price = GWEI // 10
         opps = rank(index, states, weth=market.weth, gas_price_wei=gas_price, gas_model=model)
         assert opps
-        assert {h.kind for o in opps for h in o.cycle.hops} >= {"uniswap_v2", "uniswap_v3"}
+        kinds_seen = {h.kind for o in opps for h in o.cycle.hops}
+        assert kinds_seen >= {HopKind.UNISWAP_V2, HopKind.UNISWAP_V3}
         prices = weth_prices(market.pools, market.weth)
         for o in opps:
             sized = size_cycle(o.cycle, states)
@@ -347,15 +421,7 @@ class TestMixedVenues:
                 sized.profit,
                 sized.ticks_crossed,
             )
-            kinds = [h.kind for h in o.cycle.hops]
-            assert o.gas_estimate == (
-                model.base
-                + model.per_v2_hop * kinds.count("uniswap_v2")
-                + model.per_v3_hop * kinds.count("uniswap_v3")
-                + model.per_balancer_hop * kinds.count("balancer")
-                + model.per_tick_crossed * o.ticks_crossed
-                + model.via_diamond * sum(k != "uniswap_v2" for k in kinds[1:])
-            )
+            assert o.gas_estimate == exact_gas(model, o)
             price = eth_price(prices, o.cycle.token, market.weth)
             assert o.gas_cost == o.gas_estimate * gas_price * price.den // price.num
             assert o.net_profit == o.gross_profit - o.flash_fee - o.gas_cost
@@ -363,13 +429,76 @@ class TestMixedVenues:
         values = [o.net_profit_eth for o in opps]
         assert values == sorted(values, reverse=True)
 
-    def test_rank_is_the_engine_scan_costed(self, market: SyntheticMarket) -> None:
+    def test_rank_is_the_engine_scan_funded_and_costed(self, market: SyntheticMarket) -> None:
         states = market.states()
         index = CycleIndex.build(market.pools, market.flash_tokens, max_hops=3)
         prices = weth_prices(market.pools, market.weth)
         engine = SearchEngine(index, states)
-        costed = opportunities(
-            engine.scan(), prices, weth=market.weth, gas_price_wei=GWEI, gas_model=GasModel()
-        )
+        lenders = unlimited_vault(index)
+        costed = []
+        for sized in engine.scan():
+            funded = fund(sized, states, lenders)
+            if funded is not None:
+                price = eth_price(prices, sized.cycle.token, market.weth)
+                o = cost(funded, price, gas_price_wei=GWEI, gas_model=GasModel())
+                if o.net_profit_eth > 0:
+                    costed.append(o)
+        costed.sort(key=lambda o: (-o.net_profit_eth, o.cycle.key))
         ranked = rank(index, states, weth=market.weth, gas_price_wei=GWEI, gas_model=GasModel())
         assert ranked and ranked == costed  # the screen's gas floor drops nothing that pays
+
+
+class TestBook:
+    """The book updated in place equals a book built afresh on the same states: what a
+    long-lived market relies on."""
+
+    @pytest.mark.parametrize("seed", [1, 2, 3])
+    def test_update_equals_rebuild(self, seed: int) -> None:
+        market = generate(300, seed=seed, dislocated=0.03)
+        index = CycleIndex.build(market.pools, market.flash_tokens, max_hops=3)
+        lenders = unlimited_vault(index)
+        book = OpportunityBook(
+            index, market.states(), weth=market.weth, lenders=lenders, gas_price_wei=GWEI
+        )
+        rng = random.Random(seed)
+        changed = shocked(rng.sample(market.pools, 15), rng, max_move=0.01)
+        update = book.update(changed, gas_price_wei=2 * GWEI)
+        assert update.pools == len({s.address for s in changed})
+        assert 0 < update.affected < len(index)
+        states = market.states() | {s.address: s for s in changed}
+        fresh = OpportunityBook(
+            index, states, weth=market.weth, lenders=lenders, gas_price_wei=2 * GWEI
+        )
+        assert book.opportunities() == fresh.opportunities()
+        assert book.opportunities()
+
+    def test_evaluate_leaves_the_book_as_it_was(self) -> None:
+        market = generate(200, seed=5, dislocated=0.01)
+        index = CycleIndex.build(market.pools, market.flash_tokens, max_hops=3)
+        lenders = unlimited_vault(index)
+        book = OpportunityBook(
+            index, market.states(), weth=market.weth, lenders=lenders, gas_price_wei=GWEI
+        )
+        before = book.opportunities()
+        rng = random.Random(9)
+        changed = {s.address: s for s in shocked(rng.sample(market.pools, 5), rng, 0.01)}
+        hypothetical = book.evaluate(changed)
+        assert book.opportunities() == before  # nothing moved in the book
+        fresh = OpportunityBook(
+            index, market.states() | changed, weth=market.weth, lenders=lenders, gas_price_wei=GWEI
+        )
+        through = [o for o in fresh.opportunities() if set(o.cycle.pools) & set(changed)]
+        assert hypothetical == through
+
+
+class TestSelectPolicy:
+    """The one policy: positive net in the token and above the guard in ETH, disjoint, top K."""
+
+    def test_guard_and_top(self) -> None:
+        a = opportunity(two_hop(WETH, 1, 2), 50)
+        b = opportunity(two_hop(WETH, 3, 4), 30)
+        c = opportunity(two_hop(USDC, 5, 6), 10)
+        assert select([c, b, a], top=2) == [a, b]
+        assert select([c, b, a], top=5, min_net_profit_eth=20) == [a, b]
+        with pytest.raises(FlasharbValueError, match="top"):
+            select([a], top=0)

@@ -1,4 +1,4 @@
-"""Funding a sized cycle (flash_source.fund, what scan ranks with): the input is cut to what an
+"""Funding a sized cycle (capital.fund, what the market ranks with): the input is cut to what an
 allowed lender holds, and re-sized on profit net of the lender's fee, exactly."""
 
 from __future__ import annotations
@@ -7,15 +7,9 @@ import pytest
 
 from flasharb.amm.uniswap_v2 import V2PairState
 from flasharb.chain import addresses as A
+from flasharb.kinds import SourceKind
+from flasharb.search.capital import FlashSource, Lender, Lenders, fund
 from flasharb.search.cycles import CycleIndex
-from flasharb.search.flash_source import (
-    BALANCER_LOAN,
-    UNISWAP_V2_FLASH,
-    UNISWAP_V3_FLASH,
-    Lenders,
-    fund,
-    v3_flash_fee,
-)
 from flasharb.search.sizing import SizedCycle, optimize, simulate
 
 E18 = 10**18
@@ -55,8 +49,33 @@ def best() -> tuple[dict[str, V2PairState], SizedCycle]:
     return states, top
 
 
+def v3_flash_fee(x: int, pips: int) -> int:
+    """UniswapV3Pool.flash's fee, computed here independently: ceil(x * fee / 1e6)."""
+    return (x * pips + 10**6 - 1) // 10**6
+
+
 def _net(states: dict[str, V2PairState], sized: SizedCycle, x: int, pips: int) -> int:
     return simulate(sized.cycle, states, x)[-1] - x - v3_flash_fee(x, pips)
+
+
+def vault(capacity: int) -> Lender:
+    return Lender(source=FlashSource.balancer(), capacity=capacity)
+
+
+def v3(pool: str, pips: int, capacity: int) -> Lender:
+    return Lender(
+        source=FlashSource.uniswap_v3(pool, token0=True, fee_pips=pips), capacity=capacity
+    )
+
+
+def v2(pair: str, pips: int, capacity: int) -> Lender:
+    return Lender(
+        source=FlashSource.uniswap_v2(pair, token0=True, fee_pips=pips), capacity=capacity
+    )
+
+
+def lenders(*of_usdc: Lender) -> Lenders:
+    return Lenders(by_token={A.USDC: of_usdc})
 
 
 class TestFund:
@@ -64,17 +83,17 @@ class TestFund:
 
     def test_vault_that_holds_enough_lends_it_all_for_free(self, best: tuple) -> None:  # type: ignore[type-arg]
         states, sized = best
-        lenders = Lenders(vault_balances={A.USDC: 10 * sized.amount_in})
-        funded = fund(sized, states, lenders, vault=VAULT)
+        funded = fund(sized, states, lenders(vault(10 * sized.amount_in)))
         assert funded is not None
-        assert funded.plan.source == BALANCER_LOAN and funded.plan.fee == 0
+        assert funded.source.kind is SourceKind.BALANCER_V2 and funded.fee == 0
+        assert funded.source.lender == VAULT
         assert funded.sized.amount_in == sized.amount_in
         assert funded.sized.profit == sized.profit
 
     def test_input_is_cut_to_what_the_vault_holds(self, best: tuple) -> None:  # type: ignore[type-arg]
         states, sized = best
         lendable = sized.amount_in // 3
-        funded = fund(sized, states, Lenders(vault_balances={A.USDC: lendable}), vault=VAULT)
+        funded = fund(sized, states, lenders(vault(lendable)))
         assert funded is not None
         assert funded.sized.amount_in == lendable
         amounts = simulate(sized.cycle, states, lendable)
@@ -85,12 +104,12 @@ class TestFund:
     def test_a_fee_moves_the_input_below_the_gross_optimum(self, best: tuple) -> None:  # type: ignore[type-arg]
         states, sized = best
         pips = 500
-        lenders = Lenders(v3_pools={A.USDC: [(V3_LENDER, pips, 10 * sized.amount_in)]})
-        funded = fund(sized, states, lenders, vault=VAULT)
+        funded = fund(sized, states, lenders(v3(V3_LENDER, pips, 10 * sized.amount_in)))
         assert funded is not None
-        assert funded.plan.source == UNISWAP_V3_FLASH and funded.plan.lender == V3_LENDER
+        assert funded.source.kind is SourceKind.UNISWAP_V3
+        assert funded.source.lender.lower() == V3_LENDER
         x = funded.sized.amount_in
-        assert funded.plan.fee == v3_flash_fee(x, pips) > 0
+        assert funded.fee == v3_flash_fee(x, pips) > 0
         assert x < sized.amount_in
         net = funded.net_of_fee
         assert net == _net(states, sized, x, pips)
@@ -102,19 +121,17 @@ class TestFund:
     def test_cheapest_lender_not_on_the_route(self, best: tuple) -> None:  # type: ignore[type-arg]
         states, sized = best
         on_route = sized.cycle.pools[0]
-        lenders = Lenders(
-            v3_pools={A.USDC: [(on_route, 100, 10**20)]},
-            v2_pairs={A.USDC: [(V2_LENDER, 3000, 10**20)]},
-        )
-        funded = fund(sized, states, lenders, vault=VAULT)
+        offer = lenders(v3(on_route, 100, 10**20), v2(V2_LENDER, 3000, 10**20))
+        funded = fund(sized, states, offer)
         assert funded is not None
-        assert funded.plan.source == UNISWAP_V2_FLASH and funded.plan.lender == V2_LENDER
+        assert funded.source.kind is SourceKind.UNISWAP_V2
+        assert funded.source.lender.lower() == V2_LENDER
 
     def test_nothing_can_lend(self, best: tuple) -> None:  # type: ignore[type-arg]
         states, sized = best
-        assert fund(sized, states, Lenders(), vault=VAULT) is None
+        assert fund(sized, states, Lenders()) is None
 
     def test_fee_larger_than_the_profit_drops_the_route(self, best: tuple) -> None:  # type: ignore[type-arg]
         states, sized = best
-        lenders = Lenders(v3_pools={A.USDC: [(V3_LENDER, 900_000, 10 * sized.amount_in)]})
-        assert fund(sized, states, lenders, vault=VAULT) is None
+        offer = lenders(v3(V3_LENDER, 900_000, 10 * sized.amount_in))
+        assert fund(sized, states, offer) is None

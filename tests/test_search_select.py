@@ -11,7 +11,10 @@ import pytest
 from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.search import select
 from flasharb.search.cycles import Cycle, Hop
-from flasharb.search.rank import Opportunity, select_disjoint
+from flasharb.search.capital import FlashSource
+from flasharb.search.rank import Opportunity
+from flasharb.search.select import select_disjoint
+from flasharb.search.valuation import EthPrice
 
 
 def address(n: int) -> str:
@@ -32,16 +35,20 @@ def cycle_through(pools: list[int], tag: int) -> Cycle:
 
 
 def opportunity(pools: list[int], net: int, tag: int) -> Opportunity:
+    route = cycle_through(pools, tag)
     return Opportunity(
-        cycle=cycle_through(pools, tag),
+        cycle=route,
+        source=FlashSource.balancer(),
         amount_in=10**18,
-        amount_out=10**18 + net,
-        gross_profit=net,
+        amounts=(*([1] * (len(route.hops) - 1)), 10**18 + net),
+        ticks_crossed=0,
         flash_fee=0,
         gas_estimate=0,
+        gas_price_wei=0,
         gas_cost=0,
         net_profit=net,
         net_profit_eth=net,
+        price=EthPrice(token=WETH, pool=WETH, num=1, den=1, depth_weth=0),
     )
 
 

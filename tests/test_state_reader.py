@@ -212,7 +212,9 @@ class TestFailingPools:
     ) -> None:
         narrow = min(registry.of_kind(HopKind.UNISWAP_V3), key=lambda p: p.tick_spacing)
         cfg = replace(config, words_per_side=300, gas_budget=1_000_000)  # 601 words
-        result = read_states(session_w3, [narrow, registry.of_kind(HopKind.UNISWAP_V2)[0]], config=cfg)
+        result = read_states(
+            session_w3, [narrow, registry.of_kind(HopKind.UNISWAP_V2)[0]], config=cfg
+        )
         assert "more than the gas budget" in result.failed[narrow.address]
         assert list(result.states) == [registry.of_kind(HopKind.UNISWAP_V2)[0].address]
 

@@ -30,6 +30,7 @@ from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.amm.uniswap_v3 import MAX_TICK, MIN_TICK, V3PoolState
 from flasharb.amm.uniswap_v3.tick_math import get_tick_at_sqrt_ratio
 from flasharb.errors import FlasharbValueError
+from flasharb.search.route import v3_pool_address
 from flasharb_testing.pool_builders import (
     TICK_SPACING,
     full_range,
@@ -142,6 +143,7 @@ class _Builder:
         self.rng = rng
         self.dislocated = dislocated
         self.pools: list[PoolState] = []
+        self.v3_used: set[str] = set()  # canonical V3 addresses taken (one pool per pair and fee)
 
     def address(self) -> str:
         return checksum_address(f"0x{self.rng.getrandbits(160):040x}")
@@ -193,8 +195,13 @@ class _Builder:
             upper = math.ceil((tick + half + 1) / spacing) * spacing
             positions.append((lower, upper, max(int(base * mult), 1)))
         words = [(t // spacing) >> 8 for lower, upper, _ in positions[1:] for t in (lower, upper)]
+        address = self.address()  # drawn in any case: the seeded stream stays as it was
+        canonical = v3_pool_address(t0.address, t1.address, fee)
+        if canonical not in self.v3_used:  # at the factory's CREATE2 address: executable
+            self.v3_used.add(canonical)
+            address = canonical
         return v3_pool(
-            address=self.address(),
+            address=address,
             token0=t0.address,
             token1=t1.address,
             fee=fee,

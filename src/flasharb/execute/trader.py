@@ -19,10 +19,14 @@ validation on, so `tx.gasprice`, `block.basefee`, `block.coinbase`, `block.numbe
 other transactions a real builder puts in the block. A transaction whose simulation reverts, or
 whose profit does not pay its gas at the next base fee, is refused: never sent.
 
-The gas limit is `GasModel`'s figure on the exact calldata plus `gas_headroom_pct`, and the
-simulation runs with that limit: a transaction that fits in simulation fits when mined. The
-worst a sent transaction can cost if it reverts anyway is `gas_limit * max_fee_per_gas`, shown
-with every prepared transaction.
+The gas limit is `GasModel`'s figure on the exact calldata plus `gas_headroom_pct` and
+`gas_margin`, and the simulation runs with exactly that limit: a transaction that fits in
+simulation fits when mined. The headroom is wide because a receipt's gas is net of refunds:
+a V3 flash around a Balancer hop used 294,929 gas and needed a 365,000 limit (the Vault's,
+the pools' and the tokens' storage refunds come back only at the end, up to a fifth of the
+gross; and each nested call keeps 1/64 of what it forwards). A simulation that runs out of gas
+is tried once more at twice the limit. The worst a sent transaction can cost if it reverts
+anyway is `gas_limit * max_fee_per_gas`, shown with every prepared transaction.
 """
 
 from __future__ import annotations
@@ -59,7 +63,8 @@ class SendPolicy:
     """How the trader prices and bounds what it sends."""
 
     priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI  # the tip: fixed, never a stranger's
-    gas_headroom_pct: int = 25  # gas limit = the model's figure on the calldata * (1 + this)
+    gas_headroom_pct: int = 60  # gas limit = the model's figure on the calldata * (1 + this)
+    gas_margin: int = 20_000  # ... + this
     deadline_blocks: int = 2  # executeArb reverts if not mined within this many blocks
     slot_seconds: int = 12  # the next block's timestamp, after the head's (the lab's interval)
     receipt_timeout_s: float = 60.0
@@ -308,7 +313,9 @@ class Trader:
                 cold_balance=not self._dust.get(p.cycle.token, True),
             )
         )
-        limit = gas_limit or predicted * (100 + self.policy.gas_headroom_pct) // 100
+        limit = gas_limit or (
+            predicted * (100 + self.policy.gas_headroom_pct) // 100 + self.policy.gas_margin
+        )
         tip = self.policy.priority_fee_wei if tip is None else tip
         max_fee = 2 * context.base_fee + tip
         tx: dict[str, Any] = {
@@ -386,6 +393,8 @@ class Trader:
                         simulated_gas=int(c["gasUsed"], 16),
                     )
                 )
+            elif int(c["gasUsed"], 16) * 100 >= p.gas_limit * 95 and not _revert_data(c):
+                out.append(replace(p, error="out of gas", refused="simulation ran out of gas"))
             else:
                 err = c.get("error") or {}
                 data = err.get("data") if isinstance(err, dict) else None
@@ -446,7 +455,22 @@ class Trader:
             for i, (p, o, guard) in enumerate(items)
         ]
         t1 = time.perf_counter()
-        done = self._refuse_unpaid(self.simulate(signed, before=before))
+        done = self.simulate(signed, before=before)
+        if any(p.error == "out of gas" for p in done):  # the model fell short: twice the limit
+            signed = [
+                self._sign(
+                    p.plan,
+                    p.opportunity,
+                    context,
+                    p.nonce,
+                    min_profit=p.min_profit,
+                    gas_limit=2 * p.gas_limit if p.error == "out of gas" else p.gas_limit,
+                    tip=p.max_priority_fee_per_gas,
+                )
+                for p in done
+            ]
+            done = self.simulate(signed, before=before)
+        done = self._refuse_unpaid(done)
         self.last_timings = {"sign": t1 - t0, "simulate": time.perf_counter() - t1}
         while True:
             keep = [p for p in done if p.ok]
@@ -460,6 +484,7 @@ class Trader:
                     context,
                     nonce + i,
                     min_profit=p.min_profit,
+                    gas_limit=p.gas_limit,
                     tip=p.max_priority_fee_per_gas,
                 )
                 for i, p in enumerate(keep)
@@ -592,6 +617,13 @@ class Trader:
             except TransactionFailed as exc:
                 failed.append((p, exc.reason))
         return trades, failed
+
+
+def _revert_data(call: Mapping[str, Any]) -> str:
+    """The revert data of an eth_simulateV1 call result ("" when it stopped without any)."""
+    err = call.get("error")
+    data = err.get("data") if isinstance(err, dict) else None
+    return data if isinstance(data, str) and len(data) > 2 else ""
 
 
 def _int(value: Any) -> int:

@@ -42,6 +42,10 @@ class Hop:
     kind: HopKind = HopKind.UNISWAP_V2  # how FlashArbFacet swaps through the pool
     pool_id: bytes = b""  # a Balancer pool's 32-byte Vault id (the packed path names the id)
 
+    def __post_init__(self) -> None:
+        if type(self.kind) is not HopKind:  # a label or a code: one vocabulary, checked here
+            object.__setattr__(self, "kind", HopKind.parse(self.kind))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Cycle:

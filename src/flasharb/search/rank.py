@@ -245,6 +245,7 @@ class OpportunityBook:
         self._screened_at = gas_price_wei
         self.funded: dict[int, Funded] = {}
         self.opps: dict[int, Opportunity] = {}
+        self.dropped: dict[str, str] = {}  # token -> why a profitable cycle of it is not ranked
         self.engine.set_floor(self._gross_floor)
         self.last = self._rescan()
 
@@ -269,16 +270,16 @@ class OpportunityBook:
         token = funded.sized.cycle.token
         try:
             price = self.prices.price(token)
-        except FlasharbValueError:
-            self.opps.pop(cycle_id, None)  # a token no WETH pool prices: cannot be ranked
-            return
-        self.opps[cycle_id] = cost(
-            funded,
-            price,
-            gas_price_wei=self.gas_price_wei,
-            gas_model=self.gas_model,
-            block=self.block,
-        )
+            self.opps[cycle_id] = cost(
+                funded,
+                price,
+                gas_price_wei=self.gas_price_wei,
+                gas_model=self.gas_model,
+                block=self.block,
+            )
+        except FlasharbValueError as exc:  # no WETH pool prices the token, or the facet
+            self.opps.pop(cycle_id, None)  # cannot execute the route (a V3 pool off the
+            self.dropped[token] = str(exc)  # canonical factory): it cannot be ranked
 
     def _fund(self, cycle_id: int, sized: SizedCycle) -> None:
         funded = fund(sized, self.engine.states, self.lenders)
@@ -406,9 +407,16 @@ class OpportunityBook:
             price = prices.get(s.cycle.token)
             if funded is None or price is None:
                 continue
-            opp = cost(
-                funded, price, gas_price_wei=gas_price, gas_model=self.gas_model, block=self.block
-            )
+            try:
+                opp = cost(
+                    funded,
+                    price,
+                    gas_price_wei=gas_price,
+                    gas_model=self.gas_model,
+                    block=self.block,
+                )
+            except FlasharbValueError:
+                continue  # not executable by the facet (see `_cost`)
             if opp.net_profit_eth > self.min_net_profit_eth:
                 found.append(opp)
         found.sort(key=lambda o: (-o.net_profit_eth, o.cycle.key))

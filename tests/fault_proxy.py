@@ -30,6 +30,7 @@ class FaultProxy:
     hook: Hook | None = None
     seen: int = 0
     methods: list[str] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # every JSON-RPC request seen
     _server: ThreadingHTTPServer | None = None
     _release: threading.Event = field(default_factory=threading.Event)
 
@@ -52,8 +53,9 @@ class FaultProxy:
                     batch = payload if isinstance(payload, list) else [payload]
                     methods = [str(p.get("method")) for p in batch]
                 except ValueError:
-                    methods = []
+                    batch, methods = [], []
                 proxy.methods.extend(methods)
+                proxy.requests.extend(p for p in batch if isinstance(p, dict))
                 if proxy.hook is not None:
                     proxy.hook(n, methods)
                 if n > proxy.after and proxy.mode == "stall":

@@ -27,6 +27,7 @@ from typing import Any
 
 from eth_abi import encode
 from eth_utils import to_checksum_address
+from flasharb.execute.executor import Executor, FlashSource, Plan, Trade
 from web3 import Web3
 from web3.types import RPCEndpoint
 
@@ -39,7 +40,6 @@ from flasharb.chain.rpc import connect, send
 from flasharb.errors import FlasharbRuntimeError, TransactionFailed
 from flasharb.execute import routes as R
 from flasharb.execute.deploy import Deployment, deploy
-from flasharb.execute.executor import Executor, FlashSource, Plan, Trade
 from flasharb.replica.build import default_state_path, ensure_built
 from flasharb.search.cycles import Cycle
 

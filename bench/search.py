@@ -24,8 +24,11 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "testing"))  # flasharb_testing
 
 from flasharb.amm.pool import PoolState
 from flasharb.search.cycles import CycleIndex
@@ -35,8 +38,8 @@ from flasharb.search.gas import GasModel
 from flasharb.search.rank import gross_floor
 from flasharb.search.rates import closed_form, compose, pool_edge_params
 from flasharb.search.sizing import SizedCycle
-from flasharb_testing.synthetic import generate, shocked
 from flasharb.search.valuation import weth_prices
+from flasharb_testing.synthetic import generate, shocked
 
 GAS_PRICE = 10**9  # 1 gwei: the scan's gas floor
 ROWS: list[tuple[str, str, str, str, str]] = []

@@ -40,11 +40,11 @@ from eth_utils import function_signature_to_4byte_selector as sel
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
-from flasharb.kinds import HopKind
 from flasharb.amm.uniswap_v2 import get_amount_out
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import deal, impersonate, set_balance
 from flasharb.chain.rpc import connect
+from flasharb.kinds import HopKind
 from flasharb.paths import build_dir, repo_root
 from flasharb.state._rpc import READER_ADDRESS, block_param, reader_code
 from flasharb.state.reader import SLOT_READER_CODE, ReadConfig, read_states

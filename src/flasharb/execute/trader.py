@@ -389,11 +389,14 @@ class Trader:
             else:
                 err = c.get("error") or {}
                 data = err.get("data") if isinstance(err, dict) else None
-                reason = (
-                    decode_revert(data)
-                    if isinstance(data, str) and data.startswith("0x")
-                    else str(err.get("message", "reverted") if isinstance(err, dict) else err)
-                )
+                if data is None:  # anvil: the revert bytes are the call's returnData
+                    data = c.get("returnData")
+                if data in (None, "0x") and int(c.get("gasUsed", "0x0"), 16) >= p.gas_limit:
+                    reason = f"out of gas (gas limit {p.gas_limit})"
+                elif isinstance(data, str) and data.startswith("0x"):
+                    reason = decode_revert(data)
+                else:
+                    reason = str(err.get("message", "reverted") if isinstance(err, dict) else err)
                 out.append(replace(p, error=reason, refused=f"simulation reverted: {reason}"))
         return out
 

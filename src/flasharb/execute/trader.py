@@ -442,6 +442,7 @@ class Trader:
         tip: int | None,
     ) -> list[Prepared]:
         context = BlockContext.after(head, self.policy.slot_seconds)
+        self._learn_dust({p.cycle.token for p, _, _ in items}, head.number)
         t0 = time.perf_counter()
         nonce = self._next_nonce()
         signed = [
@@ -468,6 +469,24 @@ class Trader:
                 for i, p in enumerate(keep)
             ]
             done = self._refuse_unpaid(self.simulate(again, before=before)) + refused
+
+    def _learn_dust(self, tokens: set[str], block: int) -> None:
+        """Whether the diamond holds each route token it has not traded yet (one batched read,
+        once per token: reconcile keeps it current). A balance written from zero costs the gas
+        model's `first_balance_write` more, and the refunds of its writes only come at the end
+        of the transaction, so the gas limit must include it or a fresh diamond's first trade
+        in a token runs out of gas."""
+        unknown = sorted(t for t in tokens if t not in self._dust)
+        if not unknown:
+            return
+        data = "0x" + (_BALANCE_OF + encode(["address"], [self.dep.diamond])).hex()
+        held = batch(
+            self.w3,
+            [("eth_call", [{"to": t, "data": data}, hex(block)]) for t in unknown],
+            "the diamond's balances of the route tokens",
+        )
+        for token, raw in zip(unknown, held, strict=True):
+            self._dust[token] = int(raw, 16) > 0
 
     def _refuse_unpaid(self, prepared: list[Prepared]) -> list[Prepared]:
         """Refuse what does not pay its simulated gas at the block's price (profit valued in

@@ -12,6 +12,11 @@ through the canonical routers: UniswapV2Router02 (npm @uniswap/v2-periphery, dep
 per factory: Uniswap's, and SushiSwap's with the replica's pair code hash) and the replica's
 SwapRouter. It approves each router for exactly what it pulls, as the diamond does with the Vault.
 
+Every trade goes through the one trader (flasharb.execute.trader: plan, sign locally, simulate
+as mined, send the signed bytes, reconcile); "predicted" is its gas model (GasModel) on the
+exact calldata. The access-list row re-signs the trader's transaction with the list
+eth_createAccessList gives (the trader itself sends none).
+
 Run: .venv/bin/python bench/gas.py [--json PATH]
 """
 
@@ -19,15 +24,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, cast
 
 from eth_abi import encode
 from eth_utils import to_checksum_address
-from flasharb.execute.executor import Executor, FlashSource, Plan, Trade
 from web3 import Web3
 from web3.types import RPCEndpoint
 
@@ -38,10 +44,16 @@ from flasharb.chain.cheats import deal
 from flasharb.chain.node import SLOT_SECONDS, fork_args, upstream_args
 from flasharb.chain.rpc import connect, send
 from flasharb.errors import FlasharbRuntimeError, TransactionFailed
-from flasharb.execute import routes as R
 from flasharb.execute.deploy import Deployment, deploy
+from flasharb.execute.plan import Plan
+from flasharb.execute.trader import Prepared, Trade, Trader
+from flasharb.kinds import HopKind, SourceKind
 from flasharb.replica.build import default_state_path, ensure_built
+from flasharb.search.capital import FlashSource
 from flasharb.search.cycles import Cycle
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "testing"))
+from flasharb_testing import routes as R  # noqa: E402 - test and bench scaffolding
 
 UNISWAP_V2_INIT_CODE_HASH = A.UNISWAP_V2_PAIR_INIT_CODE_HASH
 DUST_TOKENS = (A.USDC, A.WETH, A.DAI, A.USDT)  # every token a route here lands in the diamond
@@ -186,22 +198,28 @@ def breakdown(w3: Web3, tx_hash: str, ours: set[str], names: dict[str, str]) -> 
 class Case:
     name: str
     route: str  # key of the routes table
-    source: str  # balancer_v2, uniswap_v3, uniswap_v2, inventory
+    source: SourceKind
     access_list: bool = False
     baseline: bool = True
 
 
+BAL, V3, V2, INV = (
+    SourceKind.BALANCER_V2,
+    SourceKind.UNISWAP_V3,
+    SourceKind.UNISWAP_V2,
+    SourceKind.INVENTORY,
+)
 CASES = (
-    Case(name="2-hop V2", route="2-hop", source="balancer_v2"),
-    Case(name="2-hop V2 + access list", route="2-hop", source="balancer_v2", access_list=True),
-    Case(name="3-hop V2", route="3-hop", source="balancer_v2"),
-    Case(name="4-hop V2", route="4-hop", source="balancer_v2"),
-    Case(name="2-hop V2 -> V3", route="v2-v3", source="balancer_v2"),
-    Case(name="3-hop V2 -> V3 -> V2", route="v2-v3-v2", source="balancer_v2"),
-    Case(name="2-hop V2 -> Balancer", route="v2-bal", source="uniswap_v3", baseline=False),
-    Case(name="2-hop V2, V3 flash", route="2-hop", source="uniswap_v3", baseline=False),
-    Case(name="2-hop V2, V2 flash swap", route="2-hop", source="uniswap_v2", baseline=False),
-    Case(name="2-hop V2, inventory", route="2-hop", source="inventory", baseline=False),
+    Case(name="2-hop V2", route="2-hop", source=BAL),
+    Case(name="2-hop V2 + access list", route="2-hop", source=BAL, access_list=True),
+    Case(name="3-hop V2", route="3-hop", source=BAL),
+    Case(name="4-hop V2", route="4-hop", source=BAL),
+    Case(name="2-hop V2 -> V3", route="v2-v3", source=BAL),
+    Case(name="3-hop V2 -> V3 -> V2", route="v2-v3-v2", source=BAL),
+    Case(name="2-hop V2 -> Balancer", route="v2-bal", source=V3, baseline=False),
+    Case(name="2-hop V2, V3 flash", route="2-hop", source=V3, baseline=False),
+    Case(name="2-hop V2, V2 flash swap", route="2-hop", source=V2, baseline=False),
+    Case(name="2-hop V2, inventory", route="2-hop", source=INV, baseline=False),
 )
 
 
@@ -223,19 +241,64 @@ def routes(w3: Web3) -> dict[str, Cycle]:
     }
 
 
-def source_for(w3: Web3, kind: str, route: Cycle) -> FlashSource:
+def source_for(w3: Web3, kind: SourceKind, route: Cycle) -> FlashSource:
     """A USDC lender of `kind` that is not on `route` (a lender is locked while it lends)."""
-    if kind == "balancer_v2":
-        return FlashSource.balancer()
-    if kind == "uniswap_v3":
-        pool = R.pool(w3, "uniswap_v3", A.USDC, A.USDT, fee=100)
-        return FlashSource.uniswap_v3(pool.address, A.USDC, A.USDT, 100)
-    if kind == "uniswap_v2":
+    if kind is SourceKind.BALANCER_V2:
+        return R.balancer(w3)
+    if kind is SourceKind.UNISWAP_V3:
+        return R.v3_lender(R.pool(w3, "uniswap_v3", A.USDC, A.USDT, fee=100), A.USDC)
+    if kind is SourceKind.UNISWAP_V2:
         for venue in ("uniswap_v2", "sushiswap"):
             pair = R.pool(w3, venue, A.USDC, A.USDT)
             if pair.address not in route.pools:
-                return FlashSource.uniswap_v2(pair.address, A.USDC, A.USDT, 3000)
+                return R.v2_lender(pair, A.USDC)
     return FlashSource.inventory()
+
+
+def with_access_list(t: Trader, p: Prepared) -> Prepared:
+    """`p` signed again with eth_createAccessList's list, less the entry for the diamond: the
+    recipient is warm anyway, so listing it costs 2,400 gas and its slots save 200 each
+    (EIP-2930); four slots of the diamond's are read, so the entry would lose 1,600."""
+    call = {
+        "from": p.sender,
+        "to": p.to,
+        "data": "0x" + p.calldata.hex(),
+        "gas": hex(p.gas_limit),
+        "maxFeePerGas": hex(p.max_fee_per_gas),
+        "maxPriorityFeePerGas": hex(p.max_priority_fee_per_gas),
+    }
+    resp = t.w3.provider.make_request(RPCEndpoint("eth_createAccessList"), [call, "latest"])
+    if "error" in resp:
+        raise TransactionFailed("eth_createAccessList", str(resp["error"]))
+    entries = [
+        {"address": to_checksum_address(e["address"]), "storageKeys": list(e["storageKeys"])}
+        for e in resp["result"]["accessList"]
+        if str(e["address"]).lower() != p.to.lower()
+    ]
+    tx = {
+        "type": 2,
+        "chainId": t.chain_id,
+        "nonce": p.nonce,
+        "to": p.to,
+        "value": 0,
+        "data": p.calldata,
+        "gas": p.gas_limit,
+        "maxFeePerGas": p.max_fee_per_gas,
+        "maxPriorityFeePerGas": p.max_priority_fee_per_gas,
+        "accessList": entries,
+    }
+    signed = t.account.sign_transaction(cast(Any, tx))
+    return replace(p, raw_tx=bytes(signed.raw_transaction), tx_hash="0x" + bytes(signed.hash).hex())
+
+
+def execute(t: Trader, plan: Plan, *, access_list: bool = False) -> Trade:
+    """`plan` through the trader (optionally re-signed with an access list), reconciled."""
+    prepared = R.prepare(t, plan)
+    if not prepared.ok:
+        raise TransactionFailed("executeArb", prepared.refused or "refused")
+    if access_list:
+        prepared = with_access_list(t, prepared)
+    return t.reconcile(t.send(prepared))
 
 
 def baseline_legs(route: Cycle, routers: dict[str, str], w3: Web3) -> list[tuple[Any, ...]]:
@@ -244,7 +307,7 @@ def baseline_legs(route: Cycle, routers: dict[str, str], w3: Web3) -> list[tuple
     legs: list[tuple[Any, ...]] = []
     for hop in route.hops:
         info = registry[hop.pool]
-        if hop.kind == "uniswap_v3":
+        if hop.kind is HopKind.UNISWAP_V3:
             legs.append(
                 (True, True, A.UNISWAP_V3_SWAP_ROUTER, hop.fee_pips, [hop.token_in, hop.token_out])
             )
@@ -301,7 +364,6 @@ def main() -> None:  # noqa: PLR0915 - a script: one straight story
                 deal(w3, token, account, 1)
         R.shock_v2_weth_usdc(w3)
         block = w3.eth.block_number
-        ex = Executor(w3, dep)
         table = routes(w3)
         names = {
             a.lower(): n
@@ -324,14 +386,15 @@ def main() -> None:  # noqa: PLR0915 - a script: one straight story
         for case in CASES:
             with rolled_back(w3):
                 src = source_for(w3, case.source, table[case.route])
-                plan = R.sized_plan(ex, table[case.route], src, R.usdc(2_000_000)).plan
-                if case.source == "inventory":
+                plan, _ = R.sized_plan(w3, table[case.route], src)
+                if case.source is SourceKind.INVENTORY:
                     deal(w3, A.USDC, dep.diamond, plan.amount_in + 1)
-                trade = ex.execute_plan(plan, use_access_list=case.access_list)
-                assert trade.realized_profit == trade.predicted_profit
+                trader = R.trader(w3, dep)  # one per case: it learns the diamond's balances
+                trade = execute(trader, plan, access_list=case.access_list)
+                assert trade.realized_profit == trade.simulated_profit == trade.predicted_profit
                 row = Row(case=case, hops=len(plan.cycle.hops), trade=trade)
                 traced = case.route in ("2-hop", "3-hop", "4-hop") and not case.access_list
-                if traced and case.source == "balancer_v2":
+                if traced and case.source is SourceKind.BALANCER_V2:
                     traces[case.route] = breakdown(w3, trade.tx_hash, ours, names)
             if case.baseline and not case.access_list:
                 legs = baseline_legs(plan.cycle, routers, w3)
@@ -348,8 +411,8 @@ def main() -> None:  # noqa: PLR0915 - a script: one straight story
         with rolled_back(w3):  # the same trade from a diamond that holds no USDC at all
             for token in DUST_TOKENS:
                 deal(w3, token, dep.diamond, 0)
-            plan = R.sized_plan(ex, table["2-hop"], FlashSource.balancer(), R.usdc(2_000_000)).plan
-            no_dust = ex.execute_plan(plan).gas_used
+            plan, _ = R.sized_plan(w3, table["2-hop"], R.balancer(w3))
+            no_dust = execute(R.trader(w3, dep), plan).gas_used
     report(rows, traces, no_dust, standing_gas, block, args.json)
 
 
@@ -382,7 +445,7 @@ def report(
     for r in rows:
         ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
         print(
-            f"{r.case.name:<26} {r.trade.plan.source.kind:<12} {r.trade.gas_used:>9,} "
+            f"{r.case.name:<26} {r.trade.plan.source.label:<12} {r.trade.gas_used:>9,} "
             f"{r.trade.gas_predicted:>10,} {_fmt(r.baseline_gas):>9} {ratio:>6}"
         )
     print()
@@ -436,7 +499,7 @@ def report(
             "rows": [
                 {
                     "case": r.case.name,
-                    "source": r.trade.plan.source.kind,
+                    "source": r.trade.plan.source.label,
                     "hops": r.hops,
                     "gas_used": r.trade.gas_used,
                     "gas_predicted": r.trade.gas_predicted,

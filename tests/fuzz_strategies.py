@@ -14,7 +14,6 @@ from flasharb.kinds import HopKind
 from flasharb.state.registry import PoolInfo
 from tests.fuzz_support import SIGNATURES, Case, Cycle, World, calldata, honest_outs
 
-KIND = {HopKind.UNISWAP_V2: 0, HopKind.UNISWAP_V3: 1, HopKind.BALANCER: 2}
 ROLES = ("owner", "executor", "stranger", "vault", "v3_pool", "v2_pair", "balancer_pool")
 ZERO = "0x" + "00" * 20
 FAR_BLOCK = 2**40
@@ -70,7 +69,7 @@ def _hop(pool: PoolInfo, kind: int, token_out: str, fee: int | None = None) -> b
 def any_hop(draw: Any, world: World) -> tuple[bytes, str]:
     """A hop through a real pool, its kind usually right, its token out any token."""
     pool = draw(st.sampled_from(world.pools))
-    kind = draw(st.one_of(st.just(KIND[pool.kind]), st.integers(0, 2)))
+    kind = draw(st.one_of(st.just(int(pool.kind)), st.integers(0, 2)))
     token_out = draw(st.one_of(st.sampled_from(pool.tokens), st.sampled_from(world.tokens)))
     fee = draw(st.one_of(st.none(), st.sampled_from([100, 500, 3000, 10000, 0, 2**24 - 1])))
     return _hop(pool, kind, token_out, fee), pool.address
@@ -122,7 +121,7 @@ def route(draw: Any, world: World) -> tuple[str, bytes, bytes, list[str]]:
                 op, 0 if op == "zero" else U128
             )
             amount_in, outs = values[0], values[1:]
-        path = _raw(cyc.token) + b"".join(_hop(p, KIND[p.kind], t_out) for p, _, t_out in cyc.hops)
+        path = _raw(cyc.token) + b"".join(_hop(p, int(p.kind), t_out) for p, _, t_out in cyc.hops)
         return cyc.token, path, _pack([amount_in, *outs]), [p.address for p, _, _ in cyc.hops]
     token = draw(st.sampled_from(world.tokens))
     if shape == "hops":  # real hops in any order: usually not a cycle, sometimes one
@@ -156,9 +155,8 @@ def profitable_arb(draw: Any, world: World) -> Case:
     ]
     options = [3] + ([] if has_balancer else [0, 0]) + ([1, 2] if lenders else [])
     kind = draw(st.sampled_from(options))
-    fitting = [
-        p for p in lenders if p.kind is {1: HopKind.UNISWAP_V3, 2: HopKind.UNISWAP_V2}.get(kind)
-    ]
+    want = {1: HopKind.UNISWAP_V3, 2: HopKind.UNISWAP_V2}.get(kind)
+    fitting = [p for p in lenders if p.kind is want]
     lender = draw(st.sampled_from(fitting)) if fitting else None
     source = kind << 248
     if lender is not None:
@@ -178,7 +176,7 @@ def profitable_arb(draw: Any, world: World) -> Case:
         caller = draw(st.sampled_from(ROLES))
     elif wrong == "deadline":
         deadline = draw(st.sampled_from([0, 1, U256]))
-    path = _raw(cyc.token) + b"".join(_hop(p, KIND[p.kind], t) for p, _, t in cyc.hops)
+    path = _raw(cyc.token) + b"".join(_hop(p, int(p.kind), t) for p, _, t in cyc.hops)
     data = calldata("executeArb", [source, path, _pack(values), min_profit, deadline])
     named = (*pools, cyc.token, *(() if lender is None else (lender.address,)))
     return Case("executeArb", caller, data, named)

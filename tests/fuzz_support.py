@@ -24,14 +24,14 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
 
-from flasharb.kinds import HopKind
 from flasharb.amm.pool import PoolState
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import deal, set_balance
 from flasharb.errors import FlasharbError
-from flasharb.execute import routes as R
+from flasharb.kinds import HopKind
 from flasharb.state.reader import read_states
 from flasharb.state.registry import PoolInfo
+from flasharb_testing import routes as R
 
 FUZZ_EXAMPLES = int(os.environ.get("FLASHARB_FUZZ_EXAMPLES", "1000"))
 GAS = 3_000_000  # explicit: reverting calls are mined too, without estimation

@@ -11,19 +11,17 @@ from web3.logs import DISCARD
 
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of, deal
-from flasharb.execute import routes as R
-from flasharb.execute.executor import Executor, FlashSource, Plan
+from flasharb.execute.plan import Plan
+from flasharb_testing import routes as R
 from tests.helpers import call_error
 
 pytestmark = pytest.mark.fork
 
 
-def _plan(w3: Web3, deployment: Any) -> Plan:
+def _plan(w3: Web3) -> Plan:
+    """The demo's opportunity (500 WETH dumped on Uniswap V2), sized for a Balancer loan."""
     R.shock_v2_weth_usdc(w3)
-    ex = Executor(w3, deployment)
-    return R.sized_plan(
-        ex, R.v2_routes(w3)["2-hop"], FlashSource.balancer(), R.usdc(2_000_000)
-    ).plan
+    return R.sized_plan(w3, R.v2_routes(w3)["2-hop"], R.balancer(w3))[0]
 
 
 def _send(w3: Web3, fn: Any, sender: str) -> Any:
@@ -38,10 +36,12 @@ class TestExecutors:
     def test_hot_key_trades_but_cannot_take_funds(
         self, w3: Web3, deployment: Any, diamond: Any, owner: str, executor_key: str
     ) -> None:
-        plan = _plan(w3, deployment)
-        hot = Executor(w3, deployment, sender=executor_key)
-        tx = hot.tx(plan, 0, w3.eth.block_number + 5)
+        plan = _plan(w3)
+        hot = R.trader(w3, deployment, sender=executor_key)
+        tx = plan.call(deployment.diamond, executor_key, 0, w3.eth.block_number + 5)
         assert call_error(w3, tx) == f"NotExecutor(caller={executor_key})"
+        refused = R.prepare(hot, plan)
+        assert not refused.ok and refused.error == f"NotExecutor(caller={executor_key})"
         receipt = _send(w3, diamond.functions.setExecutor(executor_key, True), owner)
         assert (
             diamond.events.ExecutorSet().process_receipt(receipt, errors=DISCARD)[0]["args"][
@@ -50,7 +50,7 @@ class TestExecutors:
             is True
         )
         assert diamond.functions.isExecutor(executor_key).call() is True
-        trade = hot.execute_plan(plan)
+        trade = R.execute(hot, plan)
         assert trade.realized_profit == plan.predicted_profit > 0
         not_owner = f"NotContractOwner(_user={executor_key}, _contractOwner={owner})"
         for fn, args in (
@@ -67,43 +67,45 @@ class TestExecutors:
                 w3, {"from": executor_key, "to": deployment.diamond, "data": data}
             ) == (not_owner), fn
         _send(w3, diamond.functions.setExecutor(executor_key, False), owner)
-        assert call_error(w3, hot.tx(plan, 0, w3.eth.block_number + 5)) == (
-            f"NotExecutor(caller={executor_key})"
-        )
+        tx = plan.call(deployment.diamond, executor_key, 0, w3.eth.block_number + 5)
+        assert call_error(w3, tx) == f"NotExecutor(caller={executor_key})"
 
 
 class TestPause:
     def test_pause_stops_everyone_until_resumed(
         self, w3: Web3, deployment: Any, diamond: Any, owner: str
     ) -> None:
-        plan = _plan(w3, deployment)
-        ex = Executor(w3, deployment)
+        plan = _plan(w3)
+        t = R.trader(w3, deployment)
         _send(w3, diamond.functions.setPaused(True), owner)
         assert diamond.functions.paused().call() is True
-        assert call_error(w3, ex.tx(plan, 0, w3.eth.block_number + 5)) == "ExecutionPaused()"
+        tx = plan.call(deployment.diamond, owner, 0, w3.eth.block_number + 5)
+        assert call_error(w3, tx) == "ExecutionPaused()"
+        assert R.prepare(t, plan).error == "ExecutionPaused()"  # refused: never sent
         _send(w3, diamond.functions.setPaused(False), owner)
-        assert ex.execute_plan(plan).realized_profit == plan.predicted_profit
+        assert R.execute(t, plan).realized_profit == plan.predicted_profit
 
 
 class TestNotionalCaps:
     def test_cap_is_per_token_and_exact(
         self, w3: Web3, deployment: Any, diamond: Any, owner: str
     ) -> None:
-        plan = _plan(w3, deployment)
-        ex = Executor(w3, deployment)
+        plan = _plan(w3)
+        t = R.trader(w3, deployment)
         amount = plan.amount_in
         _send(w3, diamond.functions.setNotionalCap(A.DAI, 1), owner)  # another token's cap
-        assert ex.simulate_plan(plan) == plan.predicted_profit
+        assert R.simulate(t, plan) == plan.predicted_profit
         _send(w3, diamond.functions.setNotionalCap(A.USDC, amount - 1), owner)
         assert diamond.functions.notionalCap(A.USDC).call() == amount - 1
-        assert call_error(w3, ex.tx(plan, 0, w3.eth.block_number + 5)) == (
-            f"NotionalCapExceeded(token={A.USDC}, amountIn={amount}, cap={amount - 1})"
-        )
+        capped = f"NotionalCapExceeded(token={A.USDC}, amountIn={amount}, cap={amount - 1})"
+        tx = plan.call(deployment.diamond, owner, 0, w3.eth.block_number + 5)
+        assert call_error(w3, tx) == capped
+        assert R.prepare(t, plan).error == capped
         _send(w3, diamond.functions.setNotionalCap(A.USDC, amount), owner)
-        assert ex.simulate_plan(plan) == plan.predicted_profit
+        assert R.simulate(t, plan) == plan.predicted_profit
         for token in (A.USDC, A.DAI):  # no cap left: executeArb no longer reads them
             _send(w3, diamond.functions.setNotionalCap(token, 0), owner)
-        assert ex.execute_plan(plan).realized_profit == plan.predicted_profit
+        assert R.execute(t, plan).realized_profit == plan.predicted_profit
 
 
 class TestTreasury:

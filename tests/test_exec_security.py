@@ -14,9 +14,12 @@ from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import contract
 from flasharb.chain.cheats import balance_of, deal
 from flasharb.chain.rpc import send
-from flasharb.execute import routes as R
-from flasharb.execute.executor import Executor, FlashSource, Plan, encode_amounts, encode_path
+from flasharb.execute.plan import Plan
+from flasharb.kinds import HopKind
+from flasharb.search.capital import FlashSource
 from flasharb.search.cycles import Cycle, Hop
+from flasharb.search.route import encode_amounts, encode_path
+from flasharb_testing import routes as R
 from tests.helpers import call_error, send_failing
 
 pytestmark = pytest.mark.fork
@@ -52,9 +55,9 @@ def _raw_plan(
     amount_in: int,
     outs: list[int],
     source: FlashSource,
-    pool_ids: dict[str, bytes] | None = None,
 ) -> Plan:
-    """A plan with made-up amounts, for routes no sizing would produce."""
+    """A plan with made-up amounts, for routes no sizing would produce (a Balancer hop carries
+    its pool id)."""
     route = Cycle(token=token, hops=tuple(hops))
     return Plan(
         cycle=route,
@@ -62,7 +65,7 @@ def _raw_plan(
         amount_in=amount_in,
         amounts=tuple(outs),
         flash_fee=0,
-        path=encode_path(route, pool_ids),
+        path=encode_path(route),
         packed_amounts=encode_amounts(amount_in, outs),
     )
 
@@ -120,10 +123,7 @@ class TestUnsolicitedCallbacks:
         started, with the data it sent (here: a real, profitable-looking route)."""
         _stocked(w3, deployment)
         R.shock_v2_weth_usdc(w3)
-        ex = Executor(w3, deployment)
-        plan = R.sized_plan(
-            ex, R.v2_routes(w3)["2-hop"], FlashSource.balancer(), R.usdc(2_000_000)
-        ).plan
+        plan, _ = R.sized_plan(w3, R.v2_routes(w3)["2-hop"], R.balancer(w3))
         data = (
             "0x5c38449e"
             + encode(
@@ -145,11 +145,10 @@ class TestLoans:
         """A 'V3 pool' that is an account without code: the call succeeds, nothing calls back,
         and executeArb refuses to pretend a trade happened."""
         R.shock_v2_weth_usdc(w3)
-        ex = Executor(w3, deployment)
         route = R.v2_routes(w3)["2-hop"]
-        fake = FlashSource(kind="uniswap_v3", lender=attacker, token0=True, fee_pips=100)
-        plan = R.sized_plan(ex, route, fake, R.usdc(2_000_000)).plan
-        tx = ex.tx(plan, 0, w3.eth.block_number + 5)
+        fake = FlashSource.uniswap_v3(attacker, token0=True, fee_pips=100)
+        plan, _ = R.sized_plan(w3, route, fake)
+        tx = plan.call(deployment.diamond, owner, 0, w3.eth.block_number + 5)
         assert call_error(w3, tx) == f"FlashLoanNotTaken(lender={attacker})"
 
     def test_balancer_hop_in_balancer_loan_is_refused_before_borrowing(
@@ -163,12 +162,9 @@ class TestLoans:
             10**9,
             [10**17, 10**9],
             FlashSource.balancer(),
-            {bal.address: bal.pool_id},
         )
-        ex = Executor(w3, deployment)
-        assert call_error(w3, ex.tx(plan, 0, w3.eth.block_number + 5)) == (
-            "BalancerHopInBalancerLoan(hopIndex=1)"
-        )
+        tx = plan.call(deployment.diamond, owner, 0, w3.eth.block_number + 5)
+        assert call_error(w3, tx) == "BalancerHopInBalancerLoan(hopIndex=1)"
 
     def test_the_vault_refuses_a_balancer_swap_inside_its_loan(self, w3: Web3, owner: str) -> None:
         """Why the rule exists: the Vault's flashLoan and swap share one reentrancy guard."""
@@ -194,12 +190,13 @@ class TestLyingRoutes:
         _stocked(w3, deployment)
         diamond.functions.setExecutor(executor_key, True).transact({"from": owner})
         v3 = R.pool(w3, "uniswap_v3", A.WETH, A.USDC, fee=500)
-        fake = Hop(pool=attacker, token_in=A.USDC, token_out=A.WETH, fee_pips=0, kind="uniswap_v2")
+        fake = Hop(
+            pool=attacker, token_in=A.USDC, token_out=A.WETH, fee_pips=0, kind=HopKind.UNISWAP_V2
+        )
         plan = _raw_plan(
             A.USDC, [fake, R.hop(v3, A.WETH, A.USDC)], 10**9, [1, 1], FlashSource.balancer()
         )
-        ex = Executor(w3, deployment, sender=executor_key)
-        tx = ex.tx(plan, 0, w3.eth.block_number + 5)
+        tx = plan.call(deployment.diamond, executor_key, 0, w3.eth.block_number + 5)
         assert call_error(w3, tx) == 'Error("AS")'  # nothing arrived, so the V3 hop swaps 0
         _mine_and_check_nothing_moved(w3, tx, [deployment.diamond, attacker, executor_key])
 
@@ -221,7 +218,6 @@ class TestLyingRoutes:
             [1, 10**9],  # the pair pays 1 wei of USDC (its k check passes on the donation)
             FlashSource.balancer(),
         )
-        ex = Executor(w3, deployment, sender=executor_key)
-        tx = ex.tx(plan, 0, w3.eth.block_number + 5)
+        tx = plan.call(deployment.diamond, executor_key, 0, w3.eth.block_number + 5)
         assert call_error(w3, tx) == 'Error("AS")'  # 0 DAI arrived, so the V3 hop swaps 0
         _mine_and_check_nothing_moved(w3, tx, [deployment.diamond, executor_key, uni.address])

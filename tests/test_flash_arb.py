@@ -1,6 +1,7 @@
 """FlashArbFacet on the replica fork through the whole flow: the search finds the demo's
-opportunity, the executor plans it with exact amounts, a real Balancer loan pays for it, and
-every wei is accounted for; plus the guards on executeArb's own arguments."""
+opportunity, the planner encodes it with exact amounts, the trader simulates it as mined and
+sends it, a real Balancer loan pays for it, and every wei is accounted for; plus the guards on
+executeArb's own arguments."""
 
 from __future__ import annotations
 
@@ -11,21 +12,34 @@ import pytest
 from web3 import Web3
 
 from flasharb.chain import addresses as A
-from flasharb.execute.executor import Executor
+from flasharb.execute.plan import plan
 from flasharb.execute.shock import shock
+from flasharb.execute.trader import Trade
+from flasharb.kinds import HopKind
 from flasharb.report.demo import v2_pair_address
-from flasharb.search.rank import Opportunity, select_disjoint
+from flasharb.search.rank import Opportunity
+from flasharb.search.route import execute_arb_calldata
 from flasharb.search.scan import scan
+from flasharb.search.select import select_disjoint
+from flasharb_testing import routes as R
 from tests.helpers import call_error
 
 pytestmark = pytest.mark.fork
 
-GAS_TOLERANCE_PCT = 2  # ExecGas against receipts of V2 routes on the replica
+GAS_TOLERANCE_PCT = 2  # the gas model against receipts of V2 routes on the replica
 
 
 def _v2_only(opps: list[Opportunity]) -> list[Opportunity]:
-    """Routes of V2-style pairs only: the K revert and ExecGas's 2% are V2 properties."""
-    return [o for o in opps if all(h.kind == "uniswap_v2" for h in o.cycle.hops)]
+    """Routes of V2-style pairs only: the K revert and the gas model's 2% are V2 properties."""
+    return [o for o in opps if all(h.kind is HopKind.UNISWAP_V2 for h in o.cycle.hops)]
+
+
+def _execute(w3: Web3, deployment: Any, opps: list[Opportunity]) -> list[Trade]:
+    """The trader's whole path on `opps`: plan, sign, simulate as mined, send, reconcile; every
+    one must land."""
+    trades, failed = R.trader(w3, deployment).execute(opps, R.head(w3))
+    assert not failed, [reason for _, reason in failed]
+    return trades
 
 
 def _shock(w3: Web3, weth: int = 500) -> None:
@@ -42,9 +56,10 @@ class TestEndToEnd:
         _shock(w3)
         res = scan(w3)
         assert res.opportunities, "the shock must leave something on the table"
-        ex = Executor(w3, deployment)
-        for opp in select_disjoint(_v2_only(res.opportunities))[:2]:
-            trade = ex.execute(opp)
+        chosen = select_disjoint(_v2_only(res.opportunities))[:2]
+        trades = _execute(w3, deployment, chosen)
+        assert len(trades) == len(chosen) > 0
+        for opp, trade in zip(chosen, trades, strict=True):
             predicted = opp.gross_profit - opp.flash_fee  # the search's own exact figure
             assert predicted > 0
             assert trade.predicted_profit == predicted
@@ -61,46 +76,42 @@ class TestEndToEnd:
         _shock(w3)
         three = [o for o in scan(w3).opportunities if len(o.cycle.hops) == 3]
         assert three, "a 500 WETH shock opens 3-hop routes through DAI as well"
-        trade = Executor(w3, deployment).execute(three[0])
+        (trade,) = _execute(w3, deployment, three[:1])
         assert trade.realized_profit == three[0].gross_profit - three[0].flash_fee > 0
 
     def test_min_profit_one_wei_above_reverts(self, w3: Web3, deployment: Any, owner: str) -> None:
         _shock(w3)
         opp = scan(w3).opportunities[0]
-        ex = Executor(w3, deployment)
-        plan = ex.plan(opp.cycle, opp.amount_in)
-        profit = plan.predicted_profit
+        p = plan(opp)
+        profit = p.predicted_profit
         deadline = w3.eth.block_number + 2
-        err = call_error(w3, ex.tx(plan, profit + 1, deadline))
+        err = call_error(w3, p.call(deployment.diamond, owner, profit + 1, deadline))
         assert err == f"InsufficientProfit(profit={profit}, minProfit={profit + 1})"
-        assert call_error(w3, ex.tx(plan, profit, deadline)) is None
+        assert call_error(w3, p.call(deployment.diamond, owner, profit, deadline)) is None
 
     def test_one_wei_more_than_the_pair_pays_reverts(self, w3: Web3, deployment: Any) -> None:
         """Hop outputs come from calldata: the pair's own k check is what guards them."""
         _shock(w3)
         opp = _v2_only(scan(w3).opportunities)[0]
-        ex = Executor(w3, deployment)
-        plan = ex.plan(opp.cycle, opp.amount_in)
-        greedy = plan.amounts[0] + 1
-        packed = plan.packed_amounts[:16] + greedy.to_bytes(16, "big") + plan.packed_amounts[32:]
-        err = call_error(
-            w3, ex.tx(replace(plan, packed_amounts=packed), 0, w3.eth.block_number + 2)
+        p = plan(opp)
+        greedy = p.amounts[0] + 1
+        packed = p.packed_amounts[:16] + greedy.to_bytes(16, "big") + p.packed_amounts[32:]
+        tx = replace(p, packed_amounts=packed).call(
+            deployment.diamond, deployment.owner, 0, w3.eth.block_number + 2
         )
-        assert err == 'Error("UniswapV2: K")'
+        assert call_error(w3, tx) == 'Error("UniswapV2: K")'
 
     def test_expired_deadline_reverts(self, w3: Web3, deployment: Any) -> None:
         _shock(w3)
         opp = scan(w3).opportunities[0]
-        ex = Executor(w3, deployment)
         stale = w3.eth.block_number - 1
-        err = call_error(w3, ex.tx(ex.plan(opp.cycle, opp.amount_in), 0, stale))
+        err = call_error(w3, plan(opp).call(deployment.diamond, deployment.owner, 0, stale))
         assert err is not None and err.startswith(f"DeadlinePassed(deadlineBlock={stale}, ")
 
     def test_stranger_cannot_execute(self, w3: Web3, deployment: Any, attacker: str) -> None:
         _shock(w3)
         opp = scan(w3).opportunities[0]
-        ex = Executor(w3, deployment, sender=attacker)
-        err = call_error(w3, ex.tx(ex.plan(opp.cycle, opp.amount_in), 0, 10**9))
+        err = call_error(w3, plan(opp).call(deployment.diamond, attacker, 0, 10**9))
         assert err == f"NotExecutor(caller={attacker})"
 
 
@@ -125,15 +136,10 @@ class TestMalformedRoutes:
     ) -> None:
         _shock(w3)
         opp = scan(w3).opportunities[0]
-        ex = Executor(w3, deployment)
-        plan = ex.plan(opp.cycle, opp.amount_in)
-        assert len(plan.cycle.hops) == 2
-        fn = ex.diamond.functions.executeArb(
-            plan.source.word, path_edit(plan.path), amounts_edit(plan.packed_amounts), 0, 10**9
+        p = plan(opp)
+        assert len(p.cycle.hops) == 2
+        data = execute_arb_calldata(
+            p.source.word, path_edit(p.path), amounts_edit(p.packed_amounts), 0, 10**9
         )
-        tx = {
-            "from": deployment.owner,
-            "to": deployment.diamond,
-            "data": fn._encode_transaction_data(),
-        }
+        tx = {"from": deployment.owner, "to": deployment.diamond, "data": "0x" + data.hex()}
         assert call_error(w3, tx) == error

@@ -8,12 +8,12 @@ counterpart, for trades whose shape is fixed in advance (one per hop kind and ca
 
 from __future__ import annotations
 
-
+from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 
 from flasharb.amm.pool import PoolState
 from flasharb.chain import addresses as A
-from flasharb.errors import FlasharbValueError
+from flasharb.errors import FlasharbValueError, TransactionFailed
 from flasharb.execute.deploy import Deployment
 from flasharb.execute.keys import signer
 from flasharb.execute.plan import Plan, plan_route
@@ -30,6 +30,8 @@ from flasharb.state.reader import read_states
 from flasharb.state.registry import PoolInfo, PoolRegistry
 
 _REGISTRIES: dict[str, PoolRegistry] = {}
+_FEES_COLLECTOR = function_signature_to_4byte_selector("getProtocolFeesCollector()")
+_FLASH_FEE = function_signature_to_4byte_selector("getFlashLoanFeePercentage()")
 
 
 def registry(w3: Web3) -> PoolRegistry:
@@ -91,6 +93,43 @@ def states(w3: Web3, route: Cycle, block: int | str = "latest") -> dict[str, Poo
     return dict(res.states)
 
 
+def vault_flash_fee(w3: Web3, block: int | str = "latest") -> int:
+    """The Balancer Vault's flash-loan fee percentage (1e18 = 100%), read from its protocol fees
+    collector (the market reads the same figure with its lender balances)."""
+    tag = hex(block) if isinstance(block, int) else block
+
+    def call(to: str, data: bytes) -> bytes:
+        out = batch(w3, [("eth_call", [{"to": to, "data": "0x" + data.hex()}, tag])], "flash fee")
+        return bytes.fromhex(str(out[0])[2:])
+
+    collector = Web3.to_checksum_address(
+        "0x" + call(A.BALANCER_VAULT, _FEES_COLLECTOR)[12:32].hex()
+    )
+    return int.from_bytes(call(collector, _FLASH_FEE)[:32], "big")
+
+
+def balancer(w3: Web3) -> FlashSource:
+    """A Balancer Vault flash loan at the fork's real flash fee."""
+    return FlashSource.balancer(vault_flash_fee(w3))
+
+
+def token0(info: PoolInfo, token: str) -> bool:
+    """`token` is `info`'s token0 (what a V3 or V2 lender's source word names)."""
+    if token not in info.tokens:
+        raise FlasharbValueError(f"pool {info.address} does not hold {token}")
+    return info.tokens[0] == token  # a V2 or V3 pool lists token0 first
+
+
+def v3_lender(info: PoolInfo, token: str) -> FlashSource:
+    """A flash loan of `token` from the V3 pool `info`, at its fee tier."""
+    return FlashSource.uniswap_v3(info.address, token0=token0(info, token), fee_pips=info.fee)
+
+
+def v2_lender(info: PoolInfo, token: str) -> FlashSource:
+    """A flash swap of `token` from the V2-style pair `info`, at its swap fee."""
+    return FlashSource.uniswap_v2(info.address, token0=token0(info, token), fee_pips=info.fee)
+
+
 def plan_at(w3: Web3, route: Cycle, amount_in: int, source: FlashSource) -> Plan:
     """`route` at `amount_in` from `source`, quoted on the fork's current states."""
     return plan_route(route, amount_in, source, states(w3, route))
@@ -124,7 +163,9 @@ def trader(w3: Web3, deployment: Deployment, sender: str | None = None) -> Trade
 
 
 def prepare(t: Trader, p: Plan, *, min_profit: int = 0) -> Prepared:
-    """`p` signed and simulated as mined on the next block."""
+    """`p` signed and simulated as mined on the next block. The nonce is read afresh: tests mine
+    other transactions from the same account (owner calls, attacks) between trades."""
+    t.resync_nonce()
     return t.prepare_plans([p], head(t.w3), min_profit=min_profit)[0]
 
 
@@ -135,8 +176,6 @@ def execute(t: Trader, p: Plan, *, min_profit: int = 0) -> Trade:
 
 def simulate(t: Trader, p: Plan, *, min_profit: int = 0) -> int:
     """The profit `p` makes in simulation as mined; TransactionFailed with the decoded revert."""
-    from flasharb.errors import TransactionFailed
-
     prepared = prepare(t, p, min_profit=min_profit)
     if prepared.simulated_profit is None:
         raise TransactionFailed("executeArb simulation", prepared.error or "reverted")
@@ -175,6 +214,7 @@ def usdc(amount: int) -> int:
 
 
 __all__ = [
+    "balancer",
     "cycle",
     "execute",
     "head",
@@ -187,7 +227,11 @@ __all__ = [
     "simulate",
     "sized_plan",
     "states",
+    "token0",
     "trader",
     "usdc",
+    "v2_lender",
     "v2_routes",
+    "v3_lender",
+    "vault_flash_fee",
 ]

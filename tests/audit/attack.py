@@ -13,7 +13,10 @@ from web3.contract import Contract
 
 from flasharb.chain.artifacts import contract
 from flasharb.chain.rpc import contract_at, send
+from flasharb.execute.deploy import Deployment
+from flasharb.execute.plan import Plan
 from flasharb.execute.revert import decode_revert, revert_data
+from flasharb_testing import routes as R
 
 AUDIT_CONTRACTS = ("AttackerRelay", "HostileLender", "RevertingInit", "StorageProbeFacet")
 ATTACK_GAS = 6_000_000  # explicit gas: the attack is mined even though it reverts
@@ -80,6 +83,25 @@ def mine_attack(
     mined = mined_revert(w3, tx_hash)
     assert mined == expected, f"mined: expected {expected}, got {mined}"
     return receipt
+
+
+def trader_refuses(
+    w3: Web3,
+    deployment: Deployment,
+    plan: Plan,
+    sender: str,
+    expected: str | None,
+    min_profit: int = 0,
+) -> None:
+    """The trader signing as `sender` refuses `plan` (simulated as mined, never sent) with
+    exactly `expected` as its decoded revert (None: any revert)."""
+    nonce = w3.eth.get_transaction_count(cast(Any, sender))
+    prepared = R.prepare(R.trader(w3, deployment, sender=sender), plan, min_profit=min_profit)
+    assert not prepared.ok, "the trader would send it"
+    assert prepared.error is not None, f"refused without a revert: {prepared.refused}"
+    if expected is not None:
+        assert prepared.error == expected, f"trader: expected {expected}, got {prepared.error}"
+    assert w3.eth.get_transaction_count(cast(Any, sender)) == nonce, "the trader sent something"
 
 
 def error_data(signature: str, types: list[str], values: list[Any]) -> bytes:

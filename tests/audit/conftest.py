@@ -18,9 +18,9 @@ from web3 import Web3
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import contract
 from flasharb.chain.cheats import deal
-from flasharb.execute import routes as R
 from flasharb.execute.deploy import FACETS
 from flasharb.replica import zoo
+from flasharb_testing import routes as R
 from tests.audit.attack import AUDIT_CONTRACTS
 from tests.audit.nothing_lost import NothingLost
 

@@ -15,10 +15,10 @@ from web3 import Web3
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import contract
 from flasharb.chain.rpc import send
-from flasharb.execute import routes as R
 from flasharb.execute.deploy import FACETS
-from flasharb.execute.executor import Executor, FlashSource, Plan
-from tests.audit.attack import mine_attack, revert_of
+from flasharb.execute.plan import Plan
+from flasharb_testing import routes as R
+from tests.audit.attack import mine_attack, revert_of, trader_refuses
 from tests.audit.nothing_lost import NothingLost
 
 pytestmark = [pytest.mark.fork, pytest.mark.audit]
@@ -148,12 +148,10 @@ class TestEverySelector:
         assert checked == len(ACCESS)
 
 
-def _plan(w3: Web3, deployment: Any, sender: str) -> Plan:
+def _plan(w3: Web3) -> Plan:
+    """The demo's opportunity (500 WETH dumped on Uniswap V2), sized for a Balancer loan."""
     R.shock_v2_weth_usdc(w3)
-    ex = Executor(w3, deployment, sender=sender)
-    return R.sized_plan(
-        ex, R.v2_routes(w3)["2-hop"], FlashSource.balancer(), R.usdc(2_000_000)
-    ).plan
+    return R.sized_plan(w3, R.v2_routes(w3)["2-hop"], R.balancer(w3))[0]
 
 
 def _owner_tx(w3: Web3, diamond: Any, owner: str, fn: str, *args: Any) -> None:
@@ -176,10 +174,11 @@ class TestGuards:
         nothing_lost: NothingLost,
     ) -> None:
         who = owner if role == "owner" else hot_key
-        plan = _plan(w3, deployment, who)
+        plan = _plan(w3)
         _owner_tx(w3, diamond, owner, "setPaused", True)
-        tx = Executor(w3, deployment, sender=who).tx(plan, 0, 10**9)
+        tx = plan.call(deployment.diamond, who, 0, 10**9)
         with nothing_lost.guard():
+            trader_refuses(w3, deployment, plan, who, "ExecutionPaused()")
             mine_attack(w3, tx, "ExecutionPaused()")
 
     def test_cap_one_below_the_loan(
@@ -192,14 +191,14 @@ class TestGuards:
         stocked: Any,
         nothing_lost: NothingLost,
     ) -> None:
-        plan = _plan(w3, deployment, hot_key)
+        plan = _plan(w3)
         cap = plan.amount_in - 1
         _owner_tx(w3, diamond, owner, "setNotionalCap", A.USDC, cap)
-        tx = Executor(w3, deployment, sender=hot_key).tx(plan, 0, 10**9)
+        tx = plan.call(deployment.diamond, hot_key, 0, 10**9)
+        expected = f"NotionalCapExceeded(token={A.USDC}, amountIn={plan.amount_in}, cap={cap})"
         with nothing_lost.guard():
-            mine_attack(
-                w3, tx, f"NotionalCapExceeded(token={A.USDC}, amountIn={plan.amount_in}, cap={cap})"
-            )
+            trader_refuses(w3, deployment, plan, hot_key, expected)
+            mine_attack(w3, tx, expected)
 
     def test_revoked_executor(
         self,
@@ -211,10 +210,11 @@ class TestGuards:
         stocked: Any,
         nothing_lost: NothingLost,
     ) -> None:
-        plan = _plan(w3, deployment, hot_key)
+        plan = _plan(w3)
         _owner_tx(w3, diamond, owner, "setExecutor", hot_key, False)
-        tx = Executor(w3, deployment, sender=hot_key).tx(plan, 0, 10**9)
+        tx = plan.call(deployment.diamond, hot_key, 0, 10**9)
         with nothing_lost.guard():
+            trader_refuses(w3, deployment, plan, hot_key, f"NotExecutor(caller={hot_key})")
             mine_attack(w3, tx, f"NotExecutor(caller={hot_key})")
 
 

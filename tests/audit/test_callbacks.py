@@ -12,10 +12,11 @@ from web3 import Web3
 
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import impersonating
-from flasharb.execute import routes as R
-from flasharb.execute.executor import Executor, FlashSource, v3_pool_address
 from flasharb.execute.shock import shock
 from flasharb.replica import zoo
+from flasharb.search.capital import FlashSource
+from flasharb.search.route import execute_arb_calldata, v3_pool_address
+from flasharb_testing import routes as R
 from tests.audit.attack import deploy_audit, mine_attack
 from tests.audit.nothing_lost import NothingLost
 
@@ -132,11 +133,9 @@ class TestRealPools:
         v3_3000 = R.pool(w3, "uniswap_v3", A.WETH, A.USDC, fee=3000)
         v3_500 = R.pool(w3, "uniswap_v3", A.WETH, A.USDC, fee=500)
         shock(w3, v3_3000.address, A.WETH, 2_000 * 10**18)
-        ex = Executor(w3, deployment)
         route = R.cycle(A.USDC, (v3_3000, A.WETH), (v3_500, A.USDC))
-        trade = ex.execute_plan(
-            R.sized_plan(ex, route, FlashSource.balancer(), R.usdc(20_000_000)).plan
-        )
+        plan, _ = R.sized_plan(w3, route, R.balancer(w3))
+        trade = R.execute(R.trader(w3, deployment), plan)
         assert trade.realized_profit > 0
         data, _ = _callback(diamond, deployment.diamond, "uniswapV3SwapCallback")
         pool = v3_500.address
@@ -196,8 +195,7 @@ class TestFreshPools:
             + (3000).to_bytes(3, "big")
         )
         amounts = b"".join(x.to_bytes(16, "big") for x in (10**9, 1, 1))
-        ex = Executor(w3, deployment, sender=hot_key)
-        fn = ex.diamond.functions.executeArb(FlashSource.balancer().word, path, amounts, 0, 10**9)
-        tx = {"from": hot_key, "to": deployment.diamond, "data": fn._encode_transaction_data()}
+        data = execute_arb_calldata(FlashSource.balancer().word, path, amounts, 0, 10**9)
+        tx = {"from": hot_key, "to": deployment.diamond, "data": "0x" + data.hex()}
         with nothing_lost.guard(tokens=[token]):
             mine_attack(w3, tx, "reverted without data")

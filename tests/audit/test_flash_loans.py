@@ -5,6 +5,7 @@ diamond's allowances and its storage are unchanged (tests/audit/nothing_lost.py)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,10 +16,13 @@ from flasharb.chain import addresses as A
 from flasharb.chain.cheats import impersonating
 from flasharb.chain.rpc import send
 from flasharb.errors import FlasharbValueError
-from flasharb.execute import routes as R
-from flasharb.execute.executor import Executor, FlashSource, Plan
+from flasharb.execute.plan import Plan, plan_route
+from flasharb.kinds import SourceKind
+from flasharb.search.capital import FlashSource
 from flasharb.search.cycles import Cycle
-from tests.audit.attack import deploy_audit, mine_attack
+from flasharb.search.market import Market
+from flasharb_testing import routes as R
+from tests.audit.attack import deploy_audit, mine_attack, trader_refuses
 from tests.audit.nothing_lost import NothingLost
 
 pytestmark = [pytest.mark.fork, pytest.mark.audit]
@@ -26,14 +30,13 @@ pytestmark = [pytest.mark.fork, pytest.mark.audit]
 FLASH_LOAN = "0x5c38449e"  # Vault.flashLoan(address,address[],uint256[],bytes)
 
 
-def _plan(w3: Web3, deployment: Any, source: FlashSource, sender: str | None = None) -> Plan:
-    """The demo's opportunity (500 WETH dumped on Uniswap V2), sized exactly for `source`."""
+def _plan(w3: Web3, source: FlashSource) -> Plan:
+    """The demo's opportunity (500 WETH dumped on Uniswap V2), sized exactly for a Balancer
+    loan, then funded by `source`."""
     R.shock_v2_weth_usdc(w3)
-    ex = Executor(w3, deployment, sender=sender)
     route = R.v2_routes(w3)["2-hop"]
-    st = R.states(w3, route)
-    amount = R.best_amount(ex, route, st, FlashSource.balancer(), R.usdc(2_000_000))
-    return ex.plan(route, amount, source=source, states=st)
+    sized, st = R.sized_plan(w3, route, R.balancer(w3))
+    return plan_route(route, sized.amount_in, source, st)
 
 
 def _vault_loan(diamond: str, token: str, amount: int, user_data: bytes) -> str:
@@ -136,7 +139,7 @@ class TestUnsolicitedLoans:
         self, w3: Web3, deployment: Any, attacker: str, stocked: Any, nothing_lost: NothingLost
     ) -> None:
         """The exact userData executeArb would send: the marker is only set inside executeArb."""
-        plan = _plan(w3, deployment, FlashSource.balancer())
+        plan = _plan(w3, R.balancer(w3))
         data = _vault_loan(deployment.diamond, A.USDC, plan.amount_in, plan.loan_data)
         with nothing_lost.guard():
             mine_attack(
@@ -174,14 +177,13 @@ class TestLyingLenders:
     ) -> None:
         claim = 10**9
         lender = self._lender(w3, attacker, claim, 1)
-        source = FlashSource(kind="uniswap_v3", lender=lender.address, token0=True, fee_pips=100)
-        plan = _plan(w3, deployment, source, sender=hot_key)
-        ex = Executor(w3, deployment, sender=hot_key)
+        source = FlashSource.uniswap_v3(lender.address, token0=True, fee_pips=100)
+        plan = _plan(w3, source)
         loss = plan.amount_out - 2 * plan.amount_in - claim  # paid the pair and the 'lender'
         with nothing_lost.guard(spenders=[lender.address], accounts=[lender.address]):
             mine_attack(
                 w3,
-                ex.tx(plan, 0, w3.eth.block_number + 5),
+                plan.call(deployment.diamond, hot_key, 0, w3.eth.block_number + 5),
                 f"InsufficientProfit(profit={loss}, minProfit=0)",
             )
 
@@ -196,19 +198,18 @@ class TestLyingLenders:
     ) -> None:
         claim = 10**9
         lender = self._lender(w3, attacker, claim, 1)
-        source = FlashSource(kind="uniswap_v2", lender=lender.address, token0=True, fee_pips=3000)
-        plan = _plan(w3, deployment, source, sender=hot_key)
-        ex = Executor(w3, deployment, sender=hot_key)
+        source = FlashSource.uniswap_v2(lender.address, token0=True, fee_pips=3000)
+        plan = _plan(w3, source)
         repay = -(-(plan.amount_in + claim) * 10**6 // (10**6 - 3000))
         loss = plan.amount_out - plan.amount_in - repay
         with nothing_lost.guard(spenders=[lender.address], accounts=[lender.address]):
             mine_attack(
                 w3,
-                ex.tx(plan, 0, w3.eth.block_number + 5),
+                plan.call(deployment.diamond, hot_key, 0, w3.eth.block_number + 5),
                 f"InsufficientProfit(profit={loss}, minProfit=0)",
             )
 
-    @pytest.mark.parametrize("kind", ["uniswap_v3", "uniswap_v2"])
+    @pytest.mark.parametrize("kind", [SourceKind.UNISWAP_V3, SourceKind.UNISWAP_V2])
     def test_lender_calls_back_twice(
         self,
         w3: Web3,
@@ -216,15 +217,16 @@ class TestLyingLenders:
         attacker: str,
         hot_key: str,
         stocked: Any,
-        kind: str,
+        kind: SourceKind,
         nothing_lost: NothingLost,
     ) -> None:
         lender = self._lender(w3, attacker, 0, 2)
         source = FlashSource(kind=kind, lender=lender.address, token0=True, fee_pips=3000)
-        plan = _plan(w3, deployment, source, sender=hot_key)
-        ex = Executor(w3, deployment, sender=hot_key)
+        plan = _plan(w3, source)
+        tx = plan.call(deployment.diamond, hot_key, 0, w3.eth.block_number + 5)
         with nothing_lost.guard(accounts=[lender.address]):
-            mine_attack(w3, ex.tx(plan, 0, w3.eth.block_number + 5), "UnsolicitedFlashLoan()")
+            trader_refuses(w3, deployment, plan, hot_key, "UnsolicitedFlashLoan()")
+            mine_attack(w3, tx, "UnsolicitedFlashLoan()")
 
     def test_lender_contract_that_never_calls_back(
         self,
@@ -236,64 +238,68 @@ class TestLyingLenders:
         nothing_lost: NothingLost,
     ) -> None:
         lender = self._lender(w3, attacker, 0, 0)
-        source = FlashSource(kind="uniswap_v3", lender=lender.address, token0=True, fee_pips=100)
-        plan = _plan(w3, deployment, source, sender=hot_key)
-        ex = Executor(w3, deployment, sender=hot_key)
+        source = FlashSource.uniswap_v3(lender.address, token0=True, fee_pips=100)
+        plan = _plan(w3, source)
+        expected = f"FlashLoanNotTaken(lender={lender.address})"
         with nothing_lost.guard(accounts=[lender.address]):
+            trader_refuses(w3, deployment, plan, hot_key, expected)
             mine_attack(
-                w3,
-                ex.tx(plan, 0, w3.eth.block_number + 5),
-                f"FlashLoanNotTaken(lender={lender.address})",
+                w3, plan.call(deployment.diamond, hot_key, 0, w3.eth.block_number + 5), expected
             )
 
 
 class TestLoanOutcomes:
     """Real Balancer loans that end badly: the whole transaction reverts, inventory included."""
 
-    def _losing_plan(self, w3: Web3, deployment: Any) -> Plan:
+    def _losing_plan(self, w3: Web3) -> Plan:
         """No shock: a round trip through two pools only pays their fees."""
-        ex = Executor(w3, deployment)
         route = R.v2_routes(w3)["2-hop"]
-        plan = ex.plan(route, R.usdc(10_000), source=FlashSource.balancer())
+        plan = R.plan_at(w3, route, R.usdc(10_000), R.balancer(w3))
         assert plan.predicted_profit < 0
         return plan
 
     def test_repayment_fails_when_the_route_loses(
-        self, w3: Web3, deployment: Any, nothing_lost: NothingLost
+        self, w3: Web3, deployment: Any, owner: str, nothing_lost: NothingLost
     ) -> None:
-        plan = self._losing_plan(w3, deployment)  # the diamond holds no USDC to make it up
-        tx = Executor(w3, deployment).tx(plan, 0, w3.eth.block_number + 5)
+        plan = self._losing_plan(w3)  # the diamond holds no USDC to make it up
+        tx = plan.call(deployment.diamond, owner, 0, w3.eth.block_number + 5)
+        expected = (
+            f"TokenTransferFailed(token={A.USDC}, to={A.BALANCER_VAULT}, amount={plan.amount_in})"
+        )
         with nothing_lost.guard():
-            mine_attack(
-                w3,
-                tx,
-                f"TokenTransferFailed(token={A.USDC}, to={A.BALANCER_VAULT}, "
-                f"amount={plan.amount_in})",
-            )
+            # The trader refuses it too, but not with this error: its gas limit (the model's
+            # figure for a profitable trade, +25%) leaves the failing repayment's inner frames
+            # short under the 63/64 rule, so its simulation reverts without data.
+            trader_refuses(w3, deployment, plan, owner, None)
+            mine_attack(w3, tx, expected)
 
     def test_loss_is_refused_rather_than_paid_from_inventory(
-        self, w3: Web3, deployment: Any, stocked: Any, nothing_lost: NothingLost
+        self, w3: Web3, deployment: Any, owner: str, stocked: Any, nothing_lost: NothingLost
     ) -> None:
-        plan = self._losing_plan(w3, deployment)
-        tx = Executor(w3, deployment).tx(plan, 0, w3.eth.block_number + 5)
+        plan = self._losing_plan(w3)
+        tx = plan.call(deployment.diamond, owner, 0, w3.eth.block_number + 5)
+        expected = f"InsufficientProfit(profit={plan.predicted_profit}, minProfit=0)"
         with nothing_lost.guard():
-            mine_attack(w3, tx, f"InsufficientProfit(profit={plan.predicted_profit}, minProfit=0)")
+            trader_refuses(w3, deployment, plan, owner, expected)
+            mine_attack(w3, tx, expected)
 
     def test_min_profit_one_wei_above_what_the_route_pays(
         self, w3: Web3, deployment: Any, hot_key: str, stocked: Any, nothing_lost: NothingLost
     ) -> None:
-        plan = _plan(w3, deployment, FlashSource.balancer(), sender=hot_key)
+        plan = _plan(w3, R.balancer(w3))
         p = plan.predicted_profit
-        tx = Executor(w3, deployment, sender=hot_key).tx(plan, p + 1, w3.eth.block_number + 5)
+        tx = plan.call(deployment.diamond, hot_key, p + 1, w3.eth.block_number + 5)
+        expected = f"InsufficientProfit(profit={p}, minProfit={p + 1})"
         with nothing_lost.guard():
-            mine_attack(w3, tx, f"InsufficientProfit(profit={p}, minProfit={p + 1})")
+            trader_refuses(w3, deployment, plan, hot_key, expected, min_profit=p + 1)
+            mine_attack(w3, tx, expected)
 
     def test_expired_deadline(
         self, w3: Web3, deployment: Any, hot_key: str, stocked: Any, nothing_lost: NothingLost
     ) -> None:
-        plan = _plan(w3, deployment, FlashSource.balancer(), sender=hot_key)
+        plan = _plan(w3, R.balancer(w3))
         stale = w3.eth.block_number
-        tx = Executor(w3, deployment, sender=hot_key).tx(plan, 0, stale)
+        tx = plan.call(deployment.diamond, hot_key, 0, stale)
         with nothing_lost.guard():  # mined in the next block (an eth_call would still pass)
             mine_attack(
                 w3,
@@ -327,22 +333,17 @@ class TestBalancerInsideBalancer:
         self, w3: Web3, deployment: Any, hot_key: str, stocked: Any, nothing_lost: NothingLost
     ) -> None:
         route, bal = self._route(w3)
-        ex = Executor(w3, deployment, sender=hot_key)
-        plan = ex.plan(
-            route,
-            10**9,
-            source=FlashSource.uniswap_v3(
-                R.pool(w3, "uniswap_v3", A.USDC, A.USDT, fee=100).address, A.USDC, A.USDT, 100
-            ),
-        )
-        forged = FlashSource.balancer().word  # the same route, sent with a Vault loan
-        fn = ex.diamond.functions.executeArb(forged, plan.path, plan.packed_amounts, 0, 10**9)
-        tx = {"from": hot_key, "to": deployment.diamond, "data": fn._encode_transaction_data()}
+        lender = R.pool(w3, "uniswap_v3", A.USDC, A.USDT, fee=100)
+        plan = R.plan_at(w3, route, 10**9, R.v3_lender(lender, A.USDC))
+        forged = replace(plan, source=R.balancer(w3))  # the same route, sent with a Vault loan
+        tx = forged.call(deployment.diamond, hot_key, 0, 10**9)
         with nothing_lost.guard():
+            trader_refuses(w3, deployment, forged, hot_key, "BalancerHopInBalancerLoan(hopIndex=1)")
             mine_attack(w3, tx, "BalancerHopInBalancerLoan(hopIndex=1)")
 
-    def test_the_planner_refuses(self, w3: Web3, deployment: Any) -> None:
+    def test_the_planner_refuses(self, w3: Web3) -> None:
         route, _ = self._route(w3)
         with pytest.raises(FlasharbValueError, match="BAL#400"):
-            Executor(w3, deployment).plan(route, 10**9, source=FlashSource.balancer())
-        assert Executor(w3, deployment).default_source(route, 10**9).kind != "balancer_v2"
+            plan_route(route, 10**9, FlashSource.balancer(), R.states(w3, route))
+        chosen = Market.build(w3).lenders.choose(route, 10**9)  # the search's own choice
+        assert chosen is not None and chosen.kind is not SourceKind.BALANCER_V2

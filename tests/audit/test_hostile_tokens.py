@@ -16,10 +16,11 @@ from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import contract, npm_artifact
 from flasharb.chain.cheats import balance_of, deal
 from flasharb.chain.rpc import contract_at, send
-from flasharb.execute import routes as R
-from flasharb.execute.executor import Executor, FlashSource
 from flasharb.replica import zoo
-from tests.audit.attack import mine_attack
+from flasharb.search.capital import FlashSource
+from flasharb.search.route import execute_arb_calldata
+from flasharb_testing import routes as R
+from tests.audit.attack import mine_attack, trader_refuses
 from tests.audit.nothing_lost import NothingLost
 
 pytestmark = [pytest.mark.fork, pytest.mark.audit]
@@ -86,9 +87,8 @@ def _arb(
     for pair, bought in ((pairs[0], other), (pairs[1], route_token)):
         path += b"\x00" + bytes.fromhex(pair[2:]) + bytes.fromhex(bought[2:])
     amounts = b"".join(x.to_bytes(16, "big") for x in (amount, mid, out))
-    ex = Executor(w3, deployment, sender=sender)
-    fn = ex.diamond.functions.executeArb(source.word, path, amounts, 0, 10**9)
-    tx = {"from": sender, "to": deployment.diamond, "data": fn._encode_transaction_data()}
+    data = execute_arb_calldata(source.word, path, amounts, 0, 10**9)
+    tx = {"from": sender, "to": deployment.diamond, "data": "0x" + data.hex()}
     return tx | {"loss": amount - out}
 
 
@@ -243,20 +243,17 @@ class TestQuirkyRouteTokens:
     ) -> None:
         """USDT returns nothing and reverts with no data when short: the facet names it."""
         deal(w3, A.USDT, deployment.diamond, 10**6)
-        ex = Executor(w3, deployment, sender=hot_key)
         route = R.cycle(
             A.USDT,
             (R.pool(w3, "uniswap_v2", A.USDC, A.USDT), A.USDC),
             (R.pool(w3, "sushiswap", A.USDC, A.USDT), A.USDT),
         )
-        plan = ex.plan(route, 10**9, source=FlashSource.inventory())
+        plan = R.plan_at(w3, route, 10**9, FlashSource.inventory())
         pair = route.hops[0].pool
+        expected = f"TokenTransferFailed(token={A.USDT}, to={pair}, amount={10**9})"
         with nothing_lost.guard():
-            mine_attack(
-                w3,
-                ex.tx(plan, 0, 10**9),
-                f"TokenTransferFailed(token={A.USDT}, to={pair}, amount={10**9})",
-            )
+            trader_refuses(w3, deployment, plan, hot_key, expected)
+            mine_attack(w3, plan.call(deployment.diamond, hot_key, 0, 10**9), expected)
         assert balance_of(w3, A.USDT, deployment.diamond) == 10**6
 
 

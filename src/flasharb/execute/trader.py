@@ -398,11 +398,14 @@ class Trader:
             else:
                 err = c.get("error") or {}
                 data = err.get("data") if isinstance(err, dict) else None
-                reason = (
-                    decode_revert(data)
-                    if isinstance(data, str) and data.startswith("0x")
-                    else str(err.get("message", "reverted") if isinstance(err, dict) else err)
-                )
+                if data is None:  # anvil: the revert bytes are the call's returnData
+                    data = c.get("returnData")
+                if data in (None, "0x") and int(c.get("gasUsed", "0x0"), 16) >= p.gas_limit:
+                    reason = f"out of gas (gas limit {p.gas_limit})"
+                elif isinstance(data, str) and data.startswith("0x"):
+                    reason = decode_revert(data)
+                else:
+                    reason = str(err.get("message", "reverted") if isinstance(err, dict) else err)
                 out.append(replace(p, error=reason, refused=f"simulation reverted: {reason}"))
         return out
 
@@ -448,6 +451,7 @@ class Trader:
         tip: int | None,
     ) -> list[Prepared]:
         context = BlockContext.after(head, self.policy.slot_seconds)
+        self._learn_dust({p.cycle.token for p, _, _ in items}, head.number)
         t0 = time.perf_counter()
         nonce = self._next_nonce()
         signed = [
@@ -490,6 +494,24 @@ class Trader:
                 for i, p in enumerate(keep)
             ]
             done = self._refuse_unpaid(self.simulate(again, before=before)) + refused
+
+    def _learn_dust(self, tokens: set[str], block: int) -> None:
+        """Whether the diamond holds each route token it has not traded yet (one batched read,
+        once per token: reconcile keeps it current). A balance written from zero costs the gas
+        model's `first_balance_write` more, and the refunds of its writes only come at the end
+        of the transaction, so the gas limit must include it or a fresh diamond's first trade
+        in a token runs out of gas."""
+        unknown = sorted(t for t in tokens if t not in self._dust)
+        if not unknown:
+            return
+        data = "0x" + (_BALANCE_OF + encode(["address"], [self.dep.diamond])).hex()
+        held = batch(
+            self.w3,
+            [("eth_call", [{"to": t, "data": data}, hex(block)]) for t in unknown],
+            "the diamond's balances of the route tokens",
+        )
+        for token, raw in zip(unknown, held, strict=True):
+            self._dust[token] = int(raw, 16) > 0
 
     def _refuse_unpaid(self, prepared: list[Prepared]) -> list[Prepared]:
         """Refuse what does not pay its simulated gas at the block's price (profit valued in

@@ -56,6 +56,7 @@ __all__ = ["ARB_EXECUTED", "BlockContext", "Prepared", "SendPolicy", "Trade", "T
 ARB_EXECUTED = keccak(text="ArbExecuted(bytes32,address,uint256,uint256,uint256,uint256)")
 _BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
 _RECEIPT_POLL_S = 0.01
+OUT_OF_GAS = "out of gas"  # Prepared.error of a simulation that used its whole limit, no data
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -393,19 +394,13 @@ class Trader:
                         simulated_gas=int(c["gasUsed"], 16),
                     )
                 )
-            elif int(c["gasUsed"], 16) * 100 >= p.gas_limit * 95 and not _revert_data(c):
-                out.append(replace(p, error="out of gas", refused="simulation ran out of gas"))
             else:
-                err = c.get("error") or {}
-                data = err.get("data") if isinstance(err, dict) else None
-                if data is None:  # anvil: the revert bytes are the call's returnData
-                    data = c.get("returnData")
-                if data in (None, "0x") and int(c.get("gasUsed", "0x0"), 16) >= p.gas_limit:
-                    reason = f"out of gas (gas limit {p.gas_limit})"
-                elif isinstance(data, str) and data.startswith("0x"):
-                    reason = decode_revert(data)
-                else:
-                    reason = str(err.get("message", "reverted") if isinstance(err, dict) else err)
+                data = _revert_data(c)
+                if not data and int(c["gasUsed"], 16) * 100 >= p.gas_limit * 95:
+                    # no revert data and the whole limit used: an inner frame ran out of gas
+                    out.append(replace(p, error=OUT_OF_GAS, refused="simulation ran out of gas"))
+                    continue
+                reason = decode_revert(data) if data else "reverted without data"
                 out.append(replace(p, error=reason, refused=f"simulation reverted: {reason}"))
         return out
 
@@ -460,7 +455,7 @@ class Trader:
         ]
         t1 = time.perf_counter()
         done = self.simulate(signed, before=before)
-        if any(p.error == "out of gas" for p in done):  # the model fell short: twice the limit
+        if any(p.error == OUT_OF_GAS for p in done):  # the model fell short: twice the limit
             signed = [
                 self._sign(
                     p.plan,
@@ -468,7 +463,7 @@ class Trader:
                     context,
                     p.nonce,
                     min_profit=p.min_profit,
-                    gas_limit=2 * p.gas_limit if p.error == "out of gas" else p.gas_limit,
+                    gas_limit=2 * p.gas_limit if p.error == OUT_OF_GAS else p.gas_limit,
                     tip=p.max_priority_fee_per_gas,
                 )
                 for p in done
@@ -541,7 +536,8 @@ class Trader:
     # ------------------------------------------------------------ send
 
     def send(self, prepared: Prepared) -> Prepared:
-        """Send the signed bytes. If the key's nonce was taken meanwhile (another sender),
+        """Send the signed bytes. If the key's nonce was taken meanwhile (another sender: "nonce
+        too low", or its transaction still pending: "replacement transaction underpriced"),
         read it again, re-sign, re-simulate and send once more.
 
         Raises:
@@ -558,7 +554,11 @@ class Trader:
                 self._nonce = prepared.nonce + 1
                 return prepared
             text = str(resp["error"].get("message", resp["error"]))
-            if "nonce too low" not in text.lower():
+            if "already known" in text.lower():  # these very bytes are in the pool already
+                self._nonce = prepared.nonce + 1
+                return prepared
+            taken = ("nonce too low", "replacement transaction underpriced")
+            if not any(t in text.lower() for t in taken):
                 data = resp["error"].get("data")
                 reason = decode_revert(data) if isinstance(data, str) else text
                 raise TransactionFailed("executeArb", reason)
@@ -642,9 +642,12 @@ class Trader:
 
 
 def _revert_data(call: Mapping[str, Any]) -> str:
-    """The revert data of an eth_simulateV1 call result ("" when it stopped without any)."""
+    """The revert data of a failed eth_simulateV1 call ("" when it stopped without any): the
+    error's data, or (Anvil 1.7.1) the call's returnData."""
     err = call.get("error")
     data = err.get("data") if isinstance(err, dict) else None
+    if not (isinstance(data, str) and len(data) > 2):
+        data = call.get("returnData")
     return data if isinstance(data, str) and len(data) > 2 else ""
 
 

@@ -69,11 +69,12 @@ class TestFlow:
             assert all(set(h) >= HOP_KEYS for h in opp["route"])
             assert int(opp["net_profit"]) > 0
 
-        dry = cli.json("execute", "--dry-run")
+        dry = cli.json("execute", "--top", "2", "--dry-run")
         assert dry["trades"][0]["simulated_profit"] == dry["trades"][0]["predicted_profit"]
 
-        done = cli.json("execute", "--top", "2")
-        assert len(done["trades"]) == 2
+        done = cli.json("execute", "--top", "2")  # one shock: every route shares its pool
+        assert len(done["trades"]) == len(dry["trades"]) == 1
+        assert [t["tx_hash"] for t in done["trades"]] == [t["tx_hash"] for t in dry["trades"]]
         for trade in done["trades"]:
             assert set(trade) >= TRADE_KEYS
             assert (

@@ -23,7 +23,7 @@ LAYERS = [
     "_cli_support",  # the cli's plumbing (click types, one-line errors, --json output)
     "cli",
 ]
-SHARED = {"errors", "paths", "__init__"}  # the package's own root modules, usable by every layer
+SHARED = {"errors", "paths", "kinds", "__init__"}  # root modules every layer may use
 ENGINE = ["amm", "state", "search", "execute", "journal"]
 
 

@@ -1,7 +1,8 @@
 """`flasharb run` on a fork that does not automine: a whale's swap waits in the transaction pool;
-the runner decodes it, moves the synced pool by it with the exact math, finds the arbitrage it
-opens, and sends it one wei of tip below the whale, so that the block includes the backrun right
-after the swap. Realized profit equals the prediction made before either transaction was mined.
+the runner decodes it, moves the market's pool by it with the exact math (an overlay), finds the
+arbitrage it opens, and sends it at the trader's own small tip (never the whale's), so that the
+block includes the backrun right after the swap. Realized profit equals the prediction made
+before either transaction was mined.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def test_pending_whale_swap_is_backrun_in_the_same_block(own_fork: Web3, tmp_pat
         t = trades[0]
         assert t["after_victim"] and t["block"] == before + 1
         backrun = w3.eth.get_transaction(t["tx_hash"])  # type: ignore[arg-type]
-        assert backrun["maxPriorityFeePerGas"] == VICTIM_TIP - 1
+        assert backrun["maxPriorityFeePerGas"] == runner.trader.policy.priority_fee_wei < VICTIM_TIP
         # predicted on the moved state before anything was mined = simulated = realized
         assert int(t["realized_profit"]) == int(t["predicted_profit"]) > 0
         assert int(t["simulated_profit"]) == int(t["predicted_profit"])

@@ -313,8 +313,9 @@ def execute(
     from flasharb.report.table import trades_table
 
     w3 = _w3()
+    lab = lab_id(w3)
     journal = Journal(state_dir() / "journal.sqlite")
-    run_id = journal.begin_run("execute", params={"top": top, "dry_run": dry_run}, lab=lab_id(w3))
+    run_id = journal.begin_run("execute", params={"top": top, "dry_run": dry_run}, lab=lab)
     try:
         with busy("scanning, simulating, sending", as_json):
             data = execute_top(
@@ -325,6 +326,7 @@ def execute(
                 priority_fee_wei=_priority(priority_fee_gwei),
                 journal=journal,
                 run_id=run_id,
+                lab=lab,
             )
         journal.end_run(run_id, "done", {"trades": len(data["trades"])})
     except BaseException:
@@ -333,6 +335,14 @@ def execute(
     finally:
         journal.close()
     _emit(data, as_json, trades_table)
+    if data["reverted"]:
+        from flasharb.errors import TransactionFailed
+
+        first = data["reverted"][0]
+        raise TransactionFailed(
+            f"{len(data['reverted'])} sent trade(s)",
+            f"{first['reason']} (tx {first['tx_hash']}); its pools are quarantined",
+        )
 
 
 @main.command()

@@ -52,6 +52,22 @@ class TradeJournal(Protocol):
     ) -> int:
         """Record a trade that was refused or reverted; return its id."""
 
+    def record_quarantine(
+        self,
+        pools: Sequence[str],
+        *,
+        block: int,
+        until_block: int,
+        reason: str,
+        lab: str | None,
+        tx_hash: str | None = None,
+        run_id: int | None = None,
+    ) -> None:
+        """Keep pools out of the market until a block (a route through them reverted)."""
+
+    def quarantined(self, lab: str | None, block: int) -> dict[str, tuple[int, str]]:
+        """The pools kept out of the market on `lab` at `block`."""
+
 
 def execute_top(
     w3: Web3,
@@ -66,16 +82,22 @@ def execute_top(
     run_id: int | None = None,
     market: Market | None = None,
     trader: Trader | None = None,
+    lab: str | None = None,
 ) -> dict[str, Any]:
     """Select the best `top` pool-disjoint opportunities of the market, prepare them, and
     (unless `dry_run`) send and reconcile each that simulated to a profit. Returns the
-    `flasharb execute --json` document."""
+    `flasharb execute --json` document: `trades` (sent and reconciled, or the dry run's
+    prepared transactions), `skipped` (refused before sending: nothing was spent) and
+    `reverted` (sent, mined and reverted: gas was spent; their pools are quarantined on this
+    `lab`, and `flasharb execute` exits 1)."""
     dep = deployment or load(w3)
     started = time.monotonic()
     config = MarketConfig(
         max_hops=max_hops, priority_fee_wei=priority_fee_wei, min_net_profit_eth=min_net_profit_eth
     )
     m = market or Market.build(w3, config)
+    if journal is not None:
+        m.quarantined.update(journal.quarantined(lab, m.block))
     chosen = m.select(top=top, min_net_profit_eth=min_net_profit_eth)
     scanned = time.monotonic()
     t = trader or Trader(
@@ -90,6 +112,7 @@ def execute_top(
     prepared = t.prepare(chosen, m.head)
     trades: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
+    reverted: list[dict[str, Any]] = []
     for p in prepared:
         if dry_run:
             trades.append(p.to_json() | {"realized_profit": None, "tx_hash": p.tx_hash})
@@ -98,9 +121,26 @@ def execute_top(
             _skip(journal, skipped, p, p.refused or "refused", m.block, scan_id, run_id)
             continue
         try:
-            trade: Trade = t.reconcile(t.send(p))
-        except TransactionFailed as exc:
+            sent = t.send(p)
+        except TransactionFailed as exc:  # the node refused it: nothing was mined
             _skip(journal, skipped, p, exc.reason, m.block, scan_id, run_id)
+            continue
+        try:
+            trade: Trade = t.reconcile(sent)
+        except TransactionFailed as exc:  # mined and reverted: it cost gas
+            reason = f"reverted on chain: {exc.reason}"
+            _skip(journal, reverted, p, reason, m.block, scan_id, run_id)
+            until = m.quarantine(p.plan.cycle.pools, reason)
+            if journal is not None:
+                journal.record_quarantine(
+                    p.plan.cycle.pools,
+                    block=m.block,
+                    until_block=until,
+                    reason=reason,
+                    lab=lab,
+                    tx_hash=p.tx_hash,
+                    run_id=run_id,
+                )
             continue
         row = trade.to_json()
         trades.append(row)
@@ -118,6 +158,7 @@ def execute_top(
         "sender": t.sender,
         "trades": trades,
         "skipped": skipped,
+        "reverted": reverted,
         "tokens": token_info(w3, tokens),
         "opportunities_found": len(found),
         "timings": {

@@ -42,7 +42,12 @@ from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from flasharb.errors import FlasharbRuntimeError, NonceClashError, TransactionFailed
+from flasharb.errors import (
+    FlasharbRuntimeError,
+    FlasharbValueError,
+    NonceClashError,
+    TransactionFailed,
+)
 from flasharb.execute.deploy import Deployment
 from flasharb.execute.plan import Plan, plan
 from flasharb.execute.revert import decode_revert
@@ -69,6 +74,26 @@ class SendPolicy:
     deadline_blocks: int = 2  # executeArb reverts if not mined within this many blocks
     slot_seconds: int = 12  # the next block's timestamp, after the head's (the lab's interval)
     receipt_timeout_s: float = 60.0
+    # The most a transaction may cost if it is mined and reverts (gas limit x fee cap), as a
+    # fraction of the profit it is expected to make (ETH, net of gas): above it, it is not sent.
+    max_loss_bps: int = 5_000
+
+    def __post_init__(self) -> None:
+        if self.priority_fee_wei < 0:
+            raise FlasharbValueError(f"priority fee must be >= 0 wei, got {self.priority_fee_wei}")
+        if not 0 <= self.max_loss_bps <= 10_000 * 100:
+            raise FlasharbValueError(f"max_loss_bps must be in 0..1,000,000: {self.max_loss_bps}")
+        if self.deadline_blocks < 1:
+            raise FlasharbValueError(f"deadline_blocks must be >= 1: {self.deadline_blocks}")
+
+    def max_fee(self, next_base_fee: int, tip: int) -> int:
+        """The fee cap: enough for the base fee of every block up to the deadline (it rises by
+        at most 1/8 a block, EIP-1559) plus the tip, and no more: the cap bounds what a
+        reverted transaction can cost."""
+        cap = next_base_fee
+        for _ in range(self.deadline_blocks - 1):
+            cap += -(-cap // 8)
+        return cap + tip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -318,7 +343,7 @@ class Trader:
             predicted * (100 + self.policy.gas_headroom_pct) // 100 + self.policy.gas_margin
         )
         tip = self.policy.priority_fee_wei if tip is None else tip
-        max_fee = 2 * context.base_fee + tip
+        max_fee = self.policy.max_fee(context.base_fee, tip)
         tx: dict[str, Any] = {
             "type": 2,
             "chainId": self.chain_id,
@@ -509,8 +534,10 @@ class Trader:
             self._dust[token] = int(raw, 16) > 0
 
     def _refuse_unpaid(self, prepared: list[Prepared]) -> list[Prepared]:
-        """Refuse what does not pay its simulated gas at the block's price (profit valued in
-        ETH at the opportunity's own price)."""
+        """Refuse what does not pay its simulated gas at the block's price, and what risks more
+        than `max_loss_bps` of its expected net profit if it reverts (`worst_case_cost_wei`);
+        profit valued in ETH at the opportunity's own price. A hand-built plan has no price:
+        its on-chain `min_profit` is its only guard."""
         out = []
         for p in prepared:
             if (
@@ -521,13 +548,24 @@ class Trader:
             ):
                 profit_eth = p.opportunity.price.to_eth(p.simulated_profit)
                 gas_eth = p.simulated_gas * p.effective_gas_price
-                if profit_eth <= gas_eth:
+                net_eth = profit_eth - gas_eth
+                if net_eth <= 0:
                     p = replace(
                         p,
                         refused=(
                             f"not sent: at the next block's base fee "
                             f"({p.context.base_fee / 1e9:.3f} gwei) gas costs {gas_eth} wei of "
                             f"ETH, the trade makes {profit_eth}"
+                        ),
+                    )
+                elif p.worst_case_cost_wei * 10_000 > net_eth * self.policy.max_loss_bps:
+                    p = replace(
+                        p,
+                        refused=(
+                            f"not sent: if it reverted it could cost {p.worst_case_cost_wei} wei "
+                            f"(gas limit {p.gas_limit} x fee cap {p.max_fee_per_gas}), more than "
+                            f"{self.policy.max_loss_bps / 100:g}% of the {net_eth} wei it is "
+                            "expected to net"
                         ),
                     )
             out.append(p)

@@ -1,6 +1,9 @@
 """The journal's tables, and the move of older journals into them. Bump SCHEMA_VERSION and
 extend `migrate` when a table changes.
 
+Version 4: `quarantine`, the pools of routes that reverted on chain, kept out of the market
+until a block (per lab).
+
 Version 3: a trade is keyed by its run and its hash, not its hash alone. A fork is
 deterministic: the same transactions on a fresh lab get the same hashes, so a second `flasharb
 run` after `node down` / `node up` sent "the same" transaction again. Runs record the lab they
@@ -13,7 +16,7 @@ import sqlite3
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -83,7 +86,19 @@ CREATE TABLE IF NOT EXISTS points (
     metrics TEXT NOT NULL,
     UNIQUE (run_id, seq)
 );
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    lab TEXT,                         -- the node instance (a restarted lab starts clean)
+    created_at REAL NOT NULL,
+    block INTEGER NOT NULL,           -- where the route reverted
+    until_block INTEGER NOT NULL,     -- the pool stays out of the market up to this block
+    pool TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    tx_hash TEXT
+);
 CREATE INDEX IF NOT EXISTS scans_run ON scans(run_id);
+CREATE INDEX IF NOT EXISTS quarantine_lab ON quarantine(lab, until_block);
 CREATE INDEX IF NOT EXISTS opportunities_scan ON opportunities(scan_id);
 CREATE INDEX IF NOT EXISTS trades_run ON trades(run_id);
 """
@@ -109,8 +124,10 @@ def migrate(db: sqlite3.Connection) -> None:
             return
         existing = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        if version == 2:
-            _from_v2(db)
+        if version in (2, 3):
+            if version == 2:
+                _from_v2(db)
+            _create_missing(db)  # v3 -> v4: the quarantine table
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
             return
@@ -146,6 +163,13 @@ def migrate(db: sqlite3.Connection) -> None:
         raise
     finally:
         db.isolation_level = "DEFERRED"  # back to one implicit transaction per `with db`
+
+
+def _create_missing(db: sqlite3.Connection) -> None:
+    """Every table and index of SCHEMA that does not exist yet (they are IF NOT EXISTS)."""
+    for stmt in SCHEMA.split(";"):
+        if stmt.strip():
+            db.execute(stmt)
 
 
 def _from_v2(db: sqlite3.Connection) -> None:

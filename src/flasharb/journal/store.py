@@ -235,6 +235,52 @@ class Journal:
             )
         return int(cur.lastrowid or 0)
 
+    # ------------------------------------------------------------ quarantine
+
+    def record_quarantine(
+        self,
+        pools: Iterable[str],
+        *,
+        block: int,
+        until_block: int,
+        reason: str,
+        lab: str | None,
+        tx_hash: str | None = None,
+        run_id: int | None = None,
+    ) -> None:
+        """Keep `pools` out of the market on `lab` up to `until_block`: a route through them
+        reverted on chain at `block` (one transaction for all of them)."""
+        rows = [
+            (
+                run_id if run_id is not None else self.current_run,
+                lab,
+                time.time(),
+                block,
+                until_block,
+                pool,
+                reason,
+                tx_hash,
+            )
+            for pool in sorted(set(pools))
+        ]
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO quarantine (run_id, lab, created_at, block, until_block, pool,"
+                " reason, tx_hash) VALUES (?,?,?,?,?,?,?,?)",
+                rows,
+            )
+
+    def quarantined(self, lab: str | None, block: int) -> dict[str, tuple[int, str]]:
+        """Pools kept out of the market on `lab` at `block`: pool -> (until block, reason)."""
+        out: dict[str, tuple[int, str]] = {}
+        for r in self.rows(
+            "SELECT pool, until_block, reason FROM quarantine WHERE lab IS ? AND until_block >= ?"
+            " ORDER BY id",
+            (lab, block),
+        ):
+            out[r["pool"]] = (int(r["until_block"]), str(r["reason"]))
+        return out
+
     # ------------------------------------------------------------ experiment points
 
     def record_points(self, run_id: int, points: Iterable[tuple[Mapping[str, Any], Any]]) -> None:

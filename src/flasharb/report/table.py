@@ -64,3 +64,5 @@ def trades_table(data: dict[str, Any]) -> None:
     console.print(t)
     for s in data.get("skipped", []):
         console.print(f"[yellow]skipped[/yellow] {route_label(s['route'], tokens)}: {s['reason']}")
+    for s in data.get("reverted", []):
+        console.print(f"[red]reverted[/red] {route_label(s['route'], tokens)}: {s['reason']}")

@@ -2,8 +2,14 @@
 with or without interval mining), `flasharb run` reads the transaction pool, decodes the swaps
 in it, applies each to the market's state of its pool with the exact pool math as an overlay
 (`Market.evaluate`: the market itself does not move), and sends the best arbitrage through the
-victim's pool with the one trader, priced one wei of priority fee below the victim, so the
-block orders it right after the swap it feeds on.
+victim's pool with the one trader, at the trader's own fixed tip (or one wei under the
+victim's when that is lower, so the block still orders it after the victim): never more. A
+stranger's tip is bait (a builder who also gets the block's fees can send a swap with a huge
+tip, then move the pool back so the copied-tip backrun reverts and pays the tip anyway); the
+backrun needs no tip war to land after the victim, it needs to come after it in the block,
+which a lower tip gives. What a reverted backrun can cost is bounded by the trader's policy
+(gas limit x fee cap, at most `SendPolicy.max_loss_bps` of its expected profit) and recorded
+before it is sent.
 
 Swaps it decodes: Uniswap V3 SwapRouter `exactInputSingle`, Balancer Vault `swap` (given in),
 and a V2-style pair's `swap` paid by a pending `transfer` to the pair (how `flasharb shock`
@@ -15,7 +21,7 @@ victim. Its deadline is two blocks, like every executeArb: a backrun that misses
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -179,7 +185,15 @@ class Backrunner:
     """Finds and sends backruns of pending swaps on the market's overlay; `settle()` reconciles
     those that were mined."""
 
-    def __init__(self, market: Market, trader: Trader, *, min_profit_eth_wei: int = 0) -> None:
+    def __init__(
+        self,
+        market: Market,
+        trader: Trader,
+        *,
+        min_profit_eth_wei: int = 0,
+        on_revert: Callable[[Prepared, str], None] | None = None,
+    ) -> None:
+        self.on_revert = on_revert  # a sent backrun that reverted on chain (quarantine it)
         self.market = market
         self.trader = trader
         self.w3 = trader.w3
@@ -212,7 +226,9 @@ class Backrunner:
                 moved = {victim.pool: apply_swap(market.states[victim.pool], victim)}
             except FlasharbError:
                 continue  # a swap the synced state cannot follow (ticks not read, limits)
-            tip = max(victim.tip_wei - 1, 0)  # one wei below the victim: ordered right after it
+            tip = min(self.trader.policy.priority_fee_wei, victim.tip_wei - 1)  # never higher
+            if tip < 0:
+                continue  # a zero-tip victim: nothing can be ordered after it by tip
             gas_price = market.head.next_base_fee + tip
             found = [
                 o
@@ -264,13 +280,16 @@ class Backrunner:
         try:
             trade = self.trader.reconcile(s.prepared, dict(receipt)).to_json()
         except TransactionFailed:
+            reason = f"backrun of {s.victim.tx_hash} reverted in {s.prepared.tx_hash}"
             journal.record_failed_trade(
                 s.prepared.to_json(),
-                f"backrun of {s.victim.tx_hash} reverted in {s.prepared.tx_hash}",
+                reason,
                 block=receipt["blockNumber"],
                 scan_id=s.scan_id,
                 run_id=run_id,
             )
+            if self.on_revert is not None:
+                self.on_revert(s.prepared, reason)
             return None
         journal.record_trade(trade, s.scan_id, run_id=run_id)
         victim = self.w3.eth.get_transaction_receipt(s.victim.tx_hash)  # type: ignore[arg-type]

@@ -183,17 +183,23 @@ class Runner:
         )
         self.market: Market | None = None
         self.run_id: int | None = None
+        self.lab: str | None = None
         self.backrunner: Backrunner | None = None  # set by start() when the node holds txs
 
     def start(self) -> int:
         self.market = Market.build(self.w3, self.config.market())
         params = self.config.to_json() | {"start_block": self.market.block}
+        self.lab = lab_id(self.w3)
         self.run_id = self.journal.begin_run(
-            "run", params=params, rpc_url=self.rpc_url, lab=lab_id(self.w3)
+            "run", params=params, rpc_url=self.rpc_url, lab=self.lab
         )
+        self.market.quarantined.update(self.journal.quarantined(self.lab, self.market.block))
         if self.config.backrun and not automine(self.w3):
             self.backrunner = Backrunner(
-                self.market, self.trader, min_profit_eth_wei=self.config.min_profit_eth_wei
+                self.market,
+                self.trader,
+                min_profit_eth_wei=self.config.min_profit_eth_wei,
+                on_revert=self.quarantine,
             )
         return self.run_id
 
@@ -277,8 +283,10 @@ class Runner:
         for p in sent:
             try:
                 row = self.trader.reconcile(p).to_json()
-            except TransactionFailed as exc:
-                refused.append((p, exc.reason))
+            except TransactionFailed as exc:  # mined and reverted: keep its pools out a while
+                reason = f"reverted on chain: {exc.reason}"
+                self.quarantine(p, reason)
+                refused.append((p, reason))
                 continue
             self.journal.record_trade(row, scan_id, run_id=self.run_id)
             trades.append(row)
@@ -304,6 +312,21 @@ class Runner:
         )
         self.totals.add(report)
         return report
+
+    def quarantine(self, p: Prepared, reason: str) -> None:
+        """Keep the pools of a route that reverted on chain out of the market, and journal it."""
+        assert self.market is not None
+        pools = p.plan.cycle.pools
+        until = self.market.quarantine(pools, reason)
+        self.journal.record_quarantine(
+            pools,
+            block=self.market.block,
+            until_block=until,
+            reason=reason,
+            lab=self.lab,
+            tx_hash=p.tx_hash,
+            run_id=self.run_id,
+        )
 
     def _settle(self) -> list[dict[str, Any]]:
         return self.backrunner.settle(self.journal, self.run_id or 0) if self.backrunner else []

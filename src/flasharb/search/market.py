@@ -124,6 +124,7 @@ class MarketConfig:
     max_hops: int = 3
     priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI
     min_net_profit_eth: int = 0  # opportunities must net more than this, in ETH wei
+    quarantine_blocks: int = 50  # a route that reverted on chain keeps its pools out this long
     flash_tokens: tuple[str, ...] = A.FLASH_TOKENS  # cycles start and end in these
     gas_model: GasModel = field(default_factory=GasModel)
     venues: Venues = field(default_factory=Venues)
@@ -176,6 +177,7 @@ class Market:
         self.head = head
         self._lenders_raw = lenders_raw
         self.stale: dict[str, str] = dict(sync.failed)  # pools whose state is not current
+        self.quarantined: dict[str, tuple[int, str]] = {}  # pool -> (until block, why)
         self.index = self._build_index()
         self.lenders = lenders_raw.lenders(self.states.values(), self._flash_tokens())
         self.book = OpportunityBook(
@@ -328,11 +330,26 @@ class Market:
 
     def opportunities(self) -> list[Opportunity]:
         """Every opportunity netting more than the minimum, best first; routes through a pool
-        whose state could not be read at this block are left out."""
+        whose state could not be read at this block, or that is quarantined, are left out."""
         found = self.book.opportunities()
-        if self.stale:
-            found = [o for o in found if not any(p in self.stale for p in o.cycle.pools)]
+        out = self.excluded()
+        if out:
+            found = [o for o in found if not any(p in out for p in o.cycle.pools)]
         return found
+
+    def excluded(self) -> set[str]:
+        """Pools no route may use now: unreadable at this block, or quarantined."""
+        block = self.head.number
+        live = {p for p, (until, _) in self.quarantined.items() if until >= block}
+        return set(self.stale) | live
+
+    def quarantine(self, pools: Iterable[str], reason: str) -> int:
+        """Keep `pools` out of every route for `config.quarantine_blocks` blocks (a route through
+        them reverted on chain); returns the last block they are out."""
+        until = self.head.number + self.config.quarantine_blocks
+        for pool in pools:
+            self.quarantined[checksum_address(pool)] = (until, reason)
+        return until
 
     def select(self, *, top: int, min_net_profit_eth: int | None = None) -> list[Opportunity]:
         """What to send now: the one selection policy (select.py) over `opportunities()`."""

@@ -4,6 +4,7 @@ simulated; never a losing transaction."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -17,10 +18,12 @@ from flasharb.chain.node import Lab
 from flasharb.chain.rpc import connect
 from flasharb.errors import NonceClashError, TransactionFailed
 from flasharb.execute.shock import shock
+from flasharb.journal.store import Journal
 from flasharb.search.rank import Opportunity
 from flasharb.search.scan import scan
 from flasharb_testing import routes as R
 from tests.fault_proxy import FaultProxy
+from tests.helpers import Cli
 
 pytestmark = pytest.mark.fork
 
@@ -132,3 +135,46 @@ class TestNonceClash:
         assert "nonce" in str(err.value) and owner in str(err.value)
         assert _sent(w3, owner) == nonce + 2  # only the two clashing transfers were mined
         assert balance_of(w3, opp.cycle.token, deployment.diamond) == held
+
+
+class TestSentTradeReverts:
+    """The state moves after the simulation, between the signature and the block: the sent
+    trade reverts on chain. `flasharb execute` says so in one line and exits 1, the route's
+    pools are quarantined in the journal, and the next `execute` leaves them out."""
+
+    def test_execute_exits_1_and_quarantines(
+        self, w3: Web3, lab: Lab, tmp_path: Any, owner: str
+    ) -> None:
+        R.shock_v2_weth_usdc(w3)
+        uni = R.pool(w3, "uniswap_v2", A.WETH, A.USDC).address
+        direct = connect(lab.rpc_url)
+        fired: list[int] = []
+
+        def hook(n: int, methods: list[str]) -> None:
+            if "eth_sendRawTransaction" in methods and not fired:
+                fired.append(n)  # someone else takes the WETH first, and it is mined first
+                shock(direct, uni, A.USDC, 1_500_000 * 10**6)
+
+        with FaultProxy(lab.rpc_url, hook=hook) as proxy:
+            cli = Cli(proxy.url, tmp_path)
+            cli.json("deploy")
+            res = cli.run("execute", "--json")
+        assert fired and res.returncode == 1, (res.returncode, res.stderr)
+        (line,) = res.stderr.strip().splitlines()
+        assert (
+            line.startswith("flasharb: error: 1 sent trade(s) reverted") and "quarantined" in line
+        )
+        out = json.loads(res.stdout)
+        (reverted,) = out["reverted"]
+        assert out["trades"] == [] and uni in [h["pool"] for h in reverted["route"]]
+        receipt = w3.eth.get_transaction_receipt(reverted["tx_hash"])  # type: ignore[arg-type]
+        assert receipt["status"] == 0
+        with Journal(tmp_path / "journal.sqlite") as j:
+            rows = j.rows("SELECT pool, tx_hash, until_block FROM quarantine")
+            failed = j.rows("SELECT reason FROM trades WHERE status = 'failed'")
+        assert {r["pool"] for r in rows} == {h["pool"] for h in reverted["route"]}
+        assert all(r["tx_hash"] == reverted["tx_hash"] for r in rows)
+        assert failed and failed[0]["reason"].startswith("reverted on chain")
+        again = Cli(lab.rpc_url, tmp_path).json("execute", "--dry-run")
+        for trade in again["trades"]:  # the quarantined pools are out of every route
+            assert not {h["pool"] for h in trade["route"]} & {r["pool"] for r in rows}

@@ -5,6 +5,9 @@ Version 3: a trade is keyed by its run and its hash, not its hash alone. A fork 
 deterministic: the same transactions on a fresh lab get the same hashes, so a second `flasharb
 run` after `node down` / `node up` sent "the same" transaction again. Runs record the lab they
 ran on (`lab`: the node's instance id, `anvil_metadata.instanceId`, else its URL).
+
+Version 4: `token_verdicts`, the token screen's verdict per lab and token (state/screen.py):
+a token is probed once per lab, and `flasharb tokens` shows why one was refused.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import sqlite3
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -83,6 +86,17 @@ CREATE TABLE IF NOT EXISTS points (
     metrics TEXT NOT NULL,
     UNIQUE (run_id, seq)
 );
+CREATE TABLE IF NOT EXISTS token_verdicts (
+    lab TEXT NOT NULL,                -- the node instance probed (runs.lab's spelling)
+    token TEXT NOT NULL,              -- EIP-55
+    ok INTEGER NOT NULL,              -- 1: its pools may enter the market
+    flags TEXT NOT NULL,              -- JSON [{"quirk", "bad", "reason"}]
+    block INTEGER NOT NULL,           -- the block probed at
+    holder TEXT,                      -- who the probe sent from
+    amount TEXT NOT NULL,             -- what it sent, in base units
+    probed_at REAL NOT NULL,
+    PRIMARY KEY (lab, token)
+);
 CREATE INDEX IF NOT EXISTS scans_run ON scans(run_id);
 CREATE INDEX IF NOT EXISTS opportunities_scan ON opportunities(scan_id);
 CREATE INDEX IF NOT EXISTS trades_run ON trades(run_id);
@@ -97,7 +111,7 @@ _TRADE_COLUMNS = (
 
 
 def migrate(db: sqlite3.Connection) -> None:
-    """Create the tables, or move a first-version journal (scans and trades only) into
+    """Create the tables, or move an older journal (v1: scans and trades only; v2; v3) into
     them, in one transaction that also holds off any other process doing the same."""
     if int(db.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
         return
@@ -109,8 +123,10 @@ def migrate(db: sqlite3.Connection) -> None:
             return
         existing = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        if version == 2:
-            _from_v2(db)
+        if version in (2, 3):
+            if version == 2:
+                _from_v2(db)
+            _from_v3(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
             return
@@ -159,3 +175,10 @@ def _from_v2(db: sqlite3.Connection) -> None:
     db.execute(f"INSERT INTO trades ({_TRADE_COLUMNS}) SELECT {_TRADE_COLUMNS} FROM trades_v2")
     db.execute("DROP TABLE trades_v2")
     db.execute("CREATE INDEX IF NOT EXISTS trades_run ON trades(run_id)")
+
+
+def _from_v3(db: sqlite3.Connection) -> None:
+    """v3 -> v4, inside the caller's transaction: the token screen's verdicts table."""
+    for stmt in SCHEMA.split(";"):
+        if "CREATE TABLE IF NOT EXISTS token_verdicts" in stmt:
+            db.execute(stmt)

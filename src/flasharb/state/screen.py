@@ -28,9 +28,14 @@ Two round trips for any number of tokens, whatever the verdicts. Verdicts are ke
 (`flasharb.chain.rpc.lab_id`) and token by a `TokenScreen`, in memory and optionally in a
 `VerdictStore` (the journal), so each token is probed once per lab.
 
-Measured and rejected: finding each token's balance slot and overriding a probe account's
-balance (chain/cheats.py `find_balance_slot` writes storage to find it, and a rebasing token
-keeps shares, not amounts, in that slot); a pool's real balance needs no guess.
+Each token gets its own simulated block because a block's gas limit bounds the calls in it
+(ten calls of up to 500,000 gas). On the replica: 26 tokens, 2 round trips (3 with the head),
+about 30-60 ms on a shared 2-core machine (`flasharb tokens --probe --json` prints both).
+
+Rejected without measuring: finding each token's balance slot and overriding a probe
+account's balance (chain/cheats.py `find_balance_slot` writes storage to find it, a rebasing
+token keeps shares, not amounts, in that slot, and a proxy's slot is the implementation's);
+a pool's real balance needs no guess.
 Known blind spots: a quirk armed later (an owner switch flipped after the probe: probe again
 with `flasharb tokens --probe`), a hook that only fires for some callers or recipients, and a
 token whose balance moves on an owner's or oracle's call rather than with time.

@@ -13,11 +13,12 @@ from web3.logs import DISCARD
 
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import npm_artifact
+from flasharb.chain.cheats import advance_time
 from flasharb.chain.rpc import contract_at, send
 from flasharb.errors import FlasharbValueError, TransactionFailed
 from flasharb.execute.revert import revert_data
 from flasharb.replica import zoo
-from tests.helpers import call_error
+from tests.helpers import call_error, send_failing
 
 pytestmark = pytest.mark.fork
 
@@ -159,6 +160,60 @@ class TestRebasing:
         everything = _bal(reb, owner)
         _do(w3, reb, owner, "transfer", attacker, everything)
         assert reb.functions.sharesOf(owner).call() > 0  # floor(floor(s*i)/i) < s
+
+    def test_growth_raises_every_balance_with_time_alone(
+        self, w3: Web3, tokens: dict[str, Contract], attacker: str, owner: str
+    ) -> None:
+        """At +1.0 of index a day, a holder's balance doubles in a day with no transfer."""
+        reb = tokens[zoo.REBASING]
+        _do(w3, reb, attacker, "transfer", owner, 1_000 * UNIT)
+        zoo.set_growth(w3, reb.address, attacker, zoo.INDEX_ONE // 86_400)
+        start = reb.functions.index().call()
+        advance_time(w3, 86_400)
+        grown = reb.functions.index().call()
+        assert grown - start == zoo.INDEX_ONE // 86_400 * 86_400
+        assert _bal(reb, owner) == 1_000 * UNIT * grown // zoo.INDEX_ONE
+        zoo.set_growth(w3, reb.address, attacker, 0)  # stops; what accrued stays
+        stopped = reb.functions.index().call()
+        assert stopped >= grown
+        advance_time(w3, 86_400)
+        assert reb.functions.index().call() == stopped
+        with pytest.raises(TransactionFailed):
+            zoo.set_growth(w3, reb.address, owner, 1)  # owner-only
+
+
+class TestGasPriceAware:
+    """Honest at tx.gasprice == 0 (eth_call), not when mined."""
+
+    def test_eth_call_transfers_mined_transfer_reverts(
+        self, w3: Web3, tokens: dict[str, Contract], attacker: str, owner: str
+    ) -> None:
+        gpa = tokens[zoo.GAS_PRICE_AWARE]
+        assert gpa.functions.transfer(owner, UNIT).call({"from": attacker}) is True
+        data = "0x" + _calldata(gpa, "transfer", owner, UNIT).hex()
+        receipt = send_failing(w3, {"from": attacker, "to": gpa.address, "data": data})
+        assert receipt["status"] == 0 and _bal(gpa, owner) == 0
+        trace = w3.provider.make_request(
+            "debug_traceTransaction",  # type: ignore[arg-type]
+            [receipt["transactionHash"].hex(), {"tracer": "callTracer"}],
+        )["result"]
+        price = receipt["effectiveGasPrice"]
+        assert (
+            trace["output"]
+            == "0x" + (selector("PricedTransfer(uint256)") + encode(["uint256"], [price])).hex()
+        )
+
+    def test_burn_mode_returns_true_and_delivers_nothing(
+        self, w3: Web3, tokens: dict[str, Contract], attacker: str, owner: str
+    ) -> None:
+        gpa = tokens[zoo.GAS_PRICE_AWARE]
+        zoo.set_revert_when_priced(w3, gpa.address, attacker, False)
+        supply = gpa.functions.totalSupply().call()
+        receipt = _do(w3, gpa, attacker, "transfer", owner, UNIT)
+        assert receipt["status"] == 1 and _bal(gpa, owner) == 0
+        assert gpa.functions.totalSupply().call() == supply - UNIT  # burned
+        with pytest.raises(TransactionFailed):
+            zoo.set_revert_when_priced(w3, gpa.address, owner, True)  # owner-only
 
 
 class TestReturnsFalse:

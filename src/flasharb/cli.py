@@ -396,6 +396,7 @@ def _attach(cmd: click.Command) -> None:
 def _attach_lab_commands() -> None:
     from flasharb.experiments.command import experiment as experiment_command
     from flasharb.journal.command import journal as journal_group
+    from flasharb.journal.tokens import tokens as tokens_command
     from flasharb.report.bench import bench as bench_command
     from flasharb.run.command import run as run_command
 
@@ -403,6 +404,7 @@ def _attach_lab_commands() -> None:
     _attach(run_command)
     _attach(experiment_command)
     _attach(bench_command)
+    _attach(tokens_command)
 
 
 _attach_lab_commands()

@@ -2,7 +2,9 @@
 extend `migrate` when a table changes.
 
 Version 4: `quarantine`, the pools of routes that reverted on chain, kept out of the market
-until a block (per lab).
+until a block (per lab); `token_verdicts`, the token screen's verdict per lab and token
+(state/screen.py): a token is probed once per lab, and `flasharb tokens` shows why one was
+refused.
 
 Version 3: a trade is keyed by its run and its hash, not its hash alone. A fork is
 deterministic: the same transactions on a fresh lab get the same hashes, so a second `flasharb
@@ -97,6 +99,17 @@ CREATE TABLE IF NOT EXISTS quarantine (
     reason TEXT NOT NULL,
     tx_hash TEXT
 );
+CREATE TABLE IF NOT EXISTS token_verdicts (
+    lab TEXT NOT NULL,                -- the node instance probed (runs.lab's spelling)
+    token TEXT NOT NULL,              -- EIP-55
+    ok INTEGER NOT NULL,              -- 1: its pools may enter the market
+    flags TEXT NOT NULL,              -- JSON [{"quirk", "bad", "reason"}]
+    block INTEGER NOT NULL,           -- the block probed at
+    holder TEXT,                      -- who the probe sent from
+    amount TEXT NOT NULL,             -- what it sent, in base units
+    probed_at REAL NOT NULL,
+    PRIMARY KEY (lab, token)
+);
 CREATE INDEX IF NOT EXISTS scans_run ON scans(run_id);
 CREATE INDEX IF NOT EXISTS quarantine_lab ON quarantine(lab, until_block);
 CREATE INDEX IF NOT EXISTS opportunities_scan ON opportunities(scan_id);
@@ -112,7 +125,7 @@ _TRADE_COLUMNS = (
 
 
 def migrate(db: sqlite3.Connection) -> None:
-    """Create the tables, or move a first-version journal (scans and trades only) into
+    """Create the tables, or move an older journal (v1: scans and trades only; v2; v3) into
     them, in one transaction that also holds off any other process doing the same."""
     if int(db.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
         return
@@ -127,7 +140,7 @@ def migrate(db: sqlite3.Connection) -> None:
         if version in (2, 3):
             if version == 2:
                 _from_v2(db)
-            _create_missing(db)  # v3 -> v4: the quarantine table
+            _create_missing(db)  # v3 -> v4: the quarantine and token_verdicts tables
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
             return

@@ -10,6 +10,7 @@ nothing. The file is in WAL mode, so `flasharb journal` can read while a run wri
     trades         every trade tried: predicted / simulated / realized profit and gas, or why
                    it failed
     points         one per experiment point: its parameters and measured metrics (JSON)
+    token_verdicts the token screen's verdict per lab and token (flasharb.state.screen)
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flasharb.journal.schema import SCHEMA_VERSION, migrate
 from flasharb.paths import state_dir
+
+if TYPE_CHECKING:
+    from flasharb.state.screen import TokenVerdict
 
 __all__ = ["SCHEMA_VERSION", "Journal", "OpportunityLike", "default_path"]
 
@@ -299,6 +303,47 @@ class Journal:
             self.db.executemany(
                 "INSERT INTO points (run_id, seq, params, metrics) VALUES (?,?,?,?)", rows
             )
+
+    # ------------------------------------------------------------ token verdicts
+
+    def record_token_verdicts(self, lab: str, verdicts: Iterable[TokenVerdict]) -> None:
+        """The token screen's verdicts on `lab`, replacing any older ones of the same tokens,
+        in one transaction (a `flasharb.state.screen.VerdictStore`)."""
+        now = time.time()
+        rows = [
+            (
+                lab,
+                v.token,
+                int(v.ok),
+                _json([f.to_json() for f in v.flags]),
+                v.block,
+                v.holder,
+                str(v.amount),
+                now,
+            )
+            for v in verdicts
+        ]
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO token_verdicts (lab, token, ok, flags, block, holder,"
+                " amount, probed_at) VALUES (?,?,?,?,?,?,?,?)",
+                rows,
+            )
+
+    def load_token_verdicts(self, lab: str) -> dict[str, TokenVerdict]:
+        """Every verdict kept for `lab`, by token."""
+        from flasharb.state.screen import TokenVerdict
+
+        return {
+            r["token"]: TokenVerdict.from_json(r)
+            for r in self.token_verdicts(lab)  # flags already parsed
+        }
+
+    def token_verdicts(self, lab: str | None = None) -> list[dict[str, Any]]:
+        """Verdict rows (of one lab, or all), refused tokens first, flags parsed."""
+        where, args = ("WHERE lab = ?", (lab,)) if lab is not None else ("", ())
+        rows = self.rows(f"SELECT * FROM token_verdicts {where} ORDER BY ok, lab, token", args)
+        return [r | {"ok": bool(r["ok"]), "flags": json.loads(r["flags"])} for r in rows]
 
     # ------------------------------------------------------------ reads
 

@@ -4,13 +4,18 @@ Never part of the replica state. Tests and audits deploy the zoo on demand, on a
 `deploy_zoo`, and bend it with the setters below (all owner-only on-chain: the deployer owns it).
 
 - FeeOnTransferToken: every transfer delivers the amount minus `fee_bps` (burned or collected);
-- RebasingToken: balances are shares times an index the owner moves (stETH-like rounding);
+- RebasingToken: balances are shares times an index the owner moves (stETH-like rounding), and
+  that may grow every second (`set_growth`, aToken-like);
 - ReturnsFalseToken: failed transfers return false instead of reverting; a switch makes all fail;
-- ReentrantHookToken: every transfer calls a chosen target with chosen calldata (re-entrancy).
+- ReentrantHookToken: every transfer calls a chosen target with chosen calldata (re-entrancy);
+- GasPriceAwareToken: honest only when `tx.gasprice == 0` (every eth_call, eth_estimateGas);
+  a priced (mined) transfer reverts, or with `set_revert_when_priced(False)` delivers nothing.
+  Its owner seeds pools with `mint`, which is not a transfer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eth_abi import encode
@@ -25,7 +30,8 @@ FEE_ON_TRANSFER = "FeeOnTransferToken"
 REBASING = "RebasingToken"
 RETURNS_FALSE = "ReturnsFalseToken"
 REENTRANT_HOOK = "ReentrantHookToken"
-ZOO = (FEE_ON_TRANSFER, REBASING, RETURNS_FALSE, REENTRANT_HOOK)
+GAS_PRICE_AWARE = "GasPriceAwareToken"
+ZOO = (FEE_ON_TRANSFER, REBASING, RETURNS_FALSE, REENTRANT_HOOK, GAS_PRICE_AWARE)
 ZOO_BASE = "ZooERC20"  # their common base (owner, mint, plain ERC-20 views)
 
 INDEX_ONE = 10**18  # RebasingToken's index of 1.0 (tokens per share, 18 decimals)
@@ -49,6 +55,7 @@ _METADATA = {
     REBASING: ("Zoo Rebasing", "ZREB"),
     RETURNS_FALSE: ("Zoo Returns-False", "ZRFT"),
     REENTRANT_HOOK: ("Zoo Reentrant-Hook", "ZHOOK"),
+    GAS_PRICE_AWARE: ("Zoo Gas-Price-Aware", "ZGAS"),
 }
 
 
@@ -59,17 +66,26 @@ def zoo_token(w3: Web3, name: str, address: str) -> Contract:
     return contract_at(w3, checksum(address, f"{name} address"), contract(name).abi)
 
 
-def deploy_zoo(w3: Web3, deployer: str, settings: ZooSettings | None = None) -> dict[str, str]:
-    """Deploy one of each zoo token from `deployer` (who owns them and holds their supply).
+def deploy_zoo(
+    w3: Web3,
+    deployer: str,
+    settings: ZooSettings | None = None,
+    names: Sequence[str] = ZOO,
+) -> dict[str, str]:
+    """Deploy one of each zoo token in `names` (default: all) from `deployer` (who owns them
+    and holds their supply).
 
-    Returns {contract name: address}, in the order of ZOO.
+    Returns {contract name: address}, in the order of `names`.
     """
     s = settings or ZooSettings()
     if not 0 <= s.fee_bps <= MAX_FEE_BPS:
         raise FlasharbValueError(f"fee_bps {s.fee_bps} must be within 0..{MAX_FEE_BPS}")
+    unknown = [n for n in names if n not in ZOO]
+    if unknown:
+        raise FlasharbValueError(f"{unknown[0]!r} is not a zoo token; pick from {', '.join(ZOO)}")
     sender = checksum(deployer, "deployer")
     out: dict[str, str] = {}
-    for name in ZOO:
+    for name in names:
         label, symbol = _METADATA[name]
         types = ["string", "string", "uint8", "address", "uint256"]
         args: list[object] = [label, symbol, s.decimals, sender, s.supply]
@@ -104,6 +120,20 @@ def set_index(w3: Web3, token: str, owner: str, index: int) -> None:
     if index <= 0:
         raise FlasharbValueError(f"rebasing index {index} must be positive (INDEX_ONE = 1.0)")
     _owner_call(w3, REBASING, token, owner, "setIndex", [index])
+
+
+def set_growth(w3: Web3, token: str, owner: str, per_second: int) -> None:
+    """RebasingToken: from now on the index grows by `per_second` (18 decimals) every second, as
+    an aToken accrues interest (INDEX_ONE // 86_400: +1.0 a day); 0 stops it."""
+    if per_second < 0:
+        raise FlasharbValueError(f"growth {per_second} per second must be >= 0")
+    _owner_call(w3, REBASING, token, owner, "setGrowth", [per_second])
+
+
+def set_revert_when_priced(w3: Web3, token: str, owner: str, on: bool) -> None:
+    """GasPriceAwareToken: a transfer with tx.gasprice > 0 reverts (`on`, the default) or burns
+    the amount and returns true (the recipient gets nothing)."""
+    _owner_call(w3, GAS_PRICE_AWARE, token, owner, "setRevertWhenPriced", [on])
 
 
 def set_always_false(w3: Web3, token: str, owner: str, on: bool) -> None:

@@ -21,6 +21,13 @@ again when the Vault logged anything in the new blocks; a V3 pool's when its own
 Known gap: a plain token transfer to the Vault or a V3 pool (no pool event) changes what it can
 lend without the market seeing it until that pool's next event; the trader's simulation still
 catches a loan the lender cannot make.
+
+What enters: pools only from the factories and the Vault of `MarketConfig.venues` (discovery
+believes no other creation event; `Venues` is where a user adds a factory), and, with
+`MarketConfig.screen` (the default), only pools whose tokens pass the token screen
+(state/screen.py: each token probed once on the fork, as mined and as simulated). A refused
+pool stays out of the index, its state is dropped at every update, and `Market.screened` says
+why.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ from flasharb.state._rpc import batch, block_param, call_reader
 from flasharb.state.discovery import Venues
 from flasharb.state.reader import ReadConfig
 from flasharb.state.registry import PoolInfo, PoolRegistry
+from flasharb.state.screen import ProbeBlock, TokenScreen
 from flasharb.state.sync import StateSync, SyncResult
 
 __all__ = [
@@ -127,8 +135,10 @@ class MarketConfig:
     quarantine_blocks: int = 50  # a route that reverted on chain keeps its pools out this long
     flash_tokens: tuple[str, ...] = A.FLASH_TOKENS  # cycles start and end in these
     gas_model: GasModel = field(default_factory=GasModel)
-    venues: Venues = field(default_factory=Venues)
+    venues: Venues = field(default_factory=Venues)  # the only factories / Vault believed
     read_config: ReadConfig | None = None
+    screen: bool = True  # leave out pools with a token the token screen refuses
+    token_screen: TokenScreen | None = None  # verdicts' source and cache (None: one per market)
 
     def __post_init__(self) -> None:
         if not MIN_HOPS <= self.max_hops <= MAX_HOPS:
@@ -170,12 +180,16 @@ class Market:
         head: Head,
         *,
         lenders_raw: _LenderReads,
+        token_screen: TokenScreen | None = None,
+        screened: Mapping[str, str] | None = None,
     ) -> None:
         self.w3 = w3
         self.config = config
         self.sync = sync
         self.head = head
         self._lenders_raw = lenders_raw
+        self.token_screen = token_screen  # None: the screen is off
+        self.screened: dict[str, str] = dict(screened or {})  # pools left out, and why
         self.stale: dict[str, str] = dict(sync.failed)  # pools whose state is not current
         self.quarantined: dict[str, tuple[int, str]] = {}  # pool -> (until block, why)
         self.index = self._build_index()
@@ -208,8 +222,10 @@ class Market:
         sync = StateSync.start(
             w3, block=head.number, venues=cfg.venues, read_config=cfg.read_config
         )
+        screen = (cfg.token_screen or TokenScreen()) if cfg.screen else None
+        screened = _leave_out(screen, w3, list(sync.registry), sync, head)
         raw = _LenderReads.read(w3, sync.states.values(), cfg.flash_tokens, head.number)
-        return cls(w3, cfg, sync, head, lenders_raw=raw)
+        return cls(w3, cfg, sync, head, lenders_raw=raw, token_screen=screen, screened=screened)
 
     def _flash_tokens(self) -> list[str]:
         return [
@@ -266,6 +282,13 @@ class Market:
         calls += 1 + (1 if result.changed else 0)
         if result.header is not None:
             self.head = Head.of(result.header)
+        if result.added and self.token_screen is not None:  # new tokens: probed once
+            trips = self.token_screen.round_trips
+            added = [self.registry[a] for a in sorted(result.added)]
+            self.screened |= _leave_out(self.token_screen, self.w3, added, self.sync, self.head)
+            calls += self.token_screen.round_trips - trips
+        for address in self.screened.keys() & result.changed:
+            self.states.pop(address, None)  # re-read from its logs: still out
         for address in result.changed:
             self.stale.pop(address, None)
         self.stale.update(result.failed)
@@ -450,6 +473,19 @@ class Market:
             gas_model=self.config.gas_model,
             block=self.head.number,
         )
+
+
+def _leave_out(
+    screen: TokenScreen | None, w3: Web3, pools: Sequence[PoolInfo], sync: StateSync, head: Head
+) -> dict[str, str]:
+    """Pools of `pools` with a token `screen` refuses -> why; their states are dropped."""
+    if screen is None or not pools:
+        return {}
+    at = ProbeBlock(number=head.number, timestamp=head.timestamp, base_fee=head.base_fee)
+    out = screen.leave_out(w3, pools, at)
+    for address in out:
+        sync.states.pop(address, None)
+    return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

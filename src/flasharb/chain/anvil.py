@@ -123,7 +123,7 @@ class Anvil:
     def start(self) -> Anvil:
         binary = anvil_bin()
         if not binary.exists():
-            raise ToolchainError("anvil (npm @foundry-rs/anvil)", str(binary))
+            raise ToolchainError("anvil (npm @foundry-rs/anvil) not found", str(binary))
         if not self.port:
             self.port = free_port()
         cmd = [str(binary), "--host", HOST, "--port", str(self.port), *self.args]

@@ -120,8 +120,11 @@ class TestConcurrentUp:
         env.pop("FLASHARB_RPC_URL", None)
         procs = [
             subprocess.Popen(
-                [*FLASHARB, "node", "up"], env=env, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, text=True,
+                [*FLASHARB, "node", "up"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )  # fmt: skip
             for _ in range(2)
         ]

@@ -47,6 +47,10 @@ def handled(fn: F) -> F:
         except Exception as exc:  # a bug or an unmapped library error: still one line
             if click.get_current_context().find_root().params.get("debug"):
                 raise
+            rpc = _rpc_error(exc)
+            if rpc is not None:
+                click.echo(f"flasharb: error: {rpc[0]}", err=True)
+                sys.exit(rpc[1])
             first = (str(exc).strip().splitlines() or [""])[0][:300]
             click.echo(
                 f"flasharb: error: unexpected {type(exc).__name__}: {first} "
@@ -56,6 +60,22 @@ def handled(fn: F) -> F:
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+_BLOCK_ERRORS = ("out of range", "block not found", "header not found", "unknown block")
+
+
+def _rpc_error(exc: Exception) -> tuple[str, int] | None:
+    """A JSON-RPC error reply the command did not map itself: one line and an exit status (2 when
+    it refused the user's input, such as a block the node does not have)."""
+    from web3.exceptions import Web3RPCError
+
+    if not isinstance(exc, Web3RPCError):
+        return None
+    message = _one_line(str(exc.message or exc))[:300]
+    if any(k in message.lower() for k in _BLOCK_ERRORS):
+        return f"the RPC has no such block ({message}); give a block up to the fork's head", 2
+    return f"the RPC answered with an error: {message}", 1
 
 
 def _one_line(text: str) -> str:
@@ -212,11 +232,14 @@ class Amount:
     def of(self, token: str, option: str) -> int:
         """The amount in base units of `token`; FlasharbValueError if its unit names another."""
         from flasharb.errors import FlasharbValueError
+        from flasharb.state.tokens import token_by_address
 
         if self.token is not None and self.token != token:
+            unit = token_by_address(self.token)
+            name = token_by_address(token)
             raise FlasharbValueError(
-                f"{option} {self.text} is in units of {self.token}, but the token is {token}; "
-                "give the amount in the token's own units"
+                f"{option} {self.text} is in {unit.symbol if unit else self.token}, but the "
+                f"token is {name.symbol if name else token}; give it in the token's own units"
             )
         return self.wei
 
@@ -295,28 +318,22 @@ def _set_rpc_url(ctx: click.Context, param: click.Parameter, value: str | None) 
         ctx.meta["flasharb.rpc_url"] = value
 
 
-def _rpc_url_param() -> click.Option:
-    return click.Option(
-        ["--rpc-url"],
-        metavar="URL",
-        expose_value=False,
-        is_eager=True,
-        callback=_set_rpc_url,
-        help="The fork to talk to (default: FLASHARB_RPC_URL, else the one 'flasharb node up' "
-        "recorded).",
-    )
+_RPC_URL_ARGS: dict[str, Any] = {
+    "metavar": "URL",
+    "expose_value": False,
+    "is_eager": True,
+    "callback": _set_rpc_url,
+    "help": "The fork to talk to (default: FLASHARB_RPC_URL, else the one 'flasharb node up' "
+    "recorded).",
+}
 
-
-def rpc_url_option(fn: F) -> F:
-    """`--rpc-url URL` on a command that talks to a chain (one decorator line)."""
-    click.decorators._param_memo(fn, _rpc_url_param())  # what click.option does
-    return fn
+rpc_url_option = click.option("--rpc-url", **_RPC_URL_ARGS)  # one decorator line per command
 
 
 def add_rpc_url(cmd: click.Command) -> click.Command:
     """`--rpc-url URL` on a command defined elsewhere, without touching its signature."""
     if not any(p.name == "rpc_url" for p in cmd.params):
-        cmd.params.append(_rpc_url_param())
+        cmd.params.append(click.Option(["--rpc-url"], **_RPC_URL_ARGS))
     return cmd
 
 

@@ -412,7 +412,10 @@ def _attach(cmd: click.Command) -> None:
 
 
 def _attach_lab_commands() -> None:
+    from flasharb.commands.cheat import cheat as cheat_group
+    from flasharb.commands.pools import pools as pools_command
     from flasharb.commands.setup import setup as setup_command
+    from flasharb.commands.trace import trace as trace_command
     from flasharb.experiments.command import experiment as experiment_command
     from flasharb.journal.command import journal as journal_group
     from flasharb.report.bench import bench as bench_command
@@ -423,6 +426,9 @@ def _attach_lab_commands() -> None:
     _attach(experiment_command)
     _attach(bench_command)
     _attach(setup_command)
+    _attach(pools_command)
+    _attach(cheat_group)
+    _attach(trace_command)
     add_rpc_url(run_command)
 
 

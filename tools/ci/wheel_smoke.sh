@@ -31,13 +31,17 @@ step "wheel (from the checkout's files, in a copy: no stale build/ of the checko
 mkdir -p "$work/src" "$work/dist" "$proj"
 (cd "$repo" && git ls-files -co --exclude-standard -z | grep -zv '^node_modules' \
   | xargs -0 tar -cf - --no-recursion) | tar -xf - -C "$work/src"
-"$base_python" -m pip wheel -q --no-deps --disable-pip-version-check -w "$work/dist" "$work/src"
+quiet_pip() { grep -v 'is ignored: it is neither a file nor a directory' || true; }  # local index noise
+"$base_python" -m pip wheel -q --no-deps --disable-pip-version-check -w "$work/dist" "$work/src" \
+  2>&1 | quiet_pip
 wheel="$(ls "$work"/dist/flasharb-*.whl)"
 echo "$wheel"
 
 step "fresh venv outside the checkout, flasharb and its pinned dependencies from PyPI"
 "$base_python" -m venv "$venv"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -c "$repo/requirements.lock" "$wheel"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -c "$repo/requirements.lock" \
+  "$wheel" 2>&1 | quiet_pip
+"$venv/bin/python" -c 'import flasharb' || { echo "flasharb did not install"; exit 1; }
 
 # From here on: the installed package only (no PYTHONPATH, no FLASHARB_* of this checkout).
 unset PYTHONPATH FLASHARB_ROOT FLASHARB_PROJECT FLASHARB_STATE_DIR FLASHARB_BUILD_DIR \
@@ -48,8 +52,12 @@ cd "$proj"
 site="$("$venv/bin/python" -c 'import flasharb, pathlib; print(pathlib.Path(flasharb.__file__).parent)')"
 case "$site" in "$venv"/*) ;; *) echo "flasharb imported from $site, not the fresh venv"; exit 1;; esac
 
-step "flasharb setup"
+step "flasharb setup (first use: npm ci of the lock inside the wheel, into the cache)"
 flasharb setup
+step "flasharb setup --ape: ape-solidity / py-solc-x and ape-foundry find solc and anvil in this venv"
+flasharb setup --ape --json > /dev/null
+"$venv/bin/python" -c 'import solcx; v = solcx.get_installed_solc_versions(); print("py-solc-x sees", v); assert [str(x) for x in v] == ["0.8.28"]'
+"$venv/bin/anvil" --version | head -1
 step "flasharb replica build"
 flasharb replica build
 step "flasharb node up"
@@ -60,6 +68,8 @@ step "flasharb shock (symbols and units) and flasharb scan"
 flasharb shock --pool 0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc --token-in WETH --amount-in 500ether
 flasharb scan --max-hops 2 --limit 3
 flasharb scan --max-hops 2 --json > "$work/scan.json"
+flasharb pools --venue sushiswap --token WETH --token USDC
+flasharb cheat deal USDC 0x000000000000000000000000000000000000bEEF 2.5e6USDC
 "$venv/bin/python" - "$work/scan.json" <<'PY'
 import json, sys
 scan = json.load(open(sys.argv[1]))

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from flasharb.chain.node import Lab
+
 pytestmark = pytest.mark.fork
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,3 +48,28 @@ def test_plain_ape_test(tmp_path: Path) -> None:
     assert re.search(r"\b7 passed\b", res.stdout), res.stdout[-2000:]
     assert "tests_ape/test_ape_fork.py" in res.stdout and "tests/test_" not in res.stdout
     assert _replica_upstreams() <= before  # the lab it started is gone
+
+
+def test_ape_console_knows_the_canonical_contracts(lab: Lab) -> None:
+    """ape_console_extras.py (flasharb.ape_support): Contract(address) has the npm ABIs."""
+    env = {
+        **os.environ,
+        "APE_FOUNDRY_HOST": lab.rpc_url,
+        "FLASHARB_UPSTREAM_URL": lab.upstream_url,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    }
+    lines = [
+        'print("SYMBOL", Contract("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2").symbol())',
+        'print("TOKEN0", Contract("0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc").token0())',
+        'print("VAULT", Contract("0xBA12222222228d8Ba445958a75a0704d566BF2C8").WETH())',
+        "exit",
+    ]
+    res = subprocess.run(
+        [str(BIN / "ape"), "console", "--network", "ethereum:mainnet-fork:foundry"],
+        input="\n".join(lines) + "\n", env=env, cwd=ROOT, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    out = res.stdout + res.stderr
+    assert "SYMBOL WETH" in out, out[-3000:]
+    assert "TOKEN0 0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48" in out  # USDC sorts first
+    assert "VAULT 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2" in out

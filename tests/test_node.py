@@ -139,6 +139,41 @@ class TestConcurrentUp:
         assert anvils_logging_to(state_dir) == []
 
 
+class TestKilledUp:
+    """A `node up` killed half-way leaves its anvils named in the record: `node down` stops them."""
+
+    @pytest.mark.parametrize("spawned", [1, 2], ids=["during-upstream", "during-fork"])
+    def test_down_stops_what_a_killed_up_started(self, state_dir: Path, spawned: int) -> None:
+        """Killed once `spawned` anvils exist (recorded at spawn, before they answer)."""
+        import signal
+        import time
+
+        env = {**os.environ, "FLASHARB_STATE_DIR": str(state_dir)}
+        env.pop("FLASHARB_RPC_URL", None)
+        up = subprocess.Popen([*FLASHARB, "node", "up"], env=env, stderr=subprocess.DEVNULL)
+        rec = state_dir / "node.json"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                info = json.loads(rec.read_text())
+                if info.get("status") == "starting" and len(info["processes"]) == spawned:
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.005)
+        else:
+            up.kill()
+            pytest.fail("node up never recorded a starting lab")
+        up.send_signal(signal.SIGKILL)  # no cleanup of any kind
+        up.wait()
+        assert len(anvils_logging_to(state_dir)) == spawned  # they outlived it
+        down = run(["node", "down", "--json"], state_dir)
+        assert down.returncode == 0, down.stderr
+        assert json.loads(down.stdout)["stopped"]
+        assert anvils_logging_to(state_dir) == []
+        assert not rec.exists()
+
+
 class TestNoNode:
     """Commands that need a chain say how to start one."""
 

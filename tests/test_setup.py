@@ -115,6 +115,16 @@ class TestToolchain:
         assert toolchain.find() is None
         assert "solc@0.8.28" in toolchain._missing(tmp_path)
 
+    def test_first_use_without_npm_is_one_line(self, tmp_path: Path) -> None:
+        """Nothing installed, no npm to install with: say so, and how to get it."""
+        res = run(
+            ["setup"], cwd=tmp_path, PATH=str(tmp_path), FLASHARB_CACHE_DIR=str(tmp_path / "c")
+        )
+        assert res.returncode == 2
+        line = res.stderr.strip()
+        assert "\n" not in line and "npm" in line and "Node.js" in line, line
+        assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
+
     def test_a_wrong_toolchain_folder_is_one_line(self, tmp_path: Path) -> None:
         res = run(["setup"], cwd=ROOT, FLASHARB_TOOLCHAIN=str(tmp_path))
         assert res.returncode == 2

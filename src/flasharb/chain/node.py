@@ -81,7 +81,11 @@ def start_lab(
 ) -> Lab:
     """Start an upstream serving `state_path` (unless `fork_url` is given), then a fork of the
     upstream pinned to `fork_block` (default: its head). `on_start(role, anvil)` hears of each
-    process as soon as it runs (so a record can name it before the next one starts)."""
+    process as soon as it exists, before it answers (so a record can name it at once)."""
+
+    def spawned(role: str) -> Callable[[Anvil], None] | None:
+        return None if on_start is None else (lambda a: on_start(role, a))
+
     upstream: Anvil | None = None
     if fork_url is None:
         if state_path is None:
@@ -90,9 +94,8 @@ def start_lab(
             args=upstream_args(state_path),
             detach=detach,
             log_path=(log_dir / "upstream.log") if log_dir else None,
+            on_spawn=spawned("upstream"),
         ).start()
-        if on_start is not None:
-            on_start("upstream", upstream)
         fork_url = upstream.url
     try:
         head, chain_id = _upstream_head(fork_url)
@@ -107,9 +110,8 @@ def start_lab(
             args=fork_args(fork_url, fork_block),
             detach=detach,
             log_path=(log_dir / "fork.log") if log_dir else None,
+            on_spawn=spawned("fork"),
         ).start()
-        if on_start is not None:
-            on_start("fork", fork)
         try:  # deterministic timestamps make gas (V2 price accumulators) reproducible
             rpc_request(fork.url, "anvil_setBlockTimestampInterval", [SLOT_SECONDS])
         except BaseException:

@@ -112,6 +112,7 @@ def ensure(quiet: bool = False) -> Toolchain:
     found = find()
     if found is not None:
         return found
+    _npm()  # before saying anything: no npm is one line, not a promise and an error
     if not quiet:
         print(
             f"flasharb: installing the node toolchain (npm ci: anvil, solcjs, protocol artifacts) "
@@ -124,13 +125,7 @@ def ensure(quiet: bool = False) -> Toolchain:
 def install(root: Path) -> Toolchain:
     """`npm ci` of the shipped lock into `root` (plus the solc shim), atomically: a folder is
     either complete or absent, and concurrent installs wait for each other."""
-    npm = shutil.which("npm")
-    if npm is None:
-        raise ToolchainError(
-            "npm (Node.js 18+) is not on PATH",
-            fix="install Node.js with npm (e.g. 'apt-get install nodejs npm'), "
-            "then run 'flasharb setup'",
-        )
+    npm = _npm()
     root = root.resolve()
     root.parent.mkdir(parents=True, exist_ok=True)
     with open(root.parent / f".{root.name}.lock", "w") as lock:
@@ -160,6 +155,17 @@ def install(root: Path) -> Toolchain:
         tmp.rename(root)
         _missing.cache_clear()
     return Toolchain(root=root, source=_source_of(root))
+
+
+def _npm() -> str:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ToolchainError(
+            "npm (Node.js 18+) is not on PATH",
+            fix="install Node.js with npm (e.g. 'apt-get install nodejs npm'), "
+            "then run 'flasharb setup'",
+        )
+    return npm
 
 
 def _source_of(root: Path) -> str:

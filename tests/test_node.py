@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from flasharb.chain.anvil import Anvil, answers, pid_alive, rpc_request
+from flasharb.chain.anvil import Anvil, answers, pid_alive, rpc_request, stop_pid
 
 pytestmark = pytest.mark.fork
 
@@ -29,6 +29,8 @@ def run(args: list[str], state_dir: Path, **env: str) -> subprocess.CompletedPro
 def state_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
     run(["node", "down"], tmp_path)  # whatever the test did, nothing is left running
+    for pid in anvils_logging_to(tmp_path):  # not even what a failing test left unrecorded
+        stop_pid(pid)
 
 
 def anvils_logging_to(state_dir: Path) -> list[int]:

@@ -44,90 +44,6 @@ def main(debug: bool) -> None:
     """flasharb: flash-loan arbitrage on a local forked Ethereum chain."""
 
 
-# ------------------------------------------------------------------ replica
-
-
-@main.group()
-def replica() -> None:
-    """The mainnet replica: canonical bytecode at canonical addresses, seeded from data/."""
-
-
-@replica.command("build")
-@click.option("--out", type=click.Path(dir_okay=False), help="State file to write.")
-@json_option
-@handled
-def replica_build(out: str | None, as_json: bool) -> None:
-    """Build the replica and dump it as an Anvil state file."""
-    from pathlib import Path
-
-    from flasharb.replica.build import build
-
-    with busy("building the replica (compile, deploy, seed pools, dump)", as_json):
-        res = build(Path(out) if out else None)
-    data = res.to_json()
-
-    def human(d: dict[str, Any]) -> None:
-        click.echo(
-            f"replica: {d['path']} (block {d['block']}, {len(d['tokens'])} tokens, "
-            f"{len(d['pools'])} pools, {res.seconds:.2f}s)"
-        )
-
-    _emit(data, as_json, human)
-
-
-# ------------------------------------------------------------------ node
-
-
-@main.group()
-def node() -> None:
-    """Start and stop the lab: an upstream and an Anvil fork of it."""
-
-
-@node.command("up")
-@click.option(
-    "--fork-url", envvar="FLASHARB_FORK_URL", help="Fork this RPC instead of the replica."
-)
-@click.option(
-    "--fork-block",
-    type=click.IntRange(min=0),
-    help="Pin the fork to this upstream block (default: head).",
-)
-@json_option
-@handled
-def node_up(fork_url: str | None, fork_block: int | None, as_json: bool) -> None:
-    """Start the upstream (replica unless --fork-url) and the fork; record them in .flasharb/."""
-    from flasharb.replica.lab import lab_up
-
-    info = lab_up(fork_url=fork_url, fork_block=fork_block)
-    data = {k: info[k] for k in ("rpc_url", "upstream", "fork_block", "chain_id")}
-    _emit(
-        data,
-        as_json,
-        lambda d: click.echo(
-            f"fork {d['rpc_url']} of {d['upstream']} "
-            f"at block {d['fork_block']} (chain {d['chain_id']})"
-        ),
-    )
-
-
-@node.command("down")
-@json_option
-@handled
-def node_down(as_json: bool) -> None:
-    """Stop the lab started by 'node up'."""
-    from flasharb.chain.node import node_down as down
-
-    data = down()
-    _emit(
-        data,
-        as_json,
-        lambda d: click.echo(
-            "stopped "
-            + (", ".join(f"{p['role']} (pid {p['pid']})" for p in d["stopped"]) or "nothing")
-        ),
-    )
-
-
 # ------------------------------------------------------------------ deploy / shock / quote
 
 
@@ -413,6 +329,8 @@ def _attach(cmd: click.Command) -> None:
 
 def _attach_lab_commands() -> None:
     from flasharb.commands.cheat import cheat as cheat_group
+    from flasharb.commands.lab import node as node_group
+    from flasharb.commands.lab import replica as replica_group
     from flasharb.commands.pools import pools as pools_command
     from flasharb.commands.setup import setup as setup_command
     from flasharb.commands.trace import trace as trace_command
@@ -425,6 +343,8 @@ def _attach_lab_commands() -> None:
     _attach(run_command)
     _attach(experiment_command)
     _attach(bench_command)
+    _attach(replica_group)
+    _attach(node_group)
     _attach(setup_command)
     _attach(pools_command)
     _attach(cheat_group)

@@ -6,10 +6,9 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.flasharb-stamp
 NODE_STAMP := node_modules/.flasharb-stamp
-SOLCX_DIR  := $(HOME)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup demo test lint clean replica bench fuzz audit
+.PHONY: help setup demo test lint clean replica bench fuzz audit wheel-smoke
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,10 +25,12 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Everything stays inside this checkout: `flasharb setup --ape` finds the toolchain in
+# ./node_modules, links anvil into .venv/bin and points py-solc-x / ape-solidity at the shim with
+# SOLCX_BINARY_PATH (a .pth file in .venv); no link in ~/.solcx that another checkout re-points.
 setup: $(STAMP) $(NODE_STAMP)  ## install pinned Python + node toolchains, the solc shim, anvil on PATH
-	@ln -sfn $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil $(VENV)/bin/anvil
+	@$(VENV)/bin/flasharb setup --ape >/dev/null
 	@ln -sfn $(CURDIR)/tools/solc/solc $(VENV)/bin/solc
-	@mkdir -p $(SOLCX_DIR) && ln -sfn $(CURDIR)/tools/solc/solc $(SOLCX_DIR)/solc-v0.8.28
 	@$(VENV)/bin/anvil --version | head -1 | grep -q '1.7.1' || { echo "anvil 1.7.1 not runnable; rerun 'make setup'"; exit 1; }
 	@$(VENV)/bin/solc --version | grep -q 'Version: 0.8.28' || { echo "solc shim broken; rerun 'make setup'"; exit 1; }
 
@@ -56,6 +57,9 @@ bench: setup  ## the benchmarks in bench/, one table (figure, value, baseline, r
 
 lint: setup  ## ruff
 	$(PY) -m ruff check src tests scripts bench
+
+wheel-smoke: setup  ## build the wheel, install it in a fresh venv outside the repo, run the flow there
+	tools/ci/wheel_smoke.sh
 
 clean:  ## remove build output and run state (keeps .venv and node_modules)
 	rm -rf build reports .flasharb

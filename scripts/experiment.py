@@ -10,7 +10,7 @@ import click
 from flasharb.experiments.registry import NAMES
 from flasharb.experiments.runner import run_experiment
 from flasharb.journal.store import Journal
-from flasharb.paths import repo_root
+from flasharb.paths import reports_dir
 
 
 @click.command()
@@ -18,7 +18,7 @@ from flasharb.paths import repo_root
 @click.option("--size", type=click.Choice(["small", "full"]), default="full", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
 def cli(name: str, size: str, workers: int) -> None:
-    out = repo_root() / "reports" / name
+    out = reports_dir() / name
     with Journal() as journal:
         report = run_experiment(name, journal, out, size=size, workers=workers)
     click.echo(f"{name}: run {report['run_id']}, {len(report['rows'])} points -> {out}")

@@ -1,8 +1,10 @@
-"""`ape test` works against the lab's fork (ethereum:mainnet-fork:foundry, ape-config.yaml)."""
+"""`ape test`, with no flags, runs tests_ape/ on the lab's fork (ethereum:mainnet-fork:foundry):
+its conftest starts the lab, ape-foundry attaches, and every anvil it started is stopped."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,18 +19,57 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def test_ape_test_suite_runs_on_the_fork(lab: Lab) -> None:
-    """ape-foundry connects to the running fork (APE_FOUNDRY_HOST); ape's isolation reverts."""
+def _replica_upstreams() -> set[int]:
+    """Anvils serving this checkout's replica state (the upstream of a lab started here)."""
+    build = str(ROOT / "build").encode()
+    found = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"anvil") and any(build in a for a in argv):
+            found.add(int(cmdline.parent.name))
+    return found
+
+
+def test_plain_ape_test(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("APE_", "PYTEST_", "FLASHARB_UPSTREAM", "FLASHARB_RPC"))
+    }
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    before = _replica_upstreams()
+    res = subprocess.run(
+        [str(BIN / "ape"), "test"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    assert re.search(r"\b7 passed\b", res.stdout), res.stdout[-2000:]
+    assert "tests_ape/test_ape_fork.py" in res.stdout and "tests/test_" not in res.stdout
+    assert _replica_upstreams() <= before  # the lab it started is gone
+
+
+def test_ape_console_knows_the_canonical_contracts(lab: Lab) -> None:
+    """ape_console_extras.py (flasharb.ape_support): Contract(address) has the npm ABIs."""
     env = {
         **os.environ,
         "APE_FOUNDRY_HOST": lab.rpc_url,
         "FLASHARB_UPSTREAM_URL": lab.upstream_url,
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
     }
+    lines = [
+        'print("SYMBOL", Contract("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2").symbol())',
+        'print("TOKEN0", Contract("0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc").token0())',
+        'print("VAULT", Contract("0xBA12222222228d8Ba445958a75a0704d566BF2C8").WETH())',
+        "exit",
+    ]
     res = subprocess.run(
-        [str(BIN / "ape"), "test", "tests_ape", "-o", "addopts=", "-p", "no:cacheprovider",
-         "--network", "ethereum:mainnet-fork:foundry", "-q"],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [str(BIN / "ape"), "console", "--network", "ethereum:mainnet-fork:foundry"],
+        input="\n".join(lines) + "\n", env=env, cwd=ROOT, capture_output=True, text=True,
+        timeout=300,
     )  # fmt: skip
-    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
-    assert "5 passed" in res.stdout
+    out = res.stdout + res.stderr
+    assert "SYMBOL WETH" in out, out[-3000:]
+    assert "TOKEN0 0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48" in out  # USDC sorts first
+    assert "VAULT 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2" in out

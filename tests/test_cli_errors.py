@@ -31,13 +31,13 @@ class TestAddressesAndTokens:
         ("pool", "token", "says"),
         [
             ("0x1234", A.WETH, ["--pool", "0x1234", "40 hex digits"]),
-            (WETH_USDC, "WETH", ["--token-in", "'WETH'", "40 hex digits"]),
+            (WETH_USDC, "WTFH", ["--token-in", "'WTFH'", "unknown token", "WETH, USDC"]),
             (WETH_USDC.lower().replace("0xb4e", "0xB4E"), A.WETH, ["--pool", "checksum"]),
             (EOA, A.WETH, [EOA, "check the address"]),
             (WETH_USDC, EOA, [EOA, "is not in pool", WETH_USDC]),
             (WETH_USDC, A.DAI, [A.DAI, "is not in pool"]),
         ],
-        ids=["short", "symbol", "bad-checksum", "no-code", "not-a-token", "wrong-token"],
+        ids=["short", "unknown-symbol", "bad-checksum", "no-code", "not-a-token", "wrong-token"],
     )
     def test_address(
         self, cli: Cli, w3: Web3, cmd: str, pool: str, token: str, says: list[str]

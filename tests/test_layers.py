@@ -21,7 +21,9 @@ LAYERS = [
     "run",  # flasharb run: the block watcher
     "experiments",  # sweeps on forks, reports rebuilt from the journal
     "_cli_support",  # the cli's plumbing (click types, one-line errors, --json output)
+    "commands",  # cli commands beside that plumbing: setup, pools, cheat, trace
     "cli",
+    "ape_support",  # flasharb inside an Ape project: contract types, the scripts' network
 ]
 SHARED = {"errors", "paths", "kinds", "__init__"}  # root modules every layer may use
 ENGINE = ["amm", "state", "search", "execute", "journal"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from flasharb.chain.anvil import Anvil, answers, pid_alive, rpc_request
+from flasharb.chain.anvil import Anvil, answers, pid_alive, rpc_request, stop_pid
 
 pytestmark = pytest.mark.fork
 
@@ -29,6 +29,22 @@ def run(args: list[str], state_dir: Path, **env: str) -> subprocess.CompletedPro
 def state_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
     run(["node", "down"], tmp_path)  # whatever the test did, nothing is left running
+    for pid in anvils_logging_to(tmp_path):  # not even what a failing test left unrecorded
+        stop_pid(pid)
+
+
+def anvils_logging_to(state_dir: Path) -> list[int]:
+    """Pids of the live processes whose stdout is a log file in `state_dir`: the anvils a
+    `node up` of that project started (they log there), wherever their pids were recorded."""
+    found = []
+    for fd in Path("/proc").glob("[0-9]*/fd/1"):
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(state_dir)) and target.endswith(".log"):
+            found.append(int(fd.parts[2]))
+    return [pid for pid in found if pid_alive(pid)]
 
 
 def processes(state_dir: Path) -> list[dict[str, Any]]:
@@ -50,7 +66,7 @@ class TestReplicaLab:
         assert len(pids) == 2 and all(pid_alive(p) for p in pids)
 
         again = run(["node", "up"], state_dir)
-        assert again.returncode == 1
+        assert again.returncode == 2
         assert "already running" in again.stderr and len(again.stderr.strip().splitlines()) == 1
 
         down = run(["node", "down", "--json"], state_dir)
@@ -63,8 +79,8 @@ class TestReplicaLab:
 class TestUserUpstream:
     """With --fork-url the fork's upstream is that RPC and no replica is started."""
 
-    def test_fork_of_an_arbitrary_rpc(self, state_dir: Path) -> None:
-        with Anvil(args=["--chain-id", "31337"]) as other:
+    def test_fork_of_a_mainnet_rpc(self, state_dir: Path) -> None:
+        with Anvil(args=["--chain-id", "1"]) as other:
             rpc_request(other.url, "anvil_mine", ["0x5"])
             up = run(
                 ["node", "up", "--json", "--fork-url", other.url, "--fork-block", "3"], state_dir
@@ -72,19 +88,92 @@ class TestUserUpstream:
             assert up.returncode == 0, up.stderr
             info = json.loads(up.stdout)
             assert info["upstream"] == other.url
-            assert (info["chain_id"], info["fork_block"]) == (31337, 3)
+            assert (info["chain_id"], info["fork_block"]) == (1, 3)
             assert int(rpc_request(info["rpc_url"], "eth_blockNumber"), 16) == 3
             assert [p["role"] for p in processes(state_dir)] == ["fork"]
             down = run(["node", "down", "--json"], state_dir)
             assert [p["role"] for p in json.loads(down.stdout)["stopped"]] == ["fork"]
             assert answers(other.url)  # we never stop what we did not start
 
+    def test_non_mainnet_upstream_is_refused_up_front(self, state_dir: Path) -> None:
+        """A chain-31337 RPC: one line naming the chain id, exit 2, no anvil started."""
+        with Anvil(args=["--chain-id", "31337"]) as other:
+            up = run(["node", "up", "--fork-url", other.url], state_dir)
+            assert up.returncode == 2, up.stderr
+            line = up.stderr.strip()
+            assert "\n" not in line and "chain id 31337" in line and other.url in line, line
+            assert not (state_dir / "node.json").exists()
+            assert anvils_logging_to(state_dir) == []
+
     def test_fork_block_beyond_upstream_head_is_refused(self, state_dir: Path) -> None:
-        with Anvil() as other:
+        with Anvil(args=["--chain-id", "1"]) as other:
             up = run(["node", "up", "--fork-url", other.url, "--fork-block", "99"], state_dir)
             assert up.returncode == 2
             assert "--fork-block 99" in up.stderr and len(up.stderr.strip().splitlines()) == 1
             assert not (state_dir / "node.json").exists()
+            assert anvils_logging_to(state_dir) == []
+
+
+class TestConcurrentUp:
+    """Two `node up` at once in one project: one lab, the other waits for it and says so."""
+
+    def test_second_up_waits_then_refuses(self, state_dir: Path) -> None:
+        env = {**os.environ, "FLASHARB_STATE_DIR": str(state_dir)}
+        env.pop("FLASHARB_RPC_URL", None)
+        procs = [
+            subprocess.Popen(
+                [*FLASHARB, "node", "up"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+            for _ in range(2)
+        ]
+        results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+        assert sorted(code for code, _, _ in results) == [0, 2], results
+        refused = next(err for code, _, err in results if code == 2)
+        assert "already running" in refused and len(refused.strip().splitlines()) == 1
+        recorded = sorted(p["pid"] for p in processes(state_dir))
+        assert sorted(anvils_logging_to(state_dir)) == recorded  # two anvils, both recorded
+        down = run(["node", "down", "--json"], state_dir)
+        assert sorted(p["pid"] for p in json.loads(down.stdout)["stopped"]) == recorded
+        assert anvils_logging_to(state_dir) == []
+
+
+class TestKilledUp:
+    """A `node up` killed half-way leaves its anvils named in the record: `node down` stops them."""
+
+    @pytest.mark.parametrize("spawned", [1, 2], ids=["during-upstream", "during-fork"])
+    def test_down_stops_what_a_killed_up_started(self, state_dir: Path, spawned: int) -> None:
+        """Killed once `spawned` anvils exist (recorded at spawn, before they answer)."""
+        import signal
+        import time
+
+        env = {**os.environ, "FLASHARB_STATE_DIR": str(state_dir)}
+        env.pop("FLASHARB_RPC_URL", None)
+        up = subprocess.Popen([*FLASHARB, "node", "up"], env=env, stderr=subprocess.DEVNULL)
+        rec = state_dir / "node.json"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                info = json.loads(rec.read_text())
+                if info.get("status") == "starting" and len(info["processes"]) == spawned:
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.005)
+        else:
+            up.kill()
+            pytest.fail("node up never recorded a starting lab")
+        up.send_signal(signal.SIGKILL)  # no cleanup of any kind
+        up.wait()
+        assert len(anvils_logging_to(state_dir)) == spawned  # they outlived it
+        down = run(["node", "down", "--json"], state_dir)
+        assert down.returncode == 0, down.stderr
+        assert json.loads(down.stdout)["stopped"]
+        assert anvils_logging_to(state_dir) == []
+        assert not rec.exists()
 
 
 class TestNoNode:

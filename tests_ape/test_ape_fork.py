@@ -39,3 +39,24 @@ class TestIsolation:
 
     def test_b_is_rolled_back(self, networks: Any) -> None:
         assert balance_of(networks.provider.web3, A.USDC, self.WHO) == 0
+
+
+class TestContractTypes:
+    """`Contract(address)` on the fork, from the npm artifacts' ABIs (flasharb.ape_support)."""
+
+    def test_canonical_token_and_vault(self, known_contracts: int, chain: Any) -> None:
+        from ape import Contract
+
+        assert known_contracts > 100  # canonical contracts and every replica pool
+        assert Contract(A.WETH).symbol() == "WETH"
+        assert Contract(A.USDC).decimals() == 6
+        vault = Contract(A.BALANCER_VAULT)
+        assert vault.WETH() == A.WETH  # the Vault's own view, through its ABI
+
+    def test_a_pool_by_address(self, known_contracts: int) -> None:
+        from ape import Contract
+
+        pair = Contract("0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc")  # Uniswap V2 USDC/WETH
+        assert {pair.token0(), pair.token1()} == {A.USDC, A.WETH}
+        reserve0, reserve1, _ = pair.getReserves()
+        assert reserve0 > 0 and reserve1 > 0

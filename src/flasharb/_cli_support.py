@@ -4,9 +4,11 @@ fork to work on, and the click types of addresses and amounts."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -45,6 +47,10 @@ def handled(fn: F) -> F:
         except Exception as exc:  # a bug or an unmapped library error: still one line
             if click.get_current_context().find_root().params.get("debug"):
                 raise
+            rpc = _rpc_error(exc)
+            if rpc is not None:
+                click.echo(f"flasharb: error: {rpc[0]}", err=True)
+                sys.exit(rpc[1])
             first = (str(exc).strip().splitlines() or [""])[0][:300]
             click.echo(
                 f"flasharb: error: unexpected {type(exc).__name__}: {first} "
@@ -54,6 +60,22 @@ def handled(fn: F) -> F:
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+_BLOCK_ERRORS = ("out of range", "block not found", "header not found", "unknown block")
+
+
+def _rpc_error(exc: Exception) -> tuple[str, int] | None:
+    """A JSON-RPC error reply the command did not map itself: one line and an exit status (2 when
+    it refused the user's input, such as a block the node does not have)."""
+    from web3.exceptions import Web3RPCError
+
+    if not isinstance(exc, Web3RPCError):
+        return None
+    message = _one_line(str(exc.message or exc))[:300]
+    if any(k in message.lower() for k in _BLOCK_ERRORS):
+        return f"the RPC has no such block ({message}); give a block up to the fork's head", 2
+    return f"the RPC answered with an error: {message}", 1
 
 
 def _one_line(text: str) -> str:
@@ -84,6 +106,16 @@ class OneLineGroup(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)  # what standalone mode does: --help, --version
 
 
+def _set_project(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """`flasharb --project DIR`: the project folder for everything after it (and the processes
+    it starts), as FLASHARB_PROJECT."""
+    import os
+    from pathlib import Path
+
+    if value is not None:
+        os.environ["FLASHARB_PROJECT"] = str(Path(value).resolve())
+
+
 def _w3() -> Any:
     """The fork to work on, checked: it answers, is chain 1 and has the mainnet contracts."""
     from flasharb.chain.node import check_mainnet_fork
@@ -93,6 +125,19 @@ def _w3() -> Any:
     w3 = connect(url)
     check_mainnet_fork(w3, url)
     return w3
+
+
+def check_block(w3: Any, block: int | None, option: str = "--block") -> None:
+    """A block the fork has: FlasharbValueError (exit 2) naming the head when it is beyond it."""
+    from flasharb.errors import FlasharbValueError
+
+    if block is None:
+        return
+    head = int(w3.eth.block_number)
+    if block > head:
+        raise FlasharbValueError(
+            f"{option} {block} is beyond the fork's head (block {head}); give a block up to {head}"
+        )
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
@@ -147,6 +192,149 @@ class BaseUnitsType(click.ParamType):
 
 ADDRESS = AddressType()
 WEI = BaseUnitsType()
+
+
+class TokenType(click.ParamType):
+    """A token: its address, or the symbol of a canonical mainnet token (`WETH`, `usdc`),
+    returned as the EIP-55 address."""
+
+    name = "TOKEN"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from flasharb.errors import FlasharbValueError
+        from flasharb.state.tokens import resolve_symbol
+
+        text = str(value).strip()
+        if text[:2].lower() == "0x":
+            return ADDRESS.convert(text, param, ctx)
+        try:
+            return resolve_symbol(text).address
+        except FlasharbValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+UNITS = {"wei": 0, "gwei": 9, "ether": 18, "eth": 18}  # Foundry's units (eth: ether)
+_AMOUNT = re.compile(
+    r"^(?P<num>[+-]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?)\s*"
+    r"(?P<unit>[A-Za-z][A-Za-z0-9]*)?$"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Amount:
+    """An amount as typed, already in base units: `wei`; `token` is the token whose symbol was
+    its unit (`2.5e6USDC`), which must then be the token the amount is for."""
+
+    text: str
+    wei: int
+    token: str | None = None
+
+    def of(self, token: str, option: str) -> int:
+        """The amount in base units of `token`; FlasharbValueError if its unit names another."""
+        from flasharb.errors import FlasharbValueError
+        from flasharb.state.tokens import token_by_address
+
+        if self.token is not None and self.token != token:
+            unit = token_by_address(self.token)
+            name = token_by_address(token)
+            raise FlasharbValueError(
+                f"{option} {self.text} is in {unit.symbol if unit else self.token}, but the "
+                f"token is {name.symbol if name else token}; give it in the token's own units"
+            )
+        return self.wei
+
+
+class AmountType(click.ParamType):
+    """A positive amount: base units (`1000`, `1e18`, `1_000`), or a number with a unit, exact
+    to the base unit: `500ether`, `20gwei`, or a token symbol for the token's decimals
+    (`2.5e6USDC` = 2,500,000 USDC)."""
+
+    name = "AMOUNT"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Amount:
+        from decimal import Decimal, InvalidOperation, localcontext
+
+        from flasharb.errors import FlasharbValueError
+        from flasharb.state.tokens import resolve_symbol
+
+        if isinstance(value, Amount):
+            return value
+        text = str(value).strip()
+        m = _AMOUNT.match(text)
+        if m is None:
+            self.fail(
+                f"{text!r} is not an amount: give base units (1000, 1e18) or a number with a "
+                "unit (500ether, 20gwei, 2.5e6USDC)",
+                param,
+                ctx,
+            )
+        unit, token = m["unit"], None
+        if unit is None:
+            decimals = 0
+        elif unit.lower() in UNITS:
+            decimals = UNITS[unit.lower()]
+        else:
+            try:
+                known = resolve_symbol(unit)
+            except FlasharbValueError as exc:
+                self.fail(f"{text!r}: unit {unit!r} is not wei, gwei, ether or {exc}", param, ctx)
+            decimals, token = known.decimals, known.address
+        with localcontext() as dec_ctx:
+            dec_ctx.prec = 100
+            try:
+                scaled = Decimal(m["num"].replace("_", "")).scaleb(decimals)
+            except InvalidOperation:
+                self.fail(f"{text!r} is not a number", param, ctx)
+        if scaled <= 0:
+            self.fail(f"{text} is not positive: give an amount of at least 1 base unit", param, ctx)
+        if scaled != scaled.to_integral_value():
+            if unit is None:
+                self.fail(
+                    f"{text!r} is not a whole number of base units (1 WETH = "
+                    "1000000000000000000); or add a unit: 1.5ether, 1.5WETH",
+                    param,
+                    ctx,
+                )
+            self.fail(f"{text!r} is finer than one base unit ({decimals} decimals)", param, ctx)
+        wei = int(scaled)
+        if wei >= 2**256:
+            self.fail(f"{text} does not fit in a uint256: give a smaller amount", param, ctx)
+        return Amount(text=text, wei=wei, token=token)
+
+
+TOKEN = TokenType()
+AMOUNT = AmountType()
+
+
+def _set_rpc_url(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """--rpc-url: the fork every step of this command talks to (FLASHARB_RPC_URL for this process
+    and what it starts, so every `find_rpc_url()` sees it)."""
+    import os
+
+    if value:
+        os.environ["FLASHARB_RPC_URL"] = value
+        ctx.meta["flasharb.rpc_url"] = value
+
+
+_RPC_URL_ARGS: dict[str, Any] = {
+    "metavar": "URL",
+    "expose_value": False,
+    "is_eager": True,
+    "callback": _set_rpc_url,
+    "help": "The fork to talk to (default: FLASHARB_RPC_URL, else the one 'flasharb node up' "
+    "recorded).",
+}
+
+rpc_url_option = click.option("--rpc-url", **_RPC_URL_ARGS)  # one decorator line per command
+
+
+def add_rpc_url(cmd: click.Command) -> click.Command:
+    """`--rpc-url URL` on a command defined elsewhere, without touching its signature."""
+    if not any(p.name == "rpc_url" for p in cmd.params):
+        cmd.params.append(click.Option(["--rpc-url"], **_RPC_URL_ARGS))
+    return cmd
 
 
 def _no_liquidity(pool: str, exc: Exception) -> FlasharbError:

@@ -9,114 +9,46 @@ import click
 
 from flasharb._cli_support import (
     ADDRESS,
-    WEI,
+    AMOUNT,
+    TOKEN,
+    Amount,
     OneLineGroup,
     _emit,
     _kv,
     _no_liquidity,
     _priority,
+    _set_project,
     _w3,
+    add_rpc_url,
     busy,
+    check_block,
     handled,
     json_option,
+    rpc_url_option,
 )
 
 
 @click.group(cls=OneLineGroup)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option(
+    "--project",
+    type=click.Path(file_okay=False),
+    expose_value=False,
+    callback=_set_project,
+    is_eager=True,
+    help="Project folder for .flasharb/, build/ and reports/ (default: the nearest folder up "
+    "from here with a .flasharb/, else this one; env FLASHARB_PROJECT).",
+)
 @click.version_option(package_name="flasharb")
 def main(debug: bool) -> None:
     """flasharb: flash-loan arbitrage on a local forked Ethereum chain."""
-
-
-# ------------------------------------------------------------------ replica
-
-
-@main.group()
-def replica() -> None:
-    """The mainnet replica: canonical bytecode at canonical addresses, seeded from data/."""
-
-
-@replica.command("build")
-@click.option("--out", type=click.Path(dir_okay=False), help="State file to write.")
-@json_option
-@handled
-def replica_build(out: str | None, as_json: bool) -> None:
-    """Build the replica and dump it as an Anvil state file."""
-    from pathlib import Path
-
-    from flasharb.replica.build import build
-
-    with busy("building the replica (compile, deploy, seed pools, dump)", as_json):
-        res = build(Path(out) if out else None)
-    data = res.to_json()
-
-    def human(d: dict[str, Any]) -> None:
-        click.echo(
-            f"replica: {d['path']} (block {d['block']}, {len(d['tokens'])} tokens, "
-            f"{len(d['pools'])} pools, {res.seconds:.2f}s)"
-        )
-
-    _emit(data, as_json, human)
-
-
-# ------------------------------------------------------------------ node
-
-
-@main.group()
-def node() -> None:
-    """Start and stop the lab: an upstream and an Anvil fork of it."""
-
-
-@node.command("up")
-@click.option(
-    "--fork-url", envvar="FLASHARB_FORK_URL", help="Fork this RPC instead of the replica."
-)
-@click.option(
-    "--fork-block",
-    type=click.IntRange(min=0),
-    help="Pin the fork to this upstream block (default: head).",
-)
-@json_option
-@handled
-def node_up(fork_url: str | None, fork_block: int | None, as_json: bool) -> None:
-    """Start the upstream (replica unless --fork-url) and the fork; record them in .flasharb/."""
-    from flasharb.replica.lab import lab_up
-
-    info = lab_up(fork_url=fork_url, fork_block=fork_block)
-    data = {k: info[k] for k in ("rpc_url", "upstream", "fork_block", "chain_id")}
-    _emit(
-        data,
-        as_json,
-        lambda d: click.echo(
-            f"fork {d['rpc_url']} of {d['upstream']} "
-            f"at block {d['fork_block']} (chain {d['chain_id']})"
-        ),
-    )
-
-
-@node.command("down")
-@json_option
-@handled
-def node_down(as_json: bool) -> None:
-    """Stop the lab started by 'node up'."""
-    from flasharb.chain.node import node_down as down
-
-    data = down()
-    _emit(
-        data,
-        as_json,
-        lambda d: click.echo(
-            "stopped "
-            + (", ".join(f"{p['role']} (pid {p['pid']})" for p in d["stopped"]) or "nothing")
-        ),
-    )
 
 
 # ------------------------------------------------------------------ deploy / shock / quote
 
 
 @main.command()
+@rpc_url_option
 @json_option
 @handled
 def deploy(as_json: bool) -> None:
@@ -130,27 +62,36 @@ def deploy(as_json: bool) -> None:
     _emit(dep.to_json(), as_json, _kv)
 
 
+AMOUNT_HELP = "base units (1000, 1e18), or with a unit: 500ether, 20gwei, 2.5e6USDC (its decimals)"
+
+
 @main.command()
 @click.option(
     "--pool", required=True, type=ADDRESS, help="Pool address (Uniswap V2/V3, Sushi or Balancer)."
 )
-@click.option("--token-in", required=True, type=ADDRESS, help="Token sold into the pool.")
+@click.option(
+    "--token-in", required=True, type=TOKEN, help="Token sold into the pool (address or symbol)."
+)
 @click.option(
     "--token-out",
     default=None,
-    type=ADDRESS,
+    type=TOKEN,
     help="Token bought (multi-token pools; default: other).",
 )
-@click.option("--amount-in", required=True, type=WEI, help="Amount in, in the token's base units.")
+@click.option("--amount-in", required=True, type=AMOUNT, help=f"Amount in: {AMOUNT_HELP}.")
+@rpc_url_option
 @json_option
 @handled
-def shock(pool: str, token_in: str, token_out: str | None, amount_in: int, as_json: bool) -> None:
+def shock(
+    pool: str, token_in: str, token_out: str | None, amount_in: Amount, as_json: bool
+) -> None:
     """A whale swap that moves one pool."""
     from flasharb.errors import InsufficientLiquidityError
     from flasharb.execute.shock import shock as do_shock
 
+    wei = amount_in.of(token_in, "--amount-in")
     try:
-        res = do_shock(_w3(), pool, token_in, amount_in, token_out)
+        res = do_shock(_w3(), pool, token_in, wei, token_out)
     except InsufficientLiquidityError as exc:
         raise _no_liquidity(pool, exc) from exc
     _emit(res.to_json(), as_json, _kv)
@@ -167,23 +108,24 @@ QUOTE_WINDOWS = (2, 32, 3000)  # V3 tick-bitmap words read either side of the pr
     type=ADDRESS,
     help="Pool address (Uniswap V2/Sushi, Uniswap V3, Balancer).",
 )
-@click.option("--token-in", required=True, type=ADDRESS, help="Token sold into the pool.")
 @click.option(
-    "--token-out", type=ADDRESS, help="Token bought (needed only for pools of 3+ tokens)."
+    "--token-in", required=True, type=TOKEN, help="Token sold into the pool (address or symbol)."
 )
-@click.option("--amount-in", type=WEI, help="Exact input, in the token's base units.")
-@click.option("--amount-out", type=WEI, help="Exact output wanted instead: quotes the input.")
+@click.option("--token-out", type=TOKEN, help="Token bought (needed only for pools of 3+ tokens).")
+@click.option("--amount-in", type=AMOUNT, help=f"Exact input: {AMOUNT_HELP}.")
+@click.option("--amount-out", type=AMOUNT, help="Exact output wanted instead: quotes the input.")
 @click.option(
     "--block", type=click.IntRange(min=0), help="Quote at this block (default: the head)."
 )
+@rpc_url_option
 @json_option
 @handled
 def quote(
     pool: str,
     token_in: str,
     token_out: str | None,
-    amount_in: int | None,
-    amount_out: int | None,
+    amount_in: Amount | None,
+    amount_out: Amount | None,
     block: int | None,
     as_json: bool,
 ) -> None:
@@ -195,10 +137,8 @@ def quote(
 
     if (amount_in is None) == (amount_out is None):
         raise FlasharbValueError("give exactly one of --amount-in or --amount-out")
-    amount = amount_in if amount_in is not None else amount_out
-    if amount is None or amount <= 0:
-        raise FlasharbValueError(f"the amount must be a positive integer of base units: {amount}")
     w3 = _w3()
+    check_block(w3, block)
     try:
         info = identify(w3, checksum(pool, "--pool"), block=block)
     except FlasharbValueError as exc:
@@ -221,6 +161,11 @@ def quote(
             raise FlasharbValueError(
                 f"--token-out {t_out} is not another token of pool {info.address} {info.tokens}"
             )
+    if amount_in is not None:
+        amount = amount_in.of(t_in, "--amount-in")
+    else:
+        assert amount_out is not None
+        amount = amount_out.of(t_out, "--amount-out")
     for words in QUOTE_WINDOWS:  # V3: widen the tick window until the swap fits in it
         res = read_states(w3, [info], block=block, config=ReadConfig(words_per_side=words))
         state = res.states.get(info.address)
@@ -230,9 +175,9 @@ def quote(
             )
         try:
             if amount_in is not None:
-                amount_in, amount_out = amount, state.quote_exact_in(t_in, t_out, amount)
+                paid_in, paid_out = amount, state.quote_exact_in(t_in, t_out, amount)
             else:
-                amount_in, amount_out = state.quote_exact_out(t_in, t_out, amount), amount
+                paid_in, paid_out = state.quote_exact_out(t_in, t_out, amount), amount
             break
         except InsufficientLiquidityError as exc:
             raise _no_liquidity(info.address, exc) from exc
@@ -240,8 +185,8 @@ def quote(
             if words == QUOTE_WINDOWS[-1]:
                 raise
     data = {
-        "amount_out": str(amount_out),
-        "amount_in": str(amount_in),
+        "amount_out": str(paid_out),
+        "amount_in": str(paid_in),
         "pool": info.address,
         "venue": info.venue,
         "token_in": t_in,
@@ -266,6 +211,7 @@ def quote(
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Rows to show."
 )
+@rpc_url_option
 @json_option
 @handled
 def scan(max_hops: int, priority_fee_gwei: float, limit: int, as_json: bool) -> None:
@@ -300,6 +246,7 @@ def _route_tokens(res: Any, limit: int) -> dict[str, dict[str, Any]]:
 @click.option("--dry-run", is_flag=True, help="Simulate only; send nothing.")
 @click.option("--max-hops", type=click.IntRange(2, 4), default=3, show_default=True)
 @click.option("--priority-fee-gwei", type=click.FloatRange(min=0), default=0.1, show_default=True)
+@rpc_url_option
 @json_option
 @handled
 def execute(
@@ -394,6 +341,12 @@ def _attach(cmd: click.Command) -> None:
 
 
 def _attach_lab_commands() -> None:
+    from flasharb.commands.cheat import cheat as cheat_group
+    from flasharb.commands.lab import node as node_group
+    from flasharb.commands.lab import replica as replica_group
+    from flasharb.commands.pools import pools as pools_command
+    from flasharb.commands.setup import setup as setup_command
+    from flasharb.commands.trace import trace as trace_command
     from flasharb.experiments.command import experiment as experiment_command
     from flasharb.journal.command import journal as journal_group
     from flasharb.journal.tokens import tokens as tokens_command
@@ -405,6 +358,14 @@ def _attach_lab_commands() -> None:
     _attach(experiment_command)
     _attach(bench_command)
     _attach(tokens_command)
+    _attach(replica_group)
+    _attach(node_group)
+    _attach(setup_command)
+    _attach(pools_command)
+    _attach(cheat_group)
+    _attach(trace_command)
+    add_rpc_url(run_command)
+    add_rpc_url(tokens_command)
 
 
 _attach_lab_commands()

@@ -26,20 +26,25 @@ class NoNodeError(FlasharbRuntimeError):
 
     def __init__(self, detail: str = "") -> None:
         if detail:
-            msg = f"{detail}; start a fork with 'flasharb node up' or fix FLASHARB_RPC_URL"
+            msg = (
+                f"{detail}; start a fork with 'flasharb node up' or fix --rpc-url/FLASHARB_RPC_URL"
+            )
         else:
             msg = (
-                "no running fork found (.flasharb/node.json or FLASHARB_RPC_URL); "
+                "no running fork found (--rpc-url, FLASHARB_RPC_URL or .flasharb/node.json); "
                 "start one with 'flasharb node up'"
             )
         super().__init__(msg)
 
 
 class ToolchainError(FlasharbRuntimeError):
-    """A pinned tool (anvil, solc shim, node package) is missing."""
+    """A pinned tool (anvil, solc shim, node package) is missing or broken."""
 
-    def __init__(self, what: str, path: str) -> None:
-        super().__init__(f"{what} not found at {path}; run 'make setup'")
+    exit_code = 2  # the fix is the user's: install the toolchain, or point flasharb at one
+
+    def __init__(self, what: str, where: str = "", fix: str = "run 'flasharb setup'") -> None:
+        at = f" ({where})" if where else ""
+        super().__init__(f"{what}{at}; {fix}")
 
 
 class InsufficientLiquidityError(FlasharbValueError):

@@ -10,6 +10,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -110,6 +111,8 @@ class Anvil:
     detach: bool = False
     startup_timeout: float = 30.0
     proc: subprocess.Popen[bytes] | None = None
+    # called as soon as the process exists, before it answers (a record can name it at once)
+    on_spawn: Callable[[Anvil], None] | None = None
 
     @property
     def url(self) -> str:
@@ -123,7 +126,7 @@ class Anvil:
     def start(self) -> Anvil:
         binary = anvil_bin()
         if not binary.exists():
-            raise ToolchainError("anvil (npm @foundry-rs/anvil)", str(binary))
+            raise ToolchainError("anvil (npm @foundry-rs/anvil) not found", str(binary))
         if not self.port:
             self.port = free_port()
         cmd = [str(binary), "--host", HOST, "--port", str(self.port), *self.args]
@@ -141,6 +144,8 @@ class Anvil:
         finally:
             if self.log_path:
                 log.close()  # type: ignore[union-attr]
+        if self.on_spawn is not None:
+            self.on_spawn(self)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

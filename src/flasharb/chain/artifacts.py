@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from flasharb.chain import toolchain
 from flasharb.errors import FlasharbValueError, ToolchainError
-from flasharb.paths import build_dir, node_modules, repo_root, solc_shim
+from flasharb.paths import build_dir, bundle
 
 SOLC_VERSION = "0.8.28"
 EVM_VERSION = "cancun"
@@ -37,9 +39,11 @@ def _settings() -> dict[str, Any]:
 
 
 def _sources() -> dict[str, dict[str, str]]:
-    root = repo_root()
+    """Every contract that ships with flasharb, keyed `contracts/...` (the keys are part of the
+    metadata hash in the bytecode: the same wherever the package is installed)."""
+    root = bundle()
     files = sorted((root / "contracts").rglob("*.sol"))
-    return {str(f.relative_to(root)): {"content": f.read_text()} for f in files}
+    return {f.relative_to(root).as_posix(): {"content": f.read_text()} for f in files}
 
 
 def compile_project(force: bool = False) -> dict[str, Any]:
@@ -50,14 +54,17 @@ def compile_project(force: bool = False) -> dict[str, Any]:
     cache_file = build_dir() / f"contracts-{digest}.json"
     if cache_file.exists() and not force:
         return json.loads(cache_file.read_text())  # type: ignore[no-any-return]
-    shim = solc_shim()
-    if not (node_modules() / "solc").is_dir():
-        raise ToolchainError("solcjs (npm 'solc')", str(node_modules() / "solc"))
-    import solcx  # slow import; only needed on a cache miss
-
-    out: dict[str, Any] = solcx.compile_standard(
-        std_input, solc_binary=str(shim), base_path=str(repo_root()), allow_paths=str(repo_root())
+    shim = toolchain.solc_shim()
+    proc = subprocess.run(  # every source is inline: the shim reads no file of the project
+        [str(shim), "--standard-json", "--base-path", str(bundle())],
+        input=json.dumps(std_input),
+        capture_output=True,
+        text=True,
     )
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ToolchainError(f"the solc shim failed ({last})", str(shim))
+    out: dict[str, Any] = json.loads(proc.stdout)
     errors = [e for e in out.get("errors", []) if e["severity"] == "error"]
     if errors:
         raise FlasharbValueError(errors[0]["formattedMessage"])
@@ -94,9 +101,9 @@ def npm_artifact(relpath: str) -> Artifact:
     Understands the waffle format (Uniswap V2: abi, bytecode, evm.deployedBytecode) and the
     hardhat format (Uniswap V3, Balancer: abi, bytecode, deployedBytecode).
     """
-    path: Path = node_modules() / relpath
+    path: Path = toolchain.node_modules() / relpath
     if not path.exists():
-        raise ToolchainError(f"protocol artifact {relpath}", str(path))
+        raise ToolchainError(f"protocol artifact {relpath} not found", str(path))
     data = json.loads(path.read_text())
     if "evm" in data:  # waffle
         creation = data["evm"]["bytecode"]["object"]
@@ -121,7 +128,7 @@ SUSHI_OPTIMIZER_RUNS = 5000
 
 
 def _sushi_input() -> dict[str, Any]:
-    root = node_modules() / SUSHI_ROOT
+    root = toolchain.node_modules() / SUSHI_ROOT
     return {
         "language": "Solidity",
         "sources": {SUSHI_FACTORY_SOURCE: {"content": (root / SUSHI_FACTORY_SOURCE).read_text()}},
@@ -138,17 +145,16 @@ def _sushi_input() -> dict[str, Any]:
 def sushiswap_artifact(name: str) -> Artifact:
     """SushiSwap's own 'UniswapV2Factory' or 'UniswapV2Pair', compiled from @sushiswap/core's
     sources with solc 0.6.12 (solcjs from npm). Deterministic; cached under build/."""
-    import subprocess
-
     std_input = _sushi_input()
     digest = hashlib.sha256(json.dumps(std_input, sort_keys=True).encode()).hexdigest()[:16]
     cache_file = build_dir() / f"sushiswap-{digest}.json"
     if not cache_file.exists():
-        module_dir = node_modules() / SUSHI_SOLC_MODULE
+        tc = toolchain.ensure()
+        module_dir = tc.node_modules / SUSHI_SOLC_MODULE
         if not module_dir.is_dir():
-            raise ToolchainError("solc 0.6.12 (npm alias solc-0.6.12)", str(module_dir))
+            raise ToolchainError("solc 0.6.12 (npm alias solc-0.6.12) not found", str(module_dir))
         tmp = cache_file.with_suffix(".tmp")
-        script = repo_root() / "tools" / "solc" / "standard-json.js"
+        script = tc.shim.with_name("standard-json.js")
         subprocess.run(
             [
                 "node",
@@ -157,7 +163,7 @@ def sushiswap_artifact(name: str) -> Artifact:
                 str(module_dir),
                 "--standard-json",
                 "--base-path",
-                str(node_modules() / SUSHI_ROOT),
+                str(tc.node_modules / SUSHI_ROOT),
                 "--out",
                 str(tmp),
             ],

@@ -6,8 +6,12 @@ Fork mode is the only mode: everything flasharb does happens on
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -73,9 +77,15 @@ def start_lab(
     state_path: Path | None = None,
     detach: bool = False,
     log_dir: Path | None = None,
+    on_start: Callable[[str, Anvil], None] | None = None,
 ) -> Lab:
     """Start an upstream serving `state_path` (unless `fork_url` is given), then a fork of the
-    upstream pinned to `fork_block` (default: its head)."""
+    upstream pinned to `fork_block` (default: its head). `on_start(role, anvil)` hears of each
+    process as soon as it exists, before it answers (so a record can name it at once)."""
+
+    def spawned(role: str) -> Callable[[Anvil], None] | None:
+        return None if on_start is None else (lambda a: on_start(role, a))
+
     upstream: Anvil | None = None
     if fork_url is None:
         if state_path is None:
@@ -84,6 +94,7 @@ def start_lab(
             args=upstream_args(state_path),
             detach=detach,
             log_path=(log_dir / "upstream.log") if log_dir else None,
+            on_spawn=spawned("upstream"),
         ).start()
         fork_url = upstream.url
     try:
@@ -99,6 +110,7 @@ def start_lab(
             args=fork_args(fork_url, fork_block),
             detach=detach,
             log_path=(log_dir / "fork.log") if log_dir else None,
+            on_spawn=spawned("fork"),
         ).start()
         try:  # deterministic timestamps make gas (V2 price accumulators) reproducible
             rpc_request(fork.url, "anvil_setBlockTimestampInterval", [SLOT_SECONDS])
@@ -146,6 +158,41 @@ def record_path() -> Path:
     return state_dir() / "node.json"
 
 
+LOCK_WAIT = 300  # seconds a second `node up` / `node down` waits for the first (a replica build)
+
+
+@contextmanager
+def node_lock(wait: float = LOCK_WAIT) -> Iterator[None]:
+    """One `node up` / `node down` at a time per project: the second waits for the first, then
+    sees what it did (a running lab: 'already running'), so no extra anvils are ever started."""
+    path = state_dir() / "node.lock"
+    with open(path, "a+") as f:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    f.seek(0)
+                    holder = f.read().strip() or "?"
+                    raise FlasharbRuntimeError(
+                        f"another 'flasharb node up/down' (pid {holder}) has held {path} for "
+                        f"{wait:.0f} s; wait for it to finish, or stop that process"
+                    ) from None
+                time.sleep(0.1)
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def _is_our_anvil(pid: int, port: int) -> bool:
     """True if the pid still runs anvil on the recorded port: pids get reused, so check
     before signalling."""
@@ -157,29 +204,47 @@ def _is_our_anvil(pid: int, port: int) -> bool:
 
 
 def node_up(
-    *, fork_url: str | None = None, fork_block: int | None = None, state_path: Path | None = None
+    *,
+    fork_url: str | None = None,
+    fork_block: int | None = None,
+    state_path: Path | None = None,
+    locked: bool = False,
 ) -> dict[str, Any]:
-    """Start the lab in the background and remember it in .flasharb/node.json."""
+    """Start the lab in the background and remember it in .flasharb/node.json (under the
+    project's node lock, unless the caller holds it: `locked=True`)."""
+    if not locked:
+        with node_lock():
+            return node_up(
+                fork_url=fork_url, fork_block=fork_block, state_path=state_path, locked=True
+            )
     rec = record_path()
     if rec.exists():
         old = json.loads(rec.read_text())
         if any(
             pid_alive(p["pid"]) and _is_our_anvil(p["pid"], p["port"]) for p in old["processes"]
         ):
-            raise FlasharbRuntimeError(
-                f"a lab is already running at {old['rpc_url']}; stop it with 'flasharb node down'"
-            )
+            raise LabRunningError(old.get("rpc_url") or "a port of this project")
         rec.unlink()  # stale record of a lab that is gone
-    lab = start_lab(
-        fork_url=fork_url,
-        fork_block=fork_block,
-        state_path=state_path,
-        detach=True,
-        log_dir=state_dir(),
-    )
-    procs = [{"role": "fork", "pid": lab.fork.pid, "port": lab.fork.port}]
-    if lab.upstream is not None:
-        procs.append({"role": "upstream", "pid": lab.upstream.pid, "port": lab.upstream.port})
+    if fork_url is not None:
+        check_mainnet_upstream(fork_url)
+    procs: list[dict[str, Any]] = []
+
+    def started(role: str, anvil: Anvil) -> None:  # recorded at once: `node down` finds it
+        procs.insert(0, {"role": role, "pid": anvil.pid, "port": anvil.port})
+        _write_record({"rpc_url": None, "status": "starting", "processes": procs})
+
+    try:
+        lab = start_lab(
+            fork_url=fork_url,
+            fork_block=fork_block,
+            state_path=state_path,
+            detach=True,
+            log_dir=state_dir(),
+            on_start=started,
+        )
+    except BaseException:
+        rec.unlink(missing_ok=True)  # start_lab stopped what it started
+        raise
     info = {
         "rpc_url": lab.rpc_url,
         "upstream": lab.upstream_url,
@@ -189,14 +254,44 @@ def node_up(
         "processes": procs,
         "started_at": int(time.time()),
     }
-    tmp = rec.with_suffix(".tmp")
-    tmp.write_text(json.dumps(info, indent=2))
-    tmp.replace(rec)
+    _write_record(info)
     return info
 
 
-def node_down() -> dict[str, Any]:
+def _write_record(info: dict[str, Any]) -> None:
+    rec = record_path()
+    tmp = rec.with_suffix(".tmp")
+    tmp.write_text(json.dumps(info, indent=2))
+    tmp.replace(rec)
+
+
+class LabRunningError(FlasharbRuntimeError):
+    """`node up` while this project's lab runs."""
+
+    exit_code = 2  # the user's call: use the running lab, or stop it first
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"a lab is already running at {url}; use it, or stop it with 'flasharb node down'"
+        )
+
+
+def check_mainnet_upstream(url: str) -> None:
+    """FlasharbValueError unless `url` answers JSON-RPC as chain 1: the address book is
+    mainnet's, so a fork of anything else is refused before an anvil starts."""
+    _head, chain_id = _upstream_head(url)
+    if chain_id != MAINNET_CHAIN_ID:
+        raise FlasharbValueError(
+            f"--fork-url {url} serves chain id {chain_id}, not Ethereum mainnet (1); give a "
+            "mainnet RPC, or leave --fork-url out to fork the replica"
+        )
+
+
+def node_down(locked: bool = False) -> dict[str, Any]:
     """Stop what `node_up` started (only those processes) and remove the record."""
+    if not locked:
+        with node_lock():
+            return node_down(locked=True)
     rec = record_path()
     if not rec.exists():
         return {"stopped": []}

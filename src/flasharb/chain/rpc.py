@@ -113,20 +113,26 @@ def contract_at(w3: Web3, address: str, abi: list[dict[str, Any]]) -> Contract:
 
 
 def node_record() -> dict[str, Any] | None:
-    path = state_dir() / "node.json"
+    path = state_dir(create=False) / "node.json"
     if not path.exists():
         return None
     return json.loads(path.read_text())  # type: ignore[no-any-return]
 
 
 def find_rpc_url() -> str:
-    """The fork to work on: FLASHARB_RPC_URL, else the one `flasharb node up` recorded."""
+    """The fork to work on: --rpc-url / FLASHARB_RPC_URL, else the one `flasharb node up`
+    recorded."""
     url = os.environ.get("FLASHARB_RPC_URL")
     if url:
         return url
     rec = node_record()
     if rec is None:
         raise NoNodeError()
+    if not rec.get("rpc_url"):
+        raise NoNodeError(
+            "the lab of this project is still starting (or its 'node up' was killed: "
+            "'flasharb node down' stops what it started)"
+        )
     return str(rec["rpc_url"])
 
 

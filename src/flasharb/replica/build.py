@@ -13,7 +13,7 @@ from typing import Any
 
 from flasharb.chain.anvil import Anvil, rpc_request
 from flasharb.chain.artifacts import contract, npm_artifact
-from flasharb.paths import build_dir, repo_root
+from flasharb.paths import build_dir
 from flasharb.replica import balancer, tokens, uniswap_v2, uniswap_v3
 from flasharb.replica.context import BUILDER, BUILDER_ETH, BuildContext, BuiltPool
 from flasharb.replica.spec import (
@@ -75,7 +75,7 @@ def inputs_digest(spec: ReplicaSpec) -> str:
     ]
     for name in builder_code:  # only what shapes the dump: editing zoo.py or lab.py never rebuilds
         h.update((here / name).read_bytes())
-    h.update((repo_root() / "src/flasharb/chain/etch.py").read_bytes())
+    h.update((here.parent / "chain" / "etch.py").read_bytes())
     return h.hexdigest()
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from flasharb.errors import FlasharbValueError
-from flasharb.paths import repo_root
+from flasharb.paths import bundle
 
 DEFAULT_SPEC = Path("data/replica/mainnet.json")
 V2_VENUES = ("uniswap_v2", "sushiswap")
@@ -222,7 +222,12 @@ class _Loader:
 def spec_path() -> Path:
     """The data file in use: FLASHARB_REPLICA_SPEC, else data/replica's default."""
     env = os.environ.get("FLASHARB_REPLICA_SPEC")
-    return Path(env).resolve() if env else repo_root() / DEFAULT_SPEC
+    if not env:
+        return bundle() / DEFAULT_SPEC
+    given = Path(env)
+    if not given.exists() and not given.is_absolute() and (bundle() / given).exists():
+        return bundle() / given  # a data file that ships with flasharb, e.g. data/replica/...
+    return given.resolve()
 
 
 def load_spec(path: Path | None = None) -> ReplicaSpec:

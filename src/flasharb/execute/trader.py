@@ -389,9 +389,11 @@ class Trader:
             else:
                 err = c.get("error") or {}
                 data = err.get("data") if isinstance(err, dict) else None
+                if not (isinstance(data, str) and len(data) > 2):
+                    data = c.get("returnData")  # eth_simulateV1 puts the revert data here
                 reason = (
                     decode_revert(data)
-                    if isinstance(data, str) and data.startswith("0x")
+                    if isinstance(data, str) and data.startswith("0x") and len(data) > 2
                     else str(err.get("message", "reverted") if isinstance(err, dict) else err)
                 )
                 out.append(replace(p, error=reason, refused=f"simulation reverted: {reason}"))

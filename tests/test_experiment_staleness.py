@@ -1,5 +1,6 @@
 """`flasharb experiment staleness` at its small size: a fresh plan lands, a plan whose first
-pool a competitor moved first reverts, and the report rebuilds from the journal."""
+pool a competitor moved first is refused by the trader's simulation (counted as reverted, with
+the decoded reason), and the report rebuilds from the journal."""
 
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ def test_stale_plans_revert_when_a_competitor_goes_first(tmp_path: Path) -> None
     taken = rows["competitor x1"]
     assert taken["reverted"] and taken["swaps_between"] == 1
     assert taken["realized_net_eth_wei"] == "0"
+    # refused by the trader's simulation as mined, with the facet's decoded error: the
+    # competitor left the first hop paying less than the stale plan asks of it
+    assert taken["reason"].startswith("InsufficientOutput(hopIndex=0,"), taken["reason"]
     assert (tmp_path / "a" / "decay.png").stat().st_size > 0
 
     again = _cli(tmp_path, "--from-journal", "--journal", journal, "--out", str(tmp_path / "b"))

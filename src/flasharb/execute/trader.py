@@ -285,6 +285,23 @@ class Trader:
 
     # ------------------------------------------------------------ prepare
 
+    def _learn_balances(self, plans: Sequence[Plan]) -> None:
+        """Whether the diamond holds any of each route token not seen yet (one batched read):
+        the gas model's cold balance. A fresh diamond's first trade in a token writes its
+        balance slot from zero twice before the refund; assuming dust there under-sizes the gas
+        limit and the simulation runs out of gas."""
+        unknown = sorted({p.cycle.token for p in plans} - set(self._dust))
+        if not unknown:
+            return
+        data = "0x" + (_BALANCE_OF + encode(["address"], [self.dep.diamond])).hex()
+        held = batch(
+            self.w3,
+            [("eth_call", [{"to": t, "data": data}, "latest"]) for t in unknown],
+            "the diamond's route-token balances",
+        )
+        for token, raw in zip(unknown, held, strict=True):
+            self._dust[token] = int(raw, 16) > 0
+
     def _sign(
         self,
         p: Plan,
@@ -442,6 +459,7 @@ class Trader:
     ) -> list[Prepared]:
         context = BlockContext.after(head, self.policy.slot_seconds)
         t0 = time.perf_counter()
+        self._learn_balances([p for p, _, _ in items])
         nonce = self._next_nonce()
         signed = [
             self._sign(p, o, context, nonce + i, min_profit=guard, tip=tip)

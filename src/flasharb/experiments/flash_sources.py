@@ -6,7 +6,8 @@ Each point sells 500 WETH into Uniswap V2 WETH/USDC, builds the market on the sh
 the route from its pools (shapes.py) and the market's preferred lender of that kind off the
 route that can lend the input (V3: the lowest fee tier, then the most held), has the engine size
 the route *for that lender* (its fee moves the optimum: `Market.opportunity`), and sends it
-through the trader. A source the chain does not allow (a Balancer loan around a Balancer hop:
+through the trader (the route's Balancer pools trade a tiny amount first, as in hop-gas: no TWAP
+oracle sample is due). A source the chain does not allow (a Balancer loan around a Balancer hop:
 the Vault's reentrancy guard, BAL#400) is recorded as refused, with the planner's reason; a
 trade the trader's simulation refuses is recorded as reverted, with the decoded reason.
 
@@ -28,7 +29,13 @@ from flasharb.execute.plan import plan
 from flasharb.experiments.base import Context, Experiment, Figure, Metrics, Params
 from flasharb.experiments.common import trader
 from flasharb.experiments.hop_gas import DUST_TOKENS
-from flasharb.experiments.shapes import SOURCES, funded_opportunity, shape, shock_v2_weth_usdc
+from flasharb.experiments.shapes import (
+    SOURCES,
+    funded_opportunity,
+    shape,
+    shock_v2_weth_usdc,
+    warm_balancer,
+)
 from flasharb.kinds import SourceKind
 from flasharb.report.plots import save
 from flasharb.search.market import Market, MarketConfig
@@ -59,6 +66,8 @@ def run_point(ctx: Context, p: Params) -> Metrics:
     shock_v2_weth_usdc(w3, SHOCK_WETH)
     market = Market.build(w3, MarketConfig(max_hops=2))  # the routes are given: a small index
     route = shape(market, p["route"])
+    if warm_balancer(w3, market, [route]):  # no TWAP sample due, as in hop-gas
+        market.update()
     base = {"hops": len(route.hops), "token": route.token}
     try:
         opp = funded_opportunity(market, route, p["source"])
@@ -172,7 +181,8 @@ EXPERIMENT = Experiment(
         f"Every point: {SHOCK_WETH} WETH sold into Uniswap V2 WETH/USDC, the route sized "
         "by the engine for its lender (the market's preferred V3 pool or V2 pair off the route "
         "that can lend the input: lowest fee, then the most held), then sent through the "
-        "trader. Fee and profit in ETH at the mid price of the token's deepest WETH "
+        "trader (its Balancer pools traded a block before: no TWAP oracle sample due). Fee "
+        "and profit in ETH at the mid price of the token's deepest WETH "
         "pool after the shock; net = profit (ETH) - gas used x the point's gas price. A "
         "Balancer loan around a Balancer hop is refused (BAL#400) and has no bar."
     ),

@@ -4,13 +4,18 @@ model fitted on those receipts.
 Each point sells `shock_weth` WETH into Uniswap V2 WETH/USDC, builds the market on the shocked
 fork, takes one route shape from its pools (shapes.py), has the engine size it for the point's
 lender (`Market.opportunity`) and sends it through the trader (signed, simulated as mined, sent,
-reconciled) in a fresh block. With `dust` the diamond first holds 1 wei of every token the
-routes touch (what TreasuryFacet leaves after a withdrawal: the steady state); without it the
-diamond holds nothing, so its balance of the route token is written from zero
-(`GasModel.first_balance_write`). Recorded per receipt: gas used, the trader's prediction
-(`Trade.gas_predicted`, the default `GasModel` on the exact calldata), the default model on the
-receipt's true shape, and what the gas depends on (the hop kinds, V3 ticks crossed, the source,
-the calldata's gas, whether the route token's balance was cold).
+reconciled) in a fresh block. The diamond first holds 1 wei of every token the routes touch
+(what TreasuryFacet leaves after a withdrawal: the steady state); without `dust`, none of the
+route token, so its balance slot is written from zero (`GasModel.first_balance_write`; an
+intermediate token's slot written from zero is refunded within the trade, so it is not a
+figure of the model, but the gas limit must cover it before the refund). A route's Balancer
+pools trade a tiny amount first (shapes.warm_balancer: no TWAP oracle sample is due when the
+trade lands, as on an active pool; a due sample costs ~22,000 gas more on the replica).
+
+Recorded per receipt: gas used, the trader's prediction (`Trade.gas_predicted`, the default
+`GasModel` on the exact calldata), the default model on the receipt's true shape, and what the
+gas depends on (the hop kinds, V3 ticks crossed, the source, the calldata's gas, whether the
+route token's balance was cold).
 
 The report fits `GasModel` (exact least squares, search/gas.py) on the journal's receipts and
 shows each receipt against the fit: the fit is rebuilt from the journal with the report.
@@ -20,7 +25,6 @@ bench/gas_fit.py runs the full grid and fits the model's defaults on it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +33,12 @@ from flasharb.chain.cheats import balance_of, deal
 from flasharb.errors import FlasharbValueError, TransactionFailed
 from flasharb.experiments.base import Context, Experiment, Figure, Metrics, Params
 from flasharb.experiments.common import trader
-from flasharb.experiments.shapes import funded_opportunity, shape, shock_v2_weth_usdc
+from flasharb.experiments.shapes import (
+    funded_opportunity,
+    shape,
+    shock_v2_weth_usdc,
+    warm_balancer,
+)
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.report.plots import save
 from flasharb.search.gas import GasModel, GasShape
@@ -96,12 +105,14 @@ def grid(size: str) -> list[Params]:
 def run_point(ctx: Context, p: Params) -> Metrics:
     w3, diamond = ctx.w3, ctx.deployment.diamond
     dust = bool(p.get("dust", True))
-    if dust:
-        for token in DUST_TOKENS:  # TreasuryFacet leaves 1 wei: balance writes are non-zero
-            deal(w3, token, diamond, 1)
     shock_v2_weth_usdc(w3, int(p["shock_weth"]))
     market = Market.build(w3, MarketConfig(max_hops=2))  # the shapes are given: a small index
     route = shape(market, p["shape"])
+    if warm_balancer(w3, market, [route]):  # no TWAP sample due: the steady state's gas
+        market.update()
+    for token in DUST_TOKENS:  # TreasuryFacet leaves 1 wei: balance writes are non-zero
+        if dust or token != route.token:
+            deal(w3, token, diamond, 1)
     kinds = [h.kind for h in route.hops]
     base: Metrics = {
         "hops": len(kinds),
@@ -165,25 +176,38 @@ def gas_shape(r: dict[str, Any]) -> GasShape:
     )
 
 
+# What a small grid cannot separate is held at its default, in this order: the rarer a figure's
+# shape, the sooner it is held.
+HOLD_ORDER = (
+    "per_tick_crossed",
+    "v2_to_pair",
+    "mixed_walk",
+    "vault_first_swap",
+    "via_diamond",
+    "first_balance_write",
+)
+
+
 def fitted_model(table: Sequence[dict[str, Any]]) -> tuple[GasModel | None, str]:
-    """GasModel fitted on the executed rows, and how: "least squares", or without the tick
-    figure when ticks crossed cannot be told apart from the other counts (it keeps its
-    default). Figures no receipt exercises keep their defaults."""
+    """GasModel fitted on the executed rows, and how: "least squares", or which figures were
+    held at their defaults because the receipts cannot separate them (the shortest prefix of
+    HOLD_ORDER that lets the rest be solved). Figures no receipt exercises keep their
+    defaults."""
     samples = [gas_shape(r) for r in table if r["executed"]]
     if not samples:
         return None, "no receipts"
-    try:
-        return GasModel.fit(samples), "least squares"
-    except FlasharbValueError:
-        pass
-    tick = GasModel().per_tick_crossed  # the default figure per tick taken off each receipt
-    flat = [
-        replace(s, ticks_crossed=0, gas_used=s.gas_used - tick * s.ticks_crossed) for s in samples
-    ]
-    try:
-        return GasModel.fit(flat), "least squares, per_tick_crossed kept at its default"
-    except FlasharbValueError as exc:
-        return None, str(exc)
+    reason = "receipts do not separate the gas figures"
+    for n in range(len(HOLD_ORDER) + 1):
+        hold = HOLD_ORDER[:n]
+        try:
+            model = GasModel.fit(samples, hold=hold)
+        except FlasharbValueError as exc:
+            reason = str(exc)
+            continue
+        return model, "least squares" + (
+            f", {', '.join(hold)} held at the defaults" if hold else ""
+        )
+    return None, reason
 
 
 def figures(model: GasModel) -> str:
@@ -320,8 +344,10 @@ EXPERIMENT = Experiment(
         "Every point: a whale sells shock_weth WETH into Uniswap V2 WETH/USDC, the market is "
         "built on the shocked fork, one route of the given shape is sized by the engine for "
         "the point's lender (the preferred one of that kind off the route that can lend the "
-        "input) and sent through the trader in a fresh block. With dust the diamond holds 1 wei "
-        "of USDC, WETH, DAI and USDT; without (cold_balance) it holds none of the route token. "
+        "input) and sent through the trader in a fresh block. The diamond holds 1 wei of USDC, "
+        "WETH, DAI and USDT; without dust (cold_balance), none of the route token. A "
+        "route's Balancer pools trade a millionth of a balance a block before (no TWAP "
+        "oracle sample due, as on an active pool). "
         "gas_fitted is GasModel.fit over this run's receipts (exact least squares, rounded to "
         "whole gas; calldata gas is computed, not fitted); gas_predicted is the trader's "
         "prediction (the default GasModel on the exact calldata); gas_model_default the "

@@ -15,14 +15,15 @@ RPC of its own).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from web3 import Web3
 
+from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.chain import addresses as A
 from flasharb.errors import FlasharbValueError
 from flasharb.execute.shock import shock
-from flasharb.kinds import SourceKind
+from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.capital import FlashSource, Lender
 from flasharb.search.cycles import Cycle
 from flasharb.search.market import Market
@@ -30,10 +31,19 @@ from flasharb.search.rank import Opportunity
 from flasharb.state.discovery import discover
 from flasharb.state.registry import PoolInfo
 
-__all__ = ["SHAPES", "SOURCES", "funded_opportunity", "lender", "shape", "shock_v2_weth_usdc"]
+__all__ = [
+    "SHAPES",
+    "SOURCES",
+    "funded_opportunity",
+    "lender",
+    "shape",
+    "shock_v2_weth_usdc",
+    "warm_balancer",
+]
 
 SOURCES = tuple(k.label for k in SourceKind)  # balancer_v2, uniswap_v3, uniswap_v2, inventory
 _LENDS = 4  # lenders tried per kind before giving up (each deeper than the last one's input)
+_WARM_PART = 10**6  # a warm-up swap sells this fraction (1/x) of the pool's balance of a token
 
 
 def shock_v2_weth_usdc(w3: Web3, weth: int) -> None:
@@ -44,6 +54,23 @@ def shock_v2_weth_usdc(w3: Web3, weth: int) -> None:
     if len(pairs) != 1:
         raise FlasharbValueError(f"{len(pairs)} Uniswap V2 WETH/USDC pairs on this fork, not 1")
     shock(w3, pairs[0].address, A.WETH, weth * 10**18)
+
+
+def warm_balancer(w3: Web3, market: Market, routes: Iterable[Cycle]) -> list[str]:
+    """A tiny swap (a millionth of its first token's balance) through each Balancer pool of
+    `routes`, so that each has traded within the last two minutes, as an active mainnet pool
+    has (a backrun follows the swap that moved the pool). Why: a two-token weighted pool keeps
+    a TWAP oracle and writes a new sample on the first swap two minutes after the last one; on
+    the replica that sample lands in a never-written slot of the oracle's 1,024-sample buffer
+    (the pools were seeded at genesis, hours of block time earlier), ~22,000 gas that a mainnet
+    pool, its buffer long filled, does not pay. The pools swapped, in pool order; the caller
+    moves its market forward (`Market.update`) before trading."""
+    pools = sorted({h.pool for c in routes for h in c.hops if h.kind is HopKind.BALANCER})
+    for pool in pools:
+        state = market.states[pool]
+        assert isinstance(state, WeightedPoolState)  # HopKind.BALANCER: a weighted pool
+        shock(w3, pool, state.tokens[0], state.balances[0] // _WARM_PART, state.tokens[1])
+    return pools
 
 
 def _uni(m: Market) -> PoolInfo:

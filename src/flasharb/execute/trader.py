@@ -59,7 +59,12 @@ class SendPolicy:
     """How the trader prices and bounds what it sends."""
 
     priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI  # the tip: fixed, never a stranger's
-    gas_headroom_pct: int = 25  # gas limit = the model's figure on the calldata * (1 + this)
+    # gas limit = the model's figure on the calldata * (1 + this). The limit must cover the
+    # peak before refunds (up to a fifth of the gas used comes back: the Vault's allowance, the
+    # locks, the diamond's balances) and the 63/64 call reserve: eth_estimateGas is up to 1.23x
+    # the gas used on the scan's Balancer routes; a Balancer pool with a TWAP sample due writes
+    # it (~22,000 gas on the replica, which GasModel does not see) on top: 1.25-1.32x needed.
+    gas_headroom_pct: int = 50
     deadline_blocks: int = 2  # executeArb reverts if not mined within this many blocks
     slot_seconds: int = 12  # the next block's timestamp, after the head's (the lab's interval)
     receipt_timeout_s: float = 60.0

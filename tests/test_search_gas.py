@@ -1,17 +1,30 @@
-"""The gas model per hop kind and tick crossed, and its exact least-squares fit on receipts."""
+"""The one executeArb gas model: each figure counted where FlashArbFacet does that work, the
+calldata computed (EIP-2028), the search's vectorised floor, and the exact least-squares fit on
+receipts (`GasShape`s with their gas used)."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from itertools import pairwise
 
 import numpy as np
 import pytest
 
 from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.cycles import Cycle, CycleIndex, Hop
-from flasharb.search.gas import GasModel, GasSample
+from flasharb.search.gas import TX_BASE, GasModel, GasShape, calldata_floor, calldata_gas
 from flasharb_testing.synthetic import generate
+
+V2, V3, BAL = HopKind.UNISWAP_V2, HopKind.UNISWAP_V3, HopKind.BALANCER
+VAULT, V3_FLASH, V2_FLASH, INVENTORY = (
+    SourceKind.BALANCER_V2,
+    SourceKind.UNISWAP_V3,
+    SourceKind.UNISWAP_V2,
+    SourceKind.INVENTORY,
+)
 
 
 def address(n: int) -> str:
@@ -20,18 +33,19 @@ def address(n: int) -> str:
 
 WETH = address(0xEEE1)
 TRUE = GasModel(
-    base=120_000,
-    per_v2_hop=41_000,
-    per_v3_hop=77_000,
-    per_tick_crossed=23_500,
-    per_balancer_hop=88_000,
-    via_diamond=0,  # the terms below are checked separately
-    v3_flash=0,
-    v2_flash=0,
+    base={VAULT: 70_000, V3_FLASH: 96_000, V2_FLASH: 87_000, INVENTORY: 31_000},
+    per_hop={V2: 45_000, V3: 76_000, BAL: 52_000},
+    per_batch_hop=49_000,
+    per_tick_crossed=40_000,
+    via_diamond=7_500,
+    v2_to_pair=4_700,
+    mixed_walk=8_300,
+    vault_first_swap=17_500,
+    first_balance_write=17_000,
 )
 
 
-def route(*kinds: str) -> Cycle:
+def route(*kinds: HopKind) -> Cycle:
     tokens = [WETH, *(address(0xF00 + i) for i in range(len(kinds) - 1)), WETH]
     return Cycle(
         token=WETH,
@@ -42,161 +56,236 @@ def route(*kinds: str) -> Cycle:
                 token_out=tokens[i + 1],
                 fee_pips=3000,
                 kind=kind,
+                pool_id=bytes(32) if kind is BAL else b"",
             )
             for i, kind in enumerate(kinds)
         ),
     )
 
 
-def receipts(rng: random.Random, n: int, model: GasModel, noise: int = 0) -> list[GasSample]:
+def counts(s: GasShape) -> list[int]:
+    """The test's own count of each figure in a receipt, straight from the module doc's
+    formula (not through GasShape's properties): the design matrix's row."""
+    k, walk = s.kinds, not s.batch
+    return [
+        *(int(s.source is src) for src in SourceKind),
+        *((k.count(kind) if walk else 0) for kind in HopKind),
+        0 if walk else len(k),
+        s.ticks_crossed,
+        sum(1 for x in k[1:] if x is not V2) if walk else 0,
+        sum(1 for a, b in pairwise(k) if a is V2 and b is V2) if walk else 0,
+        int(walk and any(x is not V2 for x in k)),
+        int(walk and BAL in k),
+        int(s.cold_balance),
+    ]
+
+
+def receipts(rng: random.Random, n: int, model: GasModel, noise: int = 0) -> list[GasShape]:
+    """`n` random executable shapes (2-4 hops, a source the route allows, ticks on V3 hops,
+    calldata of a plausible size, sometimes a cold balance) with `model`'s gas, +- noise."""
     out = []
     for _ in range(n):
-        v2, v3 = rng.randint(0, 3), rng.randint(0, 3)
-        bal = rng.randint(0, 2) if v2 + v3 < 4 else 0
-        v2 += 2 if v2 + v3 + bal < 2 else 0
-        ticks = rng.randint(0, 2 * v3)
-        gas = model.estimate_counts(v2, v3, bal, ticks) + rng.randint(-noise, noise)
-        out.append(
-            GasSample(
-                uniswap_v2_hops=v2,
-                uniswap_v3_hops=v3,
-                ticks_crossed=ticks,
-                balancer_hops=bal,
-                gas_used=gas,
-            )
+        kinds = tuple(rng.choice(list(HopKind)) for _ in range(rng.randint(2, 4)))
+        batch = all(k is BAL for k in kinds)
+        sources = (
+            [INVENTORY] if batch else [s for s in SourceKind if not (s is VAULT and BAL in kinds)]
         )
+        shape = GasShape(
+            kinds=kinds,
+            source=rng.choice(sources),
+            batch=batch,
+            ticks_crossed=rng.randint(0, 2 * kinds.count(V3)),
+            calldata_gas=rng.randint(2_500, 5_000),
+            cold_balance=rng.random() < 0.3,
+        )
+        out.append(replace(shape, gas_used=model.estimate(shape) + rng.randint(-noise, noise)))
     return out
 
 
 class TestEstimate:
-    """base + per-kind hops + ticks crossed."""
+    """21,000 + calldata + each figure where the facet does that work."""
 
     @pytest.mark.parametrize(
-        ("kinds", "ticks"),
+        ("shape", "expected"),
         [
-            (("uniswap_v2", "uniswap_v2"), 0),
-            (("uniswap_v3", "uniswap_v2", "balancer"), 3),
-            (("balancer", "uniswap_v3", "uniswap_v3", "uniswap_v2"), 1),
+            (  # _runV2: the first pair is paid, it pays the second, which pays the diamond
+                GasShape(kinds=(V2, V2), calldata_gas=3_264),
+                TX_BASE + 3_264 + 70_000 + 2 * 45_000 + 4_700,
+            ),
+            (  # _runMixed; the Balancer hop's input lands in the diamond; the Vault cold
+                GasShape(kinds=(V3, V2, BAL), source=V3_FLASH, ticks_crossed=3, calldata_gas=4_000),
+                TX_BASE
+                + 4_000
+                + 96_000
+                + 76_000
+                + 45_000
+                + 52_000
+                + 3 * 40_000
+                + 7_500
+                + 8_300
+                + 17_500,
+            ),
+            (  # two Balancer hops: the Vault is cold once; two inputs through the diamond
+                GasShape(
+                    kinds=(BAL, BAL, V3, V2),
+                    source=V2_FLASH,
+                    ticks_crossed=1,
+                    calldata_gas=5_000,
+                    cold_balance=True,
+                ),
+                TX_BASE
+                + 5_000
+                + 87_000
+                + 2 * 52_000
+                + 76_000
+                + 45_000
+                + 40_000
+                + 2 * 7_500
+                + 8_300
+                + 17_500
+                + 17_000,
+            ),
+            (  # an all-Balancer cycle as one batchSwap: no loan, no walk
+                GasShape(kinds=(BAL, BAL), source=INVENTORY, batch=True, calldata_gas=3_000),
+                TX_BASE + 3_000 + 31_000 + 2 * 49_000,
+            ),
         ],
-        ids=["v2-v2", "v3-v2-bal-3ticks", "bal-v3-v3-v2-1tick"],
+        ids=["v2-v2", "v3-v2-bal-3ticks", "bal-bal-v3-v2-cold", "batch"],
     )
-    def test_sums_the_figures(self, kinds: tuple[str, ...], ticks: int) -> None:
-        expected = (
-            TRUE.base
-            + ticks * TRUE.per_tick_crossed
-            + sum(
-                {
-                    "uniswap_v2": TRUE.per_v2_hop,
-                    "uniswap_v3": TRUE.per_v3_hop,
-                    "balancer": TRUE.per_balancer_hop,
-                }[k]
-                for k in kinds
-            )
-        )
-        assert TRUE.estimate(route(*kinds), ticks) == expected
+    def test_sums_the_figures(self, shape: GasShape, expected: int) -> None:
+        assert TRUE.estimate(shape) == expected
 
-    def test_floor_is_the_estimate_without_ticks_for_every_cycle(self) -> None:
+    def test_calldata_is_computed_not_fitted(self) -> None:
+        data = bytes([0, 1, 0, 0, 255, 7])
+        assert calldata_gas(data) == 4 * 3 + 16 * 3  # EIP-2028
+        shape = GasShape.of(route(V2, V3), calldata=data)
+        assert shape.calldata_gas == calldata_gas(data)
+        encoded = TRUE.estimate(shape)
+        bare = TRUE.estimate(replace(shape, calldata_gas=0))  # not encoded yet: the floor
+        assert encoded - bare == calldata_gas(data) - calldata_floor((V2, V3))
+
+    def test_a_figure_the_model_lacks_is_named(self) -> None:
+        partial = GasModel(base={VAULT: 1})
+        with pytest.raises(FlasharbValueError, match="no gas figure"):
+            partial.estimate(GasShape(kinds=(V2, V2), source=V3_FLASH))
+
+    def test_floor_is_the_cheapest_shape_of_every_cycle(self) -> None:
+        """No ticks, the cheapest source, calldata at its floor, the batch price for an
+        all-Balancer cycle: exactly `estimate` of that shape, for every cycle."""
         market = generate(200, seed=2)
         index = CycleIndex.build(market.pools, market.flash_tokens, max_hops=3)
         floor = TRUE.floor(index)
-        for i in np.random.default_rng(0).choice(len(index), size=200, replace=False).tolist():
-            assert floor[i] == TRUE.estimate(index.cycle(i))
+        cheapest = min(TRUE.base, key=lambda k: TRUE.base[k])
+        kinds_seen = set()
+        for i in range(len(index)):
+            kinds = tuple(h.kind for h in index.cycle(i).hops)
+            kinds_seen.add(kinds)
+            batch = all(k is BAL for k in kinds)
+            shape = GasShape(kinds=kinds, source=SourceKind(cheapest), batch=batch)
+            assert floor[i] == TRUE.estimate(shape), kinds
+        assert any(BAL in k and V2 in k for k in kinds_seen)  # every term was exercised
+        assert any(all(k is BAL for k in ks) for ks in kinds_seen)
+
+
+class TestShape:
+    def test_of_a_cycle_counts_what_the_facet_does(self) -> None:
+        shape = GasShape.of(route(V2, V2, V3, BAL), source=V3_FLASH, ticks_crossed=2)
+        assert shape.kinds == (V2, V2, V3, BAL)
+        assert (shape.via_diamond, shape.v2_to_pair, shape.mixed, shape.vault_swap) == (
+            2,
+            1,
+            True,
+            True,
+        )
+        plain = GasShape.of(route(V2, V2, V2))
+        assert (plain.via_diamond, plain.v2_to_pair, plain.mixed, plain.vault_swap) == (
+            0,
+            2,
+            False,
+            False,
+        )
+        batch = GasShape.of(route(BAL, BAL), source=INVENTORY, batch=True)
+        assert (batch.via_diamond, batch.v2_to_pair, batch.mixed, batch.vault_swap) == (
+            0,
+            0,
+            False,
+            False,
+        )
 
 
 class TestFit:
     """Least squares over receipts, exact in rationals, rounded to whole gas."""
 
     def test_recovers_the_figures_from_exact_receipts(self) -> None:
-        samples = receipts(random.Random(1), 40, TRUE)
-        assert GasModel.fit(samples, prior=GasModel(via_diamond=0, v3_flash=0, v2_flash=0)) == TRUE
+        assert GasModel.fit(receipts(random.Random(1), 80, TRUE)) == TRUE
 
     def test_noisy_receipts_land_close(self) -> None:
-        prior = GasModel(via_diamond=0, v3_flash=0, v2_flash=0)  # not in these receipts
-        fitted = GasModel.fit(receipts(random.Random(2), 400, TRUE, noise=300), prior=prior)
+        fitted = GasModel.fit(receipts(random.Random(2), 600, TRUE, noise=300))
         for name, value in TRUE.as_dict().items():
-            assert abs(fitted.as_dict()[name] - value) < 200, name
+            got = fitted.as_dict()[name]
+            if isinstance(value, dict):
+                assert isinstance(got, dict)
+                for k, v in value.items():
+                    assert abs(got[k] - v) < 300, (name, k)
+            else:
+                assert isinstance(got, int) and isinstance(value, int)
+                assert abs(got - value) < 300, name
 
     def test_is_the_least_squares_solution(self) -> None:
-        """Against numpy's float solver on the same noisy receipts."""
-        samples = receipts(random.Random(3), 60, TRUE, noise=5_000)
-        x = np.array(
-            [
-                [1, s.uniswap_v2_hops, s.uniswap_v3_hops, s.ticks_crossed, s.balancer_hops]
-                for s in samples
-            ],
-            dtype=float,
-        )
-        y = np.array([s.gas_used for s in samples], dtype=float)
+        """Against numpy's float solver on the same noisy receipts, design matrix built here."""
+        samples = receipts(random.Random(3), 120, TRUE, noise=5_000)
+        x = np.array([counts(s) for s in samples], dtype=float)
+        y = np.array([s.gas_used - TX_BASE - s.calldata_gas for s in samples], dtype=float)
         solution, *_ = np.linalg.lstsq(x, y, rcond=None)
-        fitted = GasModel.fit(samples)
+        fitted = GasModel.fit(samples).as_dict()
+        base, per_hop = fitted["base"], fitted["per_hop"]
+        assert isinstance(base, dict) and isinstance(per_hop, dict)
         got = [
-            fitted.base,
-            fitted.per_v2_hop,
-            fitted.per_v3_hop,
-            fitted.per_tick_crossed,
-            fitted.per_balancer_hop,
+            *(base[s.label] for s in SourceKind),
+            *(per_hop[k.label] for k in HopKind),
+            *(
+                fitted[name]
+                for name in (
+                    "per_batch_hop",
+                    "per_tick_crossed",
+                    "via_diamond",
+                    "v2_to_pair",
+                    "mixed_walk",
+                    "vault_first_swap",
+                    "first_balance_write",
+                )
+            ),
         ]
         assert got == [round(v) for v in solution]
 
     def test_figures_without_receipts_keep_the_prior(self) -> None:
-        v2_only = [
-            GasSample(uniswap_v2_hops=h, gas_used=TRUE.base + h * TRUE.per_v2_hop)
-            for h in (2, 3, 4)
-        ]
-        prior = GasModel(per_v3_hop=1, per_tick_crossed=2, per_balancer_hop=3)
-        fitted = GasModel.fit(v2_only, prior=prior)
-        assert (fitted.base, fitted.per_v2_hop) == (TRUE.base, TRUE.per_v2_hop)
-        assert (fitted.per_v3_hop, fitted.per_tick_crossed, fitted.per_balancer_hop) == (1, 2, 3)
+        v2_only = [GasShape(kinds=(V2,) * h, calldata_gas=3_000, gas_used=0) for h in (2, 3, 4)]
+        v2_only = [replace(s, gas_used=TRUE.estimate(s)) for s in v2_only]
+        prior = replace(
+            GasModel(), per_tick_crossed=2, v2_to_pair=TRUE.v2_to_pair, vault_first_swap=3
+        )
+        fitted = GasModel.fit(v2_only, prior=prior, hold=("v2_to_pair",))
+        assert (fitted.base[VAULT], fitted.per_hop[V2]) == (TRUE.base[VAULT], TRUE.per_hop[V2])
+        assert (fitted.per_tick_crossed, fitted.vault_first_swap) == (2, 3)  # no V3, no Vault
+        assert fitted.per_hop[V3] == prior.per_hop[V3]
+
+    def test_held_figures_keep_the_prior_and_the_rest_is_solved(self) -> None:
+        samples = receipts(random.Random(4), 80, TRUE)
+        off = replace(TRUE, per_tick_crossed=1)  # a wrong prior for the held figure only
+        fitted = GasModel.fit(samples, prior=off, hold=("per_tick_crossed",))
+        assert fitted.per_tick_crossed == 1
+        assert fitted.per_hop[V3] != TRUE.per_hop[V3]  # V3 hops carry the ticks: they absorb it
+        exact = GasModel.fit(samples, prior=TRUE, hold=("per_tick_crossed", "base:inventory"))
+        assert exact == TRUE
+        with pytest.raises(FlasharbValueError, match="no gas figure per_tick"):
+            GasModel.fit(samples, hold=("per_tick",))
+        assert "vault_first_swap" in GasModel.figure_names()
 
     def test_receipts_that_cannot_separate_figures_are_refused(self) -> None:
-        same_shape = [GasSample(uniswap_v2_hops=2, gas_used=g) for g in (215_000, 216_000)]
+        same_shape = [
+            GasShape(kinds=(V2, V2), calldata_gas=3_000, gas_used=g) for g in (215_000, 216_000)
+        ]
         with pytest.raises(FlasharbValueError, match="do not separate"):
             GasModel.fit(same_shape)
         with pytest.raises(FlasharbValueError, match="at least one"):
             GasModel.fit([])
-
-    def test_sample_of_a_cycle_counts_its_hops(self) -> None:
-        sample = GasSample.of(route("uniswap_v3", "balancer", "uniswap_v3"), 400_000, 2)
-        assert (
-            sample.uniswap_v2_hops,
-            sample.uniswap_v3_hops,
-            sample.balancer_hops,
-            sample.ticks_crossed,
-            sample.gas_used,
-        ) == (0, 2, 1, 2, 400_000)
-
-
-class TestDiamondAndLender:
-    """Hops after the first that are not V2 pass through the diamond; a V3 or V2 lender costs
-    more than the Vault's loan."""
-
-    def test_via_diamond_and_flash_lender_terms(self) -> None:
-        model = GasModel(via_diamond=7_000, v3_flash=30_000, v2_flash=15_000)
-        plain = GasModel(via_diamond=0, v3_flash=0, v2_flash=0)
-        cycle = route("uniswap_v2", "uniswap_v3", "balancer", "uniswap_v2")
-        extra = model.estimate(cycle) - plain.estimate(cycle)
-        assert extra == 2 * 7_000 + (model.per_v2_hop - plain.per_v2_hop)
-        assert model.estimate(cycle, 0, "uniswap_v3_flash") - model.estimate(cycle) == 30_000
-        assert model.estimate(cycle, 0, "uniswap_v2_flash") - model.estimate(cycle) == 15_000
-        first_v3 = route("uniswap_v3", "uniswap_v2")
-        assert model.estimate(first_v3) == plain.estimate(first_v3)
-
-    def test_fit_separates_them(self) -> None:
-        truth = GasModel(via_diamond=9_000, v3_flash=33_000, v2_flash=0)
-        shapes = [
-            ("uniswap_v2", "uniswap_v2"),
-            ("uniswap_v3", "uniswap_v2"),
-            ("uniswap_v2", "uniswap_v3"),
-            ("uniswap_v3", "uniswap_v3", "uniswap_v2"),
-            ("balancer", "uniswap_v2"),
-            ("uniswap_v2", "balancer"),
-            ("uniswap_v2", "uniswap_v2", "uniswap_v2"),
-        ]
-        samples = []
-        for i, kinds in enumerate(shapes):
-            for source in ("balancer_v2", "uniswap_v3_flash"):
-                cycle, ticks = route(*kinds), i % 3 if "uniswap_v3" in kinds else 0
-                gas = truth.estimate(cycle, ticks, source)
-                samples.append(GasSample.of(cycle, gas, ticks, source))
-        fitted = GasModel.fit(samples, prior=truth)
-        assert fitted == truth

@@ -2,15 +2,18 @@
 a Uniswap V3 pool's flash, a Uniswap V2 pair's flash swap, the diamond's own inventory — and
 what each costs: gas, lender fee, and what is left net.
 
-Each point sells 500 WETH into Uniswap V2 WETH/USDC, builds the route (shapes.py), picks the
-cheapest lender of that kind off the route that can lend the input (V3: the lowest fee tier),
-sizes the route exactly *for that lender* (its fee moves the optimum), and sends it. A source
-the chain does not allow (a Balancer loan around a Balancer hop: the Vault's reentrancy guard,
-BAL#400) is recorded as refused, with the planner's reason.
+Each point sells 500 WETH into Uniswap V2 WETH/USDC, builds the market on the shocked fork, takes
+the route from its pools (shapes.py) and the market's preferred lender of that kind off the
+route that can lend the input (V3: the lowest fee tier, then the most held), has the engine size
+the route *for that lender* (its fee moves the optimum: `Market.opportunity`), and sends it
+through the trader (the route's Balancer pools trade a tiny amount first, as in hop-gas: no TWAP
+oracle sample is due). A source the chain does not allow (a Balancer loan around a Balancer hop:
+the Vault's reentrancy guard, BAL#400) is recorded as refused, with the planner's reason; a
+trade the trader's simulation refuses is recorded as reverted, with the decoded reason.
 
-Net = realized profit valued in ETH at the mid price of the token's deepest WETH pool (after the
-shock) less gas used x `gas_price_gwei`. Inventory pays no fee, but ties up the capital: the
-diamond is funded with the exact input first.
+Net = realized profit valued in ETH at the market's price of the token (the mid price of its
+deepest WETH pool, after the shock) less gas used x `gas_price_gwei`. Inventory pays no fee,
+but ties up the capital: the diamond is funded with the exact input first.
 """
 
 from __future__ import annotations
@@ -20,17 +23,22 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from flasharb.chain import addresses as A
 from flasharb.chain.cheats import deal
 from flasharb.errors import FlasharbValueError, TransactionFailed
-from flasharb.execute import routes as R
-from flasharb.execute.executor import Executor
+from flasharb.execute.plan import plan
 from flasharb.experiments.base import Context, Experiment, Figure, Metrics, Params
+from flasharb.experiments.common import trader
 from flasharb.experiments.hop_gas import DUST_TOKENS
-from flasharb.experiments.shapes import SOURCES, funded_plan, shape
+from flasharb.experiments.shapes import (
+    SOURCES,
+    funded_opportunity,
+    shape,
+    shock_v2_weth_usdc,
+    warm_balancer,
+)
+from flasharb.kinds import SourceKind
 from flasharb.report.plots import save
-from flasharb.search.valuation import token_value_in_eth
-from flasharb.state.reader import read_states
+from flasharb.search.market import Market, MarketConfig
 
 __all__ = ["EXPERIMENT"]
 
@@ -52,36 +60,42 @@ def grid(size: str) -> list[Params]:
 
 
 def run_point(ctx: Context, p: Params) -> Metrics:
-    w3 = ctx.w3
+    w3, diamond = ctx.w3, ctx.deployment.diamond
     for token in DUST_TOKENS:  # TreasuryFacet leaves 1 wei: balance writes are non-zero
-        deal(w3, token, ctx.deployment.diamond, 1)
-    R.shock_v2_weth_usdc(w3, SHOCK_WETH)
-    route = shape(w3, p["route"])
-    ex = Executor(w3, ctx.deployment)
+        deal(w3, token, diamond, 1)
+    shock_v2_weth_usdc(w3, SHOCK_WETH)
+    market = Market.build(w3, MarketConfig(max_hops=2))  # the routes are given: a small index
+    route = shape(market, p["route"])
+    if warm_balancer(w3, market, [route]):  # no TWAP sample due, as in hop-gas
+        market.update()
     base = {"hops": len(route.hops), "token": route.token}
     try:
-        plan = funded_plan(ex, route, p["source"])
+        opp = funded_opportunity(market, route, p["source"])
+        plan(opp)  # the planner refuses what the chain does not allow (BAL#400)
     except FlasharbValueError as exc:
         return base | {"allowed": False, "reason": str(exc)[:160]}
-    if plan.source.kind == "inventory":  # own capital: exactly the input, plus its dust
-        deal(w3, route.token, ctx.deployment.diamond, plan.amount_in + 1)
-    prices = read_states(w3, list(R.registry(w3))).states  # after the shock, before the trade
+    if opp.source.kind is SourceKind.INVENTORY:  # own capital: exactly the input, plus its dust
+        deal(w3, route.token, diamond, opp.amount_in + 1)
+    t = trader(ctx)
+    prepared = t.prepare([opp], market.head)[0]
     try:
-        trade = ex.execute_plan(plan)
+        if not prepared.ok:
+            raise TransactionFailed("executeArb", prepared.error or prepared.refused or "refused")
+        trade = t.reconcile(t.send(prepared))
     except TransactionFailed as exc:
         return base | {"allowed": True, "reverted": True, "reason": exc.reason[:160]}
     gas_cost = trade.gas_used * int(p["gas_price_gwei"]) * GWEI
-    profit_eth = token_value_in_eth(route.token, trade.realized_profit, prices, A.WETH)
+    profit_eth = opp.price.to_eth(trade.realized_profit)
     return base | {
         "allowed": True,
         "reverted": False,
         "reason": "",
-        "lender": plan.source.lender,
-        "amount_in": str(plan.amount_in),
-        "gross_profit": str(plan.amount_out - plan.amount_in),
-        "flash_fee": str(plan.flash_fee),
+        "lender": opp.source.lender,
+        "amount_in": str(opp.amount_in),
+        "gross_profit": str(opp.gross_profit),
+        "flash_fee": str(opp.flash_fee),
         "realized_profit": str(trade.realized_profit),
-        "fee_eth_wei": str(token_value_in_eth(route.token, plan.flash_fee, prices, A.WETH)),
+        "fee_eth_wei": str(opp.price.to_eth(opp.flash_fee)),
         "gas_used": trade.gas_used,
         "gas_cost_wei": str(gas_cost),
         "profit_eth_wei": str(profit_eth),
@@ -165,8 +179,10 @@ EXPERIMENT = Experiment(
     plots=plots,
     notes=(
         f"Every point: {SHOCK_WETH} WETH sold into Uniswap V2 WETH/USDC, the route sized "
-        "exactly for its lender (the cheapest V3 pool or V2 pair off the route that can lend "
-        "the input), then sent. Fee and profit in ETH at the mid price of the token's deepest WETH "
+        "by the engine for its lender (the market's preferred V3 pool or V2 pair off the route "
+        "that can lend the input: lowest fee, then the most held), then sent through the "
+        "trader (its Balancer pools traded a block before: no TWAP oracle sample due). Fee "
+        "and profit in ETH at the mid price of the token's deepest WETH "
         "pool after the shock; net = profit (ETH) - gas used x the point's gas price. A "
         "Balancer loan around a Balancer hop is refused (BAL#400) and has no bar."
     ),

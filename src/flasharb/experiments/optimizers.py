@@ -1,7 +1,9 @@
 """optimizers: how much profit each way of sizing a route leaves, and what it costs in time.
 
-Each point sells `size_weth` WETH into one venue's deepest WETH pool, scans, and takes the
-`cycles` best opportunities. Every cycle is sized three ways on the scan's exact pool states:
+Each point sells `size_weth` WETH into one venue's deepest WETH pool, builds the market on the
+shocked fork, and takes its `cycles` best opportunities (the ranked list: nothing is sent, so
+the selection policy, which keeps a pool-disjoint set to send, does not apply). Every cycle is
+sized three ways on the market's exact pool states:
 
 - exact: `search.exact.size_cycle`, the engine's integer sizing (the V2 closed form searched
   and proven optimal on the exact saw-tooth; quote-based bracket, golden section and tooth
@@ -37,12 +39,13 @@ from flasharb.errors import FlasharbError
 from flasharb.execute.shock import shock
 from flasharb.experiments.base import Context, Experiment, Figure, Metrics, Params
 from flasharb.experiments.common import deepest_weth_pool
+from flasharb.kinds import HopKind
 from flasharb.report.plots import save
 from flasharb.search.cycles import Cycle
 from flasharb.search.exact import route_seed, size_cycle
-from flasharb.search.scan import scan
+from flasharb.search.market import Market, MarketConfig
 from flasharb.search.sizing import closed_form_amount_in, state_for
-from flasharb.search.valuation import token_value_in_eth
+from flasharb.search.valuation import EthPrice
 
 __all__ = ["EXPERIMENT", "brent_max", "generic_size"]
 
@@ -83,7 +86,7 @@ def profit_at(cycle: Cycle, states: Mapping[str, PoolState], x: int) -> int | No
 
 def closed_form_size(cycle: Cycle, states: Mapping[str, PoolState]) -> int:
     """The smooth optimum, floored: exact Moebius for V2 routes, the stand-in's otherwise."""
-    if all(h.kind == "uniswap_v2" for h in cycle.hops):
+    if all(h.kind is HopKind.UNISWAP_V2 for h in cycle.hops):
         return closed_form_amount_in(cycle, states)  # type: ignore[arg-type]  # V2 states
     return route_seed(cycle, states)
 
@@ -193,18 +196,19 @@ def _timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, int]:
 
 
 def _route_kind(cycle: Cycle) -> str:
-    return "V2 only" if all(h.kind == "uniswap_v2" for h in cycle.hops) else "mixed"
+    return "V2 only" if all(h.kind is HopKind.UNISWAP_V2 for h in cycle.hops) else "mixed"
 
 
 def run_point(ctx: Context, p: Params) -> Metrics:
     w3 = ctx.w3
     pool = deepest_weth_pool(w3, p["venue"])
     shock(w3, pool, A.WETH, int(p["size_weth"]) * 10**18)
-    res = scan(w3, max_hops=3)
-    states = res.states
+    market = Market.build(w3, MarketConfig(max_hops=3))
+    states = market.states
+    found = market.opportunities()
     repeat = int(p["repeat"])
     cycles = []
-    for opp in res.opportunities[: int(p["cycles"])]:
+    for opp in found[: int(p["cycles"])]:
         c = opp.cycle
         sized, t_exact = _timed(partial(size_cycle, c, states), repeat)
         x_cf, t_cf = _timed(partial(closed_form_size, c, states), repeat)
@@ -217,12 +221,12 @@ def run_point(ctx: Context, p: Params) -> Metrics:
         }
         best = max(got.values())  # the exact search is proven optimal on V2 routes only
 
-        def eth(v: int, token: str = c.token) -> str:
-            return str(token_value_in_eth(token, v, states, A.WETH))
+        def eth(v: int, price: EthPrice = opp.price) -> str:
+            return str(price.to_eth(v))
 
         cycles.append(
             {
-                "route": " > ".join(h.kind.replace("uniswap_", "") for h in c.hops),
+                "route": " > ".join(h.kind.label.removeprefix("uniswap_") for h in c.hops),
                 "route_kind": _route_kind(c),
                 "token": c.token,
                 "pools": list(c.pools),
@@ -239,7 +243,7 @@ def run_point(ctx: Context, p: Params) -> Metrics:
                 "generic_ns": t_gen,
             }
         )
-    return {"block": res.block, "opportunities": len(res.opportunities), "cycles": cycles}
+    return {"block": market.block, "opportunities": len(found), "cycles": cycles}
 
 
 # ---------------------------------------------------------------- report
@@ -353,7 +357,7 @@ EXPERIMENT = Experiment(
     notes=(
         "Gaps are exact integers: the best gross profit (before flash fee and gas) any method "
         "found for the cycle minus the method's, at its rounded input, in the route token (and "
-        "in ETH at the scan's prices); ppb = parts per billion of that best profit (above 1e9: "
+        "in ETH at the market's prices); ppb = parts per billion of that best profit (above 1e9: "
         "the method's input loses money). On V2-only "
         "routes the exact search proves its input optimal (exact_proven); on mixed routes it "
         "is a search too, and another method may beat it by a few units. Closed form: "

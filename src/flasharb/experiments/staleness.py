@@ -1,15 +1,18 @@
-"""staleness: what happens to an opportunity between the scan that found it and the block that
-includes it: k blocks of other traders' swaps on its pools, or one competitor who takes part of
-it first. Revert rate and profit decay, measured by sending the stale plan.
+"""staleness: what happens to an opportunity between the block the market found it on and the
+block that includes it: k blocks of other traders' swaps on its pools, or one competitor who
+takes part of it first. Revert rate and profit decay, measured by sending the stale plan.
 
-Each point shocks Uniswap V2 WETH/USDC (300 WETH), scans, keeps the best opportunity with its
-exact plan (the pool states of the scan), then either
+Each point shocks Uniswap V2's deepest WETH pool (300 WETH), builds the market on the shocked
+fork and keeps what the selection policy would send first (`Market.select(top=1)`: the
+opportunity, sized on the states of that block), then either
 - `blocks` k: mines k blocks, each with a swap of 0.5%-3% of a random pool of the route's
   balance, in a random direction (seeded per point), or
 - `competitor` f: a competitor sells f x the opportunity's input into the route's first pool,
   in the route's direction (it takes the same price move first),
-and sends the stale plan. The executor simulates first: a plan that would revert or lose is
-counted as reverted (it would have cost its gas on a real chain).
+and only then hands the stale opportunity to the trader, which plans it as it was sized and
+simulates it as mined on the then-current state: what it refuses (the simulation reverts, or
+the profit no longer pays the gas) is counted as reverted, with the decoded reason (on a real
+chain it would have cost its gas); what it accepts is sent.
 """
 
 from __future__ import annotations
@@ -23,13 +26,12 @@ from typing import Any
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of, mine
 from flasharb.errors import FlasharbError, TransactionFailed
-from flasharb.execute.executor import Executor
 from flasharb.execute.shock import shock
 from flasharb.experiments.base import Context, Experiment, Figure, Metrics, Params
-from flasharb.experiments.common import deepest_weth_pool
+from flasharb.experiments.common import deepest_weth_pool, trader
+from flasharb.kinds import HopKind
 from flasharb.report.plots import bars, save
-from flasharb.search.rank import token_value_in_eth
-from flasharb.search.scan import scan
+from flasharb.search.market import Head, Market, MarketConfig
 
 SHOCK_WETH = 300
 GRIDS: dict[str, list[Params]] = {
@@ -67,7 +69,7 @@ def _disturb(ctx: Context, p: Params, route: Sequence[Any], amount_in: int) -> i
         t_in, t_out = (
             (hop.token_in, hop.token_out) if rng.random() < 0.5 else (hop.token_out, hop.token_in)
         )
-        held = balance_of(w3, t_in, hop.pool) if hop.kind != "balancer" else 0
+        held = balance_of(w3, t_in, hop.pool) if hop.kind is not HopKind.BALANCER else 0
         amount = held * rng.randint(50, 300) // 10_000
         try:
             if amount > 0:
@@ -82,43 +84,34 @@ def _disturb(ctx: Context, p: Params, route: Sequence[Any], amount_in: int) -> i
 def run_point(ctx: Context, p: Params) -> Metrics:
     pool = deepest_weth_pool(ctx.w3, "uniswap_v2")
     shock(ctx.w3, pool, A.WETH, SHOCK_WETH * 10**18)
-    res = scan(ctx.w3, max_hops=3)
-    states: Mapping[str, Any] = getattr(res, "states", {})
-    best = next((o for o in res.opportunities if o.net_profit > 0), None)
-    if best is None:
+    market = Market.build(ctx.w3, MarketConfig(max_hops=3))
+    chosen = market.select(top=1)
+    if not chosen:
         return {"found": False}
-    ex = Executor(ctx.w3, ctx.deployment)
-    source = None
-    flash = getattr(best, "flash", None)
-    if flash is not None:
-        source = ex.source_of(best.cycle.token, flash, best.amount_in)
-    plan = ex.plan(best.cycle, best.amount_in, source=source, states=states)  # as of the scan
+    best = chosen[0]  # sized on the states of the market's block: stale from here on
     swaps = _disturb(ctx, p, best.cycle.hops, best.amount_in)
     predicted_eth = best.net_profit_eth
-    try:
-        trade = ex.execute_plan(
-            plan, best.gas_cost, opportunity=best, gas_estimate=best.gas_estimate
-        )
-    except TransactionFailed as exc:
-        return {
-            "found": True,
-            "swaps_between": swaps,
-            "reverted": True,
-            "reason": exc.reason[:120],
-            "predicted_net_eth_wei": str(predicted_eth),
-            "realized_net_eth_wei": "0",
-            "hops": len(best.cycle.hops),
-        }
-    realized = token_value_in_eth(best.cycle.token, trade.realized_profit, states, A.WETH)
-    gas_eth = trade.gas_used * res.gas_price_wei
-    return {
+    stale = {
         "found": True,
         "swaps_between": swaps,
+        "predicted_net_eth_wei": str(predicted_eth),
+        "hops": len(best.cycle.hops),
+    }
+    t = trader(ctx)
+    now = Head.of(ctx.w3.eth.get_block("latest"))  # the block the stale plan is sent after
+    prepared = t.prepare([best], now)[0]
+    try:
+        if not prepared.ok:
+            raise TransactionFailed("executeArb", prepared.error or prepared.refused or "refused")
+        trade = t.reconcile(t.send(prepared))
+    except TransactionFailed as exc:
+        return stale | {"reverted": True, "reason": exc.reason[:120], "realized_net_eth_wei": "0"}
+    realized = best.price.to_eth(trade.realized_profit)  # at the prices it was found at
+    gas_eth = trade.gas_used * market.gas_price_wei
+    return stale | {
         "reverted": False,
         "reason": "",
-        "predicted_net_eth_wei": str(predicted_eth),
         "realized_net_eth_wei": str(realized - gas_eth),
-        "hops": len(best.cycle.hops),
     }
 
 
@@ -178,8 +171,10 @@ EXPERIMENT = Experiment(
     rows=rows,
     plots=plots,
     notes=(
-        f"Each point: {SHOCK_WETH} WETH sold into Uniswap V2's deepest WETH pool, a scan, the "
-        "best opportunity's exact plan frozen, the disturbance, then the stale plan sent. "
-        "Reverted includes plans that fail simulation (they would revert on chain)."
+        f"Each point: {SHOCK_WETH} WETH sold into Uniswap V2's deepest WETH pool, the market "
+        "built, the opportunity the selection policy sends first frozen as sized, the "
+        "disturbance, then the stale opportunity handed to the trader. Reverted includes what "
+        "the trader's simulation as mined refuses (it would revert on chain, or no longer pay "
+        "its gas), with the decoded reason."
     ),
 )

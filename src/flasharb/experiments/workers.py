@@ -22,6 +22,7 @@ from flasharb.errors import FlasharbRuntimeError
 from flasharb.execute.deploy import deploy
 from flasharb.experiments.base import Context, Metrics, Params
 from flasharb.replica.build import default_state_path, ensure_built
+from flasharb.search.market import next_base_fee
 
 __all__ = ["run_points"]
 
@@ -33,10 +34,22 @@ def _context(url: str) -> Context:
     return Context(w3=w3, deployment=deploy(w3, w3.eth.accounts[0], url, record=False), rpc_url=url)
 
 
+def _pin_next_base_fee(ctx: Context) -> None:
+    """Set the next block's base fee to what EIP-1559 gives after the head. Anvil's evm_revert
+    restores the state and the head but not the base fee it computed for the next block from
+    the blocks it reverted: measured, a point after one that mined blocks saw 7 wei where a
+    fresh fork sees 8, and every gas cost in wei moved with it (rows then depend on which points
+    a worker ran before; `--workers N` and `--ray` must give the same rows)."""
+    head = ctx.w3.eth.get_block("latest")
+    fee = next_base_fee(int(head["baseFeePerGas"]), int(head["gasUsed"]), int(head["gasLimit"]))
+    rpc_request(ctx.rpc_url, "anvil_setNextBlockBaseFeePerGas", [hex(fee)])
+
+
 def _measure(ctx: Context, name: str, params: Params) -> Metrics:
     from flasharb.experiments.registry import get
 
     with snapshot(ctx.w3):  # every point starts from the same state
+        _pin_next_base_fee(ctx)
         return get(name).run_point(ctx, params)
 
 

@@ -7,8 +7,17 @@ predicts with and the hop-gas experiment fits.
           + per_tick_crossed * ticks                      initialized V3 ticks crossed
           + via_diamond * (V3 and Balancer hops after the first: their input lands in the
                            diamond, which measures it and pays it out again)
+          + v2_to_pair * (V2 hops followed by a V2 hop: the pair pays the next pair directly)
+          + mixed_walk            when a V3 or Balancer hop is on the route: FlashArbFacet's
+                                  general hop walk instead of its V2 chain
+          + vault_first_swap      when a Balancer hop is on the route: the first Vault.swap of
+                                  the transaction finds the Vault cold (per_hop is the warm one)
           + first_balance_write   when the diamond holds none of the route token (its balance
                                   slot goes from zero to non-zero)
+
+Each term is something FlashArbFacet does (contracts/facets/FlashArbFacet.sol: `_runV2`, the V2
+chain; `_runMixed`, the general walk; `LibBalancer.batchSwapCycle`, the all-Balancer batch), so
+every count comes from the route's hop kinds, its source and its ticks crossed.
 
 The calldata term is computed, never fitted: 16 gas per non-zero byte, 4 per zero byte of the
 exact `executeArb` input (EIP-2028). Before a route is encoded (the search's vectorised
@@ -17,13 +26,21 @@ floor), `calldata_floor` bounds it from below by the byte count at 4 gas each.
 `fit` solves the least-squares problem over receipts exactly, in rationals (the normal
 equations with `Fraction`), and rounds each figure to the nearest gas unit. The defaults are
 such a fit (see `GasModel`).
+
+What it cannot see, measured on the replica: a two-token Balancer pool whose TWAP oracle has a
+sample due (two minutes after the last) writes one, ~22,000 gas into a never-written slot on
+the replica (its pools were seeded hours of block time earlier; a mainnet pool's buffer is long
+filled); a V3 pool whose fee growth in the input token is still zero writes it from zero. The
+defaults are fitted on pools that traded within the last two minutes (a backrun follows the
+swap that moved the pool); the trader's gas limit headroom covers the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
+from itertools import pairwise
 from types import MappingProxyType
 
 import numpy as np
@@ -33,7 +50,7 @@ from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.cycles import Cycle, CycleIndex
 
-__all__ = ["GasModel", "GasShape", "calldata_gas", "calldata_floor"]
+__all__ = ["GasModel", "GasShape", "calldata_floor", "calldata_gas"]
 
 TX_BASE = 21_000  # intrinsic gas of any transaction
 # executeArb(uint256,bytes,bytes,uint256,uint256): selector, five head words, two length words
@@ -102,6 +119,24 @@ class GasShape:
             return 0
         return sum(1 for k in self.kinds[1:] if k is not HopKind.UNISWAP_V2)
 
+    @property
+    def v2_to_pair(self) -> int:
+        """V2 hops followed by a V2 hop: each pays the next pair directly."""
+        if self.batch:
+            return 0
+        v2 = HopKind.UNISWAP_V2
+        return sum(1 for a, b in pairwise(self.kinds) if a is v2 and b is v2)
+
+    @property
+    def mixed(self) -> bool:
+        """A V3 or Balancer hop on a route the facet walks hop by hop (not a batch swap)."""
+        return not self.batch and any(k is not HopKind.UNISWAP_V2 for k in self.kinds)
+
+    @property
+    def vault_swap(self) -> bool:
+        """A Balancer hop swapped through the Vault on its own (not a batch swap)."""
+        return not self.batch and HopKind.BALANCER in self.kinds
+
     def _calldata(self) -> int:
         return self.calldata_gas or calldata_floor(self.kinds)
 
@@ -114,35 +149,44 @@ def _frozen(mapping: Mapping[int, int]) -> Mapping[int, int]:
 class GasModel:
     """Gas units of one `executeArb` (see the module doc for the formula).
 
-    Defaults: least squares (`fit`) over the receipts of the trades the test suite and
-    bench/gas.py execute on the replica fork (every hop kind and capital source, 2-4 hops,
-    ticks crossed, batch swaps): see tests/fork/test_gas_model.py, which refits them and checks
-    every receipt against them.
+    Defaults: `fit` over 160 receipts of the replica fork, every one within 1.76% of these
+    figures (the worst: 6,492 gas on a V3 > Balancer route crossing two ticks); run
+    `PYTHONPATH=src:testing .venv/bin/python bench/gas_fit.py --workers 2` to reproduce them.
+    The receipts: the hop-gas experiment's full grid (2-4 hops of every kind, every capital
+    source, three shock sizes, the diamond with and without the route token) and the scan's own
+    routes (the best of each hop sequence, ticks crossed and source after two shock scenarios,
+    batch swaps included, each with and without the route token). tests/test_scan_gas.py holds
+    the scan's routes to 5% of these figures. The ExecGas figures they replace (fitted on 30
+    receipts of bench/gas.py's routes) missed these receipts by up to 17.5% (59,154 gas on a
+    Balancer > Balancer > V3 route).
     """
 
     base: Mapping[int, int] = field(  # SourceKind code -> gas
         default_factory=lambda: _frozen(
             {
-                SourceKind.BALANCER_V2: 65_100,  # Vault.flashLoan: fee read, balance checks, event
-                SourceKind.UNISWAP_V3: 87_900,  # pool.flash: balance checks, fee growth writes
-                SourceKind.UNISWAP_V2: 81_500,  # pair.swap with data: reserves, k, accumulators
-                SourceKind.INVENTORY: 26_300,  # dispatch, guard, balance checks, event
+                SourceKind.BALANCER_V2: 71_814,  # Vault.flashLoan: fee read, balance checks, event
+                SourceKind.UNISWAP_V3: 95_236,  # pool.flash: balance checks, fee growth writes
+                SourceKind.UNISWAP_V2: 87_194,  # pair.swap with data: reserves, k, accumulators
+                SourceKind.INVENTORY: 32_286,  # dispatch, guard, balance checks, event
             }
         )
     )
     per_hop: Mapping[int, int] = field(  # HopKind code -> gas
         default_factory=lambda: _frozen(
             {
-                HopKind.UNISWAP_V2: 50_000,  # transfer in (or paid by the last pair), swap
-                HopKind.UNISWAP_V3: 69_700,  # swap, callback transfer, slot0 / liquidity writes
-                HopKind.BALANCER: 82_900,  # approve, Vault.swap, allowance check
+                HopKind.UNISWAP_V2: 44_791,  # pair.swap and its transfer out
+                HopKind.UNISWAP_V3: 75_955,  # swap, callback transfer, slot0 / fee growth writes
+                HopKind.BALANCER: 52_464,  # approve, Vault.swap (the Vault warm), allowance check
             }
         )
     )
-    per_batch_hop: int = 52_100  # one step of an all-Balancer batchSwap
-    per_tick_crossed: int = 40_500  # each initialized tick a V3 swap crosses (cold storage)
-    via_diamond: int = 24_300  # a V3 or Balancer hop after the first: input through the diamond
-    first_balance_write: int = 17_100  # the diamond's route-token balance written from zero
+    per_batch_hop: int = 49_150  # one step of an all-Balancer batchSwap
+    per_tick_crossed: int = 40_724  # each initialized tick a V3 swap crosses (cold storage)
+    via_diamond: int = 7_509  # a V3 or Balancer hop after the first: input through the diamond
+    v2_to_pair: int = 4_720  # a V2 hop paying the next pair: its balance slot, not the diamond's
+    mixed_walk: int = 8_330  # _runMixed's walk (a memory struct per hop) instead of _runV2's chain
+    vault_first_swap: int = 17_545  # the Vault's cold account and storage at the first Vault.swap
+    first_balance_write: int = 16_912  # the diamond's route-token balance written from zero
 
     def estimate(self, shape: GasShape) -> int:
         """Gas units of a transaction of this shape.
@@ -165,6 +209,9 @@ class GasModel:
             + hops
             + self.per_tick_crossed * shape.ticks_crossed
             + self.via_diamond * shape.via_diamond
+            + self.v2_to_pair * shape.v2_to_pair
+            + (self.mixed_walk if shape.mixed else 0)
+            + (self.vault_first_swap if shape.vault_swap else 0)
             + (self.first_balance_write if shape.cold_balance else 0)
         )
 
@@ -187,31 +234,61 @@ class GasModel:
         gas -= np.where(
             batch, n_hops * (int(self.per_hop.get(HopKind.BALANCER, 0)) - self.per_batch_hop), 0
         )
+        v2 = int(HopKind.UNISWAP_V2)
         later = kinds[:, 1:]
-        via = ((later >= 0) & (later != int(HopKind.UNISWAP_V2))).sum(axis=1).astype(np.int64)
+        via = ((later >= 0) & (later != v2)).sum(axis=1).astype(np.int64)
         gas += np.where(batch, 0, via * self.via_diamond)
+        chained = ((kinds[:, :-1] == v2) & (kinds[:, 1:] == v2)).sum(axis=1).astype(np.int64)
+        gas += chained * self.v2_to_pair  # a batch has no V2 hop: 0 there
+        mixed = ~batch & np.any((kinds >= 0) & (kinds != v2), axis=1)
+        gas += np.where(mixed, self.mixed_walk, 0)
+        vault = ~batch & np.any(kinds == balancer, axis=1)
+        gas += np.where(vault, self.vault_first_swap, 0)
         return gas
 
     # ------------------------------------------------------------ fitting
 
     @classmethod
-    def fit(cls, samples: Iterable[GasShape], *, prior: GasModel | None = None) -> GasModel:
+    def fit(
+        cls,
+        samples: Iterable[GasShape],
+        *,
+        prior: GasModel | None = None,
+        hold: Collection[str] = (),
+    ) -> GasModel:
         """Least-squares figures over receipts (`GasShape`s with `gas_used` and their exact
         `calldata_gas`), rounded to whole gas units. A figure whose count is zero in every
-        sample cannot be fitted and keeps its value from `prior` (the defaults if None).
+        sample cannot be fitted and keeps its value from `prior` (the defaults if None); so do
+        the figures named in `hold` (`figure_names()`: their share of each receipt is taken
+        off before the others are solved for).
 
         Raises:
-            FlasharbValueError: no samples, or samples that cannot separate the figures (e.g.
-                every receipt has the same hop count and source: base and per_hop trade off).
+            FlasharbValueError: no samples, an unknown name in `hold`, or samples that cannot
+                separate the figures (e.g. every receipt has the same hop count and source:
+                base and per_hop trade off).
         """
         rows = list(samples)
         if not rows:
             raise FlasharbValueError("GasModel.fit needs at least one receipt")
         terms = _terms()
+        unknown = set(hold) - {name for name, _ in terms}
+        if unknown:
+            choices = ", ".join(name for name, _ in terms)
+            raise FlasharbValueError(
+                f"no gas figure {', '.join(sorted(unknown))} to hold; pick from {choices}"
+            )
+        model = prior or cls()
         counts = [[count(s) for _, count in terms] for s in rows]
-        kept = [j for j in range(len(terms)) if any(c[j] for c in counts)]
+        held = [j for j in range(len(terms)) if terms[j][0] in hold]
+        kept = [j for j in range(len(terms)) if j not in held and any(c[j] for c in counts)]
         x = [[c[j] for j in kept] for c in counts]
-        y = [s.gas_used - TX_BASE - s._calldata() for s in rows]
+        y = [
+            s.gas_used
+            - TX_BASE
+            - s._calldata()
+            - sum(c[j] * _figure(model, terms[j][0]) for j in held)
+            for s, c in zip(rows, counts, strict=True)
+        ]
         solution = _least_squares(x, y)
         if solution is None:
             names = ", ".join(terms[j][0] for j in kept)
@@ -219,7 +296,6 @@ class GasModel:
                 f"receipts do not separate the gas figures ({names}): vary the hop counts, "
                 f"sources and ticks crossed across {len(rows)} samples"
             )
-        model = prior or cls()
         base, per_hop = dict(model.base), dict(model.per_hop)
         scalars: dict[str, int] = {}
         for j, value in zip(kept, solution, strict=True):
@@ -232,6 +308,12 @@ class GasModel:
             else:
                 scalars[name] = figure
         return replace(model, base=_frozen(base), per_hop=_frozen(per_hop), **scalars)
+
+    @staticmethod
+    def figure_names() -> list[str]:
+        """Every fitted figure's name, as `fit(hold=)` takes them: `base:<source>`,
+        `per_hop:<hop kind>`, then the scalar figures."""
+        return [name for name, _ in _terms()]
 
     def residuals(self, samples: Iterable[GasShape]) -> list[int]:
         """gas_used - estimate, per sample."""
@@ -268,8 +350,21 @@ def _terms() -> list[tuple[str, _Count]]:
     out.append(("per_batch_hop", lambda s: len(s.kinds) if s.batch else 0))
     out.append(("per_tick_crossed", lambda s: s.ticks_crossed))
     out.append(("via_diamond", lambda s: s.via_diamond))
+    out.append(("v2_to_pair", lambda s: s.v2_to_pair))
+    out.append(("mixed_walk", lambda s: int(s.mixed)))
+    out.append(("vault_first_swap", lambda s: int(s.vault_swap)))
     out.append(("first_balance_write", lambda s: int(s.cold_balance)))
     return out
+
+
+def _figure(model: GasModel, name: str) -> int:
+    """The figure `name` (a `_terms` name) of `model`."""
+    if name.startswith("base:"):
+        return model.base[SourceKind.parse(name[5:])]
+    if name.startswith("per_hop:"):
+        return model.per_hop[HopKind.parse(name[8:])]
+    value: int = getattr(model, name)
+    return value
 
 
 def _round(value: Fraction) -> int:

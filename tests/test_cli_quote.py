@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
-from flasharb.kinds import HopKind
 from flasharb.chain import addresses as A
+from flasharb.kinds import HopKind
 from flasharb.state.discovery import discover
 from tests.helpers import Cli
 

@@ -21,8 +21,8 @@ from flasharb.search.exact import size_cycle
 from flasharb.search.gas import GasModel
 from flasharb.search.rank import gross_floor
 from flasharb.search.sizing import closed_form_amount_in, profit_upper_bound
-from flasharb_testing.synthetic import SyntheticMarket, generate, shocked
 from flasharb.search.valuation import weth_prices
+from flasharb_testing.synthetic import SyntheticMarket, generate, shocked
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -15,8 +15,8 @@ from flasharb.amm.uniswap_v3.tick_math import get_tick_at_sqrt_ratio
 from flasharb.errors import FlasharbError
 from flasharb.search.cycles import Cycle, enumerate_cycles
 from flasharb.search.exact import optimize_route, route_seed, size_cycle, ticks_crossed
-from flasharb_testing.pool_builders import sqrt_price_x96_of, v3_pool, weighted_pool
 from flasharb.search.sizing import optimize, simulate
+from flasharb_testing.pool_builders import sqrt_price_x96_of, v3_pool, weighted_pool
 from flasharb_testing.synthetic import generate
 from tests.test_search_sizing import ROUTES as ROUTES_V2
 from tests.test_search_sizing import profitable_cycles, route_states

@@ -10,8 +10,8 @@ import pytest
 
 from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.search import select
-from flasharb.search.cycles import Cycle, Hop
 from flasharb.search.capital import FlashSource
+from flasharb.search.cycles import Cycle, Hop
 from flasharb.search.rank import Opportunity
 from flasharb.search.select import select_disjoint
 from flasharb.search.valuation import EthPrice

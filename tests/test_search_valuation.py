@@ -10,8 +10,8 @@ from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.errors import FlasharbValueError
-from flasharb_testing.pool_builders import sqrt_price_x96_of, v3_pool, weighted_pool
 from flasharb.search.valuation import eth_price, token_value_in_eth, weth_prices
+from flasharb_testing.pool_builders import sqrt_price_x96_of, v3_pool, weighted_pool
 
 
 def address(n: int) -> str:

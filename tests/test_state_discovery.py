@@ -11,11 +11,11 @@ from eth_abi import encode
 from web3 import Web3
 from web3.contract import Contract
 
-from flasharb.kinds import HopKind
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import npm_artifact
 from flasharb.chain.cheats import impersonating
 from flasharb.chain.rpc import send
+from flasharb.kinds import HopKind
 from flasharb.replica import balancer as B
 from flasharb.replica import uniswap_v3 as V3
 from flasharb.replica.spec import (

@@ -12,13 +12,13 @@ import pytest
 from web3 import Web3
 from web3.contract import Contract
 
-from flasharb.kinds import HopKind
 from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.amm.uniswap_v2 import V2PairState
 from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import npm_artifact
 from flasharb.chain.rpc import send
+from flasharb.kinds import HopKind
 from flasharb.replica import balancer as B
 from flasharb.replica import uniswap_v3 as V3
 from flasharb.replica.uniswap_v2 import PAIR
@@ -26,8 +26,8 @@ from flasharb.state._rpc import block_param
 from flasharb.state.discovery import discover
 from flasharb.state.reader import (
     SLOT_READER_CODE,
-    ReadCost,
     ReadConfig,
+    ReadCost,
     ReadResult,
     read_states,
     words_per_side,

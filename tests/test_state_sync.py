@@ -11,12 +11,12 @@ import pytest
 from eth_abi import encode
 from web3 import Web3
 
-from flasharb.kinds import HopKind
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import npm_artifact
 from flasharb.chain.cheats import deal, mine
 from flasharb.chain.rpc import send
 from flasharb.execute.shock import shock
+from flasharb.kinds import HopKind
 from flasharb.replica import balancer as B
 from flasharb.replica import uniswap_v3 as V3
 from flasharb.replica.uniswap_v2 import FACTORY as V2_FACTORY

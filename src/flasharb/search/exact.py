@@ -136,7 +136,7 @@ def optimize_route(
     route = ExactRoute(cycle, states, fee, cap)
     curve = route_curve(cycle, states)
     top = math.inf if cap is None else float(cap)
-    smooth = smooth_optimum(curve, fee_rate, top, None if seed is None else float(seed))
+    smooth = smooth_optimum(curve, fee_rate, top)  # not from `seed`: the same result without
     if smooth.rate < 1.0 - MARGIN:  # F concave with F'(0) = rate < 1: F(x) < x everywhere
         return _zero(cycle, proven=True)
     if smooth.rate <= (1.0 + fee_rate) * (1.0 - MARGIN) or smooth.x <= 0.0:
@@ -225,7 +225,8 @@ def size_cycle(
     smooth optimum checked by exact quotes (module doc).
 
     Args:
-        seed: where the smooth search starts (e.g. the screen's closed form); optional.
+        seed: the screen's closed form, accepted for the engine's call; the result does not
+            depend on it (the smooth search's first Newton step from 0 is that closed form).
         fee: a flash loan's exact fee on an input x (monotone, >= 0); the input then
             maximises `amounts[-1] - x - fee(x)`. `profit` stays gross: the caller computes
             the fee.

@@ -104,6 +104,7 @@ class V3Curve:
 
     __slots__ = (
         "_liquidity",
+        "_sqrt_x96",
         "_state",
         "_tick",
         "g",
@@ -126,22 +127,29 @@ class V3Curve:
         self.liqs = [float(state.liquidity)]
         self._tick = state.tick  # slot0.tick at the open segment's start, as the swap keeps it
         self._liquidity = state.liquidity
+        self._sqrt_x96 = state.sqrt_price_x96  # the open segment's start price, exactly
         self.open = state.sqrt_price_x96 > 0
         self.limit = math.inf if self.open else 0.0
 
-    def _segment_end(self, sqrt_end: float) -> tuple[float, float]:
-        """(input, output) at which the open segment reaches `sqrt_end`."""
+    def _segment_end(self, sqrt_end_x96: int) -> tuple[float, float]:
+        """(input, output) at which the open segment reaches `sqrt_end_x96`; the price move
+        is taken from the integers (no cancellation in a narrow segment)."""
         s, liq = self.sqrts[-1], self.liqs[-1]
-        if self.zero_for_one:
-            width, out = liq * (1.0 / sqrt_end - 1.0 / s) / self.g, liq * (s - sqrt_end)
+        moved = abs(sqrt_end_x96 - self._sqrt_x96) / Q96
+        s_end = sqrt_end_x96 / Q96
+        if self.zero_for_one:  # token0 in: L*(1/s_end - 1/s), token1 out: L*(s - s_end)
+            width, out = liq * moved / (s * s_end) / self.g, liq * moved
         else:
-            width, out = liq * (sqrt_end - s) / self.g, liq * (1.0 / s - 1.0 / sqrt_end)
-        return self.starts[-1] + max(width, 0.0), self.outs[-1] + max(out, 0.0)
+            width, out = liq * moved / self.g, liq * moved / (s * s_end)
+        return self.starts[-1] + width, self.outs[-1] + out
 
-    def _close(self, sqrt_end: float | None) -> None:
-        """The swap cannot go past `sqrt_end` (None: past the open segment's start)."""
+    def _close(self, sqrt_end_x96: int | None) -> None:
+        """The swap cannot go past `sqrt_end_x96` (None: past the open segment's start)."""
         self.open = False
-        self.limit = self.starts[-1] if sqrt_end is None else self._segment_end(sqrt_end)[0]
+        if sqrt_end_x96 is None:
+            self.limit = self.starts[-1]
+        else:
+            self.limit = self._segment_end(sqrt_end_x96)[0]
 
     def _extend(self) -> None:
         """Walk to the next initialized tick, as `UniswapV3Pool.swap`'s loop steps: close the
@@ -154,25 +162,26 @@ class V3Curve:
                     state.tick_bitmap, tick, state.tick_spacing, zfo, state.word_range
                 )
             except IncompleteStateError:  # the swap would raise here: the curve ends
-                self._close(None if reached is None else get_sqrt_ratio_at_tick(reached) / Q96)
+                self._close(None if reached is None else get_sqrt_ratio_at_tick(reached))
                 return
             if nxt <= MIN_TICK or nxt >= MAX_TICK:  # the price limit: nothing beyond
-                self._close(get_sqrt_ratio_at_tick(max(min(nxt, MAX_TICK), MIN_TICK)) / Q96)
+                self._close(get_sqrt_ratio_at_tick(max(min(nxt, MAX_TICK), MIN_TICK)))
                 return
             if initialized:
                 break
             tick, reached = (nxt - 1 if zfo else nxt), nxt  # an empty word: same liquidity
         net = state.ticks.get(nxt)
-        sqrt_next = get_sqrt_ratio_at_tick(nxt) / Q96
+        sqrt_next = get_sqrt_ratio_at_tick(nxt)
         if net is None:  # set in the bitmap, not read: the exact swap raises
             self._close(sqrt_next)
             return
         x_end, y_end = self._segment_end(sqrt_next)
         self._liquidity += -net if zfo else net
         self._tick = nxt - 1 if zfo else nxt
+        self._sqrt_x96 = sqrt_next
         self.starts.append(x_end)
         self.outs.append(y_end)
-        self.sqrts.append(sqrt_next)
+        self.sqrts.append(sqrt_next / Q96)
         self.liqs.append(float(max(self._liquidity, 0)))
 
     def at(self, x: float) -> Point | None:
@@ -186,10 +195,11 @@ class V3Curve:
             return self.outs[k], 0.0, 0.0
         g = self.g
         net = g * (x - self.starts[k])
-        if self.zero_for_one:
-            s_new = liq * s / (liq + net * s)
+        if self.zero_for_one:  # out L*(s - s_new) = L*s^2*net / (L + s*net): no cancellation
+            den = liq + net * s
+            s_new = liq * s / den
             d1 = g * s_new * s_new
-            return self.outs[k] + liq * (s - s_new), d1, -2.0 * g * d1 * s_new / liq
+            return self.outs[k] + liq * s * s * net / den, d1, -2.0 * g * d1 * s_new / liq
         s_new = s + net / liq
         d1 = g / (s_new * s_new)
         return self.outs[k] + net / (s * s_new), d1, -2.0 * g * d1 / (liq * s_new)

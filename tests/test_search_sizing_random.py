@@ -313,6 +313,45 @@ class TestMainnetSizedRoutes:
             assert at_cap is not None and capped.profit >= at_cap  # nothing in the cap does better
             assert capped.profit >= CAPTURE * dense_optimum(cycle, states, None, [cap], cap)
 
+    @pytest.mark.parametrize("seed", range(4), ids=lambda s: f"seed{s}")
+    def test_optimum_past_the_state_read(self, seed: int) -> None:
+        """A V3 pool 4-6% off whose state holds one bitmap word (256 ticks of spacing 1, ~2.6%
+        of price): the profit still rises where the known ticks end, so the best input is the
+        largest the route takes there."""
+        rng = random.Random(seed)
+        weth, usdc = TOKENS["WETH"][0], TOKENS["USDC"][0]
+        pair = realistic_pool(0, "v2", "WETH", "USDC", 1.0, rng)
+        assert isinstance(pair, V2PairState)
+        price = (
+            pair.reserve1 / pair.reserve0 if pair.token0 == weth else pair.reserve0 / pair.reserve1
+        )
+        skew = 1 + rng.uniform(0.04, 0.06)
+        t0, t1 = sorted([weth, usdc], key=str.lower)
+        raw = price * skew if t0 == weth else 1 / (price * skew)  # token1 per token0
+        sqrt_price = sqrt_price_x96_of(raw)
+        tick = get_tick_at_sqrt_ratio(sqrt_price)
+        depth = math.isqrt(pair.reserve0 * pair.reserve1)  # the pair's L: the V3 pool is shallower
+        pool = v3_pool(
+            address=address(0x2000),
+            token0=t0,
+            token1=t1,
+            fee=100,
+            sqrt_price_x96=sqrt_price,
+            positions=[(-887_272, 887_272, depth // 20), (tick - 50, tick + 50, depth // 5)],
+            word_range=(tick >> 8, tick >> 8),
+            tick_spacing=1,
+        )
+        states: States = {p.address: p for p in (pair, pool)}
+        cycles = enumerate_cycles(states.values(), [weth], max_hops=2)
+        limited = [c for c in cycles if smooth_optimum(route_curve(c, states)).at_limit]
+        assert limited, "the fixture should put the optimum past the window"
+        for cycle in limited:
+            sized = size_cycle(cycle, states)
+            check_exact(sized, states)
+            assert sized.profit > 0
+            assert gross(cycle, states, 2 * sized.amount_in) is None  # the window's end is near
+            assert sized.profit >= CAPTURE * dense_optimum(cycle, states, None, [sized.amount_in])
+
 
 class TestSyntheticMarket:
     """The engine's own kind of candidates: mixed cycles of a seeded synthetic market whose

@@ -35,6 +35,7 @@ __all__ = [
     "certified",
     "golden",
     "near_teeth",
+    "limit_search",
     "refine",
     "shrink",
     "teeth",
@@ -383,11 +384,16 @@ def refine(
     2. If the best is still short of `bound` by no more than a few teeth: every input that
        could beat it by one unit has a smooth profit within the bound's slack of that, an
        interval the model gives (`segments.level_interval`); search its tooth starts.
-    3. Otherwise (x0 reverted, the optimum sits where a pool's depth ends, or the gap is not
-       the teeth'): the quote-based search from x0, bracket, golden section to REL_TOL, then
-       the teeth around its best (or, on a small pool whose saw-tooth misled it, every input
-       up to SCAN_WIDTH).
+    3. Where the profit still rises when a pool's known depth ends (the model's optimum is
+       at its limit: a V3 bitmap window read too narrowly, Balancer's 30%), the best input
+       is the largest the route takes: bisection between the last input the model takes
+       and the first it refuses, until within the bound (`limit_search`).
+    4. Otherwise (x0 reverted, or the gap is not the teeth'): the quote-based search from
+       x0, bracket, golden section to REL_TOL, then the teeth around its best (or, on a
+       small pool whose saw-tooth misled it, every input up to SCAN_WIDTH).
     """
+    if smooth.at_limit and limit_search(route, curve, smooth, fee_rate, bound):
+        return
     best_x, best_p = best(route)
     if best_x == 0:
         best_x = x0
@@ -414,6 +420,34 @@ def refine(
         if smooth.curvature < 0:
             half = max(half, int(2 * math.sqrt(2 * tooth / -smooth.curvature)) + 1)
         teeth(route, max(best_x - half, 1), best_x + half, best_x)
+
+
+def limit_search(
+    route: ExactRoute, curve: RouteCurve, smooth: SmoothOptimum, fee_rate: float, bound: float
+) -> bool:
+    """The largest input the route takes, near the model's limit `smooth.x`, to within the
+    bound; True if found (False: the exact route refuses everything near it)."""
+    point = curve.at(smooth.x)
+    slope = 0.0 if point is None else max(point[1] - 1.0 - fee_rate, 0.0)
+    bound += slope * smooth.x * 1e-6  # past the model's limit the profit rises at `slope`
+    lo, step = int(smooth.x * (1 - 1e-9)), max(int(smooth.x * 1e-9), 1)
+    while route.profit(lo) is None:  # the exact limit is below the model's: step down
+        lo -= step
+        step *= 2
+        if lo < 1 or route.left <= 0:
+            return False
+    hi, step = int(smooth.x * (1 + 1e-9)) + 1, max(int(smooth.x * 1e-9), 1)
+    while route.profit(hi) is not None:  # above it: step up
+        lo, hi, step = hi, hi + step, step * 2
+        if route.left <= 0 or step > smooth.x:
+            return False
+    while hi - lo > 1 and not certified(best(route)[1], bound):
+        mid = (lo + hi) // 2
+        if route.profit(mid) is None:
+            hi = mid
+        else:
+            lo = mid
+    return best(route)[1] > 0
 
 
 def tooth_value(curve: RouteCurve, x: float, hops: int) -> float:

@@ -152,7 +152,7 @@ def optimize_route(
             value = route.objective(x, found.amounts[-1])
             if certified(value, bound):
                 return _sized(cycle, x, found)
-            route.seen[x] = value
+            route.record(x, value)
     refine(route, curve, smooth, fee_rate, x, bound)
     best_x, best_p = best(route)
     if best_p <= 0:

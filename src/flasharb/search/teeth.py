@@ -72,7 +72,7 @@ class ExactRoute:
     """The hops of a cycle with their states; exact forward and backward quotes, and the
     objective `out - x - fee(x)` on `1 <= x <= cap`."""
 
-    __slots__ = ("cap", "fee", "left", "seen", "steps")
+    __slots__ = ("best_p", "best_x", "cap", "fee", "left", "seen", "steps")
 
     def __init__(
         self,
@@ -83,6 +83,7 @@ class ExactRoute:
     ) -> None:
         self.steps = [(state_for(states, hop), hop.token_in, hop.token_out) for hop in cycle.hops]
         self.seen: dict[int, int | None] = {}
+        self.best_x, self.best_p = 0, 0  # the best input seen (0, 0: none pays)
         self.fee = fee
         self.cap = cap
         self.left = EXACT_BUDGET  # single-hop quotes the search may still make
@@ -145,8 +146,15 @@ class ExactRoute:
             return self.seen[x]
         out = self.forward(x) if x > 0 and (self.cap is None or x <= self.cap) else None
         p = None if out is None else self.objective(x, out)
-        self.seen[x] = p
+        self.record(x, p)
         return p
+
+    def record(self, x: int, p: int | None) -> None:
+        """Remember the objective at x (None: reverts), and the best input seen: ties go to
+        the smaller input."""
+        self.seen[x] = p
+        if p is not None and (p > self.best_p or (p == self.best_p and 0 < x < self.best_x)):
+            self.best_x, self.best_p = x, p
 
     def min_in(self, depth: int, y: int) -> int | None:
         """Smallest input whose amount after `depth` hops is at least `y` (None if none is).
@@ -239,11 +247,7 @@ def golden(route: ExactRoute, lo: int, hi: int) -> tuple[int, int]:
 
 def best(route: ExactRoute) -> tuple[int, int]:
     """(x, objective) of the best input seen; ties to the smaller input; (0, 0) if none pays."""
-    best_x, best_p = 0, 0
-    for x, p in route.seen.items():
-        if p is not None and (p > best_p or (p == best_p and 0 < x < best_x)):
-            best_x, best_p = x, p
-    return best_x, best_p
+    return route.best_x, route.best_p
 
 
 def tooth_profit(route: ExactRoute, depth: int, u: int) -> int | None:
@@ -252,7 +256,7 @@ def tooth_profit(route: ExactRoute, depth: int, u: int) -> int | None:
     return None if x is None else route.profit(x)
 
 
-def teeth(route: ExactRoute, lo: int, hi: int, centre: int) -> None:
+def teeth(route: ExactRoute, lo: int, hi: int, centre: int, bound: float = math.inf) -> None:
     """Search the tooth starts over [lo, hi], the inputs that could beat the best.
 
     - All of them, at the boundary where they are cheapest to enumerate, if there are at
@@ -264,6 +268,9 @@ def teeth(route: ExactRoute, lo: int, hi: int, centre: int) -> None:
       of the best. The other teeth may still mislead it by about their height.
     - Else (teeth everywhere, too many to try: a dust profit) the SCAN_MIN tooth starts
       either side of `centre`.
+
+    Tooth starts are tried nearest `centre` first; the search stops once the best meets
+    `bound` (a bound on every exact profit, `certified`).
     """
     if route.cap is not None:
         hi = min(hi, route.cap)
@@ -298,7 +305,7 @@ def teeth(route: ExactRoute, lo: int, hi: int, centre: int) -> None:
         for u in {at - k, at + k}:
             if first <= u <= last and u >= 1:
                 tooth_profit(route, depth, u)
-        if route.left <= 0:
+        if route.left <= 0 or certified(route.best_p, bound):
             return
 
 
@@ -406,7 +413,7 @@ def refine(
     if not smooth.at_limit and best_p > 0 and bound - best_p <= 4 * tooth + CERTIFY_TOL * bound:
         slack = bound - smooth.value
         lo, hi = level_interval(curve, fee_rate, smooth, best_p + 1 - slack)
-        teeth(route, max(int(lo), 1), int(hi) + 1, best_x)
+        teeth(route, max(int(lo), 1), int(hi) + 1, best_x, bound)
         return
     lo, _, hi = bracket(route, best_x)
     lo, hi = golden(route, lo, hi)

@@ -7,7 +7,9 @@ holding the most WETH; pools found by discovery), every state read at the head, 
 stopped (nothing else runs while timing). Candidates are the engine's (`CycleIndex.build(...,
 FLASH_TOKENS, max_hops=3)`, `SearchEngine.candidates()`: ids and float x*, the seed both
 methods get). A second table does the same on a seeded synthetic market with a dislocated hub
-(search/synthetic.py, 1,000 pools, seed 7), where more routes are dust next to their teeth.
+(search/synthetic.py, 1,000 pools, seed 7, cycles of 2-4 hops), where many candidates are
+dust next to their teeth (no gas floor screens them out here): the bounded tooth search's
+cost and capture show there.
 
 Per candidate: median time of `--repeat` runs (new) and of a third as many (baseline),
 alternating; the reference optimum is the best of both methods and of an independent search

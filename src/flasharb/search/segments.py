@@ -306,7 +306,9 @@ def smooth_optimum(
     cap: float = math.inf,
     seed: float | None = None,
 ) -> SmoothOptimum:
-    """Newton's method on `F'(x)^(-1/2) = (1 + fee_rate)^(-1/2)`, bracketed (module doc)."""
+    """Newton's method on `F'(x)^(-1/2) = (1 + fee_rate)^(-1/2)`, bracketed (module doc),
+    from `seed` if given, else from 0 (whose first step is the closed form of the composed
+    maps at the current prices)."""
     target = 1.0 + fee_rate
     first = curve.at(0.0)
     rate = 0.0 if first is None else first[1]

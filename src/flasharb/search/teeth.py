@@ -26,16 +26,16 @@ from flasharb.search.segments import RouteCurve, SmoothOptimum, level_interval
 from flasharb.search.sizing import state_for
 
 __all__ = [
-    "EXACT_BUDGET",
-    "Evaluation",
-    "ExactRoute",
     "CERTIFY_TOL",
+    "EXACT_BUDGET",
     "best",
     "bracket",
     "certified",
+    "Evaluation",
+    "ExactRoute",
     "golden",
-    "near_teeth",
     "limit_search",
+    "near_teeth",
     "refine",
     "shrink",
     "teeth",
@@ -64,6 +64,8 @@ Fee = Callable[[int], int]
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
+    """A route evaluated at one input by the pools' own math."""
+
     amounts: tuple[int, ...]
     ticks_crossed: int
 

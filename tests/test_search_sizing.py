@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -250,6 +250,79 @@ class TestOptimizeAgainstBruteForce:
             assert sized.profit == best
             if best > 0:
                 assert exact_profit(cycle, states, sized.amount_in) == best
+
+
+def v3_flash_fee(x: int) -> int:
+    """UniswapV3Pool.flash at 500 pips: mulDivRoundingUp(x, 500, 1e6)."""
+    return -(-x * 500 // 10**6)
+
+
+def v2_flash_fee(x: int) -> int:
+    """A V2 flash swap at 0.3%: ceil(x * 1e6 / 997000) - x on top."""
+    return -(-x * 10**6 // 997_000) - x
+
+
+class TestOptimizeWithFeeAndCap:
+    """A flash loan's fee (the input maximises the profit net of it) and a lender's cap."""
+
+    @pytest.mark.parametrize(
+        ("fee", "rate"),
+        [(v3_flash_fee, 500 / 1e6), (v2_flash_fee, 3000 / 997_000)],
+        ids=["v3-flash", "v2-flash-swap"],
+    )
+    @pytest.mark.parametrize("seed", range(8), ids=lambda s: f"seed{s}")
+    def test_small_pools_net_of_fee_within_cap(
+        self, seed: int, fee: Callable[[int], int], rate: float
+    ) -> None:
+        """Every input that could pay: the net optimum and the capped optimum, proven."""
+        rng = random.Random(100 + seed)
+        pools = [
+            V2PairState(
+                address=address(0x100 + i),
+                token0=address(0xA0),
+                token1=address(0xA1),
+                reserve0=rng.randint(5_000, 20_000),
+                reserve1=rng.randint(5_000, 20_000),
+                fee_pips=rng.choice([500, 3000]),
+            )
+            for i in range(2)
+        ]
+        states = {p.address: p for p in pools}
+        paying = 0
+        for cycle in enumerate_cycles(pools, [address(0xA0)], max_hops=2):
+            k, m, n = mobius(cycle, states)
+            limit = max((k - m) // n + 2, 2)
+            net = {x: exact_profit(cycle, states, x) - fee(x) for x in range(1, limit)}
+            best = max([0, *net.values()])
+            sized = optimize(cycle, states, fee=fee, fee_rate=rate)
+            assert sized.exact
+            assert (sized.profit - fee(sized.amount_in) if sized.amount_in else 0) == best
+            if best <= 0:
+                continue
+            paying += 1
+            assert list(sized.amounts) == simulate(cycle, states, sized.amount_in)
+            cap = max(x for x, v in net.items() if v == best) // 2
+            capped = optimize(cycle, states, fee=fee, fee_rate=rate, cap=cap)
+            capped_best = max([0, *(v for x, v in net.items() if x <= cap)])
+            assert capped.exact and capped.amount_in <= cap
+            assert capped.profit - fee(capped.amount_in) == capped_best
+            assert capped.profit <= capped.profit_bound  # type: ignore[operator]
+            gross_within_cap = max(exact_profit(cycle, states, x) for x in range(1, cap + 1))
+            assert gross_within_cap <= capped.profit_bound  # type: ignore[operator]
+            # the smooth profit at the cap, below the peak: a tighter bound than the route's
+            assert capped.profit_bound < optimize(cycle, states).profit_bound  # type: ignore[operator]
+        assert paying == 1  # two pools at different prices: one direction pays
+
+    def test_realistic_pools_net_of_a_v3_flash_fee(self) -> None:
+        """The fee moves the optimum down; the scaled closed form lands on it."""
+        states = route_states(["WETH", "WBTC", "USDC"], random.Random(11))
+        for cycle in profitable_cycles(states, 3):
+            gross = optimize(cycle, states)
+            sized = optimize(cycle, states, fee=v3_flash_fee, fee_rate=500 / 1e6)
+            assert 0 < sized.amount_in < gross.amount_in
+            net = sized.profit - v3_flash_fee(sized.amount_in)
+            for x in (sized.amount_in - 1, sized.amount_in + 1, gross.amount_in):
+                assert exact_profit(cycle, states, x) - v3_flash_fee(x) <= net
 
 
 class TestOptimizeResult:

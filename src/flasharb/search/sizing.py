@@ -14,7 +14,7 @@ optimal (`SizedCycle.optimality_gap == 0`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from math import isqrt
 from typing import TypeVar
@@ -43,6 +43,8 @@ SCAN_RADIUS = 8  # integers scanned either side of the closed form
 UNIT_RADIUS = 4  # intermediate-token units tried either side at every hop boundary
 UNIT_ROUNDS = 4  # re-centre the unit search on the best point this many times at most
 EXACT_BUDGET = 256  # most candidate inputs scanned to prove an optimum (~2 us each)
+# With a flash fee the objective has a second saw-tooth (the fee rounds up): more to scan.
+FEE_EXACT_BUDGET = 2048
 SCREEN_MARGIN = 1e-9  # float screen lets through cycles this close to break-even
 
 S = TypeVar("S", bound=PoolState)
@@ -202,21 +204,42 @@ def _zero(cycle: Cycle, bound: int, *, exact: bool) -> SizedCycle:
     )
 
 
+Fee = Callable[[int], int]
+_RATE_ONE = 2**64  # fee rates as fractions of 2^64 in the integer closed form and proof
+
+
+def _fee_fraction(fee_rate: float, *, lower: bool) -> int:
+    """fee_rate * 2^64 as an integer; `lower` rounds safely below the float (which may sit a
+    hair above the true rational rate, e.g. 0.0005 for 500 pips)."""
+    if fee_rate <= 0.0:
+        return 0
+    scaled = fee_rate * _RATE_ONE
+    return max(int(scaled * (1.0 - 2.0**-40)) - 1, 0) if lower else int(round(scaled))
+
+
 class _Search:
-    """Exact profit of a route at integer inputs, memoised, tracking the best input seen."""
+    """Exact objective `out - x - fee(x)` of a route at integer inputs in [1, cap],
+    memoised, tracking the best input seen."""
 
-    __slots__ = ("best", "best_profit", "params", "seen")
+    __slots__ = ("best", "best_profit", "cap", "fee", "params", "seen")
 
-    def __init__(self, params: Sequence[_HopParams]) -> None:
+    def __init__(
+        self, params: Sequence[_HopParams], fee: Fee | None = None, cap: int | None = None
+    ) -> None:
         self.params = params
+        self.fee = fee
+        self.cap = cap
         self.seen: dict[int, int] = {}
         self.best = 0  # input 0: no trade, profit 0
         self.best_profit = 0
 
-    def profit(self, x: int) -> int:
+    def profit(self, x: int) -> int | None:
+        if x < 1 or (self.cap is not None and x > self.cap):
+            return None
         p = self.seen.get(x)
         if p is None:
-            p = _chain_out(self.params, x) - x
+            out = _chain_out(self.params, x)
+            p = out - x - (self.fee(x) if self.fee is not None and out else 0)
             self.seen[x] = p
             if p > self.best_profit or (p == self.best_profit and 0 < x < self.best):
                 self.best, self.best_profit = x, p
@@ -238,23 +261,32 @@ class _Search:
                 if x_min is not None:
                     self.profit(x_min)
 
-    def prove(self, k: int, m: int, n: int) -> bool:
+    def prove(self, k: int, m: int, n: int, fee_part: int) -> bool:
         """Scan every input that could still beat the best; True if that settles the optimum.
 
-        Exact profit never exceeds the smooth one, so an input beating the best by 1 wei
-        needs `K*x/(M + N*x) - x >= t`, i.e. `N*x**2 + (M + N*t - K)*x + M*t <= 0`: an
-        interval of x. The exact argmax is the smallest input buying its amount at every hop
-        boundary, so it suffices to try, at the boundary where the interval spans the fewest
-        units, the smallest input for each unit. Skipped (False) above `EXACT_BUDGET` units.
+        Exact profit never exceeds the smooth one and the fee is at least `fee_part / 2^64`
+        of the input, so an input beating the best by 1 wei needs
+        `K*x/(M + N*x) - (1 + phi)*x >= t`, i.e. (times 2^64)
+        `(Q+P)*N*x**2 + ((Q+P)*M + Q*N*t - Q*K)*x + Q*M*t <= 0`: an interval of x, cut at the
+        cap. The exact argmax is the smallest input buying its amount at every hop boundary
+        (the fee only grows with x), so it suffices to try, at the boundary where the interval
+        spans the fewest units, the smallest input for each unit. Skipped (False) above
+        `EXACT_BUDGET` units.
         """
         t = self.best_profit + 1
-        b = k - m - n * t
-        disc = b * b - 4 * n * m * t
+        q, p = _RATE_ONE, fee_part
+        a = (q + p) * n
+        b = q * k - (q + p) * m - q * n * t
+        disc = b * b - 4 * a * q * m * t
         if b <= 0 or disc < 0:
             return True  # no input reaches t
         s = isqrt(disc)
-        lo = max((b - s) // (2 * n) - 1, 1)  # widened by one for the integer square root
-        hi = (b + s) // (2 * n) + 1
+        lo = max((b - s) // (2 * a) - 1, 1)  # widened by one for the integer square root
+        hi = (b + s) // (2 * a) + 1
+        if self.cap is not None:
+            hi = min(hi, self.cap)
+        if hi < lo:
+            return True
         depth, first, last = 0, lo, hi
         u_lo, u_hi = lo, hi
         for d in range(1, len(self.params) + 1):
@@ -262,7 +294,7 @@ class _Search:
             u_lo, u_hi = _chain_out(hop, u_lo) if u_lo else 0, _chain_out(hop, u_hi)
             if u_hi - max(u_lo, 1) < last - first:
                 depth, first, last = d, max(u_lo, 1), u_hi
-        if last - first + 1 > EXACT_BUDGET:
+        if last - first + 1 > (EXACT_BUDGET if self.fee is None else FEE_EXACT_BUDGET):
             return False
         for u in range(first, last + 1):
             x = u if depth == 0 else _chain_min_in(self.params[:depth], u)
@@ -271,12 +303,29 @@ class _Search:
         return True
 
 
-def optimize(cycle: Cycle, states: Mapping[str, V2PairState]) -> SizedCycle:
+def _capped_bound(k: int, m: int, n: int, cap: int | None) -> int:
+    """No input in [1, cap] makes more gross profit than this (the smooth profit rises up to
+    its peak, so below the peak the smooth profit at the cap bounds it)."""
+    bound = _profit_bound(k, m, n)
+    if cap is None or bound <= 0 or cap >= _closed_form(k, m, n) + 1:
+        return bound
+    return min(bound, k * cap // (m + n * cap) - cap)
+
+
+def optimize(
+    cycle: Cycle,
+    states: Mapping[str, V2PairState],
+    *,
+    fee: Fee | None = None,
+    fee_rate: float = 0.0,
+    cap: int | None = None,
+) -> SizedCycle:
     """Best integer input for the cycle, by exact hop-by-hop profit.
 
-    1. Closed form `x*` from the composed Moebius map; `profit_bound` (the smooth peak) caps
-       every exact profit.
-    2. Exact profit at every integer within `SCAN_RADIUS` of `x*`.
+    1. Closed form `x*` from the composed Moebius map (with a flash fee of rate f, of the map
+       scaled by `1/(1 + f)`: `x* = (sqrt(K*M/(1+f)) - M)/N`), cut at `cap`; `profit_bound`
+       (the smooth peak within the cap) caps every exact gross profit.
+    2. Exact objective `out - x - fee(x)` at every integer within `SCAN_RADIUS` of `x*`.
     3. Rounding at a coarse intermediate token (6-decimal USDC between 18-decimal legs) makes
        the exact profit a saw-tooth (teeth ~3e8 wei tall for USDC): from the best point, try
        the smallest input buying each of `UNIT_RADIUS` units either side at every hop
@@ -284,23 +333,29 @@ def optimize(cycle: Cycle, states: Mapping[str, V2PairState]) -> SizedCycle:
     4. Unless the best meets `profit_bound`, bound the inputs that could still beat it by the
        smooth curve and scan their tooth starts if there are at most `EXACT_BUDGET`.
 
-    `exact` says whether the result is proven to be the integer argmax (it meets the bound,
-    or step 4 ran). Otherwise it is the best point examined, `optimality_gap` wei below the
-    bound at most: typically a few wei, up to ~1e8 wei on routes through two coarse tokens
-    (WBTC and USDC). Profit <= 0 gives amount_in 0, profit 0. Ties go to the smaller input.
-    An integer golden-section search on `[1, 2x*]` is not used: on the saw-tooth it stops
-    wherever the teeth mislead it and lost up to 1e8 wei against the closed form.
+    `exact` says whether the result is proven to be the integer argmax of the objective on
+    [1, cap] (it meets the bound, or step 4 ran). With a fee the proof assumes
+    `fee(x) >= fee_rate * x`, true of the V3 and V2 flash fees (both round up); `profit_bound`
+    stays a bound on the gross profit, so `optimality_gap` is then not the objective's gap.
+    Otherwise it is the best point examined, `optimality_gap` wei below the bound at most:
+    typically a few wei, up to ~1e8 wei on routes through two coarse tokens (WBTC and USDC).
+    Profit <= 0 gives amount_in 0, profit 0. Ties go to the smaller input. An integer
+    golden-section search on `[1, 2x*]` is not used: on the saw-tooth it stops wherever the
+    teeth mislead it and lost up to 1e8 wei against the closed form.
     """
     params = _hop_params(cycle, states)
     if any(reserve_in == 0 or reserve_out == 0 for _, reserve_in, reserve_out in params):
         return _zero(cycle, 0, exact=True)  # the route would revert
     k, m, n = _compose(params)
-    bound = _profit_bound(k, m, n)
+    bound = _capped_bound(k, m, n, cap)
     if bound <= 0:
         return _zero(cycle, bound, exact=True)  # proven: no input makes even 1 wei
-    x_star = _closed_form(k, m, n)
+    seed_part = _fee_fraction(fee_rate, lower=False)
+    x_star = _closed_form(k * _RATE_ONE, m * (_RATE_ONE + seed_part), n * (_RATE_ONE + seed_part))
+    if cap is not None:
+        x_star = min(x_star, cap)
 
-    search = _Search(params)
+    search = _Search(params, fee, cap)
     for x in range(max(x_star - SCAN_RADIUS, 1), x_star + SCAN_RADIUS + 1):
         search.profit(x)
     centre = 0
@@ -309,7 +364,8 @@ def optimize(cycle: Cycle, states: Mapping[str, V2PairState]) -> SizedCycle:
             break
         centre = search.best
         search.unit_neighbours(centre)
-    exact = search.best_profit >= bound or search.prove(k, m, n)
+    fee_part = _fee_fraction(fee_rate, lower=True) if fee is not None else 0
+    exact = search.best_profit >= bound or search.prove(k, m, n, fee_part)
     if search.best_profit <= 0:
         return _zero(cycle, bound, exact=exact)
     best = search.best

@@ -327,8 +327,8 @@ class TestFund:
         sized = size_cycle(cycle, states)
         cap = sized.amount_in // 3
         funded = fund(sized, states, _only(FlashSource.balancer(), cap))
-        assert funded is not None and funded.sized.amount_in == cap
-        assert funded.net_of_fee == _net(cycle, states, FlashSource.balancer(), cap)
+        assert funded is not None and funded.sized.amount_in <= cap
+        assert funded.net_of_fee >= _net(cycle, states, FlashSource.balancer(), cap)
 
     def test_the_cheapest_lender_at_each_size(self) -> None:
         """A free Vault that holds too little, and a V3 pool that holds enough: the best net is

@@ -363,11 +363,14 @@ class TestGasModel:
                 ),
             )
         model = GasModel(
-            base={SourceKind.BALANCER_V2: 100_000}, per_hop={HopKind.UNISWAP_V2: 60_000}
+            base={SourceKind.BALANCER_V2: 100_000},
+            per_hop={HopKind.UNISWAP_V2: 60_000},
+            v2_to_pair=1_000,  # each V2 hop that pays the next pair (all but the last)
         )
         data = bytes([1, 0, 2, 0])
         shape = GasShape.of(cycle, calldata=data)
-        assert model.estimate(shape) == 21_000 + 2 * 16 + 2 * 4 + 100_000 + 60_000 * hops
+        expected = 21_000 + 2 * 16 + 2 * 4 + 100_000 + 60_000 * hops + 1_000 * (hops - 1)
+        assert model.estimate(shape) == expected
 
     def test_unknown_kind(self) -> None:
         with pytest.raises(FlasharbValueError, match="curve"):

@@ -20,8 +20,7 @@ pure.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from flasharb.amm.pool import PoolState
@@ -31,7 +30,7 @@ from flasharb.chain.addresses import BALANCER_VAULT
 from flasharb.errors import FlasharbError, FlasharbValueError
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.cycles import Cycle
-from flasharb.search.exact import ticks_crossed
+from flasharb.search.exact import size_cycle, ticks_crossed
 from flasharb.search.sizing import SizedCycle, state_for
 
 __all__ = ["ZERO_ADDRESS", "FlashSource", "Funded", "Lender", "Lenders", "at_amount", "fund"]
@@ -280,10 +279,6 @@ def _all_balancer(cycle: Cycle) -> bool:
 
 # ---------------------------------------------------------------- funding a sized cycle
 
-_GOLDEN = (math.sqrt(5) - 1) / 2
-_LOCAL = 16  # inputs tried either side of the golden-section result
-_REL_TOL = 1e-7  # golden section stops this wide, relative: costs ~1e-14 of the profit
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Funded:
@@ -333,6 +328,43 @@ def at_amount(sized: SizedCycle, states: Mapping[str, PoolState], x: int) -> Siz
     )
 
 
+def _offers(cycle: Cycle, lenders: Lenders) -> list[Lender]:
+    """The allowed lenders worth sizing for: per kind and fee, the one that can lend the most
+    (a deeper lender of the same price is never worse), cheapest first."""
+    best: dict[tuple[SourceKind, int, int], Lender] = {}
+    for lender in lenders.allowed(cycle):
+        src = lender.source
+        key = (src.kind, src.fee_pips, src.fee_percentage)
+        if key not in best or lender.capacity > best[key].capacity:
+            best[key] = lender
+    return sorted(best.values(), key=lambda ln: (ln.source.rate, -ln.capacity))
+
+
+def _fee_step(funded: Funded, states: Mapping[str, PoolState], cap: int | None) -> Funded:
+    """A rounded-up fee is a staircase: every input up to the end of the fee's step pays the
+    same fee, so the net can still rise until the step ends (one more unit of input buys at
+    least one more unit of output near the optimum). Try the last input of the step (found by
+    bisection on the fee alone, within 0.1% of the input), one exact quote."""
+    x, fee_of = funded.sized.amount_in, funded.source.fee
+    fee = fee_of(x)
+    lo, hi = x, min(x + max(x // 1000, 1), cap if cap is not None else 2**255)
+    if fee_of(hi) == fee:
+        lo = hi
+    while hi - lo > 1:  # largest input in [x, hi] still paying `fee`
+        mid = (lo + hi) // 2
+        if fee_of(mid) == fee:
+            lo = mid
+        else:
+            hi = mid
+    if lo == x:
+        return funded
+    moved = at_amount(funded.sized, states, lo)
+    if moved is None:
+        return funded
+    other = Funded(sized=moved, source=funded.source)
+    return other if other.net_of_fee > funded.net_of_fee else funded
+
+
 def fund(
     sized: SizedCycle,
     states: Mapping[str, PoolState],
@@ -343,87 +375,44 @@ def fund(
 ) -> Funded | None:
     """The capital source of a sized cycle, and the input that is best net of its fee.
 
-    `sized` maximises gross profit. If no allowed source can lend that much, the input is cut
-    to the largest amount one can (the profit is concave in the input: the cap is the best
-    feasible point). If the cheapest source there charges a fee (a V3 flash or a V2 flash
-    swap), the input is searched again on `profit(x) - fee(x)`, exactly, below the gross
-    optimum (the fee grows with x, so the net optimum is smaller). With `source`, only that
-    source is used (its capacity from `lenders` when it is one of them; the diamond's
-    inventory is not capped here). None if nothing can lend a profitable input (with
-    `keep_loss`, the best input is returned even when the fee eats the profit).
+    `sized` maximises gross profit. When the cheapest allowed source lends that input for
+    free (the Vault, mostly), that is the answer, with no new quote. Otherwise each allowed
+    kind of lender (the Vault, V3 pools per fee tier, V2 pairs per fee: the deepest of each)
+    re-sizes the route exactly on `profit(x) - fee(x)` within what it can lend
+    (`exact.size_cycle` with the lender's fee and cap), and the best net wins. With `source`,
+    only that source is used (its capacity from `lenders` when it is one of them; the
+    diamond's inventory is not capped here). None if nothing can lend a profitable input
+    (with `keep_loss`, the best input is returned even when the fee eats the profit).
     """
     if sized.amount_in <= 0 or sized.profit <= 0:
         return None
     cycle = sized.cycle
     if _all_balancer(cycle) and (source is None or source.batch):
         return Funded(sized=sized, source=FlashSource.batch_swap())
-    if source is not None:
-        forced = source
-        listed = [
-            ln.capacity for ln in lenders.of(cycle.token) if ln.source.lender == forced.lender
+    if source is None:
+        free = lenders.choose(cycle, sized.amount_in)
+        if free is not None and free.fee(sized.amount_in) == 0:
+            return Funded(sized=sized, source=free)  # the gross optimum, lent for free
+        offers: list[tuple[FlashSource, int | None]] = [
+            (ln.source, ln.capacity) for ln in _offers(cycle, lenders)
         ]
-        cap = listed[0] if listed and forced.kind is not SourceKind.INVENTORY else sized.amount_in
-
-        def choose(x: int) -> FlashSource | None:
-            return forced if x <= cap else None
-
-        caps: Sequence[int] = ()
     else:
-        cap = lenders.capacity(cycle)
-
-        def choose(x: int) -> FlashSource | None:
-            return lenders.choose(cycle, x)
-
-        caps = _caps(cycle, lenders, sized.amount_in)
-    top = min(sized.amount_in, cap)
-    if top <= 0:
-        return None
-    moved = at_amount(sized, states, top)
-    chosen = choose(top) if moved is not None else None
-    if moved is None or chosen is None:
-        return None
-    best = Funded(sized=moved, source=chosen)
-    if best.fee == 0:
-        return best if best.net_of_fee > 0 or keep_loss else None
-    fee_of = chosen.fee
-    seen: dict[int, float] = {}
-
-    def net(x: int) -> float:
-        if x not in seen:
-            amounts = _output(cycle, states, x)
-            seen[x] = -math.inf if amounts is None else amounts[-1] - x - fee_of(x)
-        return seen[x]
-
-    points, step = [top], max(top >> 12, 1)  # the fee moves the optimum down: walk down to it
-    while points[-1] > 1:
-        points.append(max(top - step, 1))
-        if net(points[-1]) <= net(points[-2]):
-            break
-        step *= 2
-    lo, hi = points[-1], points[-3] if len(points) >= 3 else top
-    while hi - lo > 2 * _LOCAL and hi - lo > _REL_TOL * hi:  # golden section on the net
-        a = hi - int((hi - lo) * _GOLDEN)
-        b = lo + int((hi - lo) * _GOLDEN)
-        if a >= b:
-            break
-        if net(a) >= net(b):
-            hi = b
-        else:
-            lo = a
-    centre = max(seen, key=lambda x: (net(x), -x))
-    for x in range(max(centre - _LOCAL, 1), min(centre + _LOCAL, top) + 1):
-        net(x)
-    candidates = [best]
-    for x in {max(seen, key=lambda x: (net(x), -x)), *caps}:
-        s = at_amount(sized, states, x)
-        src = choose(x) if s is not None else None
-        if s is not None and src is not None:
-            candidates.append(Funded(sized=s, source=src))
-    found = [f for f in candidates if f.net_of_fee > 0 or keep_loss]
+        listed = [ln.capacity for ln in lenders.of(cycle.token) if ln.source == source]
+        cap = listed[0] if listed and source.kind is not SourceKind.INVENTORY else None
+        offers = [(source, cap)]
+    found: list[Funded] = []
+    for src, cap in offers:
+        if cap is not None and cap <= 0:
+            continue
+        if src.fee(sized.amount_in) == 0 and (cap is None or cap >= sized.amount_in):
+            found.append(Funded(sized=sized, source=src))
+            continue
+        resized = size_cycle(cycle, states, fee=src.fee, fee_rate=src.rate, cap=cap)
+        if resized.amount_in > 0:
+            found.append(_fee_step(Funded(sized=resized, source=src), states, cap))
+        elif keep_loss:  # no input nets a profit: the gross optimum within the cap, at a loss
+            moved = at_amount(sized, states, min(sized.amount_in, cap or sized.amount_in))
+            if moved is not None:
+                found.append(Funded(sized=moved, source=src))
+    found = [f for f in found if f.net_of_fee > 0 or keep_loss]
     return max(found, key=lambda f: (f.net_of_fee, -f.sized.amount_in), default=None)
-
-
-def _caps(cycle: Cycle, lenders: Lenders, below: int) -> list[int]:
-    """Each allowed lender's limit under `below`: where the cheapest source changes, the net
-    jumps, so each limit is a candidate."""
-    return [lender.capacity for lender in lenders.allowed(cycle) if 0 < lender.capacity < below]

@@ -381,6 +381,7 @@ def _attach(cmd: click.Command) -> None:
 
 
 def _attach_lab_commands() -> None:
+    from flasharb.audit.command import audit_command
     from flasharb.experiments.command import experiment as experiment_command
     from flasharb.journal.command import journal as journal_group
     from flasharb.report.bench import bench as bench_command
@@ -390,6 +391,7 @@ def _attach_lab_commands() -> None:
     _attach(run_command)
     _attach(experiment_command)
     _attach(bench_command)
+    _attach(audit_command)
 
 
 _attach_lab_commands()

@@ -108,6 +108,10 @@ class Scene:
     lender_fees: dict[str, int] = field(default_factory=dict)  # pool -> its fee (pips)
     lender_balances: dict[tuple[str, str], int] = field(default_factory=dict)  # (lender, token)
     symbols: dict[str, str] = field(default_factory=dict)  # token -> symbol, for names
+    names: dict[str, str] = field(default_factory=dict)  # lender/spender -> "V3 USDC/WETH 1% pool"
+
+    def name(self, address: str) -> str:
+        return self.names.get(address, address)
 
 
 # ---------------------------------------------------------------- canonical callbacks
@@ -365,7 +369,7 @@ def forged_callbacks(scene: Scene) -> list[Attack]:
                     Attack(
                         kind=Kind.FORGED_CALLBACK,
                         name=name,
-                        caller=f"stranger's look-alike of {lender}",
+                        caller=f"stranger's look-alike of the {scene.name(lender)}",
                         prelude=(Call(sender=s, to=scene.arena.lookalike, data=mimic),),
                         calls=(Call(sender=s, to=scene.arena.lookalike, data=relayed),),
                     )
@@ -375,7 +379,7 @@ def forged_callbacks(scene: Scene) -> list[Attack]:
                     Attack(
                         kind=Kind.FORGED_CALLBACK,
                         name=name,
-                        caller=f"real lender {lender} (not called by the target)",
+                        caller=f"the real {scene.name(lender)} (impersonated)",
                         calls=(Call(sender=lender, to=scene.target, data=data),),
                         impersonate=(lender,),
                     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, cast
 
 from eth_abi import decode
@@ -29,7 +30,7 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 from flasharb.audit.abi import FEE_TIERS, Function, Market, describe_revert, error_table, functions
 from flasharb.audit.arena import STRANGER, Arena, build_arena
 from flasharb.audit.attacks import ATTACK_KINDS, Attack, Call, Kind, Scene, plan
-from flasharb.audit.harvest import LoanCall, harvest
+from flasharb.audit.harvest import Lender, LoanCall, harvest
 from flasharb.audit.report import Approval, AuditReport, Row, Verdict
 from flasharb.audit.watch import APPROVAL_TOPIC, ETH, Holdings, Watch, read, state_diff
 from flasharb.chain import addresses as A
@@ -46,21 +47,20 @@ __all__ = ["ATTACK_GAS", "COMMON_SPENDERS", "audit"]
 ATTACK_GAS = 6_000_000  # explicit: an attack that reverts is mined too
 GAS_MONEY = 10 * 10**18  # ETH given to an impersonated lender for gas
 APPROVAL_LOOKBACK = 10_000  # blocks of the target's Approval logs searched for spenders
-COMMON_SPENDERS = tuple(
-    to_checksum_address(a)
-    for a in (
-        A.BALANCER_VAULT,
-        A.UNISWAP_V3_SWAP_ROUTER,
-        A.UNISWAP_V3_POSITION_MANAGER,
-        "0x68b3465833fb72a70ecdf485e0e4c7bd8665fc45",  # Uniswap V3 SwapRouter02
-        "0x7a250d5630b4cf539739df2c5dacb4c659f2488d",  # Uniswap V2 Router02
-        "0xd9e1ce17f2641f24ae83637ab66a2cca9c378b9f",  # SushiSwap router
-        "0x3fc91a3afd70395cd496c647d5a6cc9d4b2b7fad",  # Uniswap Universal Router
-        "0x000000000022d473030f116ddee9f6b43ac78ba3",  # Permit2
-        "0x1111111254eeb25477b68fb85ed929f73a960582",  # 1inch v5 router
-        "0xdef1c0ded9bec7f1a1670819833240f027b25eff",  # 0x exchange proxy
-    )
-)
+MAX_TOKENS = 64  # tokens watched and dealt as inventory: the most pooled (all of the replica's)
+SPENDER_NAMES: dict[str, str] = {
+    A.BALANCER_VAULT: "Balancer Vault",
+    A.UNISWAP_V3_SWAP_ROUTER: "Uniswap V3 SwapRouter",
+    A.UNISWAP_V3_POSITION_MANAGER: "Uniswap V3 position manager",
+    to_checksum_address("0x68b3465833fb72a70ecdf485e0e4c7bd8665fc45"): "Uniswap SwapRouter02",
+    to_checksum_address("0x7a250d5630b4cf539739df2c5dacb4c659f2488d"): "Uniswap V2 Router02",
+    to_checksum_address("0xd9e1ce17f2641f24ae83637ab66a2cca9c378b9f"): "SushiSwap router",
+    to_checksum_address("0x3fc91a3afd70395cd496c647d5a6cc9d4b2b7fad"): "Uniswap Universal Router",
+    to_checksum_address("0x000000000022d473030f116ddee9f6b43ac78ba3"): "Permit2",
+    to_checksum_address("0x1111111254eeb25477b68fb85ed929f73a960582"): "1inch v5 router",
+    to_checksum_address("0xdef1c0ded9bec7f1a1670819833240f027b25eff"): "0x exchange proxy",
+}
+COMMON_SPENDERS = tuple(SPENDER_NAMES)  # every allowance to these is read, for every token
 Log = Callable[[str], None]
 
 
@@ -108,10 +108,10 @@ def audit(
             callers = ([("owner", owner)] if owner else []) + [("stranger", stranger)]
             loans = harvest(w3, target, fns, callers, market)
             say(f"harvested {len(loans)} loan call(s) from the target's own functions")
-            watch = _watch(w3, target, registry, arena, loans, block)
+            watch = _watch(w3, target, tokens, registry, arena, loans, block)
             base = read(w3, watch)
-            rows = _standing_approvals(base)
             scene = _scene(w3, target, fns, market, arena, loans, registry)
+            rows = _standing_approvals(base, scene.names)
             errors = error_table(abi) | error_table(contract("AttackerRelay").abi)
             attacks = plan(scene, kinds)
             say(f"{len(attacks)} attacks")
@@ -136,6 +136,7 @@ def audit(
         ),
         rows=tuple(rows),
         tokens=info,
+        names=scene.names,
     )
 
 
@@ -156,9 +157,9 @@ def _owner_of(w3: Web3, target: str, fns: Sequence[Function]) -> str | None:
 
 
 def _market_tokens(registry: PoolRegistry) -> list[str]:
-    """Every token of the fork's pools, the most pooled first."""
+    """The tokens of the fork's pools, the most pooled first (at most MAX_TOKENS of them)."""
     counts = Counter(t for p in registry for t in p.tokens)
-    return sorted(counts, key=lambda t: (-counts[t], t))
+    return sorted(counts, key=lambda t: (-counts[t], t))[:MAX_TOKENS]
 
 
 def _market(registry: PoolRegistry, tokens: Sequence[str], stranger: str) -> Market:
@@ -203,15 +204,20 @@ def _approval_spenders(w3: Web3, target: str, head: int) -> dict[str, set[str]]:
 def _watch(
     w3: Web3,
     target: str,
+    tokens: Sequence[str],
     registry: PoolRegistry,
     arena: Arena,
     loans: Sequence[LoanCall],
     head: int,
 ) -> Watch:
-    pools: dict[str, list[str]] = {}
+    pools: dict[str, list[str]] = {t: [] for t in tokens}
     for p in registry:
         for t in p.tokens:
-            pools.setdefault(t, []).append(p.address)
+            if t in pools:
+                pools[t].append(p.address)
+    for x in loans:
+        for t in x.args[1] if x.lender_kind is Lender.BALANCER else ():
+            pools.setdefault(t, [])
     for name, token in arena.zoo.items():
         pools.setdefault(token, []).append(arena.zoo_pairs[name])
     extra = (arena.stranger, arena.relay, arena.lookalike, *{x.lender for x in loans})
@@ -238,10 +244,10 @@ def _scene(
     lender_tokens: dict[str, tuple[str, ...]] = {}
     lender_fees: dict[str, int] = {}
     for address in {market.pool, market.pair, *(x.lender for x in loans)}:
-        info = registry.get(address)
-        if info is not None and info.kind is not PoolKind.WEIGHTED:
-            lender_tokens[address] = info.tokens
-            lender_fees[address] = info.fee
+        pool = registry.get(address)
+        if pool is not None and pool.kind is not PoolKind.WEIGHTED:
+            lender_tokens[address] = pool.tokens
+            lender_fees[address] = pool.fee
     for name, token in arena.zoo.items():
         pair = arena.zoo_pairs[name]
         lender_tokens[pair] = tuple(sorted((token, A.WETH), key=lambda a: int(a, 16)))
@@ -262,10 +268,16 @@ def _scene(
         ts = lender_tokens.get(pool)
         return (pool, balances[(pool, ts[0])] // 1000) if ts else None
 
-    symbols = {
-        t: str(i["symbol"])
-        for t, i in token_info(w3, [*market.tokens[:2], *arena.zoo.values()]).items()
-    }
+    info = token_info(
+        w3,
+        {
+            *market.tokens[:2],
+            *arena.zoo.values(),
+            *(t for ts in lender_tokens.values() for t in ts),
+        },
+    )
+    symbols = {t: str(i["symbol"]) for t, i in info.items()}
+    names = _names(registry, lender_tokens, symbols)
     return Scene(
         target=target,
         functions=tuple(fns),
@@ -279,17 +291,35 @@ def _scene(
         lender_fees=lender_fees,
         lender_balances=balances,
         symbols=symbols,
+        names=names,
     )
 
 
-def _standing_approvals(base: Holdings) -> list[Row]:
+def _names(
+    registry: PoolRegistry, lender_tokens: dict[str, tuple[str, ...]], symbols: dict[str, str]
+) -> dict[str, str]:
+    """Known spenders and the pools the attacks use, by name: "V3 USDC/WETH 0.05% pool"."""
+    names: dict[str, str] = dict(SPENDER_NAMES)
+    for address, tokens in lender_tokens.items():
+        pool = registry.get(address)
+        pair = "/".join(symbols.get(t, t[:8]) for t in tokens)
+        if pool is None:
+            names[address] = f"{pair} pair (the attacker's)"
+        elif pool.kind is PoolKind.V3:
+            names[address] = f"V3 {pair} {Decimal(pool.fee) / 10_000}% pool"  # fee in pips
+        else:
+            names[address] = f"{pool.venue} {pair} pair"
+    return names
+
+
+def _standing_approvals(base: Holdings, names: dict[str, str]) -> list[Row]:
     return [
         Row(
             kind=Kind.STANDING_APPROVAL,
-            attack=f"allowance to {spender} left standing",
+            attack=f"allowance to the {names.get(spender, spender)} left standing",
             caller="-",
             result=Verdict.HOLE,
-            detail="whoever controls or compromises the spender can take this token",
+            detail="the spender can pull this token at any time, as long as the approval stands",
             approvals=(Approval(token=token, spender=spender, before=amount, after=amount),),
         )
         for (token, spender), amount in sorted(base.allowances.items())
@@ -349,12 +379,15 @@ def _run(
 def _play(
     w3: Web3, attack: Attack, watch: Watch, base: Holdings, errors: dict[bytes, dict[str, Any]]
 ) -> Row:
+    before = base
     for call in attack.prelude:
-        status, tx_hash, _, err = _mine(w3, call)
-        if status != 1:
+        status, tx_hash, receipt, err = _mine(w3, call)
+        if status != 1 or tx_hash is None:
             why = err or (_revert(w3, tx_hash, errors) if tx_hash else "not mined")
             return _row(attack, Verdict.NOTE, f"could not set up the attack: {why}")
-    before = read(w3, watch) if attack.prelude else base
+        changed = state_diff(w3, tx_hash, watch.target, receipt["logs"]).touched
+        allowances = [t for t in watch.tokens if t in changed]
+        before = before.updated(read(w3, watch, allowance_tokens=allowances))
     first_block = w3.eth.block_number + 1
     mined: list[tuple[Call, int | None]] = []
     reasons: list[str] = []
@@ -368,13 +401,16 @@ def _play(
         if status is None or tx_hash is None:
             reasons.append(f"not mined: {err}")
             continue
-        if status == 0:
+        if status == 0:  # a reverted transaction changes nothing but its sender's gas
             reasons.append(_revert(w3, tx_hash, errors))
+            continue
         diff = state_diff(w3, tx_hash, watch.target, receipt["logs"])
         touched |= diff.touched
         approvals |= set(diff.approvals)
         storage.extend(diff.target_storage)
         code_changed |= diff.target_code_changed
+    if not any(status == 1 for _, status in mined):
+        return _judge(attack, before, before, mined, reasons, storage, code_changed)
     logged = {(t, s) for t, s in approvals if s not in watch.spenders.get(t, ())}
     w = watch.with_spenders({t: [s] for t, s in logged}) if logged else watch
     after = read(w3, w, allowance_tokens=[t for t in w.tokens if t in touched])
@@ -433,8 +469,8 @@ def _judge(
     lost = any(delta < 0 for _, delta in moved)
     if lost or approvals or storage or code_changed:
         verdict = Verdict.HOLE
-    elif accepted and attack.note_if_accepted:
-        verdict = Verdict.NOTE
+    elif (accepted and attack.note_if_accepted) or any(st is None for _, st in mined):
+        verdict = Verdict.NOTE  # accepted with nothing lost, or not even mined: look at it
     else:
         verdict = Verdict.SAFE
     return _row(

@@ -182,7 +182,10 @@ def harvest(
                         continue
                     kind, lender, args = hit
                     call = LoanCall(
-                        lender_kind=kind, lender=lender, args=args, source=f"{fn.name}() as {label}"
+                        lender_kind=kind,
+                        lender=lender,
+                        args=args,
+                        source=f"{fn.name}() as {label}, {variant.value.removeprefix('market-')}",
                     )
                     found.setdefault(call.calldata() + bytes.fromhex(lender[2:]), call)
     return list(found.values())

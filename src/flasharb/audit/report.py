@@ -92,6 +92,7 @@ class AuditReport:
     harvested: tuple[dict[str, str], ...]
     rows: tuple[Row, ...]
     tokens: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # symbol, decimals
+    names: Mapping[str, str] = field(default_factory=dict)  # known spenders and pools, for people
 
     @property
     def findings(self) -> tuple[Row, ...]:
@@ -146,7 +147,7 @@ def moved_text(report: AuditReport, row: Row) -> str:
     for a in row.approvals:
         sym, dec = _asset(report, a.token)
         amount = "max" if a.after == 2**256 - 1 else units(a.after, dec, min(dec, 6))
-        parts.append(f"approves {a.spender[:10]}… {amount} {sym}")
+        parts.append(f"approves the {report.names.get(a.spender, a.spender)} for {amount} {sym}")
     if row.storage:
         parts.append(f"{len(row.storage)} storage word(s) written")
     return "; ".join(parts)
@@ -167,7 +168,7 @@ def print_report(
         if not all_rows and r.result is Verdict.SAFE:
             continue
         why = moved_text(report, r) or r.detail
-        if r.result is Verdict.HOLE and r.detail and r.detail != why:
+        if r.kind is not Kind.STANDING_APPROVAL and r.result is Verdict.HOLE and r.detail != why:
             why = f"{why} ({r.detail})"
         t.add_row(f"[{_STYLE[r.result]}]{r.result.value}[/]", r.kind.value, r.attack, r.caller, why)
     out.print(t)

@@ -130,6 +130,7 @@ def audit(
         owner=owner,
         stranger=stranger,
         inventory=dict(arena.inventory),
+        no_inventory=arena.no_inventory,
         harvested=tuple(
             {"lender_kind": x.lender_kind.value, "lender": x.lender, "source": x.source}
             for x in loans

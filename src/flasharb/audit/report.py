@@ -4,6 +4,7 @@ result is HOLE), a summary; as JSON and as a terminal table.
 JSON (amounts are decimal strings of base units, as everywhere in flasharb):
 
     {"target", "block", "chain_id", "owner", "stranger", "inventory": {token: amount},
+     "no_inventory": [token],
      "harvested": [{"lender_kind", "lender", "source"}],
      "findings": [row...], "attacks": [row...],
      "summary": {"attacks", "holes", "notes", "safe", "by_kind": {kind: {"HOLE": n, ...}}}}
@@ -89,6 +90,7 @@ class AuditReport:
     owner: str | None
     stranger: str
     inventory: Mapping[str, int]
+    no_inventory: tuple[str, ...]  # tokens whose balance slot was not found: not dealt
     harvested: tuple[dict[str, str], ...]
     rows: tuple[Row, ...]
     tokens: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # symbol, decimals
@@ -124,6 +126,7 @@ class AuditReport:
             "owner": self.owner,
             "stranger": self.stranger,
             "inventory": {t: str(a) for t, a in self.inventory.items()},
+            "no_inventory": list(self.no_inventory),
             "harvested": list(self.harvested),
             "findings": [r.to_json() for r in self.findings],
             "attacks": [r.to_json() for r in self.rows],
@@ -161,19 +164,22 @@ def print_report(
 ) -> None:
     """The table (every attack, or only HOLE and NOTE rows), then one summary line."""
     out = console or Console(width=None if Console().is_terminal else 160)
+    rows = [r for r in report.rows if all_rows or r.result is not Verdict.SAFE]
     t = Table(title=f"flasharb audit of {report.target} at block {report.block}")
     for col in ("result", "kind", "attack", "caller", "what moved / why"):
         t.add_column(col, overflow="fold")
-    for r in report.rows:
-        if not all_rows and r.result is Verdict.SAFE:
-            continue
+    for r in rows:
         why = moved_text(report, r) or r.detail
         if r.kind is not Kind.STANDING_APPROVAL and r.result is Verdict.HOLE and r.detail != why:
             why = f"{why} ({r.detail})"
         t.add_row(f"[{_STYLE[r.result]}]{r.result.value}[/]", r.kind.value, r.attack, r.caller, why)
-    out.print(t)
+    if rows:
+        out.print(t)
+    else:
+        out.print(f"flasharb audit of {report.target} at block {report.block}: no HOLE, no NOTE")
     s = report.summary()
     out.print(
         f"{s['attacks']} attacks: {s['holes']} HOLE, {s['notes']} NOTE, {s['safe']} SAFE"
         + (" — holes found (exit 1)" if s["holes"] else " — nothing found")
+        + ("" if all_rows else "; --all lists every attack")
     )

@@ -20,6 +20,7 @@ LAYERS = [
     "report",
     "run",  # flasharb run: the block watcher
     "experiments",  # sweeps on forks, reports rebuilt from the journal
+    "audit",  # flasharb audit: the generic attack harness for any contract
     "_cli_support",  # the cli's plumbing (click types, one-line errors, --json output)
     "commands",  # cli commands beside that plumbing: setup, pools, cheat, trace
     "cli",

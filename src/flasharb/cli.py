@@ -341,6 +341,7 @@ def _attach(cmd: click.Command) -> None:
 
 
 def _attach_lab_commands() -> None:
+    from flasharb.audit.command import audit_command
     from flasharb.commands.cheat import cheat as cheat_group
     from flasharb.commands.lab import node as node_group
     from flasharb.commands.lab import replica as replica_group
@@ -366,6 +367,8 @@ def _attach_lab_commands() -> None:
     _attach(trace_command)
     add_rpc_url(run_command)
     add_rpc_url(tokens_command)
+    _attach(audit_command)
+    add_rpc_url(audit_command)
 
 
 _attach_lab_commands()

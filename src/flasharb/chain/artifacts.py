@@ -188,3 +188,53 @@ def sushiswap_artifact(name: str) -> Artifact:
                 deployed_bytecode=bytes.fromhex(c["evm"]["deployedBytecode"]["object"]),
             )
     raise FlasharbValueError(f"SushiSwap contract {name!r} not found in {SUSHI_FACTORY_SOURCE}")
+
+
+# ---------------------------------------------------------------- one file outside contracts/
+
+
+def compile_file(path: Path) -> dict[str, Artifact]:
+    """Every contract of one Solidity file outside contracts/ (an example, a user's contract to
+    audit), compiled exactly like the project's own (solc 0.8.28 through the shim, cancun, the
+    same optimizer runs); cached under build/ by source hash. Imports resolve from the file's
+    folder. Returns {contract name: artifact}."""
+    path = path.resolve()
+    if not path.is_file():
+        raise FlasharbValueError(f"Solidity file {path} does not exist; check the path")
+    std_input = {
+        "language": "Solidity",
+        "sources": {path.name: {"content": path.read_text()}},
+        "settings": _settings(),
+    }
+    digest = hashlib.sha256(json.dumps(std_input, sort_keys=True).encode()).hexdigest()[:16]
+    cache_file = build_dir() / f"file-{path.stem}-{digest}.json"
+    if cache_file.exists():
+        out: dict[str, Any] = json.loads(cache_file.read_text())
+    else:
+        shim = solc_shim()
+        if not (node_modules() / "solc").is_dir():
+            raise ToolchainError("solcjs (npm 'solc')", str(node_modules() / "solc"))
+        import solcx  # slow import; only needed on a cache miss
+
+        out = solcx.compile_standard(
+            std_input,
+            solc_binary=str(shim),
+            base_path=str(path.parent),
+            allow_paths=str(path.parent),
+        )
+        errors = [e for e in out.get("errors", []) if e["severity"] == "error"]
+        if errors:
+            raise FlasharbValueError(errors[0]["formattedMessage"])
+        for old in build_dir().glob(f"file-{path.stem}-*.json"):
+            old.unlink()
+        cache_file.write_text(json.dumps(out))
+    return {
+        name: Artifact(
+            name=name,
+            abi=c["abi"],
+            bytecode=bytes.fromhex(c["evm"]["bytecode"]["object"]),
+            deployed_bytecode=bytes.fromhex(c["evm"]["deployedBytecode"]["object"]),
+        )
+        for contracts in out["contracts"].values()
+        for name, c in contracts.items()
+    }

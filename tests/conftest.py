@@ -1,4 +1,5 @@
-"""Shared fixtures: one replica-as-upstream fork per session, a snapshot per test, role accounts."""
+"""flasharb's own test fixtures on top of its pytest plugin (flasharb.pytest_plugin): an isolated
+state folder, the CLI on the session fork, the parity summary."""
 
 from __future__ import annotations
 
@@ -9,10 +10,7 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from flasharb.chain.cheats import snapshot
 from flasharb.chain.node import Lab
-from flasharb.chain.rpc import connect
-from flasharb.replica.lab import start_replica_lab
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,54 +25,16 @@ def _isolated_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
     mp.undo()
 
 
-@pytest.fixture(scope="session")
-def lab() -> Iterator[Lab]:
-    """The replica served by an upstream anvil, and an anvil fork of it; both stopped at the end."""
-    with start_replica_lab() as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def session_w3(lab: Lab) -> Web3:
-    return connect(lab.rpc_url)
-
-
-@pytest.fixture
-def w3(session_w3: Web3) -> Iterator[Web3]:
-    """The fork, rolled back after the test: every test starts from the same state."""
-    with snapshot(session_w3):
-        yield session_w3
-
-
-@pytest.fixture(scope="session")
-def owner(session_w3: Web3) -> str:
-    return str(session_w3.eth.accounts[0])
-
-
-@pytest.fixture(scope="session")
-def attacker(session_w3: Web3) -> str:
-    return str(session_w3.eth.accounts[7])
+# lab, session_w3, w3, owner, executor, attacker, deployment, diamond, deal, shock, impersonate,
+# compile_contract, market and trader come from flasharb's pytest plugin (flasharb.pytest_plugin),
+# as in any project that installs flasharb.
 
 
 @pytest.fixture(scope="session")
 def executor_key(session_w3: Web3) -> str:
-    """A second funded account: not the owner (an executor-to-be, a stranger today)."""
+    """A funded account that is not the owner and not the deployment's executor: an
+    executor-to-be, a stranger today."""
     return str(session_w3.eth.accounts[3])
-
-
-@pytest.fixture(scope="session")
-def deployment(session_w3: Web3, owner: str, lab: Lab) -> Any:
-    """The diamond, deployed once per session before any per-test snapshot."""
-    from flasharb.execute.deploy import deploy
-
-    return deploy(session_w3, owner, lab.rpc_url, record=False)
-
-
-@pytest.fixture(scope="session")
-def diamond(session_w3: Web3, deployment: Any) -> Any:
-    from flasharb.execute.deploy import diamond_abi
-
-    return session_w3.eth.contract(address=deployment.diamond, abi=diamond_abi())
 
 
 @pytest.fixture

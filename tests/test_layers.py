@@ -25,6 +25,7 @@ LAYERS = [
     "commands",  # cli commands beside that plumbing: setup, pools, cheat, trace
     "cli",
     "ape_support",  # flasharb inside an Ape project: contract types, the scripts' network
+    "pytest_plugin",  # flasharb inside a user's pytest suite: the lab and cheats as fixtures
 ]
 SHARED = {"errors", "paths", "kinds", "__init__"}  # root modules every layer may use
 ENGINE = ["amm", "state", "search", "execute", "journal"]

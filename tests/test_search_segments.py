@@ -18,13 +18,6 @@ from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.amm.uniswap_v3.tick_math import get_tick_at_sqrt_ratio
 from flasharb.errors import FlasharbError
 from flasharb.search.cycles import enumerate_cycles
-from flasharb.search.pool_builders import (
-    TICK_SPACING,
-    full_range,
-    sqrt_price_x96_of,
-    v3_pool,
-    weighted_pool,
-)
 from flasharb.search.segments import (
     RouteCurve,
     V3Curve,
@@ -32,6 +25,13 @@ from flasharb.search.segments import (
     level_interval,
     route_curve,
     smooth_optimum,
+)
+from flasharb_testing.pool_builders import (
+    TICK_SPACING,
+    full_range,
+    sqrt_price_x96_of,
+    v3_pool,
+    weighted_pool,
 )
 
 

@@ -24,20 +24,20 @@ from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.amm.uniswap_v3.tick_math import get_tick_at_sqrt_ratio
 from flasharb.errors import FlasharbError, FlasharbValueError
+from flasharb.kinds import HopKind
 from flasharb.search.cycles import Cycle, enumerate_cycles
 from flasharb.search.exact import size_cycle, ticks_crossed
-from flasharb.search.graph import UNISWAP_V2
-from flasharb.search.pool_builders import (
+from flasharb.search.segments import route_curve, smooth_optimum
+from flasharb.search.sizing import SizedCycle, simulate
+from flasharb.search.teeth import tooth_value
+from flasharb_testing.pool_builders import (
     TICK_SPACING,
     full_range,
     sqrt_price_x96_of,
     v3_pool,
     weighted_pool,
 )
-from flasharb.search.segments import route_curve, smooth_optimum
-from flasharb.search.sizing import SizedCycle, simulate
-from flasharb.search.synthetic import generate
-from flasharb.search.teeth import tooth_value
+from flasharb_testing.synthetic import generate
 from tests.test_search_exact import tiny_pool
 
 CAPTURE = 0.99999  # the bar
@@ -363,7 +363,7 @@ class TestSyntheticMarket:
         states = market.states()
         checked = 0
         for cycle in enumerate_cycles(market.pools, market.flash_tokens, max_hops=3):
-            if all(hop.kind == UNISWAP_V2 for hop in cycle.hops):
+            if all(hop.kind is HopKind.UNISWAP_V2 for hop in cycle.hops):
                 continue
             curve = route_curve(cycle, states)
             smooth = smooth_optimum(curve)

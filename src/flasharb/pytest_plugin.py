@@ -62,9 +62,7 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Any]:
     url = request.config.getoption("--flasharb-fork-url")
     block = request.config.getoption("--flasharb-fork-block")
     running = (
-        start_lab(fork_url=url, fork_block=block)
-        if url
-        else start_replica_lab(fork_block=block)
+        start_lab(fork_url=url, fork_block=block) if url else start_replica_lab(fork_block=block)
     )
     with running:
         yield running

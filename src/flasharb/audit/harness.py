@@ -38,8 +38,9 @@ from flasharb.chain.artifacts import contract
 from flasharb.chain.cheats import balance_of, impersonate, set_balance, snapshot, stop_impersonating
 from flasharb.chain.rpc import RPC_TIMEOUT, checksum
 from flasharb.errors import FlasharbValueError
+from flasharb.kinds import HopKind
 from flasharb.state.discovery import discover
-from flasharb.state.registry import PoolKind, PoolRegistry
+from flasharb.state.registry import PoolRegistry
 from flasharb.state.tokens import token_info
 
 __all__ = ["ATTACK_GAS", "COMMON_SPENDERS", "audit"]
@@ -166,13 +167,13 @@ def _market_tokens(registry: PoolRegistry) -> list[str]:
 def _market(registry: PoolRegistry, tokens: Sequence[str], stranger: str) -> Market:
     top = set(tokens[:2])
     v3 = sorted(
-        (p for p in registry.of_kind(PoolKind.V3) if top <= set(p.tokens)),
+        (p for p in registry.of_kind(HopKind.UNISWAP_V3) if top <= set(p.tokens)),
         key=lambda p: -p.fee,
-    ) or registry.of_kind(PoolKind.V3)
+    ) or registry.of_kind(HopKind.UNISWAP_V3)
     v2 = sorted(
-        (p for p in registry.of_kind(PoolKind.V2) if top <= set(p.tokens)),
+        (p for p in registry.of_kind(HopKind.UNISWAP_V2) if top <= set(p.tokens)),
         key=lambda p: p.venue != "uniswap_v2",
-    ) or registry.of_kind(PoolKind.V2)
+    ) or registry.of_kind(HopKind.UNISWAP_V2)
     return Market(
         stranger=stranger,
         tokens=tuple(tokens[:8]),
@@ -246,7 +247,7 @@ def _scene(
     lender_fees: dict[str, int] = {}
     for address in {market.pool, market.pair, *(x.lender for x in loans)}:
         pool = registry.get(address)
-        if pool is not None and pool.kind is not PoolKind.WEIGHTED:
+        if pool is not None and pool.kind is not HopKind.BALANCER:
             lender_tokens[address] = pool.tokens
             lender_fees[address] = pool.fee
     for name, token in arena.zoo.items():
@@ -306,7 +307,7 @@ def _names(
         pair = "/".join(symbols.get(t, t[:8]) for t in tokens)
         if pool is None:
             names[address] = f"{pair} pair (the attacker's)"
-        elif pool.kind is PoolKind.V3:
+        elif pool.kind is HopKind.UNISWAP_V3:
             names[address] = f"V3 {pair} {Decimal(pool.fee) / 10_000}% pool"  # fee in pips
         else:
             names[address] = f"{pool.venue} {pair} pair"

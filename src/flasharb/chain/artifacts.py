@@ -211,17 +211,17 @@ def compile_file(path: Path) -> dict[str, Artifact]:
     if cache_file.exists():
         out: dict[str, Any] = json.loads(cache_file.read_text())
     else:
-        shim = solc_shim()
-        if not (node_modules() / "solc").is_dir():
-            raise ToolchainError("solcjs (npm 'solc')", str(node_modules() / "solc"))
-        import solcx  # slow import; only needed on a cache miss
-
-        out = solcx.compile_standard(
-            std_input,
-            solc_binary=str(shim),
-            base_path=str(path.parent),
-            allow_paths=str(path.parent),
+        shim = toolchain.solc_shim()
+        proc = subprocess.run(  # imports resolve against the file's own folder
+            [str(shim), "--standard-json", "--base-path", str(path.parent)],
+            input=json.dumps(std_input),
+            capture_output=True,
+            text=True,
         )
+        if proc.returncode != 0:
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise ToolchainError(f"the solc shim failed ({last})", str(shim))
+        out = json.loads(proc.stdout)
         errors = [e for e in out.get("errors", []) if e["severity"] == "error"]
         if errors:
             raise FlasharbValueError(errors[0]["formattedMessage"])

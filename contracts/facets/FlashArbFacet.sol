@@ -176,8 +176,9 @@ contract FlashArbFacet is
     ///      token (swapping it to ETH inside the arb would cost a pool hop and move a price). A coinbase that
     ///      refuses (reverts, or the token refuses it) gets nothing and the diamond keeps the share (WETH is wrapped
     ///      back): the arb still succeeds. No bribe when block.coinbase is the zero address (nobody to pay). Gas of
-    ///      a paid bribe on the replica fork: ETH ~26k (WETH.withdraw ~12.5k, the ETH call 9k, +25k the first time
-    ///      the coinbase account is funded), a token ~8k (~25k into a zero balance); nothing when bribeBps is 0.
+    ///      a paid bribe (bench/gas.py, the 2-hop trade): in ETH 16,874 (WETH.withdraw and its ETH transfer here,
+    ///      then the 9,000 gas value call; 41,874 when the coinbase account is new), in the route token 8,490
+    ///      (25,590 into a zero balance); 0 when bribeBps is 0.
     /// @param source Capital source: kind << 248 | V2 factory index << 192 | lender fee << 160 | the lender's other
     ///        token (zero for the Vault and inventory); the V3 pool or V2 pair that lends is derived from it.
     /// @param path The packed route (LibRoute): route token, then the hops.

@@ -10,7 +10,12 @@ import {GuardStorage} from "../storage/GuardStorage.sol";
 ///      transfer ownership. FlashArbFacet enforces them all (LibGuard) before it borrows anything, except the minimum
 ///      profit, which it enforces after the route ran (with the bribe paid out of what is above it).
 contract GuardFacet {
-    uint256 internal constant BPS = 10_000; // basis points in a whole
+    /*//////////////////////////////////////////////////////////////
+                                CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    uint256 internal constant BPS = 10_000; // basis points in a whole: the most a bribe may take
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/

@@ -459,9 +459,10 @@ HEADER = """\
 flasharb gas bench: replica fork, block {block}. Every trade runs from one snapshot taken after
 the demo's shock (500 WETH sold into Uniswap V2 WETH/USDC), in a fresh block (12 s after the
 last: V2 price accumulators are written), sized by exact pool math; in every row the realized
-profit equals the predicted one to the wei (less the bribe, where one is paid). The diamond and the baseline hold 1 wei of USDC,
-WETH, DAI and USDT (TreasuryFacet never withdraws the last wei), so their balance writes are
-non-zero to non-zero; without it the 2-hop trade costs {no_dust:,} gas.
+profit equals the predicted one to the wei (less the bribe, where one is paid). The diamond and
+the baseline hold 1 wei of USDC, WETH, DAI and USDT (TreasuryFacet never withdraws the last
+wei), so their balance writes are non-zero to non-zero; without it the 2-hop trade costs
+{no_dust:,} gas.
 """
 
 

@@ -17,6 +17,11 @@ as mined, send the signed bytes, reconcile); "predicted" is its gas model (GasMo
 exact calldata. The access-list row re-signs the trader's transaction with the list
 eth_createAccessList gives (the trader itself sends none).
 
+The bribe rows (issue 14) pay 25% of the profit to block.coinbase, set here to an account that
+already holds ETH and 1 wei of USDC (a block producer's steady state): in ETH for the WETH route
+(the diamond unwraps it), in USDC for the USDC route; each is compared with the same route
+without a bribe. The GasModel does not price a bribe: "predicted" is the bribe-free figure.
+
 Run: .venv/bin/python bench/gas.py [--json PATH]
 """
 
@@ -44,9 +49,10 @@ from flasharb.chain.cheats import deal
 from flasharb.chain.node import SLOT_SECONDS, fork_args, upstream_args
 from flasharb.chain.rpc import connect, send
 from flasharb.errors import FlasharbRuntimeError, TransactionFailed
-from flasharb.execute.deploy import Deployment, deploy
+from flasharb.execute.deploy import Deployment, deploy, diamond_abi
+from flasharb.execute.keys import signer
 from flasharb.execute.plan import Plan
-from flasharb.execute.trader import Prepared, Trade, Trader
+from flasharb.execute.trader import Prepared, SendPolicy, Trade, Trader
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.replica.build import default_state_path, ensure_built
 from flasharb.search.capital import FlashSource
@@ -60,6 +66,8 @@ DUST_TOKENS = (A.USDC, A.WETH, A.DAI, A.USDT)  # every token a route here lands 
 TARGET_TWO_HOP = 160_000
 TARGET_RATIO = 0.70
 TARGET_PER_HOP = 45_000
+BRIBE_BPS = 2_500  # the bribe rows: 25% of the profit to block.coinbase
+COINBASE = to_checksum_address("0x" + "c0" * 20)  # funded: ETH and 1 wei of USDC
 
 
 # ---------------------------------------------------------------- chain
@@ -201,6 +209,7 @@ class Case:
     source: SourceKind
     access_list: bool = False
     baseline: bool = True
+    bribe_bps: int = 0  # share of the profit paid to block.coinbase
 
 
 BAL, V3, V2, INV = (
@@ -220,6 +229,21 @@ CASES = (
     Case(name="2-hop V2, V3 flash", route="2-hop", source=V3, baseline=False),
     Case(name="2-hop V2, V2 flash swap", route="2-hop", source=V2, baseline=False),
     Case(name="2-hop V2, inventory", route="2-hop", source=INV, baseline=False),
+    Case(
+        name="2-hop V2, 25% bribe (USDC)",
+        route="2-hop",
+        source=BAL,
+        baseline=False,
+        bribe_bps=BRIBE_BPS,
+    ),
+    Case(name="2-hop V2 from WETH", route="2-hop-weth", source=BAL, baseline=False),
+    Case(
+        name="  same, 25% bribe (ETH)",
+        route="2-hop-weth",
+        source=BAL,
+        baseline=False,
+        bribe_bps=BRIBE_BPS,
+    ),
 )
 
 
@@ -228,6 +252,9 @@ def routes(w3: Web3) -> dict[str, Cycle]:
     uni = R.pool(w3, "uniswap_v2", A.WETH, A.USDC)
     return {
         **v2,
+        "2-hop-weth": R.cycle(
+            A.WETH, (R.pool(w3, "sushiswap", A.WETH, A.USDC), A.USDC), (uni, A.WETH)
+        ),
         "v2-v3": R.cycle(
             A.USDC, (uni, A.WETH), (R.pool(w3, "uniswap_v3", A.WETH, A.USDC, fee=500), A.USDC)
         ),
@@ -362,6 +389,13 @@ def main() -> None:  # noqa: PLR0915 - a script: one straight story
         for account in (dep.diamond, baseline):  # TreasuryFacet keeps 1 wei of each for good
             for token in DUST_TOKENS:
                 deal(w3, token, account, 1)
+        w3.provider.make_request(RPCEndpoint("anvil_setCoinbase"), [COINBASE])
+        w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [COINBASE, hex(10**18)])
+        deal(w3, A.USDC, COINBASE, 1)
+        diamond = w3.eth.contract(address=to_checksum_address(dep.diamond), abi=diamond_abi())
+        cap = diamond.encode_abi("setMaxBribeBps", [BRIBE_BPS])
+        send(w3, {"from": owner, "to": dep.diamond, "data": cap}, "setMaxBribeBps")
+        w3.provider.make_request(RPCEndpoint("evm_mine"), [])  # the head names the coinbase
         R.shock_v2_weth_usdc(w3)
         block = w3.eth.block_number
         table = routes(w3)
@@ -389,11 +423,16 @@ def main() -> None:  # noqa: PLR0915 - a script: one straight story
                 plan, _ = R.sized_plan(w3, table[case.route], src)
                 if case.source is SourceKind.INVENTORY:
                     deal(w3, A.USDC, dep.diamond, plan.amount_in + 1)
-                trader = R.trader(w3, dep)  # one per case: it learns the diamond's balances
+                # one trader per case: it learns the diamond's balances
+                policy = SendPolicy(bribe_bps=case.bribe_bps)
+                trader = Trader(w3, dep, signer(dep.owner), policy=policy)
                 trade = execute(trader, plan, access_list=case.access_list)
-                assert trade.realized_profit == trade.simulated_profit == trade.predicted_profit
+                assert trade.bribe == trade.predicted_profit * case.bribe_bps // 10_000
+                assert trade.realized_profit == trade.simulated_profit
+                assert trade.realized_profit == trade.predicted_profit - trade.bribe
                 row = Row(case=case, hops=len(plan.cycle.hops), trade=trade)
                 traced = case.route in ("2-hop", "3-hop", "4-hop") and not case.access_list
+                traced = traced and not case.bribe_bps
                 if traced and case.source is SourceKind.BALANCER_V2:
                     traces[case.route] = breakdown(w3, trade.tx_hash, ours, names)
             if case.baseline and not case.access_list:
@@ -420,9 +459,10 @@ HEADER = """\
 flasharb gas bench: replica fork, block {block}. Every trade runs from one snapshot taken after
 the demo's shock (500 WETH sold into Uniswap V2 WETH/USDC), in a fresh block (12 s after the
 last: V2 price accumulators are written), sized by exact pool math; in every row the realized
-profit equals the predicted one to the wei. The diamond and the baseline hold 1 wei of USDC,
-WETH, DAI and USDT (TreasuryFacet never withdraws the last wei), so their balance writes are
-non-zero to non-zero; without it the 2-hop trade costs {no_dust:,} gas.
+profit equals the predicted one to the wei (less the bribe, where one is paid). The diamond and
+the baseline hold 1 wei of USDC, WETH, DAI and USDT (TreasuryFacet never withdraws the last
+wei), so their balance writes are non-zero to non-zero; without it the 2-hop trade costs
+{no_dust:,} gas.
 """
 
 
@@ -456,6 +496,10 @@ def report(
         f"extra V2 hop (2->3, 3->4)    {three - two:>5,}, {four - three:,}   <= {TARGET_PER_HOP:,}"
     )
     print(f"2-hop with an access list    {by['2-hop V2 + access list'].trade.gas_used:>11,}")
+    usdc_bribe = by["2-hop V2, 25% bribe (USDC)"].trade.gas_used - two
+    weth = by["2-hop V2 from WETH"].trade.gas_used
+    eth_bribe = by["  same, 25% bribe (ETH)"].trade.gas_used - weth
+    print(f"a bribe in USDC / in ETH     {usdc_bribe:>5,} / {eth_bribe:,}   (over the same trade)")
     print(f"baseline, standing approvals {standing:>11,}   (ratio {two / standing:.2f})")
     print()
     print("Opcode floor of the 2-hop trade, from debug_traceTransaction: what the trade costs")
@@ -505,6 +549,7 @@ def report(
                     "gas_predicted": r.trade.gas_predicted,
                     "baseline_gas": r.baseline_gas,
                     "profit": str(r.trade.realized_profit),
+                    "bribe": str(r.trade.bribe),
                 }
                 for r in rows
             ],

@@ -6,6 +6,8 @@ import {LibDiamond} from "./libraries/LibDiamond.sol";
 
 /// @notice No facet serves the called selector.
 error FunctionNotFound(bytes4 _functionSelector);
+/// @notice ETH sent by `sender`: the diamond takes ETH from WETH only.
+error EtherRefused(address sender);
 
 /// @notice Constructor arguments beside the cut; a struct so more can be added without stack-too-deep.
 struct DiamondArgs {
@@ -15,14 +17,24 @@ struct DiamondArgs {
 }
 
 /// @notice The flasharb diamond (EIP-2535): routes every call to the facet that serves its selector.
-/// @dev Handles no ETH: no receive(), a non-payable fallback and constructor, so no ETH can be sent in and stuck.
+/// @dev Takes ETH from WETH only: FlashArbFacet unwraps a bribe in WETH and sends it on to block.coinbase in the same
+///      call (receive() accepts exactly that; the fallback and the constructor are not payable). ETH forced in anyway
+///      (SELFDESTRUCT, a block reward) leaves through TreasuryFacet.withdrawEth, owner only.
 contract Diamond {
+    address internal constant WETH = 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2; // WETH9 (mainnet, and the replica)
+
     /// @notice Set the owner, apply the first cut and run its initializer, in one transaction.
     /// @param _diamondCut The facets and selectors to add.
     /// @param _args Owner, initializer and initializer calldata.
     constructor(IDiamondCut.FacetCut[] memory _diamondCut, DiamondArgs memory _args) {
         LibDiamond.setContractOwner(_args.owner);
         LibDiamond.diamondCut(_diamondCut, _args.init, _args.initCalldata);
+    }
+
+    /// @notice Accept ETH from WETH (an unwrap); refuse it from anyone else (EtherRefused).
+    /// @dev Runs on WETH9's 2,300 gas stipend (`msg.sender.transfer`): one comparison, no storage.
+    receive() external payable {
+        if (msg.sender != WETH) revert EtherRefused(msg.sender);
     }
 
     /// @notice Delegatecall the facet serving msg.sig and return or revert with its exact data.

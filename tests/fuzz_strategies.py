@@ -1,7 +1,7 @@
 """Hypothesis strategies for calls at the diamond: routes over the replica's real pools (honest,
 mutated, shuffled, non-cyclic, or plain random bytes), amounts from 0 through dust to 2^256 - 1,
-capital sources of every kind, callbacks with forged data, and the treasury and guard functions,
-from every kind of caller."""
+capital sources of every kind, bribes up to and past the owner's cap, callbacks with forged
+data, and the treasury and guard functions, from every kind of caller."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from eth_utils import function_signature_to_4byte_selector
 from hypothesis import strategies as st
 
 from flasharb.kinds import HopKind
+from flasharb.search.graph import v2_factory
 from flasharb.state.registry import PoolInfo
-from tests.fuzz_support import SIGNATURES, Case, Cycle, World, calldata, honest_outs
+from tests.fuzz_support import MAX_BRIBE_BPS, SIGNATURES, Case, Cycle, World, calldata, honest_outs
 
 ROLES = ("owner", "executor", "stranger", "vault", "v3_pool", "v2_pair", "balancer_pool")
 ZERO = "0x" + "00" * 20
@@ -20,6 +21,7 @@ FAR_BLOCK = 2**40
 
 U128 = 2**128 - 1
 U256 = 2**256 - 1
+BPS = 10_000
 SELECTORS = {function_signature_to_4byte_selector(sig): fn for fn, sig in SIGNATURES.items()}
 
 
@@ -57,8 +59,9 @@ def addresses(world: World) -> st.SearchStrategy[str]:
 
 
 def _hop(pool: PoolInfo, kind: int, token_out: str, fee: int | None = None) -> bytes:
-    if kind == 0:
-        return b"\x00" + _raw(pool.address) + _raw(token_out)
+    if kind == 0:  # the facet derives the pair from the factory index and the two tokens
+        factory = max(v2_factory(pool.venue), 0) if pool.kind is HopKind.UNISWAP_V2 else 0
+        return b"\x00" + bytes((factory if fee is None else fee & 0xFF,)) + _raw(token_out)
     if kind == 1:
         tier = (pool.fee if fee is None else fee) & 0xFFFFFF  # a Balancer fee is 1e18-scaled
         return b"\x01" + _raw(token_out) + tier.to_bytes(3, "big")
@@ -67,7 +70,8 @@ def _hop(pool: PoolInfo, kind: int, token_out: str, fee: int | None = None) -> b
 
 @st.composite
 def any_hop(draw: Any, world: World) -> tuple[bytes, str]:
-    """A hop through a real pool, its kind usually right, its token out any token."""
+    """A hop through a real pool, its kind usually right, its token out any token (a V2 hop's
+    factory byte, like a V3 hop's fee, sometimes anything)."""
     pool = draw(st.sampled_from(world.pools))
     kind = draw(st.one_of(st.just(int(pool.kind)), st.integers(0, 2)))
     token_out = draw(st.one_of(st.sampled_from(pool.tokens), st.sampled_from(world.tokens)))
@@ -77,21 +81,20 @@ def any_hop(draw: Any, world: World) -> tuple[bytes, str]:
 
 @st.composite
 def source_word(draw: Any, world: World, token: str, on_route: set[str]) -> tuple[int, str]:
-    """executeArb's capital source: kind << 248 | token0 << 184 | V2 fee << 160 | lender;
-    usually a well-formed one for `token`, sometimes any word."""
+    """executeArb's capital source: kind << 248 | V2 factory index << 192 | lender fee << 160 |
+    the lender's other token (the facet derives the lender); usually a well-formed one for
+    `token`, sometimes with the lender's own address where the other token goes (the old
+    word), sometimes any word."""
     kind = draw(st.one_of(st.sampled_from([0, 0, 1, 2, 3, 3]), st.integers(0, 255)))
     lenders = [p for p in world.pools if token in p.tokens and p.address not in on_route]
     want = {1: HopKind.UNISWAP_V3, 2: HopKind.UNISWAP_V2}.get(kind)
     fitting = [p for p in lenders if p.kind is want] or world.pools
     lender = draw(st.sampled_from(fitting))
-    token0 = draw(st.one_of(st.just(lender.tokens[0] == token), st.booleans()))
-    fee = draw(st.one_of(st.just(3000), st.integers(0, 2**24 - 1)))
-    word = (
-        kind << 248
-        | int(token0) << 184
-        | (fee if kind == 2 else 0) << 160
-        | int(lender.address, 16)
-    )
+    other = next((t for t in lender.tokens if t != token), lender.tokens[0])
+    named = draw(st.sampled_from([other, other, other, lender.address]))
+    factory = draw(st.one_of(st.just(max(v2_factory(lender.venue), 0)), st.integers(0, 255)))
+    fee = draw(st.one_of(st.just(lender.fee & 0xFFFFFF), st.just(3000), st.integers(0, 2**24 - 1)))
+    word = kind << 248 | (factory if kind == 2 else 0) << 192 | fee << 160 | int(named, 16)
     if draw(st.integers(0, 9)) == 0:
         word = draw(uints())
     return word, lender.address
@@ -160,13 +163,17 @@ def profitable_arb(draw: Any, world: World) -> Case:
     lender = draw(st.sampled_from(fitting)) if fitting else None
     source = kind << 248
     if lender is not None:
-        fee = 3000 if kind == 2 else 0
-        source |= int(lender.tokens[0] == cyc.token) << 184 | fee << 160 | int(lender.address, 16)
+        other = next(t for t in lender.tokens if t != cyc.token)
+        factory = max(v2_factory(lender.venue), 0) if kind == 2 else 0
+        source |= factory << 192 | (lender.fee & 0xFFFFFF) << 160 | int(other, 16)
     profit = outs[-1] - amount_in
     min_profit = draw(st.sampled_from([0, 1, profit // 2, profit, profit + 1]))
+    bribe = draw(st.sampled_from([0, 0, 1, 2_500, MAX_BRIBE_BPS]))  # bps of the profit
     caller, deadline = draw(st.sampled_from(["owner", "executor"])), FAR_BLOCK
     values = [amount_in, *outs]
-    wrong = draw(st.sampled_from(["none", "none", "amounts", "source", "caller", "deadline"]))
+    wrong = draw(
+        st.sampled_from(["none", "none", "amounts", "source", "caller", "deadline", "bribe"])
+    )
     if wrong == "amounts":
         i = draw(st.integers(0, len(values) - 1))
         values[i] = draw(st.one_of(st.sampled_from([values[i] + 1, values[i] - 1, 0]), uints(128)))
@@ -176,8 +183,11 @@ def profitable_arb(draw: Any, world: World) -> Case:
         caller = draw(st.sampled_from(ROLES))
     elif wrong == "deadline":
         deadline = draw(st.sampled_from([0, 1, U256]))
+    elif wrong == "bribe":
+        bribe = draw(st.sampled_from([MAX_BRIBE_BPS + 1, BPS, BPS + 1, 2**16 - 1]))
     path = _raw(cyc.token) + b"".join(_hop(p, int(p.kind), t) for p, _, t in cyc.hops)
-    data = calldata("executeArb", [source, path, _pack(values), min_profit, deadline])
+    terms = bribe << 240 | deadline if deadline < 2**240 else deadline
+    data = calldata("executeArb", [source, path, _pack(values), min_profit, terms])
     named = (*pools, cyc.token, *(() if lender is None else (lender.address,)))
     return Case("executeArb", caller, data, named)
 
@@ -188,8 +198,10 @@ def execute_arb(draw: Any, world: World) -> Case:
     source, lender = draw(source_word(world, token, set(pools)))
     min_profit = draw(st.one_of(st.just(0), st.just(1), uints()))
     deadline = draw(st.sampled_from([FAR_BLOCK, FAR_BLOCK, 0, 1, U256]))
+    bribe = draw(st.sampled_from([0, 0, 0, 1, MAX_BRIBE_BPS, MAX_BRIBE_BPS + 1, 2**16 - 1]))
+    terms = bribe << 240 | deadline if deadline < 2**240 else deadline
     caller = draw(st.one_of(st.sampled_from(["owner", "executor"]), st.sampled_from(ROLES)))
-    data = calldata("executeArb", [source, path, amounts, min_profit, deadline])
+    data = calldata("executeArb", [source, path, amounts, min_profit, terms])
     return Case("executeArb", caller, data, (*pools, lender, token))
 
 
@@ -241,11 +253,14 @@ def admin(draw: Any, world: World) -> Case:
             [
                 "withdraw",
                 "withdraw",
+                "withdrawEth",
                 "distribute",
                 "setBeneficiaries",
                 "setExecutor",
                 "setPaused",
                 "setNotionalCap",
+                "setMaxBribeBps",
+                "setMinProfit",
             ]
         )
     )
@@ -255,6 +270,12 @@ def admin(draw: Any, world: World) -> Case:
         held = world.baseline.get(token, 0)
         amount = draw(st.one_of(st.sampled_from([held - 1, held, held + 1, U256, 0]), uints()))
         args: list[Any] = [token, draw(addresses(world)), max(amount, 0)]
+    elif fn == "withdrawEth":
+        held = world.baseline.get("ETH", 0)
+        amount = draw(st.one_of(st.sampled_from([held - 1, held, held + 1, U256, 0]), uints()))
+        args = [draw(addresses(world)), max(amount, 0)]
+    elif fn == "setMaxBribeBps":
+        args = [draw(st.one_of(st.sampled_from([0, 1, BPS, BPS + 1]), st.integers(0, 2**16 - 1)))]
     elif fn == "distribute":
         args = [token]
     elif fn == "setBeneficiaries":

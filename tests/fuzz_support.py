@@ -1,14 +1,16 @@
 """The world the diamond fuzz runs in, and the checks it makes after every call.
 
 `World` is the session fork with the diamond deployed, stocked with 1,000 units of every
-replica token, an allowlisted executor, one pool shocked (so honest routes can profit), the
-exact state of every pool (to size honest routes), and contract addresses to call from
-(impersonated: the Balancer Vault, a V3 pool, a V2 pair, a Balancer pool).
+replica token and 1 ETH forced in by SELFDESTRUCT, an allowlisted executor, a bribe cap and a
+block producer to pay (bribes are part of the cases), one pool shocked (so honest routes can
+profit), the exact state of every pool (to size honest routes), and contract addresses to call
+from (impersonated: the Balancer Vault, a V3 pool, a V2 pair, a Balancer pool).
 
 Each case is one call at the diamond. Half are mined (eth_sendTransaction, then the receipt)
 and half simulated with eth_simulateV1 (the call and every read after it in one request; no
 block is mined). After each: the diamond's balance of every token and of ETH is at least what it
-was, less what an owner withdrawal or distribution reported; it holds no allowance to the
+was, less what an owner withdrawal or distribution reported (a bribe comes out of the profit
+only, so it never takes the balance below where it started); it holds no allowance to the
 Vault, the routers or any pool the call named; and only the callers allowed to succeed did.
 """
 
@@ -42,18 +44,25 @@ SPENDERS = (A.BALANCER_VAULT, A.UNISWAP_V3_SWAP_ROUTER, V2_ROUTER, SUSHI_ROUTER)
 TRANSFER = keccak(text="Transfer(address,address,uint256)")
 APPROVAL = keccak(text="Approval(address,address,uint256)")
 WITHDRAWN = keccak(text="Withdrawn(address,address,uint256)")
+ETH_WITHDRAWN = keccak(text="EthWithdrawn(address,uint256)")
 DISTRIBUTED = keccak(text="Distributed(address,address,uint256)")
 BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
 ALLOWANCE = function_signature_to_4byte_selector("allowance(address,address)")
 
 OWNER_ONLY = {
     "withdraw",
+    "withdrawEth",
     "distribute",
     "setBeneficiaries",
     "setExecutor",
     "setPaused",
     "setNotionalCap",
+    "setMaxBribeBps",
+    "setMinProfit",
 }
+MAX_BRIBE_BPS = 5_000  # the owner's cap in the fuzz world
+COINBASE = to_checksum_address("0x" + "c0" * 20)  # the block producer bribes go to
+FED_ETH = 10**18  # forced into the diamond (SELFDESTRUCT): withdrawEth has something to move
 CALLBACKS = {"receiveFlashLoan", "uniswapV3SwapCallback", "uniswapV3FlashCallback", "uniswapV2Call"}
 SIGNATURES = {
     "executeArb": "executeArb(uint256,bytes,bytes,uint256,uint256)",
@@ -62,11 +71,14 @@ SIGNATURES = {
     "uniswapV3FlashCallback": "uniswapV3FlashCallback(uint256,uint256,bytes)",
     "uniswapV2Call": "uniswapV2Call(address,uint256,uint256,bytes)",
     "withdraw": "withdraw(address,address,uint256)",
+    "withdrawEth": "withdrawEth(address,uint256)",
     "distribute": "distribute(address)",
     "setBeneficiaries": "setBeneficiaries(address[],uint16[])",
     "setExecutor": "setExecutor(address,bool)",
     "setPaused": "setPaused(bool)",
     "setNotionalCap": "setNotionalCap(address,uint256)",
+    "setMaxBribeBps": "setMaxBribeBps(uint16)",
+    "setMinProfit": "setMinProfit(address,uint256)",
 }
 
 
@@ -180,9 +192,14 @@ def build_world(w3: Web3, rpc_url: str, deployment: Any, executor: str, stranger
     tokens = sorted({t for p in pools for t in p.tokens})
     for t in tokens:
         deal(w3, t, diamond, 1000 * 10 ** (reg.decimals.get(t) or 18))
+    init = b"\x73" + bytes.fromhex(diamond[2:]) + b"\xff"  # PUSH20 diamond SELFDESTRUCT
+    forced = {"from": stranger, "data": "0x" + init.hex(), "value": hex(FED_ETH)}
+    assert w3.eth.wait_for_transaction_receipt(rpc.call("eth_sendTransaction", [forced]))["status"]
+    rpc.call("anvil_setCoinbase", [COINBASE])
     for fn, args in (
         ("setExecutor", [executor, True]),
         ("setBeneficiaries", [[stranger], [10_000]]),  # so an owner's distribute moves funds
+        ("setMaxBribeBps", [MAX_BRIBE_BPS]),
     ):
         tx = {"from": owner, "to": diamond, "data": "0x" + calldata(fn, args).hex()}
         receipt = w3.eth.wait_for_transaction_receipt(rpc.call("eth_sendTransaction", [tx]))
@@ -298,7 +315,10 @@ def allowed_decrease(world: World, caller: str, logs: Sequence[dict[str, Any]]) 
         return out
     for log in logs:
         topics = [bytes.fromhex(str(x)[2:]) for x in log["topics"]]
-        if log["address"].lower() == world.diamond.lower() and topics[0] in (
+        if log["address"].lower() == world.diamond.lower() and topics[0] == ETH_WITHDRAWN:
+            (amount,) = decode(["uint256"], bytes.fromhex(log["data"][2:]))
+            out["ETH"] = out.get("ETH", 0) + int(amount)
+        elif log["address"].lower() == world.diamond.lower() and topics[0] in (
             WITHDRAWN,
             DISTRIBUTED,
         ):
@@ -407,5 +427,5 @@ def _simulate(
     calls = _simulate_calls(world, tx, balance_reads(world))
     ok = int(calls[0]["status"], 16) == 1
     after = {t: int(c["returnData"], 16) for t, c in zip(world.tokens, calls[1:], strict=True)}
-    after["ETH"] = world.baseline["ETH"]  # no call here can move ETH; the mined half reads it
+    after["ETH"] = world.baseline["ETH"]  # not read here: the mined half checks ETH
     return ok, list(calls[0].get("logs", [])), after

@@ -44,7 +44,7 @@ class TestFlow:
 
     def test_whole_flow_in_json(self, cli: Cli) -> None:
         dep = cli.json("deploy")
-        assert set(dep) == {"diamond", "facets"}
+        assert set(dep) == {"diamond", "facets", "executor"}  # issue 14: the trading key
         assert set(dep["facets"]) == {
             "DiamondCutFacet",
             "DiamondLoupeFacet",

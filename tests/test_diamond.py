@@ -26,6 +26,8 @@ READ_ONLY = {
     "paused",
     "isExecutor",
     "notionalCap",
+    "maxBribeBps",
+    "minProfit",
     "beneficiaries",
     "DUST",
 }
@@ -157,6 +159,9 @@ class TestStrangers:
             "setPaused",
             "setExecutor",
             "setNotionalCap",
+            "setMaxBribeBps",
+            "setMinProfit",
+            "withdrawEth",
         } <= set(checked)
 
     def test_unknown_selector_reverts(self, w3: Web3, deployment: Any, attacker: str) -> None:
@@ -164,7 +169,9 @@ class TestStrangers:
         assert err is not None and err.startswith("FunctionNotFound")
 
     def test_diamond_refuses_ether(self, w3: Web3, deployment: Any, attacker: str) -> None:
-        assert call_error(w3, {"from": attacker, "to": deployment.diamond, "value": 1}) is not None
+        """The diamond takes ETH from WETH only (a bribe's unwrap); anyone else is refused."""
+        tx = {"from": attacker, "to": deployment.diamond, "value": 1}
+        assert call_error(w3, tx) == f"EtherRefused(sender={attacker})"
 
 
 class TestOwnership:

@@ -1,8 +1,10 @@
 """GuardFacet and TreasuryFacet on the replica fork: a hot key that trades but never withdraws,
-the pause switch, per-token notional caps, the 1-wei dust the diamond keeps, the profit split."""
+the pause switch, per-token notional caps, the 1-wei dust the diamond keeps, the profit split,
+and the executor deploy registers (its address recorded, never its key)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,6 +13,9 @@ from web3.logs import DISCARD
 
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of, deal
+from flasharb.errors import FlasharbValueError
+from flasharb.execute.deploy import deploy, diamond_abi, executor_address, load, save
+from flasharb.execute.keys import EXECUTOR_KEY_ENV, dev_key
 from flasharb.execute.plan import Plan
 from flasharb_testing import routes as R
 from tests.helpers import call_error
@@ -164,3 +169,50 @@ class TestTreasury:
             },
         )
         assert err == "NoBeneficiaries()"
+
+
+class TestDeployKeys:
+    """Two keys (issue 14): deploy registers an executor that is not the owner and records its
+    address, never a key; the owner's key is only needed to deploy, cut, withdraw and set
+    limits."""
+
+    def test_deploy_allows_a_second_account_to_trade(
+        self, w3: Web3, deployment: Any, diamond: Any, owner: str
+    ) -> None:
+        executor = deployment.executor
+        assert executor == w3.eth.accounts[1]  # Anvil's development account #1
+        assert executor != owner
+        assert diamond.functions.isExecutor(executor).call() is True
+        assert deployment.to_json()["executor"] == executor
+
+    def test_the_executor_key_from_the_environment(
+        self, w3: Web3, owner: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        second = str(w3.eth.accounts[2])
+        key = dev_key(second)
+        assert key is not None
+        monkeypatch.setenv(EXECUTOR_KEY_ENV, "0x" + key.hex())
+        dep = deploy(w3, owner, record=False)
+        assert dep.executor == second
+        d = w3.eth.contract(address=dep.diamond, abi=diamond_abi())
+        assert d.functions.isExecutor(second).call() is True
+        assert d.functions.isExecutor(w3.eth.accounts[1]).call() is False
+        owner_key = dev_key(owner)
+        assert owner_key is not None
+        monkeypatch.setenv(EXECUTOR_KEY_ENV, "0x" + owner_key.hex())
+        with pytest.raises(FlasharbValueError, match="is the owner's key"):
+            executor_address(owner)
+        monkeypatch.setenv(EXECUTOR_KEY_ENV, "not a key")
+        with pytest.raises(FlasharbValueError, match="not a 32-byte hex private key"):
+            executor_address(owner)
+
+    def test_the_record_keeps_the_executors_address_not_a_key(
+        self, w3: Web3, deployment: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("FLASHARB_STATE_DIR", str(tmp_path))
+        save(deployment)
+        record = json.loads((tmp_path / "deployment.json").read_text())
+        assert record["executor"] == deployment.executor
+        key = dev_key(deployment.executor)
+        assert key is not None and key.hex() not in json.dumps(record)
+        assert load(w3) == deployment

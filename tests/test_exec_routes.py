@@ -4,6 +4,7 @@ realized profit agree to the wei, and the ArbExecuted event says the same."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, cast
 
 import pytest
@@ -11,13 +12,16 @@ from web3 import Web3
 
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of, deal
-from flasharb.execute.deploy import Deployment
+from flasharb.errors import FlasharbValueError
+from flasharb.execute.deploy import Deployment, v2_factories
 from flasharb.execute.plan import Plan
 from flasharb.execute.shock import shock
 from flasharb.execute.trader import Trade
-from flasharb.kinds import SourceKind
+from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.capital import FlashSource
+from flasharb.search.graph import NO_V2_FACTORY, V2_FACTORY_VENUES, v2_factory
 from flasharb.search.market import Market
+from flasharb.search.route import encode_path, execute_arb_calldata, v2_pair_address
 from flasharb_testing import routes as R
 
 pytestmark = pytest.mark.fork
@@ -176,3 +180,55 @@ class TestSearchSources:
         batch = lenders.choose(R.cycle(A.USDC, (bal, A.WETH), (three, A.USDC)), amount)
         assert batch == FlashSource.batch_swap()
         assert batch.word == FlashSource.inventory().word
+
+
+class TestDerivedPools:
+    """No pool is named by address (issue 14): a V2 hop is its kind, its factory's index and its
+    token out; the facet derives the pair from the factory, that factory's pair code hash on
+    this chain and the two tokens, exactly as v2_pair_address does here."""
+
+    def test_every_v2_pair_is_at_its_factorys_create2_address(self, w3: Web3) -> None:
+        factories = v2_factories(w3)
+        pairs = [p for p in R.registry(w3) if p.kind is HopKind.UNISWAP_V2]
+        assert {p.venue for p in pairs} == set(V2_FACTORY_VENUES)
+        for p in pairs:
+            factory, code_hash = factories[v2_factory(p.venue)]
+            assert factory == A.V2_FACTORIES[p.venue]
+            assert v2_pair_address(factory, code_hash, *p.tokens) == p.address, p.venue
+        # Uniswap's is the canonical hash; the replica's SushiSwap is rebuilt from source, so
+        # its hash (read from the factory's pairCodeHash()) is its own: why deploy reads it
+        assert factories[v2_factory("uniswap_v2")][1] == A.UNISWAP_V2_PAIR_INIT_CODE_HASH
+        assert factories[v2_factory("sushiswap")][1] != A.UNISWAP_V2_PAIR_INIT_CODE_HASH
+
+    def test_a_v2_hop_is_kind_factory_token_out(self, w3: Web3) -> None:
+        route = R.v2_routes(w3)["2-hop"]  # Uniswap V2 then SushiSwap
+        raw = bytes.fromhex
+        assert encode_path(route) == (
+            raw(A.USDC[2:]) + b"\x00\x00" + raw(A.WETH[2:]) + b"\x00\x01" + raw(A.USDC[2:])
+        )
+        assert [h.factory for h in route.hops] == [0, 1]
+        market = Market.build(w3)  # the search's own hops carry the same index
+        uni = market.pool("uniswap_v2", A.WETH, A.USDC)
+        sushi = market.pool("sushiswap", A.WETH, A.USDC)
+        assert market.route(A.USDC, (uni, A.WETH), (sushi, A.USDC)) == route
+        found = {
+            h.pool: h.factory for c in market.index.cycles_touching([sushi.address]) for h in c.hops
+        }
+        assert found[sushi.address] == 1 and found.get(uni.address, 0) == 0
+
+    def test_a_pair_of_a_venue_without_a_factory_is_not_encoded(self, w3: Web3) -> None:
+        route = R.v2_routes(w3)["2-hop"]
+        orphan = replace(route.hops[1], factory=NO_V2_FACTORY)
+        with pytest.raises(FlasharbValueError, match="factory index -1 is not one the diamond"):
+            encode_path(replace(route, hops=(route.hops[0], orphan)))
+
+    def test_terms_pack_the_bribe_above_the_deadline(self) -> None:
+        data = execute_arb_calldata(0, b"", b"", 7, 1_234, 2_500)
+        assert data[4 + 4 * 32 : 4 + 5 * 32] == (2_500 << 240 | 1_234).to_bytes(32, "big")
+        assert execute_arb_calldata(0, b"", b"", 7, 1_234)[4 + 4 * 32 : 4 + 5 * 32] == (
+            1_234
+        ).to_bytes(32, "big")  # no bribe: the word is the deadline, as before issue 14
+        with pytest.raises(FlasharbValueError, match="0..10000 basis points"):
+            execute_arb_calldata(0, b"", b"", 7, 1_234, 10_001)
+        with pytest.raises(FlasharbValueError, match="below 2\\^240"):
+            execute_arb_calldata(0, b"", b"", 7, 2**240)

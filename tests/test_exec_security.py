@@ -1,6 +1,9 @@
 """The doors of FlashArbFacet a stranger or a hot key might try: callbacks nobody asked for,
-loans that never call back, routes that lie about their tokens, and a Balancer hop inside a
-Balancer loan. Each reverts with its own error and moves nothing."""
+loans that never call back, routes through pairs that do not exist or that lie about their
+amounts, and a Balancer hop inside a Balancer loan. Each reverts with its own error and moves
+nothing. Since issue 14 no pool or lender is named by address: the facet derives them from
+their tokens (and V2 factory index, V3 fee), so a route naming an attacker's contract cannot
+be written at all; what can be written is a derivation that lands on an address without code."""
 
 from __future__ import annotations
 
@@ -14,11 +17,12 @@ from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import contract
 from flasharb.chain.cheats import balance_of, deal
 from flasharb.chain.rpc import send
+from flasharb.execute.deploy import v2_factories
 from flasharb.execute.plan import Plan
-from flasharb.kinds import HopKind
 from flasharb.search.capital import FlashSource
 from flasharb.search.cycles import Cycle, Hop
-from flasharb.search.route import encode_amounts, encode_path
+from flasharb.search.graph import v2_factory
+from flasharb.search.route import encode_amounts, encode_path, v2_pair_address, v3_pool_address
 from flasharb_testing import routes as R
 from tests.helpers import call_error, send_failing
 
@@ -142,14 +146,21 @@ class TestLoans:
     def test_lender_that_never_calls_back(
         self, w3: Web3, deployment: Any, diamond: Any, owner: str, attacker: str
     ) -> None:
-        """A 'V3 pool' that is an account without code: the call succeeds, nothing calls back,
-        and executeArb refuses to pretend a trade happened."""
+        """A V3 lender of USDC/LINK at the 0.01% tier, which the factory never deployed: the
+        derived pool is an address without code, the call succeeds, nothing calls back, and
+        executeArb refuses to pretend a trade happened. (An attacker's account cannot be named
+        as the lender any more: the source word carries the other token, not the lender.)"""
         R.shock_v2_weth_usdc(w3)
         route = R.v2_routes(w3)["2-hop"]
-        fake = FlashSource.uniswap_v3(attacker, token0=True, fee_pips=100)
+        nowhere = v3_pool_address(A.USDC, A.LINK, 100)
+        assert w3.eth.get_code(cast(Any, nowhere)) == b""
+        fake = FlashSource.uniswap_v3(
+            nowhere, token0=int(A.USDC, 16) < int(A.LINK, 16), fee_pips=100, other=A.LINK
+        )
         plan, _ = R.sized_plan(w3, route, fake)
         tx = plan.call(deployment.diamond, owner, 0, w3.eth.block_number + 5)
-        assert call_error(w3, tx) == f"FlashLoanNotTaken(lender={attacker})"
+        assert call_error(w3, tx) == f"FlashLoanNotTaken(lender={nowhere})"
+        _mine_and_check_nothing_moved(w3, tx, [deployment.diamond, owner, nowhere])
 
     def test_balancer_hop_in_balancer_loan_is_refused_before_borrowing(
         self, w3: Web3, deployment: Any, owner: str
@@ -182,42 +193,60 @@ class TestLyingRoutes:
     """An allowed executor can trade but must not be able to move inventory out: routes whose
     pools or tokens lie revert, and every balance stays where it was."""
 
-    def test_fake_pair_gets_nothing(
+    def test_pair_that_does_not_exist_gets_nothing(
         self, w3: Web3, deployment: Any, diamond: Any, owner: str, executor_key: str, attacker: str
     ) -> None:
-        """Hop 0 'pair' is the attacker's account: the loan's USDC would go to it, but the route
-        cannot come back, so the final balance check reverts the whole transaction."""
+        """Hop 0 is a SushiSwap DAI/LINK pair, which SushiSwap never created: the derived pair
+        is an address without code. The diamond pays it the DAI (a transfer to an empty
+        address), its swap does nothing, so hop 1's real Uniswap V2 LINK/DAI pair receives no
+        LINK and refuses: the whole transaction reverts, nothing moved. (Hop 0 used to be able
+        to name any address, the attacker's included; now only a factory's CREATE2 address.)"""
         _stocked(w3, deployment)
         diamond.functions.setExecutor(executor_key, True).transact({"from": owner})
-        v3 = R.pool(w3, "uniswap_v3", A.WETH, A.USDC, fee=500)
-        fake = Hop(
-            pool=attacker, token_in=A.USDC, token_out=A.WETH, fee_pips=0, kind=HopKind.UNISWAP_V2
+        sushi = v2_factory("sushiswap")
+        missing = Hop(
+            pool=v2_pair_address(*v2_factories(w3)[sushi], A.DAI, A.LINK),
+            token_in=A.DAI,
+            token_out=A.LINK,
+            fee_pips=3000,
+            factory=sushi,
         )
+        assert w3.eth.get_code(cast(Any, missing.pool)) == b""
+        uni = R.pool(w3, "uniswap_v2", A.LINK, A.DAI)
         plan = _raw_plan(
-            A.USDC, [fake, R.hop(v3, A.WETH, A.USDC)], 10**9, [1, 1], FlashSource.balancer()
+            A.DAI,
+            [missing, R.hop(uni, A.LINK, A.DAI)],
+            10**18,
+            [10**17, 10**15],
+            FlashSource.inventory(),
         )
         tx = plan.call(deployment.diamond, executor_key, 0, w3.eth.block_number + 5)
-        assert call_error(w3, tx) == 'Error("AS")'  # nothing arrived, so the V3 hop swaps 0
-        _mine_and_check_nothing_moved(w3, tx, [deployment.diamond, attacker, executor_key])
+        assert call_error(w3, tx) == 'Error("UniswapV2: INSUFFICIENT_INPUT_AMOUNT")'
+        _mine_and_check_nothing_moved(
+            w3, tx, [deployment.diamond, attacker, executor_key, missing.pool, uni.address]
+        )
 
     def test_token_the_diamond_did_not_receive_is_not_paid(
         self, w3: Web3, deployment: Any, diamond: Any, owner: str, executor_key: str, attacker: str
     ) -> None:
-        """The route says hop 0 (a real USDC/WETH pair) delivers DAI, so that hop 1 (a real
-        DAI pool) would be paid in DAI from inventory. The diamond measures the DAI that really
-        arrived (none) and pays exactly that: the V3 pool refuses a zero swap."""
+        """This route once said a real USDC/WETH pair delivers DAI, so that hop 1 would be paid
+        in DAI from inventory; now a hop's tokens pick its pair (USDC -> DAI is the USDC/DAI
+        pair), so the lie left is the amount: hop 0 asks that pair for 1 wei of DAI, hop 1 (a
+        V3 DAI/USDC pool) claims 10^9 came out. The diamond measures the DAI that really
+        arrived (1 wei), pays the V3 pool exactly that, gets 0 USDC back, and reverts."""
         _stocked(w3, deployment)
         diamond.functions.setExecutor(executor_key, True).transact({"from": owner})
-        uni = R.pool(w3, "uniswap_v2", A.WETH, A.USDC)
+        uni = R.pool(w3, "uniswap_v2", A.DAI, A.USDC)
         v3 = R.pool(w3, "uniswap_v3", A.DAI, A.USDC, fee=100)
-        lie = Hop(pool=uni.address, token_in=A.USDC, token_out=A.DAI, fee_pips=3000)
         plan = _raw_plan(
             A.USDC,
-            [lie, R.hop(v3, A.DAI, A.USDC)],
+            [R.hop(uni, A.USDC, A.DAI), R.hop(v3, A.DAI, A.USDC)],
             10**9,
-            [1, 10**9],  # the pair pays 1 wei of USDC (its k check passes on the donation)
+            [1, 10**9],  # the pair pays 1 wei of DAI for 10^9 USDC: its k check passes
             FlashSource.balancer(),
         )
         tx = plan.call(deployment.diamond, executor_key, 0, w3.eth.block_number + 5)
-        assert call_error(w3, tx) == 'Error("AS")'  # 0 DAI arrived, so the V3 hop swaps 0
+        assert (
+            call_error(w3, tx) == "InsufficientOutput(hopIndex=1, amountOut=0, minOut=1000000000)"
+        )
         _mine_and_check_nothing_moved(w3, tx, [deployment.diamond, executor_key, uni.address])

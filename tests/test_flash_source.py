@@ -250,17 +250,17 @@ class TestFees:
             FlashSource.balancer(10**18 + 1)
 
     def test_source_word(self) -> None:
-        """executeArb's source: kind << 248 | token0 << 184 | V2 fee << 160 | lender; the Vault
-        and inventory send zero lender bits."""
-        lender = int(P[7], 16)
+        """executeArb's source: kind << 248 | V2 factory index << 192 | lender fee << 160 |
+        the lender's other token (the facet derives the lender from it: issue 14); the Vault
+        and inventory send the kind alone."""
+        other = int(A.DAI, 16)
         assert FlashSource.balancer(10**15).word == 0
         assert FlashSource.inventory().word == 3 << 248
-        assert FlashSource.uniswap_v3(P[7], token0=True, fee_pips=500).word == (
-            1 << 248 | 1 << 184 | lender
+        assert FlashSource.uniswap_v3(P[7], token0=True, fee_pips=500, other=A.DAI).word == (
+            1 << 248 | 500 << 160 | other
         )
-        assert FlashSource.uniswap_v2(P[7], token0=False, fee_pips=2500).word == (
-            2 << 248 | 2500 << 160 | lender
-        )
+        v2 = FlashSource.uniswap_v2(P[7], token0=False, fee_pips=2500, other=A.DAI, factory=1)
+        assert v2.word == 2 << 248 | 1 << 192 | 2500 << 160 | other
 
 
 # ---------------------------------------------------------------- fund

@@ -1,7 +1,7 @@
-"""Property fuzz of the diamond on the replica fork: random routes, amounts, sources, callbacks and
-treasury/guard calls from every kind of caller. After every call (half of them mined, half
-simulated with eth_simulateV1) the diamond's balances never fell, except by what an owner
-withdrawal or distribution reported; it holds no allowance to the Vault, a router or any pool
+"""Property fuzz of the diamond on the replica fork: random routes, amounts, sources, bribes,
+callbacks and treasury/guard calls from every kind of caller. After every call (half of them
+mined, half simulated with eth_simulateV1) the diamond's balances never fell, except by what an
+owner withdrawal or distribution reported; it holds no allowance to the Vault, a router or any pool
 the call named; callbacks never succeed outside an arb, and only the owner or an allowed
 executor ever runs executeArb or changes the treasury and guard.
 
@@ -35,6 +35,9 @@ def world(w3: Web3, lab: Lab, deployment: Any, executor_key: str, attacker: str)
         yield built
     finally:
         built.rpc.call("anvil_autoImpersonateAccount", [False])
+        built.rpc.call(
+            "anvil_setCoinbase", ["0x" + "00" * 20]
+        )  # node config: no snapshot undoes it
 
 
 @settings(

@@ -21,11 +21,14 @@ contract StorageProbeFacet {
         bool isExecutor; // GuardStorage.executors[executor]
         uint256 cap; // GuardStorage.notionalCaps[token]
         uint256 beneficiaryCount; // TreasuryStorage.beneficiaries.length
+        uint16 maxBribeBps; // GuardStorage.maxBribeBps
+        uint64 minProfitCount; // GuardStorage.minProfitCount
+        uint256 minProfit; // GuardStorage.minProfits[token]
     }
 
     /// @notice The values of every namespaced struct the test decodes from raw slots.
     /// @param executor An account whose executor flag to read.
-    /// @param token A token whose notional cap to read.
+    /// @param token A token whose notional cap and minimum profit to read.
     /// @param selector A selector whose routing entry to read.
     /// @return l The values.
     function probeLayout(address executor, address token, bytes4 selector) external view returns (Layout memory l) {
@@ -40,5 +43,8 @@ contract StorageProbeFacet {
         l.isExecutor = g.executors[executor];
         l.cap = g.notionalCaps[token];
         l.beneficiaryCount = TreasuryStorage.layout().beneficiaries.length;
+        l.maxBribeBps = g.maxBribeBps;
+        l.minProfitCount = g.minProfitCount;
+        l.minProfit = g.minProfits[token];
     }
 }

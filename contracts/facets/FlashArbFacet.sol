@@ -5,6 +5,7 @@ import {IBalancerVault} from "../interfaces/IBalancerVault.sol";
 import {IERC20} from "../interfaces/IERC20.sol";
 import {IFlashLoanRecipient} from "../interfaces/IFlashLoanRecipient.sol";
 import {IUniswapV2Callee, IUniswapV3FlashCallback, IUniswapV3SwapCallback} from "../interfaces/IUniswapCallbacks.sol";
+import {IWETH} from "../interfaces/IWETH.sol";
 import {LibBalancer} from "../libraries/LibBalancer.sol";
 import {LibGuard} from "../libraries/LibGuard.sol";
 import {LibRoute} from "../libraries/LibRoute.sol";
@@ -21,6 +22,12 @@ import {TransientState} from "../storage/TransientState.sol";
 ///      Safety does not rest on the route being honest: every token the diamond pays out is either the route token
 ///      (covered by the final balance check) or exactly what the previous hop delivered (measured, or returned by a
 ///      pool whose address was derived, not given), so an executor that may trade cannot move inventory out.
+///      No pool or lender is ever taken from calldata (issue 14): V3 pools are derived from the Uniswap V3 factory,
+///      V2 pairs from an allowed Uniswap-V2-style factory (a one-byte index: UNISWAP_V2_FACTORY, SUSHISWAP_FACTORY,
+///      immutables with their pair init-code hashes, read from each factory on the chain it was deployed to), so
+///      the profit cannot be routed into a contract the executor wrote. What a route through genuine pools the
+///      executor owns could still leave in them is bounded by the owner's minimum profit per token
+///      (GuardFacet.setMinProfit), which the executor cannot lower.
 contract FlashArbFacet is
     IFlashLoanRecipient,
     IUniswapV3SwapCallback,
@@ -35,13 +42,34 @@ contract FlashArbFacet is
     /// @notice The Balancer V2 Vault: a flash-loan source, the only caller receiveFlashLoan accepts, Balancer hops.
     IBalancerVault internal constant BALANCER_VAULT = LibBalancer.VAULT; // 0xBA12...F2C8, same address on every chain
 
-    // Capital source: `source` = kind << 248 | token0 flag << 184 | lender fee << 160 | lender.
+    /// @notice WETH9: a bribe in WETH is unwrapped and paid to block.coinbase in ETH.
+    address internal constant WETH = 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2; // WETH9 (mainnet, and the replica)
+
+    // Capital source: `source` = kind << 248 | V2 factory index << 192 | lender fee << 160 | lender's other token.
+    // The lender is derived, never given: the V3 pool of (route token, other token, fee tier), the V2 pair of the
+    // indexed factory for (route token, other token). Bits 184..191 and 200..247 are ignored.
     uint8 internal constant SOURCE_BALANCER = 0; // Vault.flashLoan, fee = the Vault's flash fee (0 on mainnet)
     uint8 internal constant SOURCE_UNISWAP_V3 = 1; // pool.flash, fee = the pool's fee tier, rounded up
     uint8 internal constant SOURCE_UNISWAP_V2 = 2; // pair.swap with data (flash swap), repay ceil(amount*1e6/(1e6-fee))
     uint8 internal constant SOURCE_INVENTORY = 3; // the diamond's own balance: no loan, no callback
-    uint256 internal constant SOURCE_TOKEN0 = 1 << 184; // the route token is the lender's token0 (V3 and V2 lenders)
-    uint256 internal constant LENDER_FEE_MASK = 0xffffff; // bits 160..183: a V2 lender's fee in hundredths of a bip
+    uint256 internal constant LENDER_FEE_MASK = 0xffffff; // bits 160..183: a V3 lender's fee tier, a V2 lender's fee
+
+    // executeArb's `terms` = bribeBps << 240 | deadlineBlock: one word, so the selector (and every caller that sends
+    // no bribe) is unchanged, and a bribe costs 2 calldata bytes instead of a 32-byte argument.
+    uint256 internal constant BRIBE_SHIFT = 240; // bits 240..255: the bribe in basis points of the profit
+    uint256 internal constant DEADLINE_MASK = (1 << 240) - 1; // bits 0..239: the last block the arb may run in
+    uint256 internal constant BPS = 10_000; // basis points in a whole
+
+    /*//////////////////////////////////////////////////////////////
+                               IMMUTABLES
+    //////////////////////////////////////////////////////////////*/
+
+    // The allowed Uniswap-V2-style factories, by the index a V2 hop or lender names (LibRoute.V2_FACTORY_COUNT).
+    // Immutables, not storage: deriving a pair costs no SLOAD. A new factory is a new facet, cut in by the owner.
+    address internal immutable UNISWAP_V2_FACTORY; // index 0: Uniswap V2 (0x5C69...aA6f on mainnet)
+    bytes32 internal immutable UNISWAP_V2_PAIR_CODE_HASH; // keccak256 of its pair creation code (0x96e8...845f)
+    address internal immutable SUSHISWAP_FACTORY; // index 1: SushiSwap (0xC0AE...f2Ac on mainnet)
+    bytes32 internal immutable SUSHISWAP_PAIR_CODE_HASH; // its factory's pairCodeHash() on the deployment chain
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -49,14 +77,17 @@ contract FlashArbFacet is
 
     /// @notice An arb completed. `routeHash` = keccak256(path) (pools and tokens, not amounts: one id per path);
     ///         `source` is the packed capital source as sent; `amountOut` is the last hop's output; `profit` is the
-    ///         diamond's balance change in `token`. The loan fee is amountOut - amountIn - profit.
+    ///         diamond's balance change in `token` (net of the loan fee and the bribe); `bribe` is what
+    ///         block.coinbase got, in ETH when `token` is WETH, else in `token`. The loan fee is
+    ///         amountOut - amountIn - profit - bribe.
     event ArbExecuted(
         bytes32 indexed routeHash,
         address indexed token,
         uint256 source,
         uint256 amountIn,
         uint256 amountOut,
-        uint256 profit
+        uint256 profit,
+        uint256 bribe
     );
 
     /*//////////////////////////////////////////////////////////////
@@ -83,44 +114,97 @@ contract FlashArbFacet is
     error SwapCallbackMissing(address pool);
     /// @notice V3 hop `hopIndex` paid `amountOut`, less than the `minOut` computed off-chain.
     error InsufficientOutput(uint256 hopIndex, uint256 amountOut, uint256 minOut);
-    /// @notice The route returned `profit` (negative: a loss) net of the loan and fee, below `minProfit`.
+    /// @notice The route returned `profit` (negative: a loss) net of the loan, its fee and the bribe, below `minProfit`
+    ///         (the larger of executeArb's argument and the owner's minimum for the token).
     error InsufficientProfit(int256 profit, uint256 minProfit);
+    /// @notice The constructor was given a zero factory or pair code hash.
+    error InvalidV2Factory(address factory, bytes32 pairCodeHash);
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Fix the allowed Uniswap-V2-style factories and their pair init-code hashes.
+    /// @dev flasharb.execute.deploy reads each hash on the chain it deploys to (SushiSwap's factory answers
+    ///      pairCodeHash(); Uniswap V2's has no getter and its hash is the canonical one): a replica rebuilt from
+    ///      source has other hashes than mainnet, and nothing may branch on which chain this is.
+    /// @param uniswapV2Factory Factory index 0.
+    /// @param uniswapV2PairCodeHash keccak256 of its pair creation code.
+    /// @param sushiSwapFactory Factory index 1.
+    /// @param sushiSwapPairCodeHash keccak256 of its pair creation code.
+    constructor(
+        address uniswapV2Factory,
+        bytes32 uniswapV2PairCodeHash,
+        address sushiSwapFactory,
+        bytes32 sushiSwapPairCodeHash
+    ) {
+        if (uniswapV2Factory == address(0) || uniswapV2PairCodeHash == bytes32(0)) {
+            revert InvalidV2Factory(uniswapV2Factory, uniswapV2PairCodeHash);
+        }
+        if (sushiSwapFactory == address(0) || sushiSwapPairCodeHash == bytes32(0)) {
+            revert InvalidV2Factory(sushiSwapFactory, sushiSwapPairCodeHash);
+        }
+        UNISWAP_V2_FACTORY = uniswapV2Factory;
+        UNISWAP_V2_PAIR_CODE_HASH = uniswapV2PairCodeHash;
+        SUSHISWAP_FACTORY = sushiSwapFactory;
+        SUSHISWAP_PAIR_CODE_HASH = sushiSwapPairCodeHash;
+    }
 
     /*//////////////////////////////////////////////////////////////
                                   LOGIC
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Take `amounts[0]` of the route token from `source`, swap it along `path`, repay, and keep at least
-    ///         `minProfit` of the route token in the diamond.
+    /// @notice Take `amounts[0]` of the route token from `source`, swap it along `path`, repay, keep at least
+    ///         `minProfit` of the route token in the diamond, and pay block.coinbase the bribe `terms` asks, out of
+    ///         the profit.
     /// @dev Owner or allowed executor (NotExecutor), not paused (ExecutionPaused), within the token's notional cap
-    ///      (NotionalCapExceeded). Reverts DeadlinePassed after `deadlineBlock`, Reentrancy when re-entered,
-    ///      InvalidHopCount / InvalidAmountIn / InvalidRoute for a malformed route, InvalidFlashSource for an unknown
-    ///      source, BalancerHopInBalancerLoan for a Balancer hop inside a Balancer loan, InsufficientProfit when the
-    ///      cycle does not pay. A cycle of Balancer hops only runs as one Vault batchSwap and needs no capital.
+    ///      (NotionalCapExceeded) and the owner's bribe cap (BribeAboveCap). Reverts DeadlinePassed after the
+    ///      deadline, Reentrancy when re-entered, InvalidHopCount / InvalidAmountIn / InvalidRoute for a malformed
+    ///      route, InvalidFlashSource for an unknown source, BalancerHopInBalancerLoan for a Balancer hop inside a
+    ///      Balancer loan, InsufficientProfit when the cycle keeps less than max(minProfit, the owner's minimum for
+    ///      the token) after the bribe. A cycle of Balancer hops only runs as one Vault batchSwap and needs no capital.
     ///      Loans carry data = source | path.length (one word each) | path | amounts; its hash is the in-flight
     ///      marker the lender's callback must match (see _acceptLoan).
-    /// @param source Capital source: kind << 248 | token0 flag << 184 | V2 lender fee << 160 | lender (V3 pool or V2
-    ///        pair; ignored for the Vault and inventory).
+    ///      The bribe (issue 14: pay the block only out of profit) is bribeBps / 10,000 of the diamond's gain in the
+    ///      route token, rounded down, computed after the route ran and paid only if what is left still meets the
+    ///      minimum; a loss or a zero gain pays nothing (the arb reverts or the share is 0). Basis points, not an
+    ///      amount: the share follows the realized profit (a V3 hop paying more than quoted raises both, a smaller
+    ///      gain lowers the bribe instead of reverting the arb), and one owner cap in basis points means the same
+    ///      for every token. How it reaches the block: when the route token is WETH, unwrapped and sent as ETH
+    ///      (what builders count), with the call's 2,300 gas stipend only, so a contract coinbase cannot spend the
+    ///      arb's gas; the diamond's receive() takes ETH from WETH alone. In any other token, transferred as that
+    ///      token (swapping it to ETH inside the arb would cost a pool hop and move a price). A coinbase that
+    ///      refuses (reverts, or the token refuses it) gets nothing and the diamond keeps the share (WETH is wrapped
+    ///      back): the arb still succeeds. No bribe when block.coinbase is the zero address (nobody to pay). Gas of
+    ///      a paid bribe (bench/gas.py, the 2-hop trade): in ETH 16,874 (WETH.withdraw and its ETH transfer here,
+    ///      then the 9,000 gas value call; 41,874 when the coinbase account is new), in the route token 8,490
+    ///      (25,590 into a zero balance); 0 when bribeBps is 0.
+    /// @param source Capital source: kind << 248 | V2 factory index << 192 | lender fee << 160 | the lender's other
+    ///        token (zero for the Vault and inventory); the V3 pool or V2 pair that lends is derived from it.
     /// @param path The packed route (LibRoute): route token, then the hops.
     /// @param amounts uint128 amountIn, then each hop's exact output, packed.
-    /// @param minProfit Least acceptable gain in the route token, net of the loan fee (0: break-even is enough).
-    /// @param deadlineBlock Last block in which the arb may execute.
-    /// @return profit The diamond's balance gain in the route token.
+    /// @param minProfit Least acceptable gain in the route token, net of the loan fee and the bribe (0: break-even
+    ///        is enough); the owner's minimum for the token applies when it is larger.
+    /// @param terms bribeBps << 240 | deadlineBlock: the share of the profit paid to block.coinbase, in basis points
+    ///        (at most the owner's cap), and the last block in which the arb may execute.
+    /// @return profit The diamond's balance gain in the route token, after the bribe.
     function executeArb(
         uint256 source,
         bytes calldata path,
         bytes calldata amounts,
         uint256 minProfit,
-        uint256 deadlineBlock
+        uint256 terms
     ) external returns (uint256 profit) {
         LibGuard.enforceCaller(); // strangers learn nothing else
-        if (block.number > deadlineBlock) revert DeadlinePassed(deadlineBlock, block.number);
+        if (block.number > terms & DEADLINE_MASK) revert DeadlinePassed(terms & DEADLINE_MASK, block.number);
         if (_arbLocked) revert Reentrancy();
         _arbLocked = true;
-        (address token, uint256 amountIn, uint256 balanceBefore) = _run(source, path, amounts);
-        profit = _profitSince(token, balanceBefore, minProfit);
+        Run memory r = _run(source, path, amounts, terms >> BRIBE_SHIFT);
+        if (r.floor < minProfit) r.floor = minProfit; // the larger of the owner's minimum and the caller's
+        uint256 bribe;
+        (profit, bribe) = _settle(r.token, r.balanceBefore, r.floor, terms >> BRIBE_SHIFT);
         _arbLocked = false;
-        emit ArbExecuted(keccak256(path), token, source, amountIn, _arbAmountOut, profit);
+        emit ArbExecuted(keccak256(path), r.token, source, r.amountIn, _arbAmountOut, profit, bribe);
     }
 
     /// @notice Balancer V2 flash-loan callback: runs the route, repays the Vault.
@@ -201,27 +285,37 @@ contract FlashArbFacet is
                                 INTERNALS
     //////////////////////////////////////////////////////////////*/
 
+    /// @dev What _run hands back to executeArb (a memory struct: executeArb's arguments fill most of the stack).
+    struct Run {
+        address token; // the route token
+        uint256 amountIn; // taken from the source
+        uint256 balanceBefore; // the diamond's balance of `token` before the route ran
+        uint256 floor; // the owner's minimum profit for `token` (0: none); executeArb raises it to its minProfit
+    }
+
     /// @dev Validate the route, check the guard's limits, note the balance, then run it on the source's capital.
-    function _run(uint256 source, bytes calldata path, bytes calldata amounts)
+    function _run(uint256 source, bytes calldata path, bytes calldata amounts, uint256 bribeBps)
         private
-        returns (address token, uint256 amountIn, uint256 balanceBefore)
+        returns (Run memory r)
     {
         uint256 kinds;
-        (token, amountIn, , kinds) = LibRoute.validate(path, amounts, uint8(source >> 248) == SOURCE_BALANCER); // before anything is borrowed
-        LibGuard.enforceLimits(token, amountIn);
-        balanceBefore = _balanceOf(token);
+        (r.token, r.amountIn, , kinds) = LibRoute.validate(path, amounts, uint8(source >> 248) == SOURCE_BALANCER); // before anything is borrowed
+        r.floor = LibGuard.enforceLimits(r.token, r.amountIn, bribeBps);
+        r.balanceBefore = _balanceOf(r.token);
         if (uint8(source >> 248) == SOURCE_INVENTORY) {
             _arbAmountOut = _runHops(path, amounts, kinds);
         } else {
             _arbKinds = kinds; // for the callback, which runs on the same (hash-checked) route
-            _borrow(source, token, amountIn, path, amounts); // the callback runs the hops and repays
+            _borrow(source, r.token, r.amountIn, path, amounts); // the callback runs the hops and repays
         }
     }
 
-    /// @dev Ask the lender named by `source` for `amountIn` of `token`; its callback runs the hops and repays.
-    ///      The loan data is source | path.length | path | amounts (words, then the packed route); its hash is the
-    ///      in-flight marker. The call is encoded by hand: the ABI encoder's generic array and bytes code cost more
-    ///      than the whole route's calldata.
+    /// @dev Ask the lender `source` describes for `amountIn` of `token`; its callback runs the hops and repays.
+    ///      The lender is the Vault, or derived: the canonical V3 pool of (token, other token, fee tier), or the pair
+    ///      of (token, other token) of an allowed V2 factory. A derived address with no code never calls back
+    ///      (FlashLoanNotTaken). The loan data is source | path.length | path | amounts (words, then the packed
+    ///      route); its hash is the in-flight marker. The call is encoded by hand: the ABI encoder's generic array
+    ///      and bytes code cost more than the whole route's calldata.
     function _borrow(
         uint256 source,
         address token,
@@ -230,12 +324,23 @@ contract FlashArbFacet is
         bytes calldata amounts
     ) private {
         uint8 kind = uint8(source >> 248);
-        if (kind > SOURCE_UNISWAP_V2 || (kind == SOURCE_UNISWAP_V2 && (source >> 160) & LENDER_FEE_MASK >= 1e6)) {
+        address other = address(uint160(source)); // the lender's other token
+        address lender;
+        if (kind == SOURCE_BALANCER) {
+            lender = address(BALANCER_VAULT);
+        } else if (kind == SOURCE_UNISWAP_V3) {
+            lender = LibUniswapV3.poolAddress(token, other, uint24(source >> 160)); // the factory's pool, or no code
+        } else if (
+            kind == SOURCE_UNISWAP_V2 &&
+            (source >> 160) & LENDER_FEE_MASK < 1e6 &&
+            uint8(source >> 192) < LibRoute.V2_FACTORY_COUNT
+        ) {
+            lender = _v2Pair(uint8(source >> 192), token, other); // the factory's pair, or no code
+        } else {
             revert InvalidFlashSource(source); // inventory never gets here
         }
-        address lender = kind == SOURCE_BALANCER ? address(BALANCER_VAULT) : address(uint160(source));
         _arbLender = lender;
-        bool token0 = source & SOURCE_TOKEN0 != 0;
+        bool token0 = token < other;
         uint256 p;
         uint256 size;
         bytes32 marker;
@@ -323,22 +428,25 @@ contract FlashArbFacet is
     }
 
     /// @dev A route of V2 pairs only: pay the first pair, then each pair pays the next, the last pays this contract.
+    ///      Each pair is derived once, from its factory index and its two tokens.
     function _runV2(bytes calldata path, bytes calldata amounts) private returns (uint256 amountOut) {
         uint256 end = path.length - LibRoute.V2_HOP_LENGTH; // offset of the last hop
         address tokenIn = LibRoute.addressAt(path, 0);
-        address pair = LibRoute.addressAt(path, LibRoute.TOKEN_LENGTH + 1);
+        address tokenOut = LibRoute.addressAt(path, LibRoute.TOKEN_LENGTH + 2);
+        address pair = _v2Pair(LibRoute.v2Factory(path, LibRoute.TOKEN_LENGTH), tokenIn, tokenOut);
         LibSafeERC20.safeTransfer(IERC20(tokenIn), pair, LibRoute.amountAt(amounts, 0)); // V2 pairs are paid before swap
         uint256 i = 1;
         for (uint256 offset = LibRoute.TOKEN_LENGTH; ; offset += LibRoute.V2_HOP_LENGTH) {
-            address tokenOut = LibRoute.addressAt(path, offset + 21);
             amountOut = LibRoute.amountAt(amounts, i);
             if (offset == end) {
                 LibUniswapV2.swap(pair, tokenIn < tokenOut, amountOut, address(this));
                 return amountOut; // exact: the pair paid it or reverted; the final balance check sees what arrived
             }
-            address next = LibRoute.addressAt(path, offset + LibRoute.V2_HOP_LENGTH + 1);
+            uint256 nextOffset = offset + LibRoute.V2_HOP_LENGTH;
+            address nextOut = LibRoute.addressAt(path, nextOffset + 2);
+            address next = _v2Pair(LibRoute.v2Factory(path, nextOffset), tokenOut, nextOut);
             LibUniswapV2.swap(pair, tokenIn < tokenOut, amountOut, next); // straight into the next pair
-            (pair, tokenIn) = (next, tokenOut);
+            (pair, tokenIn, tokenOut) = (next, tokenOut, nextOut);
             unchecked {
                 ++i; // cannot overflow: at most MAX_HOPS hops
             }
@@ -354,7 +462,7 @@ contract FlashArbFacet is
         uint256 amount; // the hop's input; after _swap, its output
         uint256 minOut; // the output computed off-chain: exact for V2, a floor for V3 and Balancer
         address recipient; // the next V2 pair, or this contract
-        bool atPool; // the input already sits in this hop's V2 pair (the previous pool paid it directly)
+        address pair; // this hop's V2 pair when the previous pool already paid it (derived then), else zero
         bool measure; // a V2 output landing here for a V3 or Balancer hop: count what arrives, not what was asked
     }
 
@@ -378,11 +486,18 @@ contract FlashArbFacet is
                 ++i; // cannot overflow: i < n <= MAX_HOPS; from here on `i` is the next hop's index
             }
             if (i < n) {
-                if (LibRoute.kindAt(path, next) == LibRoute.KIND_UNISWAP_V2) s.recipient = LibRoute.v2Pair(path, next); // pay the next pair directly
-                else s.measure = true;
+                if (LibRoute.kindAt(path, next) == LibRoute.KIND_UNISWAP_V2) {
+                    s.recipient = _v2Pair(
+                        LibRoute.v2Factory(path, next),
+                        s.tokenOut,
+                        LibRoute.tokenOut(path, next, LibRoute.KIND_UNISWAP_V2)
+                    ); // pay the next pair directly
+                } else {
+                    s.measure = true;
+                }
             }
             _swap(s, path, i - 1);
-            s.atPool = s.recipient != address(this);
+            s.pair = s.recipient == address(this) ? address(0) : s.recipient; // the next hop's pair, already paid
             s.tokenIn = s.tokenOut;
             s.offset = next;
         }
@@ -392,8 +507,11 @@ contract FlashArbFacet is
     /// @dev Run hop `i` described by `s`; leaves its output in s.amount.
     function _swap(Step memory s, bytes calldata path, uint256 i) private {
         if (s.kind == LibRoute.KIND_UNISWAP_V2) {
-            address pair = LibRoute.v2Pair(path, s.offset);
-            if (!s.atPool) LibSafeERC20.safeTransfer(IERC20(s.tokenIn), pair, s.amount); // V2 pairs are paid before swap
+            address pair = s.pair;
+            if (pair == address(0)) {
+                pair = _v2Pair(LibRoute.v2Factory(path, s.offset), s.tokenIn, s.tokenOut);
+                LibSafeERC20.safeTransfer(IERC20(s.tokenIn), pair, s.amount); // V2 pairs are paid before swap
+            }
             if (s.measure) {
                 uint256 held = _balanceOf(s.tokenOut);
                 LibUniswapV2.swap(pair, s.tokenIn < s.tokenOut, s.minOut, address(this));
@@ -423,6 +541,13 @@ contract FlashArbFacet is
         }
     }
 
+    /// @dev The pair of `tokenA`/`tokenB` of the allowed V2 factory at `factory` (< V2_FACTORY_COUNT: LibRoute.validate
+    ///      checked the path's indexes, _borrow the source's).
+    function _v2Pair(uint256 factory, address tokenA, address tokenB) private view returns (address) {
+        if (factory == 0) return LibUniswapV2.pairFor(UNISWAP_V2_FACTORY, UNISWAP_V2_PAIR_CODE_HASH, tokenA, tokenB);
+        return LibUniswapV2.pairFor(SUSHISWAP_FACTORY, SUSHISWAP_PAIR_CODE_HASH, tokenA, tokenB);
+    }
+
     /// @dev This contract's balance of `token` (a plain balanceOf; reverts if the call does).
     function _balanceOf(address token) private view returns (uint256 amount) {
         assembly ("memory-safe") {
@@ -438,15 +563,33 @@ contract FlashArbFacet is
         }
     }
 
-    /// @dev The diamond's gain in `token` since `balanceBefore`; InsufficientProfit below `minProfit` or on a loss.
-    function _profitSince(address token, uint256 balanceBefore, uint256 minProfit) private view returns (uint256) {
+    /// @dev Settle the arb: the diamond's gain in `token` since `balanceBefore`, less the bribe (bribeBps of the gain,
+    ///      rounded down; none without a coinbase), must be at least `floor` (InsufficientProfit otherwise, and on a
+    ///      loss); then the bribe is paid. Returns what the diamond keeps and what the coinbase got (0 if it refused).
+    function _settle(address token, uint256 balanceBefore, uint256 floor, uint256 bribeBps)
+        private
+        returns (uint256 kept, uint256 bribe)
+    {
         uint256 balanceAfter = _balanceOf(token);
-        if (balanceAfter < balanceBefore || balanceAfter - balanceBefore < minProfit) {
-            revert InsufficientProfit(_signedDelta(balanceAfter, balanceBefore), minProfit); // never overflows
-        }
+        if (balanceAfter < balanceBefore) revert InsufficientProfit(_signedDelta(balanceAfter, balanceBefore), floor);
         unchecked {
-            return balanceAfter - balanceBefore; // cannot underflow: checked just above
+            kept = balanceAfter - balanceBefore; // cannot underflow: checked just above
         }
+        if (bribeBps != 0 && block.coinbase != address(0)) {
+            bribe = (kept * bribeBps) / BPS; // bribeBps <= the owner's cap <= 10,000: never more than the gain
+            kept -= bribe;
+        }
+        if (kept < floor) revert InsufficientProfit(_signedDelta(kept, 0), floor);
+        if (bribe != 0 && !_payBribe(token, bribe)) (kept, bribe) = (kept + bribe, 0); // refused: the diamond keeps it
+    }
+
+    /// @dev Pay `amount` of the profit to block.coinbase: as ETH when `token` is WETH (unwrapped here, sent with the
+    ///      2,300 gas stipend only), else as `token`. False, with nothing moved, when the coinbase refuses it.
+    function _payBribe(address token, uint256 amount) private returns (bool paid) {
+        if (token != WETH) return LibSafeERC20.tryTransfer(IERC20(token), block.coinbase, amount);
+        IWETH(WETH).withdraw(amount); // WETH9 sends the ETH to the diamond's receive(), which takes it from WETH only
+        (paid, ) = block.coinbase.call{value: amount, gas: 0}(""); // the 2,300 stipend: it cannot spend our gas
+        if (!paid) IWETH(WETH).deposit{value: amount}(); // refused: wrapped back, the diamond's WETH is whole again
     }
 
     /// @dev a - b as int256, for error data only (values beyond int256 range are far outside real balances).

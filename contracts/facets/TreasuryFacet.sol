@@ -6,7 +6,8 @@ import {LibDiamond} from "../libraries/LibDiamond.sol";
 import {LibSafeERC20} from "../libraries/LibSafeERC20.sol";
 import {TreasuryStorage} from "../storage/TreasuryStorage.sol";
 
-/// @notice The way profits leave the diamond: owner-only withdrawals and an optional split among beneficiaries.
+/// @notice The way profits leave the diamond: owner-only withdrawals (tokens and ETH) and an optional split among
+///         beneficiaries.
 /// @dev The diamond always keeps DUST (1 wei) of every token it holds: the first write of an arb into the diamond's
 ///      balance is then non-zero to non-zero (~2.9k gas) instead of zero to non-zero (~20k), twice per arb.
 contract TreasuryFacet {
@@ -28,6 +29,8 @@ contract TreasuryFacet {
     event BeneficiariesSet(address[] accounts, uint16[] bps);
     /// @notice distribute sent `amount` of `token` to `to`, its share.
     event Distributed(address indexed token, address indexed to, uint256 amount);
+    /// @notice `amount` wei of ETH left the diamond for `to`.
+    event EthWithdrawn(address indexed to, uint256 amount);
 
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
@@ -41,6 +44,10 @@ contract TreasuryFacet {
     error InvalidSplit(uint256 totalBps);
     /// @notice distribute was called with no beneficiaries set.
     error NoBeneficiaries();
+    /// @notice withdrawEth of `amount` wei (0, or above the balance `balance`).
+    error InvalidEthAmount(uint256 balance, uint256 amount);
+    /// @notice Sending `amount` wei to `to` failed (it reverted).
+    error EthTransferFailed(address to, uint256 amount);
 
     /*//////////////////////////////////////////////////////////////
                                   LOGIC
@@ -61,6 +68,24 @@ contract TreasuryFacet {
         if (amount == 0 || amount > balance || balance - amount < DUST) revert DustMustStay(token, balance, amount);
         LibSafeERC20.safeTransfer(IERC20(token), to, amount);
         emit Withdrawn(token, to, amount);
+    }
+
+    /// @notice Send `amount` wei of the diamond's ETH to `to`; type(uint256).max sends it all.
+    /// @dev Owner only (NotContractOwner). The diamond takes ETH from WETH only (the unwrap of a bribe, sent on to
+    ///      block.coinbase in the same call), but no contract can refuse ETH forced on it (SELFDESTRUCT, a block
+    ///      reward): this is how it comes back out. No DUST is kept: an ETH balance costs arbs no storage write.
+    ///      Reverts ZeroAddress, InvalidEthAmount for 0 or more than the balance, EthTransferFailed if `to` refuses.
+    /// @param to The recipient; not the zero address. It gets all the gas left: the owner chose it.
+    /// @param amount The amount in wei (type(uint256).max: the whole balance).
+    function withdrawEth(address payable to, uint256 amount) external {
+        LibDiamond.enforceIsContractOwner();
+        if (to == address(0)) revert ZeroAddress();
+        uint256 balance = address(this).balance;
+        if (amount == type(uint256).max) amount = balance;
+        if (amount == 0 || amount > balance) revert InvalidEthAmount(balance, amount);
+        emit EthWithdrawn(to, amount); // undone with the call if `to` refuses
+        (bool ok, ) = to.call{value: amount}("");
+        if (!ok) revert EthTransferFailed(to, amount);
     }
 
     /// @notice Set the profit split: `accounts[i]` gets `bps[i]` / 10_000 of each distribute. Empty arrays clear it.

@@ -7,28 +7,35 @@ error InvalidHopCount(uint256 amountsLength);
 error InvalidAmountIn(uint256 amountIn);
 /// @notice Hop `hopIndex` is a Balancer hop inside a Balancer flash loan (the Vault would revert BAL#400).
 error BalancerHopInBalancerLoan(uint256 hopIndex);
-/// @notice Hop `hopIndex` breaks the route: it runs past the end of the path, names an unknown kind, swaps a token
-///         for itself, or (last hop) does not end in the route's token, or the path has bytes after the last hop.
+/// @notice Hop `hopIndex` breaks the route: it runs past the end of the path, names an unknown kind or V2 factory,
+///         swaps a token for itself, or (last hop) does not end in the route's token, or the path has bytes after
+///         the last hop.
 error InvalidRoute(uint256 hopIndex);
 
 /// @notice The packed route format: a cycle of hops from and back to one token, and its amounts.
 /// @dev Calldata is the largest per-byte cost of an arb after storage, so the route is packed, not ABI-encoded:
 ///      path    = token (20) | hop_0 | ... | hop_{n-1}
-///      V2 hop  = KIND_UNISWAP_V2 (1) | pair (20) | tokenOut (20)              41 bytes
+///      V2 hop  = KIND_UNISWAP_V2 (1) | factory (1) | tokenOut (20)           22 bytes, pair = CREATE2(factory, tokens)
 ///      V3 hop  = KIND_UNISWAP_V3 (1) | tokenOut (20) | fee (3)                24 bytes, pool = CREATE2(tokens, fee)
 ///      Bal hop = KIND_BALANCER (1)   | poolId (32) | tokenOut (20)           53 bytes, swapped through the Vault
 ///      amounts = amountIn (16) | out_0 (16) | ... | out_{n-1} (16)           uint128 each, big-endian
 ///      A hop's tokenIn is the previous hop's tokenOut (route token for hop 0); the last tokenOut must be the route
 ///      token. out_i is hop i's exact output, computed off-chain: a V2 pair is asked for exactly that (its own k
-///      check guards it), V3 and Balancer hops revert when they pay less. keccak256(path) is the route's id: it
-///      names the pools and tokens, not the sizes, so one path keeps one id across amounts.
+///      check guards it), V3 and Balancer hops revert when they pay less. A V2 hop names no pair: `factory` indexes
+///      the facet's allowed Uniswap-V2-style factories (0: Uniswap V2, 1: SushiSwap; V2_FACTORY_COUNT in all) and
+///      the pair is derived from that factory, its pair init-code hash and the hop's two tokens, as V3 pools are:
+///      a route can only name a pair the factory deployed (issue 14: a pair taken from calldata let an executor
+///      route the profit into a contract of its own). 1 byte instead of 20 also saves ~300 gas of calldata a hop.
+///      keccak256(path) is the route's id: it names the pools and tokens, not the sizes, so one path keeps one id
+///      across amounts.
 library LibRoute {
     uint8 internal constant KIND_UNISWAP_V2 = 0; // constant-product pair, paid before `swap`, output sent anywhere
     uint8 internal constant KIND_UNISWAP_V3 = 1; // concentrated liquidity, paid in uniswapV3SwapCallback
     uint8 internal constant KIND_BALANCER = 2; // Balancer V2 pool, swapped through the Vault (exact approval)
 
     uint256 internal constant TOKEN_LENGTH = 20; // the route token heads the path
-    uint256 internal constant V2_HOP_LENGTH = 41; // kind | pair | tokenOut
+    uint256 internal constant V2_HOP_LENGTH = 22; // kind | factory index | tokenOut
+    uint256 internal constant V2_FACTORY_COUNT = 2; // factory indexes 0 (Uniswap V2) and 1 (SushiSwap): FlashArbFacet
     uint256 internal constant V3_HOP_LENGTH = 24; // kind | tokenOut | fee
     uint256 internal constant BALANCER_HOP_LENGTH = 53; // kind | poolId | tokenOut
     uint256 internal constant AMOUNT_LENGTH = 16; // uint128
@@ -40,10 +47,10 @@ library LibRoute {
 
     /// @notice Check `path` and `amounts` form a route this build can execute; return what the caller needs.
     /// @dev One pass, before anything is borrowed: 1..MAX_HOPS hops (InvalidHopCount), 0 < amountIn <= 2^112 - 1
-    ///      (InvalidAmountIn: the cap keeps the unchecked arithmetic downstream overflow-free), known kinds with
-    ///      their full length inside the path, no hop selling a token for itself, the last hop back in the route
-    ///      token and nothing after it (InvalidRoute), and no Balancer hop when the loan comes from the Vault
-    ///      (BalancerHopInBalancerLoan). Later reads of the route trust these bounds.
+    ///      (InvalidAmountIn: the cap keeps the unchecked arithmetic downstream overflow-free), known kinds (and V2
+    ///      factory indexes) with their full length inside the path, no hop selling a token for itself, the last
+    ///      hop back in the route token and nothing after it (InvalidRoute), and no Balancer hop when the loan comes
+    ///      from the Vault (BalancerHopInBalancerLoan). Later reads of the route trust these bounds.
     /// @param path The packed path.
     /// @param amounts The packed amounts.
     /// @param vaultLoan Whether the capital is a Balancer flash loan.
@@ -71,15 +78,19 @@ library LibRoute {
         uint256 offset = TOKEN_LENGTH;
         for (uint256 i; i < n; ++i) {
             if (offset >= len) revert InvalidRoute(i);
-            uint8 kind = uint8(path[offset]);
+            uint256 head; // the hop's first 32 bytes: kind, then fields (a read past the end is caught below)
+            assembly ("memory-safe") {
+                head := calldataload(add(path.offset, offset))
+            }
             address bought;
-            if (kind == KIND_UNISWAP_V2) {
-                bought = addressAt(path, offset + 21);
+            if (head >> 248 == KIND_UNISWAP_V2) {
+                if ((head >> 240) & 0xff >= V2_FACTORY_COUNT) revert InvalidRoute(i); // no such factory
+                bought = address(uint160(head >> 80)); // kind | factory | tokenOut: bytes 2..21
                 offset += V2_HOP_LENGTH;
-            } else if (kind == KIND_UNISWAP_V3) {
-                bought = addressAt(path, offset + 1);
+            } else if (head >> 248 == KIND_UNISWAP_V3) {
+                bought = address(uint160(head >> 88)); // kind | tokenOut: bytes 1..20
                 offset += V3_HOP_LENGTH;
-            } else if (kind == KIND_BALANCER) {
+            } else if (head >> 248 == KIND_BALANCER) {
                 if (vaultLoan) revert BalancerHopInBalancerLoan(i);
                 bought = addressAt(path, offset + 33);
                 offset += BALANCER_HOP_LENGTH;
@@ -88,7 +99,7 @@ library LibRoute {
             }
             if (offset > len || bought == tokenIn) revert InvalidRoute(i); // a read past the end only saw zeros
             tokenIn = bought;
-            kinds |= 1 << kind;
+            kinds |= 1 << (head >> 248); // the hop's kind
         }
         unchecked {
             if (offset != len || tokenIn != token) revert InvalidRoute(n - 1); // cannot underflow: n >= 1
@@ -134,12 +145,14 @@ library LibRoute {
         return BALANCER_HOP_LENGTH;
     }
 
-    /// @notice The V2 pair of the V2 hop at `offset` (bounds: validate).
+    /// @notice The factory index of the V2 hop at `offset`: 0..V2_FACTORY_COUNT-1 (bounds: validate).
     /// @param path The packed path.
     /// @param offset Byte offset of the hop.
-    /// @return pair The pair.
-    function v2Pair(bytes calldata path, uint256 offset) internal pure returns (address pair) {
-        pair = addressAt(path, offset + 1);
+    /// @return factory The index.
+    function v2Factory(bytes calldata path, uint256 offset) internal pure returns (uint256 factory) {
+        assembly ("memory-safe") {
+            factory := byte(1, calldataload(add(path.offset, offset))) // the byte after the kind
+        }
     }
 
     /// @notice tokenOut of the hop of `kind` at `offset` (bounds: validate).
@@ -148,7 +161,7 @@ library LibRoute {
     /// @param kind The hop's kind.
     /// @return tokenOut The token the hop buys.
     function tokenOut(bytes calldata path, uint256 offset, uint8 kind) internal pure returns (address) {
-        if (kind == KIND_UNISWAP_V2) return addressAt(path, offset + 21); // after kind | pair
+        if (kind == KIND_UNISWAP_V2) return addressAt(path, offset + 2); // after kind | factory
         if (kind == KIND_UNISWAP_V3) return addressAt(path, offset + 1); // after kind
         return addressAt(path, offset + 33); // Balancer: after kind | poolId
     }

@@ -1,9 +1,39 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-/// @notice Uniswap-V2-style pair calls: a swap for an exact, precomputed output, and the flash-swap repayment.
+/// @notice Uniswap-V2-style pairs by construction (the factory's CREATE2 address of a token pair), a swap for an exact,
+///         precomputed output, and the flash-swap repayment.
 library LibUniswapV2 {
     uint256 internal constant FEE_DENOMINATOR = 1e6; // hundredths of a bip
+
+    /// @notice The pair `factory` deploys for `tokenA`/`tokenB` (v2-periphery UniswapV2Library.pairFor).
+    /// @dev CREATE2 address: keccak256(0xff | factory | keccak256(token0 | token1) | pairCodeHash), token0 < token1.
+    ///      A pair named this way is the factory's own deployment, with the code the hash commits to, or an address
+    ///      with no code (no such pair yet): never a look-alike. ~150 gas, against 20 bytes of calldata (~300 gas).
+    /// @param factory The Uniswap-V2-style factory.
+    /// @param pairCodeHash keccak256 of the factory's pair creation code.
+    /// @param tokenA One token.
+    /// @param tokenB The other.
+    /// @return pair The pair address (with or without code).
+    function pairFor(address factory, bytes32 pairCodeHash, address tokenA, address tokenB)
+        internal
+        pure
+        returns (address pair)
+    {
+        (address token0, address token1) = tokenA < tokenB ? (tokenA, tokenB) : (tokenB, tokenA);
+        assembly ("memory-safe") {
+            let p := mload(0x40) // scratch past the free pointer; not claimed
+            let mask := 0xffffffffffffffffffffffffffffffffffffffff // high bits are not guaranteed clean
+            mstore(add(p, 0x14), and(token1, mask)) // token0 | token1, packed: 40 bytes at p + 0x0c
+            mstore(p, and(token0, mask))
+            let salt := keccak256(add(p, 0x0c), 0x28) // keccak256(abi.encodePacked(token0, token1))
+            mstore(add(p, 0x35), pairCodeHash) // 0xff | factory | salt | pair code hash: 85 bytes
+            mstore(add(p, 0x01), shl(96, factory))
+            mstore(add(p, 0x15), salt)
+            mstore8(p, 0xff)
+            pair := and(keccak256(p, 0x55), 0xffffffffffffffffffffffffffffffffffffffff)
+        }
+    }
 
     /// @notice Output of a V2 swap of `amountIn`, exactly as the pair's k check allows (off-chain parity reference).
     /// @dev out = in*(1e6-fee)*rOut / (rIn*1e6 + in*(1e6-fee)). For fee 3000 this equals v2-periphery's

@@ -20,9 +20,10 @@ library LibUniswapV3 {
         (address token0, address token1) = tokenA < tokenB ? (tokenA, tokenB) : (tokenB, tokenA);
         assembly ("memory-safe") {
             let p := mload(0x40) // scratch past the free pointer; not claimed
-            mstore(p, token0)
-            mstore(add(p, 0x20), token1)
-            mstore(add(p, 0x40), fee)
+            let mask := 0xffffffffffffffffffffffffffffffffffffffff // high bits are not guaranteed clean
+            mstore(p, and(token0, mask))
+            mstore(add(p, 0x20), and(token1, mask))
+            mstore(add(p, 0x40), and(fee, 0xffffff))
             let salt := keccak256(p, 0x60) // keccak256(abi.encode(token0, token1, fee))
             mstore(add(p, 0x35), POOL_INIT_CODE_HASH) // 0xff | factory | salt | init code hash: 85 bytes
             mstore(add(p, 0x01), shl(96, FACTORY))

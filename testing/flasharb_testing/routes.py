@@ -23,6 +23,7 @@ from flasharb.kinds import HopKind
 from flasharb.search.capital import FlashSource, Lenders, fund
 from flasharb.search.cycles import Cycle, Hop
 from flasharb.search.exact import size_cycle
+from flasharb.search.graph import v2_factory
 from flasharb.search.market import Head
 from flasharb.state._rpc import batch
 from flasharb.state.discovery import discover
@@ -72,6 +73,7 @@ def hop(info: PoolInfo, token_in: str, token_out: str) -> Hop:
         fee_pips=info.fee if info.kind is not HopKind.BALANCER else 0,
         kind=info.kind,
         pool_id=info.pool_id,
+        factory=v2_factory(info.venue) if info.kind is HopKind.UNISWAP_V2 else 0,
     )
 
 
@@ -120,14 +122,27 @@ def token0(info: PoolInfo, token: str) -> bool:
     return info.tokens[0] == token  # a V2 or V3 pool lists token0 first
 
 
+def _other(info: PoolInfo, token: str) -> str:
+    return info.tokens[1] if token0(info, token) else info.tokens[0]
+
+
 def v3_lender(info: PoolInfo, token: str) -> FlashSource:
     """A flash loan of `token` from the V3 pool `info`, at its fee tier."""
-    return FlashSource.uniswap_v3(info.address, token0=token0(info, token), fee_pips=info.fee)
+    return FlashSource.uniswap_v3(
+        info.address, token0=token0(info, token), fee_pips=info.fee, other=_other(info, token)
+    )
 
 
 def v2_lender(info: PoolInfo, token: str) -> FlashSource:
-    """A flash swap of `token` from the V2-style pair `info`, at its swap fee."""
-    return FlashSource.uniswap_v2(info.address, token0=token0(info, token), fee_pips=info.fee)
+    """A flash swap of `token` from the V2-style pair `info` (its venue's factory index), at its
+    swap fee."""
+    return FlashSource.uniswap_v2(
+        info.address,
+        token0=token0(info, token),
+        fee_pips=info.fee,
+        other=_other(info, token),
+        factory=v2_factory(info.venue),
+    )
 
 
 def plan_at(w3: Web3, route: Cycle, amount_in: int, source: FlashSource) -> Plan:

@@ -137,3 +137,25 @@ def inner_reverts(w3: Web3, tx: dict[str, Any], to: str) -> list[str]:
 
     walk(resp["result"])
     return found
+
+
+def callees(w3: Web3, tx: dict[str, Any]) -> set[str]:
+    """Every address a call frame of `tx` enters (callTracer, eth_call at the head), lower case."""
+    resp = w3.provider.make_request(
+        "debug_traceCall",  # type: ignore[arg-type]
+        [
+            {k: (hex(v) if isinstance(v, int) else v) for k, v in tx.items()},
+            "latest",
+            {"tracer": "callTracer"},
+        ],
+    )
+    assert "result" in resp, resp
+    found: set[str] = set()
+
+    def walk(frame: dict[str, Any]) -> None:
+        found.add(str(frame.get("to", "")).lower())
+        for child in frame.get("calls", []):
+            walk(child)
+
+    walk(resp["result"])
+    return found

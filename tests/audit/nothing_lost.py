@@ -9,8 +9,8 @@ What it reads (one batched JSON-RPC request per snapshot):
 - the diamond's storage, raw, at the locations the contracts declare: LibDiamond's diamond-1
   slot (selector list, the routing entry of every known selector, ERC-165 flags, the ERC-173
   owner), GuardStorage's and TreasuryStorage's ERC-7201 slots (pause word, executor flags of
-  every known account, the cap of every token, the beneficiary list), and slots 0-7 (no facet
-  declares state: a write there is a layout bug).
+  every known account, the cap and the minimum profit of every token, the beneficiary list), and
+  slots 0-7 (no facet declares state: a write there is a layout bug).
 
 On exit, besides comparing snapshots (the owner's gas is added back), every transaction mined
 inside the guard is traced with the prestate tracer in diff mode: the diamond must not appear
@@ -103,11 +103,12 @@ def storage_slots(w: Watch) -> dict[str, int]:
         slots[f"ds.route[{sel.hex()}]"] = mapping_slot(bytes4_key(sel), ds)
     for iface in INTERFACE_IDS:
         slots[f"ds.erc165[{iface}]"] = mapping_slot(bytes4_key(bytes.fromhex(iface)), ds + 2)
-    slots["guard.paused|capCount"] = GUARD_SLOT
+    slots["guard.paused|capCount|maxBribeBps|minProfitCount"] = GUARD_SLOT
     for a in w.accounts:
         slots[f"guard.executors[{a}]"] = mapping_slot(address_key(a), GUARD_SLOT + 1)
     for t in w.tokens:
         slots[f"guard.caps[{t}]"] = mapping_slot(address_key(t), GUARD_SLOT + 2)
+        slots[f"guard.minProfits[{t}]"] = mapping_slot(address_key(t), GUARD_SLOT + 3)
     slots["treasury.beneficiaries.length"] = TREASURY_SLOT
     for i in range(BENEFICIARY_SLOTS):
         slots[f"treasury.beneficiaries[{i}]"] = array_data(TREASURY_SLOT) + i

@@ -18,7 +18,7 @@ from flasharb.chain.rpc import send
 from flasharb.execute.deploy import FACETS
 from flasharb.execute.plan import Plan
 from flasharb_testing import routes as R
-from tests.audit.attack import mine_attack, revert_of, trader_refuses
+from tests.audit.attack import deploy_audit, mine_attack, revert_of, trader_refuses
 from tests.audit.nothing_lost import NothingLost
 
 pytestmark = [pytest.mark.fork, pytest.mark.audit]
@@ -49,15 +49,20 @@ ACCESS: dict[str, tuple[str, str]] = {
     ),
     "DUST()": (VIEW, VIEW),
     "withdraw(address,address,uint256)": (NOT_OWNER, NOT_OWNER),
+    "withdrawEth(address,uint256)": (NOT_OWNER, NOT_OWNER),
     "setBeneficiaries(address[],uint16[])": (NOT_OWNER, NOT_OWNER),
     "distribute(address)": (NOT_OWNER, NOT_OWNER),
     "beneficiaries()": (VIEW, VIEW),
     "setPaused(bool)": (NOT_OWNER, NOT_OWNER),
     "setExecutor(address,bool)": (NOT_OWNER, NOT_OWNER),
     "setNotionalCap(address,uint256)": (NOT_OWNER, NOT_OWNER),
+    "setMaxBribeBps(uint16)": (NOT_OWNER, NOT_OWNER),
+    "setMinProfit(address,uint256)": (NOT_OWNER, NOT_OWNER),
     "paused()": (VIEW, VIEW),
     "isExecutor(address)": (VIEW, VIEW),
     "notionalCap(address)": (VIEW, VIEW),
+    "maxBribeBps()": (VIEW, VIEW),
+    "minProfit(address)": (VIEW, VIEW),
 }
 
 
@@ -92,7 +97,7 @@ def _args(e: dict[str, Any], who: str) -> bytes:
         if ty == "address":
             return who
         if ty.startswith(("uint", "int")):
-            return 10**9 if t["name"] == "deadlineBlock" else 1
+            return 10**9 if t["name"] == "terms" else 1  # terms: deadline 10^9, no bribe
         if ty == "bool":
             return True
         if ty.startswith("bytes") and ty != "bytes":
@@ -258,11 +263,12 @@ class TestDiamondDoor:
     def test_ether_is_refused(
         self, w3: Web3, deployment: Any, attacker: str, nothing_lost: NothingLost
     ) -> None:
+        """The diamond takes ETH from WETH only (a bribe's unwrap, passed on to the coinbase)."""
         with nothing_lost.guard():
             mine_attack(
                 w3,
                 {"from": attacker, "to": deployment.diamond, "value": 10**18},
-                "reverted without data",
+                f"EtherRefused(sender={attacker})",
             )
 
     def test_unknown_selector(
@@ -274,3 +280,90 @@ class TestDiamondDoor:
                 {"from": attacker, "to": deployment.diamond, "data": "0xdeadbeef"},
                 "FunctionNotFound(_functionSelector=0xdeadbeef)",
             )
+
+
+def _force_feed(w3: Web3, sender: str, to: str, wei: int) -> None:
+    """Send `wei` to `to` the way no contract can refuse: a contract created with the value
+    that SELFDESTRUCTs into `to` in its constructor (init code PUSH20 <to> SELFDESTRUCT)."""
+    init = b"\x73" + bytes.fromhex(to[2:]) + b"\xff"
+    receipt = send(w3, {"from": sender, "data": "0x" + init.hex(), "value": wei}, "force-feed")
+    assert w3.eth.get_code(receipt["contractAddress"]) == b""  # created and destroyed at once
+
+
+class TestEther:
+    """ETH the diamond cannot refuse (SELFDESTRUCT) comes back out to the owner, and only to
+    the owner: a stranger and the executor key get the owner error."""
+
+    FED = 3 * 10**18
+
+    @pytest.fixture
+    def fed(self, w3: Web3, deployment: Any, attacker: str) -> int:
+        before = w3.eth.get_balance(deployment.diamond)
+        _force_feed(w3, attacker, deployment.diamond, self.FED)
+        assert w3.eth.get_balance(deployment.diamond) - before == self.FED
+        return int(w3.eth.get_balance(deployment.diamond))
+
+    @pytest.mark.parametrize("role", ["stranger", "executor"])
+    def test_only_the_owner_recovers_force_fed_eth(
+        self,
+        w3: Web3,
+        deployment: Any,
+        diamond: Any,
+        owner: str,
+        attacker: str,
+        hot_key: str,
+        stocked: Any,
+        fed: int,
+        role: str,
+        nothing_lost: NothingLost,
+    ) -> None:
+        who = attacker if role == "stranger" else hot_key
+        with nothing_lost.guard():
+            for fn, args in (
+                ("withdrawEth", [who, fed]),
+                ("withdrawEth", [who, 2**256 - 1]),
+                ("withdraw", [A.USDC, who, 10**6]),
+                ("withdraw", [A.WETH, who, 2**256 - 1]),
+            ):
+                mine_attack(
+                    w3,
+                    {"from": who, "to": deployment.diamond, "data": diamond.encode_abi(fn, args)},
+                    NOT_OWNER.format(who=who, owner=owner),
+                )
+        recipient = str(list(w3.eth.accounts)[5])
+        before = w3.eth.get_balance(recipient)
+        receipt = send(
+            w3,
+            {
+                "from": owner,
+                "to": deployment.diamond,
+                "data": diamond.encode_abi("withdrawEth", [recipient, 2**256 - 1]),
+            },
+        )
+        assert w3.eth.get_balance(recipient) - before == fed
+        assert w3.eth.get_balance(deployment.diamond) == 0
+        (event,) = diamond.events.EthWithdrawn().process_receipt(receipt)
+        assert (event["args"]["to"], event["args"]["amount"]) == (recipient, fed)
+
+    def test_withdraw_eth_refuses_what_it_cannot_do(
+        self,
+        w3: Web3,
+        deployment: Any,
+        diamond: Any,
+        owner: str,
+        fed: int,
+        nothing_lost: NothingLost,
+    ) -> None:
+        refuser = deploy_audit(w3, "AttackerRelay", owner).address  # no receive(): reverts
+
+        def tx(*args: Any) -> dict[str, Any]:
+            data = diamond.encode_abi("withdrawEth", list(args))
+            return {"from": owner, "to": deployment.diamond, "data": data}
+
+        with nothing_lost.guard():
+            mine_attack(w3, tx(owner, 0), f"InvalidEthAmount(balance={fed}, amount=0)")
+            mine_attack(
+                w3, tx(owner, fed + 1), f"InvalidEthAmount(balance={fed}, amount={fed + 1})"
+            )
+            mine_attack(w3, tx("0x" + "00" * 20, fed), "ZeroAddress()")
+            mine_attack(w3, tx(refuser, fed), f"EthTransferFailed(to={refuser}, amount={fed})")

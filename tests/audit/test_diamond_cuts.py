@@ -14,7 +14,7 @@ from web3 import Web3
 
 from flasharb.chain import addresses as A
 from flasharb.chain.rpc import send
-from flasharb.execute.deploy import FACETS, selectors
+from flasharb.execute.deploy import FACETS, facet_args, selectors
 from flasharb.paths import repo_root
 from tests.audit.attack import deploy_audit, describe, error_data, mine_attack
 from tests.audit.nothing_lost import (
@@ -245,6 +245,11 @@ class TestStorageLayout:
             ("setNotionalCap", [A.USDC, 123]),
             ("setNotionalCap", [A.DAI, 456]),
             ("setBeneficiaries", [people, [6_000, 4_000]]),
+            ("setMaxBribeBps", [2_500]),
+            ("setMinProfit", [A.USDC, 789]),
+            ("setMinProfit", [A.WETH, 1]),
+            ("setMinProfit", [A.DAI, 5]),
+            ("setMinProfit", [A.DAI, 0]),
         ):
             send(
                 w3, {"from": owner, "to": deployment.diamond, "data": diamond.encode_abi(fn, args)}
@@ -264,6 +269,10 @@ class TestStorageLayout:
                 "withdraw.position": route >> 160,
                 "paused": word & 0xFF,
                 "capCount": (word >> 8) & (2**64 - 1),
+                "maxBribeBps": (word >> 72) & 0xFFFF,  # issue 14: slot 0's spare bytes
+                "minProfitCount": (word >> 88) & (2**64 - 1),
+                "rest of slot 0": word >> 152,
+                "minProfit.USDC": raw(mapping_slot(address_key(A.USDC), GUARD_SLOT + 3)),
                 "executor": raw(mapping_slot(address_key(executor_key), GUARD_SLOT + 1)),
                 "cap.USDC": raw(mapping_slot(address_key(A.USDC), GUARD_SLOT + 2)),
                 "beneficiaries": raw(TREASURY_SLOT),
@@ -273,12 +282,22 @@ class TestStorageLayout:
         before = decoded()
         assert before["owner"] == int(owner, 16) and before["paused"] == 1
         assert (before["capCount"], before["executor"], before["cap.USDC"]) == (2, 1, 123)
+        assert (before["maxBribeBps"], before["minProfitCount"], before["minProfit.USDC"]) == (
+            2_500,
+            2,
+            789,
+        )
+        assert before["rest of slot 0"] == 0
         assert before["beneficiary[1]"] == (4_000 << 160) | int(people[1], 16)
         watch = nothing_lost.watch(accounts=[executor_key])
         slots_before = take(w3, watch).values
 
         probe = deploy_audit(w3, "StorageProbeFacet", owner)
-        fresh = {n: deploy_audit(w3, n, owner).address for n in FACETS if n != "DiamondCutFacet"}
+        fresh = {
+            n: deploy_audit(w3, n, owner, facet_args(w3, n)).address
+            for n in FACETS
+            if n != "DiamondCutFacet"
+        }
         cuts = [(addr, REPLACE, selectors(n)) for n, addr in fresh.items()]
         send(
             w3,
@@ -313,5 +332,8 @@ class TestStorageLayout:
             True,
             123,
             2,
+            2_500,
+            2,
+            789,
         )
         assert after["withdraw.facet"] == int(fresh["TreasuryFacet"], 16)

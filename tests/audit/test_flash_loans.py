@@ -6,7 +6,7 @@ diamond's allowances and its storage are unchanged (tests/audit/nothing_lost.py)
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from eth_abi import encode
@@ -16,13 +16,15 @@ from flasharb.chain import addresses as A
 from flasharb.chain.cheats import impersonating
 from flasharb.chain.rpc import send
 from flasharb.errors import FlasharbValueError
+from flasharb.execute.deploy import v2_factories
 from flasharb.execute.plan import Plan, plan_route
 from flasharb.kinds import SourceKind
 from flasharb.search.capital import FlashSource
 from flasharb.search.cycles import Cycle
 from flasharb.search.market import Market
+from flasharb.search.route import execute_arb_calldata, v2_pair_address, v3_pool_address
 from flasharb_testing import routes as R
-from tests.audit.attack import deploy_audit, mine_attack, trader_refuses
+from tests.audit.attack import callees, deploy_audit, mine_attack, trader_refuses
 from tests.audit.nothing_lost import NothingLost
 
 pytestmark = [pytest.mark.fork, pytest.mark.audit]
@@ -150,9 +152,13 @@ class TestUnsolicitedLoans:
 
 
 class TestLyingLenders:
-    """A hot key may name any lender; one that lends nothing, charges too much or calls back
-    twice must not get a wei of inventory: the marker is one-shot and the profit check runs
-    on real balances."""
+    """A hot key once named any lender: one that lends nothing and claims a fee, inflates the
+    loan, calls back twice or never. Since issue 14 the source word carries the lender's other
+    token, not its address, and the facet derives the lender (the V3 factory's pool of the two
+    tokens at the fee tier, an allowed factory's V2 pair): a HostileLender's address put where
+    the other token goes derives a pool of (USDC, that address) nobody deployed, so the loan is
+    never taken (FlashLoanNotTaken names the derived address) and the hostile lender is never
+    called at all."""
 
     def _lender(self, w3: Web3, attacker: str, claim: int, callbacks: int) -> Any:
         lender = deploy_audit(w3, "HostileLender", attacker)
@@ -166,51 +172,24 @@ class TestLyingLenders:
         )
         return lender
 
-    def test_v3_lender_lends_nothing_and_claims_a_fee(
-        self,
-        w3: Web3,
-        deployment: Any,
-        attacker: str,
-        hot_key: str,
-        stocked: Any,
-        nothing_lost: NothingLost,
-    ) -> None:
-        claim = 10**9
-        lender = self._lender(w3, attacker, claim, 1)
-        source = FlashSource.uniswap_v3(lender.address, token0=True, fee_pips=100)
-        plan = _plan(w3, source)
-        loss = plan.amount_out - 2 * plan.amount_in - claim  # paid the pair and the 'lender'
-        with nothing_lost.guard(spenders=[lender.address], accounts=[lender.address]):
-            mine_attack(
-                w3,
-                plan.call(deployment.diamond, hot_key, 0, w3.eth.block_number + 5),
-                f"InsufficientProfit(profit={loss}, minProfit=0)",
-            )
-
-    def test_v2_lender_inflates_the_loan(
-        self,
-        w3: Web3,
-        deployment: Any,
-        attacker: str,
-        hot_key: str,
-        stocked: Any,
-        nothing_lost: NothingLost,
-    ) -> None:
-        claim = 10**9
-        lender = self._lender(w3, attacker, claim, 1)
-        source = FlashSource.uniswap_v2(lender.address, token0=True, fee_pips=3000)
-        plan = _plan(w3, source)
-        repay = -(-(plan.amount_in + claim) * 10**6 // (10**6 - 3000))
-        loss = plan.amount_out - plan.amount_in - repay
-        with nothing_lost.guard(spenders=[lender.address], accounts=[lender.address]):
-            mine_attack(
-                w3,
-                plan.call(deployment.diamond, hot_key, 0, w3.eth.block_number + 5),
-                f"InsufficientProfit(profit={loss}, minProfit=0)",
-            )
-
-    @pytest.mark.parametrize("kind", [SourceKind.UNISWAP_V3, SourceKind.UNISWAP_V2])
-    def test_lender_calls_back_twice(
+    @pytest.mark.parametrize(
+        ("kind", "claim", "callbacks"),
+        [
+            (SourceKind.UNISWAP_V3, 10**9, 1),
+            (SourceKind.UNISWAP_V2, 10**9, 1),
+            (SourceKind.UNISWAP_V3, 0, 2),
+            (SourceKind.UNISWAP_V2, 0, 2),
+            (SourceKind.UNISWAP_V3, 0, 0),
+        ],
+        ids=[
+            "v3-lends-nothing-claims-a-fee",
+            "v2-inflates-the-loan",
+            "v3-calls-back-twice",
+            "v2-calls-back-twice",
+            "never-calls-back",
+        ],
+    )
+    def test_hostile_lender_cannot_be_named(
         self,
         w3: Web3,
         deployment: Any,
@@ -218,17 +197,28 @@ class TestLyingLenders:
         hot_key: str,
         stocked: Any,
         kind: SourceKind,
+        claim: int,
+        callbacks: int,
         nothing_lost: NothingLost,
     ) -> None:
-        lender = self._lender(w3, attacker, 0, 2)
-        source = FlashSource(kind=kind, lender=lender.address, token0=True, fee_pips=3000)
+        lender = self._lender(w3, attacker, claim, callbacks).address
+        token0 = int(A.USDC, 16) < int(lender, 16)
+        if kind is SourceKind.UNISWAP_V3:
+            derived = v3_pool_address(A.USDC, lender, 100)
+            source = FlashSource.uniswap_v3(derived, token0=token0, fee_pips=100, other=lender)
+        else:
+            derived = v2_pair_address(*v2_factories(w3)[0], A.USDC, lender)
+            source = FlashSource.uniswap_v2(derived, token0=token0, other=lender, factory=0)
+        assert w3.eth.get_code(cast(Any, derived)) == b""
         plan = _plan(w3, source)
         tx = plan.call(deployment.diamond, hot_key, 0, w3.eth.block_number + 5)
-        with nothing_lost.guard(accounts=[lender.address]):
-            trader_refuses(w3, deployment, plan, hot_key, "UnsolicitedFlashLoan()")
-            mine_attack(w3, tx, "UnsolicitedFlashLoan()")
+        expected = f"FlashLoanNotTaken(lender={derived})"
+        assert lender.lower() not in callees(w3, tx)
+        with nothing_lost.guard(accounts=[lender]):
+            trader_refuses(w3, deployment, plan, hot_key, expected)
+            mine_attack(w3, tx, expected)
 
-    def test_lender_contract_that_never_calls_back(
+    def test_the_word_cannot_name_a_lender_the_old_way(
         self,
         w3: Web3,
         deployment: Any,
@@ -237,15 +227,19 @@ class TestLyingLenders:
         stocked: Any,
         nothing_lost: NothingLost,
     ) -> None:
-        lender = self._lender(w3, attacker, 0, 0)
-        source = FlashSource.uniswap_v3(lender.address, token0=True, fee_pips=100)
-        plan = _plan(w3, source)
-        expected = f"FlashLoanNotTaken(lender={lender.address})"
-        with nothing_lost.guard(accounts=[lender.address]):
-            trader_refuses(w3, deployment, plan, hot_key, expected)
-            mine_attack(
-                w3, plan.call(deployment.diamond, hot_key, 0, w3.eth.block_number + 5), expected
-            )
+        """The pre-issue-14 word (kind | token0 flag << 184 | lender) sent as is: its low bits
+        now read as the other token, so the 'lender' is again a pool nobody deployed."""
+        lender = self._lender(w3, attacker, 10**9, 1).address
+        plan = _plan(w3, R.balancer(w3))
+        old_word = 1 << 248 | 1 << 184 | int(lender, 16)  # V3, token0, fee 0, the lender
+        data = execute_arb_calldata(
+            old_word, plan.path, plan.packed_amounts, 0, w3.eth.block_number + 5
+        )
+        tx = {"from": hot_key, "to": deployment.diamond, "data": "0x" + data.hex()}
+        derived = v3_pool_address(A.USDC, lender, 0)
+        assert lender.lower() not in callees(w3, tx)
+        with nothing_lost.guard(accounts=[lender]):
+            mine_attack(w3, tx, f"FlashLoanNotTaken(lender={derived})")
 
 
 class TestLoanOutcomes:

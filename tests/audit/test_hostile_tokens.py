@@ -18,6 +18,7 @@ from flasharb.chain.cheats import balance_of, deal
 from flasharb.chain.rpc import contract_at, send
 from flasharb.replica import zoo
 from flasharb.search.capital import FlashSource
+from flasharb.search.graph import v2_factory
 from flasharb.search.route import execute_arb_calldata
 from flasharb_testing import routes as R
 from tests.audit.attack import mine_attack, trader_refuses
@@ -78,14 +79,15 @@ def _arb(
     amount: int,
     source: FlashSource,
 ) -> dict[str, Any]:
-    """executeArb through pair 0 then pair 1, outputs quoted as if the token were plain (the
-    loss the round trip makes, amount - out, is in the returned tx's "loss")."""
+    """executeArb through pair 0 (Uniswap V2's) then pair 1 (SushiSwap's), outputs quoted as if
+    the token were plain (the loss the round trip makes, amount - out, is in the returned tx's
+    "loss"). The path names each pair by its factory index: the facet derives the pair."""
     other = token if route_token == A.WETH else A.WETH
     mid = _quote(w3, pairs[0], route_token, amount)
     out = _quote(w3, pairs[1], other, mid)
     path = bytes.fromhex(route_token[2:])
-    for pair, bought in ((pairs[0], other), (pairs[1], route_token)):
-        path += b"\x00" + bytes.fromhex(pair[2:]) + bytes.fromhex(bought[2:])
+    for venue, bought in (("uniswap_v2", other), ("sushiswap", route_token)):
+        path += b"\x00" + bytes((v2_factory(venue),)) + bytes.fromhex(bought[2:])
     amounts = b"".join(x.to_bytes(16, "big") for x in (amount, mid, out))
     data = execute_arb_calldata(source.word, path, amounts, 0, 10**9)
     tx = {"from": sender, "to": deployment.diamond, "data": "0x" + data.hex()}
@@ -337,7 +339,9 @@ class TestReentrantHook:
             w3, deployment, hot_key, token, pairs, A.WETH, UNIT // 10, FlashSource.balancer()
         )
         arb.pop("loss")
-        path = bytes.fromhex(A.WETH[2:]) + b"\x00" + bytes.fromhex(attacker[2:]) * 2
+        # any route: the Vault refuses before the diamond could read it (one paying the attacker
+        # cannot be written any more: a V2 hop names a factory, not a pair)
+        path = bytes.fromhex(A.WETH[2:]) + b"\x00\x00" + bytes.fromhex(A.WETH[2:])
         user_data = (0).to_bytes(32, "big") + len(path).to_bytes(32, "big") + path
         loan = (
             "5c38449e"

@@ -87,8 +87,8 @@ def build_arena(
     if hostile and w3.eth.get_code(A.UNISWAP_V2_FACTORY) and w3.eth.get_code(A.WETH):
         # a gas-price-aware token cannot be seeded into a pair by a mined transfer (it refuses
         # priced transfers): the token screen keeps it out of markets instead (state/screen.py)
-        hostile = tuple(n for n in zoo.ZOO if n != zoo.GAS_PRICE_AWARE)
-        zoo_tokens = zoo.deploy_zoo(w3, stranger, names=hostile)
+        names = tuple(n for n in zoo.ZOO if n != zoo.GAS_PRICE_AWARE)
+        zoo_tokens = zoo.deploy_zoo(w3, stranger, names=names)
         _send(w3, stranger, A.WETH, _DEPOSIT, "wrap ETH", len(zoo_tokens) * ZOO_SEED_WETH)
         for name, token in zoo_tokens.items():
             pairs[name] = _seed_pair(w3, stranger, token)

@@ -1,12 +1,28 @@
-"""Deploy the diamond and its facets on the fork, and find it again later."""
+"""Deploy the diamond and its facets on the fork, register its executor, and find it again later.
+
+Two keys (issue 14): the owner deploys, cuts, withdraws and sets limits; the executor only
+trades (`GuardFacet.setExecutor`). `deploy` registers the executor — the account of
+`FLASHARB_EXECUTOR_KEY` when it is set, else Anvil's development account #1 (the lab is always
+an Anvil fork, and Anvil's development keys are public) — and records its address, never a key.
+
+FlashArbFacet is built with the Uniswap-V2-style factories it may trade (`V2_FACTORY_VENUES`)
+and their pair init-code hashes, read on the chain it is deployed to: a factory that answers
+`pairCodeHash()` (SushiSwap) gives its own, one without that getter (Uniswap V2) has the
+canonical hash; either way the factory's first pair must sit at the CREATE2 address the hash
+gives, or the deploy stops. A replica rebuilt from source has other hashes than mainnet, and
+nothing here branches on which chain it is.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Any, cast
 
-from eth_abi import encode
+from eth_abi import decode, encode
+from eth_account import Account
+from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
 from eth_utils import (
     function_abi_to_4byte_selector,
     function_signature_to_4byte_selector,
@@ -14,10 +30,13 @@ from eth_utils import (
 )
 from web3 import Web3
 
+from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import contract
 from flasharb.chain.rpc import send
-from flasharb.errors import FlasharbRuntimeError
+from flasharb.errors import FlasharbRuntimeError, FlasharbValueError
+from flasharb.execute.keys import ANVIL_MNEMONIC, EXECUTOR_KEY_ENV, signer
 from flasharb.paths import state_dir
+from flasharb.search.route import V2_FACTORY_VENUES, v2_pair_address
 
 FACETS = (
     "DiamondCutFacet",
@@ -28,19 +47,26 @@ FACETS = (
     "GuardFacet",
 )
 ADD = 0  # IDiamondCut.FacetCutAction.Add
+DEV_EXECUTOR = 1  # Anvil's development account #1: the executor when FLASHARB_EXECUTOR_KEY is unset
+_PAIR_CODE_HASH = function_signature_to_4byte_selector("pairCodeHash()")
+_ALL_PAIRS_LENGTH = function_signature_to_4byte_selector("allPairsLength()")
+_ALL_PAIRS = function_signature_to_4byte_selector("allPairs(uint256)")
+_TOKEN0 = function_signature_to_4byte_selector("token0()")
+_TOKEN1 = function_signature_to_4byte_selector("token1()")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Deployment:
     diamond: str
     facets: dict[str, str]
-    owner: str
+    owner: str  # deploys, cuts, withdraws, sets limits
     chain_id: int
     rpc_url: str
     block: int
+    executor: str = ""  # the account setExecutor allowed: trades, nothing else ("" in old records)
 
     def to_json(self) -> dict[str, Any]:
-        return {"diamond": self.diamond, "facets": self.facets}
+        return {"diamond": self.diamond, "facets": self.facets, "executor": self.executor}
 
 
 def selectors(name: str) -> list[bytes]:
@@ -64,6 +90,86 @@ def diamond_abi() -> list[dict[str, Any]]:
     return abi
 
 
+def _call(w3: Web3, to: str, data: bytes) -> bytes | None:
+    """eth_call at the head: the return data, or None if it reverted."""
+    try:
+        return bytes(w3.eth.call({"to": cast(Any, to), "data": cast(Any, "0x" + data.hex())}))
+    except Exception:  # noqa: BLE001 - a revert or a missing function: the caller decides
+        return None
+
+
+def _pair_code_hash(w3: Web3, venue: str, factory: str) -> bytes:
+    """The factory's pair init-code hash on this chain, checked against its first pair."""
+    if not w3.eth.get_code(cast(Any, factory)):
+        raise FlasharbRuntimeError(
+            f"{venue} factory {factory} has no code on this chain; the diamond trades "
+            f"{', '.join(V2_FACTORY_VENUES)}: deploy on a fork of a chain that has them"
+        )
+    raw = _call(w3, factory, _PAIR_CODE_HASH)
+    code_hash = raw[:32] if raw and len(raw) >= 32 else A.UNISWAP_V2_PAIR_INIT_CODE_HASH
+    length = _call(w3, factory, _ALL_PAIRS_LENGTH)
+    if length and int.from_bytes(length[:32], "big") > 0:
+        got = _call(w3, factory, _ALL_PAIRS + encode(["uint256"], [0]))
+        pair = to_checksum_address("0x" + (got or bytes(32))[12:32].hex())
+        t0, t1 = _call(w3, pair, _TOKEN0), _call(w3, pair, _TOKEN1)
+        if not t0 or not t1:
+            raise FlasharbRuntimeError(f"{venue} factory {factory}: pair 0 ({pair}) has no tokens")
+        (a,), (b,) = decode(["address"], t0), decode(["address"], t1)
+        derived = v2_pair_address(factory, code_hash, a, b)
+        if derived != pair:
+            raise FlasharbRuntimeError(
+                f"{venue} factory {factory}: pair 0 is at {pair}, not at {derived} where pair "
+                f"code hash 0x{code_hash.hex()} puts it; the facet could not derive its pairs"
+            )
+    return code_hash
+
+
+def v2_factories(w3: Web3) -> tuple[tuple[str, bytes], ...]:
+    """FlashArbFacet's allowed V2 factories on this chain, by factory index (V2_FACTORY_VENUES):
+    (factory, pair init-code hash), each hash read and checked against the factory's pairs.
+
+    Raises:
+        FlasharbRuntimeError: a factory without code, or whose pairs are not where its hash
+            puts them.
+    """
+    out = []
+    for venue in V2_FACTORY_VENUES:
+        factory = A.V2_FACTORIES[venue]
+        out.append((factory, _pair_code_hash(w3, venue, factory)))
+    return tuple(out)
+
+
+def facet_args(w3: Web3, name: str) -> bytes:
+    """The ABI-encoded constructor arguments of facet `name` on this chain (empty for all but
+    FlashArbFacet: its allowed V2 factories and their pair code hashes, by factory index)."""
+    if name != "FlashArbFacet":
+        return b""
+    values = [v for pair in v2_factories(w3) for v in pair]
+    return encode(["address", "bytes32"] * len(V2_FACTORY_VENUES), values)
+
+
+def executor_address(owner: str) -> str:
+    """The executor `deploy` registers: `FLASHARB_EXECUTOR_KEY`'s account when it is set, else
+    Anvil's development account #1.
+
+    Raises:
+        FlasharbValueError: the variable holds no valid key, or it is the owner's (the executor
+            key must not hold the owner's rights).
+    """
+    if os.environ.get(EXECUTOR_KEY_ENV):
+        address = to_checksum_address(signer().address)
+    else:
+        seed = seed_from_mnemonic(ANVIL_MNEMONIC, "")
+        key = key_from_seed(seed, f"m/44'/60'/0'/0/{DEV_EXECUTOR}")
+        address = to_checksum_address(Account.from_key(key).address)
+    if address == to_checksum_address(owner):
+        raise FlasharbValueError(
+            f"{EXECUTOR_KEY_ENV} is the owner's key ({address}); set it to a second account's "
+            "key: the executor trades, the owner deploys and withdraws"
+        )
+    return address
+
+
 def _deploy(w3: Web3, owner: str, code: bytes, what: str) -> str:
     receipt = send(w3, {"from": owner, "data": "0x" + code.hex()}, f"deploy {what}")
     address = receipt["contractAddress"]
@@ -73,8 +179,19 @@ def _deploy(w3: Web3, owner: str, code: bytes, what: str) -> str:
 
 
 def deploy(w3: Web3, owner: str, rpc_url: str = "", record: bool = True) -> Deployment:
-    """Deploy every facet and DiamondInit, then the Diamond with all cuts and init in one tx."""
-    facets = {name: _deploy(w3, owner, contract(name).bytecode, name) for name in FACETS}
+    """Deploy every facet and DiamondInit, then the Diamond with all cuts and init in one tx,
+    then allow the executor (`executor_address`) with `setExecutor`, as the owner.
+
+    Raises:
+        FlasharbValueError: the executor key is the owner's or not a key.
+        FlasharbRuntimeError: a V2 factory the facet needs is missing or its pairs are not at
+            the addresses its code hash gives.
+    """
+    executor = executor_address(owner)
+    facets = {
+        name: _deploy(w3, owner, contract(name).bytecode + facet_args(w3, name), name)
+        for name in FACETS
+    }
     init = _deploy(w3, owner, contract("DiamondInit").bytecode, "DiamondInit")
     cuts = [(facets[name], ADD, selectors(name)) for name in FACETS]
     init_calldata = function_signature_to_4byte_selector("init()")
@@ -83,6 +200,9 @@ def deploy(w3: Web3, owner: str, rpc_url: str = "", record: bool = True) -> Depl
         [cuts, (owner, init, init_calldata)],
     )
     diamond = _deploy(w3, owner, contract("Diamond").bytecode + args, "Diamond")
+    allow = function_signature_to_4byte_selector("setExecutor(address,bool)")
+    data = allow + encode(["address", "bool"], [executor, True])
+    send(w3, {"from": owner, "to": diamond, "data": "0x" + data.hex()}, "setExecutor")
     dep = Deployment(
         diamond=diamond,
         facets=facets,
@@ -90,6 +210,7 @@ def deploy(w3: Web3, owner: str, rpc_url: str = "", record: bool = True) -> Depl
         chain_id=w3.eth.chain_id,
         rpc_url=rpc_url,
         block=w3.eth.block_number,
+        executor=executor,
     )
     if record:
         save(dep)
@@ -103,6 +224,7 @@ def _record() -> Any:
 def save(dep: Deployment) -> None:
     payload = dep.to_json() | {
         "owner": dep.owner,
+        "executor": dep.executor,
         "chain_id": dep.chain_id,
         "rpc_url": dep.rpc_url,
         "block": dep.block,
@@ -129,4 +251,5 @@ def load(w3: Web3) -> Deployment:
         chain_id=raw["chain_id"],
         rpc_url=raw.get("rpc_url", ""),
         block=raw.get("block", 0),
+        executor=raw.get("executor", ""),
     )

@@ -1,10 +1,12 @@
 """What one executeArb is: a pure encoding of an `Opportunity` for FlashArbFacet (no RPC).
 
 A plan is everything the contract needs and nothing it has to recompute: the packed path (the
-route token, then per hop its kind, pool or pool id and token out), the exact output of every
-hop (the search computed them with the pool math of `flasharb.amm`: the contract asks each V2
-pair for exactly that amount, so the pair's own k check guards it, and reverts when a V3 or
-Balancer hop pays less), and the capital source word. ref: contracts/libraries/LibRoute.sol,
+route token, then per hop its kind, V2 factory index, V3 fee or Balancer pool id, and token
+out: the contract derives every pool and pair from these), the exact output of every hop (the
+search computed them with the pool math of `flasharb.amm`: the contract asks each V2 pair for
+exactly that amount, so the pair's own k check guards it, and reverts when a V3 or Balancer
+hop pays less), and the capital source word. What is chosen per send, not per plan: the guard
+`minProfit`, the deadline and the bribe (`calldata`). ref: contracts/libraries/LibRoute.sol,
 contracts/facets/FlashArbFacet.sol; the byte layout is in flasharb.search.route.
 """
 
@@ -19,10 +21,15 @@ from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind, SourceKind
-from flasharb.search.capital import FlashSource
+from flasharb.search.capital import ZERO_ADDRESS, FlashSource
 from flasharb.search.cycles import Cycle
 from flasharb.search.rank import Opportunity
-from flasharb.search.route import encode_amounts, encode_path, execute_arb_calldata
+from flasharb.search.route import (
+    encode_amounts,
+    encode_path,
+    execute_arb_calldata,
+    v3_pool_address,
+)
 from flasharb.search.sizing import state_for
 
 __all__ = ["Plan", "plan", "plan_route"]
@@ -65,17 +72,29 @@ class Plan:
         """keccak256(path): ArbExecuted's routeHash (pools and tokens, not amounts)."""
         return "0x" + keccak(self.path).hex()
 
-    def calldata(self, min_profit: int, deadline_block: int) -> bytes:
-        """executeArb(source, path, amounts, minProfit, deadlineBlock), ABI-encoded."""
+    def calldata(self, min_profit: int, deadline_block: int, bribe_bps: int = 0) -> bytes:
+        """executeArb(source, path, amounts, minProfit, terms), ABI-encoded; `terms` packs
+        `deadline_block` and `bribe_bps`, the share of the realized profit (basis points) the
+        facet pays block.coinbase after the minProfit check (at most the owner's cap)."""
         return execute_arb_calldata(
-            self.source.word, self.path, self.packed_amounts, min_profit, deadline_block
+            self.source.word,
+            self.path,
+            self.packed_amounts,
+            min_profit,
+            deadline_block,
+            bribe_bps,
         )
 
     def call(
-        self, diamond: str, sender: str, min_profit: int, deadline_block: int
+        self,
+        diamond: str,
+        sender: str,
+        min_profit: int,
+        deadline_block: int,
+        bribe_bps: int = 0,
     ) -> dict[str, str]:
         """An eth_call / eth_sendTransaction object for this plan from `sender`."""
-        data = self.calldata(min_profit, deadline_block)
+        data = self.calldata(min_profit, deadline_block, bribe_bps)
         return {"from": sender, "to": diamond, "data": "0x" + data.hex()}
 
 
@@ -87,12 +106,23 @@ def _check(cycle: Cycle, source: FlashSource) -> None:
             "a Balancer hop cannot run inside a Balancer flash loan (the Vault reverts "
             "BAL#400): pick another source"
         )
-    if source.kind in (SourceKind.UNISWAP_V3, SourceKind.UNISWAP_V2) and source.lender in set(
-        cycle.pools
-    ):
-        raise FlasharbValueError(
-            f"lender {source.lender} is on the route: it is locked while it lends"
-        )
+    if source.kind in (SourceKind.UNISWAP_V3, SourceKind.UNISWAP_V2):
+        if source.lender in set(cycle.pools):
+            raise FlasharbValueError(
+                f"lender {source.lender} is on the route: it is locked while it lends"
+            )
+        if source.other == ZERO_ADDRESS or source.other == cycle.token:
+            raise FlasharbValueError(
+                f"{source.kind.label} lender {source.lender}: the source names no other token "
+                "(FlashSource.other): the facet derives the lender from it and the route token"
+            )
+        if source.kind is SourceKind.UNISWAP_V3:
+            pool = v3_pool_address(cycle.token, source.other, source.fee_pips)
+            if pool != source.lender:
+                raise FlasharbValueError(
+                    f"V3 lender {source.lender} is not the Uniswap V3 factory's pool of "
+                    f"{cycle.token}/{source.other} at fee {source.fee_pips} ({pool})"
+                )
 
 
 def plan(opportunity: Opportunity) -> Plan:

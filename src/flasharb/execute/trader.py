@@ -58,7 +58,7 @@ from flasharb.state._rpc import batch, block_param, request
 
 __all__ = ["ARB_EXECUTED", "BlockContext", "Prepared", "SendPolicy", "Trade", "Trader"]
 
-ARB_EXECUTED = keccak(text="ArbExecuted(bytes32,address,uint256,uint256,uint256,uint256)")
+ARB_EXECUTED = keccak(text="ArbExecuted(bytes32,address,uint256,uint256,uint256,uint256,uint256)")
 _BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
 _RECEIPT_POLL_S = 0.01
 OUT_OF_GAS = "out of gas"  # Prepared.error of a simulation that used its whole limit, no data
@@ -77,6 +77,10 @@ class SendPolicy:
     # The most a transaction may cost if it is mined and reverts (gas limit x fee cap), as a
     # fraction of the profit it is expected to make (ETH, net of gas): above it, it is not sent.
     max_loss_bps: int = 5_000
+    # Share of the realized profit executeArb pays block.coinbase, in basis points, out of the
+    # profit above minProfit and only when the trade succeeds (at most the owner's cap,
+    # GuardFacet.setMaxBribeBps, else it reverts BribeAboveCap).
+    bribe_bps: int = 0
 
     def __post_init__(self) -> None:
         if self.priority_fee_wei < 0:
@@ -142,6 +146,7 @@ class Prepared:
     to: str  # the diamond
     min_profit: int  # executeArb's on-chain guard, in the route token
     deadline_block: int
+    bribe_bps: int  # share of the realized profit paid to block.coinbase (basis points)
     nonce: int
     gas_limit: int
     max_fee_per_gas: int
@@ -203,6 +208,7 @@ class Prepared:
                 "max_priority_fee_per_gas": str(self.max_priority_fee_per_gas),
                 "min_profit": str(self.min_profit),
                 "deadline_block": self.deadline_block,
+                "bribe_bps": self.bribe_bps,
                 "data_keccak": "0x" + keccak(self.calldata).hex(),
             },
             "worst_case_cost_wei": str(self.worst_case_cost_wei),
@@ -219,6 +225,7 @@ class Trade:
     prepared: Prepared
     realized_profit: int  # the diamond's balance change in the receipt's block
     event_profit: int  # what ArbExecuted reported (-1: no event)
+    bribe: int = 0  # what ArbExecuted says block.coinbase got (ETH for WETH routes, else token)
     gas_used: int
     effective_gas_price: int
     block: int
@@ -262,6 +269,7 @@ class Trade:
             "simulated_profit": str(self.simulated_profit),
             "realized_profit": str(self.realized_profit),
             "event_profit": str(self.event_profit),
+            "bribe": str(self.bribe),
             "gas_used": str(self.gas_used),
             "gas_cost_wei": str(self.gas_used * self.effective_gas_price),
             "effective_gas_price": str(self.effective_gas_price),
@@ -326,9 +334,11 @@ class Trader:
         min_profit: int,
         gas_limit: int | None = None,
         tip: int | None = None,
+        bribe_bps: int | None = None,
     ) -> Prepared:
         deadline = context.number - 1 + self.policy.deadline_blocks
-        data = p.calldata(max(min_profit, 0), deadline)
+        bribe = self.policy.bribe_bps if bribe_bps is None else bribe_bps
+        data = p.calldata(max(min_profit, 0), deadline, bribe)
         predicted = self.gas_model.estimate(
             GasShape.of(
                 p.cycle,
@@ -362,6 +372,7 @@ class Trader:
             sender=self.sender,
             min_profit=max(min_profit, 0),
             deadline_block=deadline,
+            bribe_bps=bribe,
             nonce=nonce,
             gas_limit=limit,
             max_fee_per_gas=max_fee,
@@ -490,6 +501,7 @@ class Trader:
                     min_profit=p.min_profit,
                     gas_limit=2 * p.gas_limit if p.error == OUT_OF_GAS else p.gas_limit,
                     tip=p.max_priority_fee_per_gas,
+                    bribe_bps=p.bribe_bps,
                 )
                 for p in done
             ]
@@ -510,6 +522,7 @@ class Trader:
                     min_profit=p.min_profit,
                     gas_limit=p.gas_limit,
                     tip=p.max_priority_fee_per_gas,
+                    bribe_bps=p.bribe_bps,
                 )
                 for i, p in enumerate(keep)
             ]
@@ -651,10 +664,12 @@ class Trader:
             "the diamond's balance around the trade",
         )
         self._dust[token] = int(after, 16) > 0
+        event_profit, bribe = _event(r, self.dep.diamond)
         return Trade(
             prepared=prepared,
             realized_profit=int(after, 16) - int(before, 16),
-            event_profit=_event_profit(r, self.dep.diamond),
+            event_profit=event_profit,
+            bribe=bribe,
             gas_used=_int(r["gasUsed"]),
             effective_gas_price=_int(r["effectiveGasPrice"]),
             block=block,
@@ -693,13 +708,14 @@ def _int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
-def _event_profit(receipt: Mapping[str, Any], diamond: str) -> int:
-    """ArbExecuted's `profit` in `receipt` (data = source, amountIn, amountOut, profit), or -1."""
+def _event(receipt: Mapping[str, Any], diamond: str) -> tuple[int, int]:
+    """ArbExecuted's `profit` and `bribe` in `receipt` (data = source, amountIn, amountOut,
+    profit, bribe), or (-1, 0)."""
     topic = "0x" + ARB_EXECUTED.hex()
     for log in receipt.get("logs", []):
         topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in log["topics"]]
         if topics and topics[0] == topic and to_checksum_address(log["address"]) == diamond:
             data = log["data"]
             raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
-            return int.from_bytes(raw[96:128], "big")
-    return -1
+            return int.from_bytes(raw[96:128], "big"), int.from_bytes(raw[128:160], "big")
+    return -1, 0

@@ -31,6 +31,7 @@ from flasharb.errors import FlasharbError, FlasharbValueError
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.cycles import Cycle
 from flasharb.search.exact import size_cycle, ticks_crossed
+from flasharb.search.graph import NO_V2_FACTORY, V2_FACTORY_VENUES, v2_factory
 from flasharb.search.sizing import SizedCycle, state_for
 
 __all__ = ["ZERO_ADDRESS", "FlashSource", "Funded", "Lender", "Lenders", "at_amount", "fund"]
@@ -49,6 +50,9 @@ class FlashSource:
     token0 (V3 and V2 lenders). `fee_pips`: a V3 lender's tier or a V2 lender's swap fee.
     `fee_percentage`: the Vault's flash fee (1e18 = 100%). `batch`: an all-Balancer cycle run
     as one Vault batchSwap, which borrows nothing (encoded as inventory: no loan, no callback).
+    `other`: a V3 or V2 lender's other token, and `factory`: a V2 lender's factory index
+    (graph.V2_FACTORY_VENUES): the facet derives the lender from them and the borrowed token,
+    never from an address in calldata (issue 14), so `word` carries them, not `lender`.
     """
 
     kind: SourceKind
@@ -57,10 +61,17 @@ class FlashSource:
     fee_pips: int = 0
     fee_percentage: int = 0
     batch: bool = False
+    other: str = ZERO_ADDRESS
+    factory: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", SourceKind.parse(self.kind))
         object.__setattr__(self, "lender", checksum_address(self.lender))
+        object.__setattr__(self, "other", checksum_address(self.other))
+        if not 0 <= self.factory < len(V2_FACTORY_VENUES):
+            raise FlasharbValueError(
+                f"V2 factory index must be 0..{len(V2_FACTORY_VENUES) - 1}: {self.factory}"
+            )
         if self.kind in (SourceKind.UNISWAP_V3, SourceKind.UNISWAP_V2) and (
             self.lender == ZERO_ADDRESS
         ):
@@ -82,14 +93,35 @@ class FlashSource:
         )
 
     @classmethod
-    def uniswap_v3(cls, pool: str, *, token0: bool, fee_pips: int) -> FlashSource:
-        """A flash loan from the V3 `pool` (fee tier `fee_pips`) of its token0 or token1."""
-        return cls(kind=SourceKind.UNISWAP_V3, lender=pool, token0=token0, fee_pips=fee_pips)
+    def uniswap_v3(
+        cls, pool: str, *, token0: bool, fee_pips: int, other: str = ZERO_ADDRESS
+    ) -> FlashSource:
+        """A flash loan from the V3 `pool` (fee tier `fee_pips`) of its token0 or token1;
+        `other` is the pool's other token (the facet derives the pool from it)."""
+        return cls(
+            kind=SourceKind.UNISWAP_V3, lender=pool, token0=token0, fee_pips=fee_pips, other=other
+        )
 
     @classmethod
-    def uniswap_v2(cls, pair: str, *, token0: bool, fee_pips: int = 3000) -> FlashSource:
-        """A flash swap from the V2-style `pair` (swap fee `fee_pips`)."""
-        return cls(kind=SourceKind.UNISWAP_V2, lender=pair, token0=token0, fee_pips=fee_pips)
+    def uniswap_v2(
+        cls,
+        pair: str,
+        *,
+        token0: bool,
+        fee_pips: int = 3000,
+        other: str = ZERO_ADDRESS,
+        factory: int = 0,
+    ) -> FlashSource:
+        """A flash swap from the V2-style `pair` (swap fee `fee_pips`) of factory index
+        `factory`; `other` is the pair's other token (the facet derives the pair from them)."""
+        return cls(
+            kind=SourceKind.UNISWAP_V2,
+            lender=pair,
+            token0=token0,
+            fee_pips=fee_pips,
+            other=other,
+            factory=factory,
+        )
 
     @classmethod
     def inventory(cls) -> FlashSource:
@@ -137,15 +169,20 @@ class FlashSource:
 
     @property
     def word(self) -> int:
-        """executeArb's `source`: kind << 248 | token0 << 184 | V2 fee << 160 | lender. The
-        Vault and inventory ignore the lender bits: they are sent as zero (cheaper calldata)."""
-        lender = (
-            int(self.lender, 16)
-            if self.kind in (SourceKind.UNISWAP_V3, SourceKind.UNISWAP_V2)
-            else 0
-        )
-        v2_fee = self.fee_pips if self.kind is SourceKind.UNISWAP_V2 else 0
-        return int(self.kind) << 248 | int(self.token0) << 184 | v2_fee << 160 | lender
+        """executeArb's `source`: kind << 248 | V2 factory index << 192 | lender fee << 160 |
+        the lender's other token (a V3 lender's fee is its tier: with the two tokens it names
+        the pool). The Vault and inventory are the kind alone (cheaper calldata).
+        ref: contracts/facets/FlashArbFacet.sol `_borrow`."""
+        if self.kind is SourceKind.UNISWAP_V3:
+            return int(self.kind) << 248 | self.fee_pips << 160 | int(self.other, 16)
+        if self.kind is SourceKind.UNISWAP_V2:
+            return (
+                int(self.kind) << 248
+                | self.factory << 192
+                | self.fee_pips << 160
+                | int(self.other, 16)
+            )
+        return int(self.kind) << 248
 
     @property
     def label(self) -> str:
@@ -205,16 +242,23 @@ class Lenders:
                     held = v3_balances.get((state.address, token), 0)
                     if token in wanted and held > 0:
                         src = FlashSource.uniswap_v3(
-                            state.address, token0=token == state.token0, fee_pips=state.fee
+                            state.address,
+                            token0=token == state.token0,
+                            fee_pips=state.fee,
+                            other=state.token1 if token == state.token0 else state.token0,
                         )
                         key = (1, state.fee, -held, state.address.lower())
                         found[token].append((key, Lender(source=src, capacity=held)))
-            elif isinstance(state, V2PairState):
-                for token in state.tokens:
+            elif isinstance(state, V2PairState) and v2_factory(state.venue) != NO_V2_FACTORY:
+                for token in state.tokens:  # (a pair of a factory the facet lacks cannot lend)
                     reserve = state.reserves_for(token)[0]
                     if token in wanted and reserve > 1:
                         src = FlashSource.uniswap_v2(
-                            state.address, token0=token == state.token0, fee_pips=state.fee_pips
+                            state.address,
+                            token0=token == state.token0,
+                            fee_pips=state.fee_pips,
+                            other=state.token1 if token == state.token0 else state.token0,
+                            factory=v2_factory(state.venue),
                         )
                         key = (2, state.fee_pips, -reserve, state.address.lower())
                         found[token].append((key, Lender(source=src, capacity=reserve - 1)))

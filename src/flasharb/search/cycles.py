@@ -41,6 +41,7 @@ class Hop:
     fee_pips: int  # hundredths of a bip, copied from the pool state at enumeration
     kind: HopKind = HopKind.UNISWAP_V2  # how FlashArbFacet swaps through the pool
     pool_id: bytes = b""  # a Balancer pool's 32-byte Vault id (the packed path names the id)
+    factory: int = 0  # a V2 pair's factory index in FlashArbFacet (graph.V2_FACTORY_VENUES)
 
     def __post_init__(self) -> None:
         if type(self.kind) is not HopKind:  # a label or a code: one vocabulary, checked here
@@ -154,6 +155,7 @@ class CycleIndex:
                         fee_pips=int(g.edge_fee[e]),
                         kind=HopKind(int(g.edge_kind[e])),
                         pool_id=g.pool_ids.get(g.pools[g.edge_pool[e]], b""),
+                        factory=g.v2_factories.get(g.pools[g.edge_pool[e]], 0),
                     )
                 )
             cycle = Cycle(token=g.tokens[self.start[i]], hops=tuple(hops))

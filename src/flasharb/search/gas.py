@@ -56,7 +56,7 @@ TX_BASE = 21_000  # intrinsic gas of any transaction
 # executeArb(uint256,bytes,bytes,uint256,uint256): selector, five head words, two length words
 _ABI_OVERHEAD = 4 + 5 * 32 + 2 * 32
 _TOKEN_BYTES = 20  # the route token heads the packed path
-_HOP_BYTES = {HopKind.UNISWAP_V2: 41, HopKind.UNISWAP_V3: 24, HopKind.BALANCER: 53}  # LibRoute
+_HOP_BYTES = {HopKind.UNISWAP_V2: 22, HopKind.UNISWAP_V3: 24, HopKind.BALANCER: 53}  # LibRoute
 _AMOUNT_BYTES = 16  # uint128 per amount
 
 

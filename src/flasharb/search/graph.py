@@ -23,14 +23,32 @@ from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind
 
 __all__ = [
+    "NO_V2_FACTORY",
+    "V2_FACTORY_VENUES",
     "TokenGraph",
     "hop_kind",
     "hop_fee_pips",
     "ranges",
     "unique_pools",
+    "v2_factory",
 ]
 
 _BALANCER_FEE_PER_PIP = 10**12  # swap_fee is 18-decimal fixed point; a pip is 1e-6
+
+# FlashArbFacet's allowed Uniswap-V2-style factories, by the index a V2 hop names (LibRoute
+# V2_FACTORY_COUNT): the facet derives each pair from its factory and tokens, so a hop carries
+# this index, not the pair. flasharb.execute.deploy builds the facet with these factories.
+V2_FACTORY_VENUES: tuple[str, ...] = ("uniswap_v2", "sushiswap")
+NO_V2_FACTORY = -1  # a V2 pair of a venue the facet has no factory for: its hops cannot be encoded
+
+
+def v2_factory(venue: str) -> int:
+    """The facet's factory index of a V2 venue, or NO_V2_FACTORY."""
+    try:
+        return V2_FACTORY_VENUES.index(venue)
+    except ValueError:
+        return NO_V2_FACTORY
+
 
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
@@ -88,6 +106,7 @@ class TokenGraph:
     pool_index: dict[str, int] = field(repr=False)
     token_index: dict[str, int] = field(repr=False)
     pool_ids: dict[str, bytes] = field(repr=False)  # Balancer pools: the Vault's 32-byte id
+    v2_factories: dict[str, int] = field(repr=False)  # V2 pairs: the facet's factory index
 
     @classmethod
     def build(cls, states: Iterable[PoolState]) -> TokenGraph:
@@ -129,6 +148,9 @@ class TokenGraph:
             pool_index={address: i for i, address in enumerate(pool.address for pool in pools)},
             token_index=token_index,
             pool_ids={p.address: p.pool_id for p in pools if isinstance(p, WeightedPoolState)},
+            v2_factories={
+                p.address: v2_factory(p.venue) for p in pools if isinstance(p, V2PairState)
+            },
         )
 
     @property

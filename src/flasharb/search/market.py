@@ -51,6 +51,7 @@ from flasharb.search.capital import FlashSource, Funded, Lenders, at_amount, fun
 from flasharb.search.cycles import MAX_HOPS, MIN_HOPS, Cycle, CycleIndex, Hop
 from flasharb.search.exact import size_cycle
 from flasharb.search.gas import GasModel
+from flasharb.search.graph import v2_factory
 from flasharb.search.rank import BookUpdate, Opportunity, OpportunityBook, cost
 from flasharb.search.select import select
 from flasharb.state._rpc import batch, block_param, call_reader
@@ -425,6 +426,7 @@ class Market:
                     fee_pips=info.fee if info.kind is not HopKind.BALANCER else 0,
                     kind=info.kind,
                     pool_id=info.pool_id,
+                    factory=v2_factory(info.venue) if info.kind is HopKind.UNISWAP_V2 else 0,
                 )
             )
             token_in = checksum_address(token_out)

@@ -5,14 +5,20 @@ The search needs these bytes (their calldata gas is part of the one gas model) a
 sends them, so the encoding lives here, once:
 
     path    = token (20) | hop_0 | ... | hop_{n-1}
-    V2 hop  = KIND_UNISWAP_V2 (1) | pair (20) | tokenOut (20)
+    V2 hop  = KIND_UNISWAP_V2 (1) | factory (1) | tokenOut (20)  pair = CREATE2(factory, tokens)
     V3 hop  = KIND_UNISWAP_V3 (1) | tokenOut (20) | fee (3)      pool = CREATE2(tokens, fee)
     Bal hop = KIND_BALANCER (1)   | poolId (32) | tokenOut (20)
     amounts = amountIn (16) | out_0 (16) | ... | out_{n-1} (16)  uint128 each, big-endian
+    terms   = bribeBps << 240 | deadlineBlock                     executeArb's last word
+
+No pool is named by address: the facet derives V3 pools from the Uniswap V3 factory and V2
+pairs from the factory a V2 hop indexes (`V2_FACTORY_VENUES`: 0 Uniswap V2, 1 SushiSwap), so a
+route cannot pay a contract the executor wrote (issue 14). The capital source word names a V3
+or V2 lender by its other token the same way (`FlashSource.word`).
 
 ref: contracts/libraries/LibRoute.sol (the format and its bounds), contracts/facets/
 FlashArbFacet.sol `executeArb(uint256 source, bytes path, bytes amounts, uint256 minProfit,
-uint256 deadlineBlock)`.
+uint256 terms)`.
 """
 
 from __future__ import annotations
@@ -27,14 +33,19 @@ from flasharb.chain import addresses as A
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind
 from flasharb.search.cycles import Cycle
+from flasharb.search.graph import V2_FACTORY_VENUES
 
 __all__ = [
+    "BPS",
     "EXECUTE_ARB",
     "MAX_AMOUNT_IN",
     "MAX_ROUTE_HOPS",
+    "V2_FACTORY_VENUES",
     "encode_amounts",
     "encode_path",
     "execute_arb_calldata",
+    "terms",
+    "v2_pair_address",
     "v3_pool_address",
 ]
 
@@ -43,6 +54,8 @@ MAX_AMOUNT_IN = 2**112 - 1  # LibRoute.MAX_AMOUNT_IN
 EXECUTE_ARB = function_signature_to_4byte_selector(
     "executeArb(uint256,bytes,bytes,uint256,uint256)"
 )
+BPS = 10_000  # basis points in a whole: the most a bribe may be
+_BRIBE_SHIFT = 240  # FlashArbFacet.BRIBE_SHIFT: terms = bribeBps << 240 | deadlineBlock
 _WORD = 2**256
 
 
@@ -55,13 +68,23 @@ def v3_pool_address(token_a: str, token_b: str, fee: int) -> str:
     return checksum_address("0x" + raw[12:].hex())
 
 
+def v2_pair_address(factory: str, pair_code_hash: bytes, token_a: str, token_b: str) -> str:
+    """The pair `factory` deploys for the two tokens (v2-periphery UniswapV2Library.pairFor;
+    FlashArbFacet's LibUniswapV2.pairFor): CREATE2 over keccak(token0 | token1)."""
+    t0, t1 = sorted((token_a, token_b), key=lambda t: int(t, 16))
+    salt = keccak(bytes.fromhex(t0[2:]) + bytes.fromhex(t1[2:]))
+    raw = keccak(b"\xff" + bytes.fromhex(factory[2:]) + salt + pair_code_hash)
+    return checksum_address("0x" + raw[12:].hex())
+
+
 def encode_path(cycle: Cycle) -> bytes:
     """LibRoute's packed path of `cycle`. A V3 hop's pool is derived on-chain from its tokens
-    and fee, so it must be the canonical factory's pool; a Balancer hop carries its pool id.
+    and fee, so it must be the canonical factory's pool; a V2 hop's pair from its tokens and
+    the factory it indexes (`Hop.factory`); a Balancer hop carries its pool id.
 
     Raises:
-        FlasharbValueError: too many hops, a V3 hop off the canonical factory, a Balancer hop
-            without its 32-byte pool id.
+        FlasharbValueError: too many hops, a V3 hop off the canonical factory, a V2 hop of a
+            venue the facet has no factory for, a Balancer hop without its 32-byte pool id.
     """
     if not 1 <= len(cycle.hops) <= MAX_ROUTE_HOPS:
         raise FlasharbValueError(
@@ -71,7 +94,12 @@ def encode_path(cycle: Cycle) -> bytes:
     for hop in cycle.hops:
         token_out = bytes.fromhex(hop.token_out[2:])
         if hop.kind is HopKind.UNISWAP_V2:
-            out += b"\x00" + bytes.fromhex(hop.pool[2:]) + token_out
+            if not 0 <= hop.factory < len(V2_FACTORY_VENUES):
+                raise FlasharbValueError(
+                    f"V2 hop via {hop.pool}: factory index {hop.factory} is not one the diamond "
+                    f"trades ({', '.join(V2_FACTORY_VENUES)}); cut in a facet with that factory"
+                )
+            out += b"\x00" + bytes((hop.factory,)) + token_out
         elif hop.kind is HopKind.UNISWAP_V3:
             canonical = v3_pool_address(hop.token_in, hop.token_out, hop.fee_pips)
             if canonical != checksum_address(hop.pool):
@@ -105,16 +133,34 @@ def _padded(data: bytes) -> bytes:
     return data + b"\x00" * (-len(data) % 32)
 
 
+def terms(deadline_block: int, bribe_bps: int = 0) -> int:
+    """executeArb's last word: `bribe_bps << 240 | deadline_block` (FlashArbFacet `terms`).
+
+    Raises:
+        FlasharbValueError: a deadline of 2^240 or more, a bribe outside 0..10,000 bps.
+    """
+    if not 0 <= deadline_block < 1 << _BRIBE_SHIFT:
+        raise FlasharbValueError(f"deadlineBlock {deadline_block} is not below 2^240")
+    if not 0 <= bribe_bps <= BPS:
+        raise FlasharbValueError(f"bribe must be 0..{BPS} basis points of the profit: {bribe_bps}")
+    return bribe_bps << _BRIBE_SHIFT | deadline_block
+
+
 def execute_arb_calldata(
-    source_word: int, path: bytes, amounts: bytes, min_profit: int, deadline_block: int
+    source_word: int,
+    path: bytes,
+    amounts: bytes,
+    min_profit: int,
+    deadline_block: int,
+    bribe_bps: int = 0,
 ) -> bytes:
-    """`executeArb(source, path, amounts, minProfit, deadlineBlock)`, ABI-encoded by hand (the
-    layout is fixed: five head words, then the two byte strings)."""
+    """`executeArb(source, path, amounts, minProfit, terms)`, ABI-encoded by hand (the layout is
+    fixed: five head words, then the two byte strings); `terms` packs the deadline and the
+    share of the profit paid to block.coinbase (`terms`)."""
     for name, value in (("source", source_word), ("minProfit", min_profit)):
         if not 0 <= value < _WORD:
             raise FlasharbValueError(f"{name} {value} is not a uint256")
-    if not 0 <= deadline_block < _WORD:
-        raise FlasharbValueError(f"deadlineBlock {deadline_block} is not a uint256")
+    word = terms(deadline_block, bribe_bps)
     path_offset = 5 * 32
     amounts_offset = path_offset + 32 + len(_padded(path))
     return b"".join(
@@ -124,7 +170,7 @@ def execute_arb_calldata(
             path_offset.to_bytes(32, "big"),
             amounts_offset.to_bytes(32, "big"),
             min_profit.to_bytes(32, "big"),
-            deadline_block.to_bytes(32, "big"),
+            word.to_bytes(32, "big"),
             len(path).to_bytes(32, "big"),
             _padded(path),
             len(amounts).to_bytes(32, "big"),

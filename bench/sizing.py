@@ -7,7 +7,7 @@ holding the most WETH; pools found by discovery), every state read at the head, 
 stopped (nothing else runs while timing). Candidates are the engine's (`CycleIndex.build(...,
 FLASH_TOKENS, max_hops=3)`, `SearchEngine.candidates()`: ids and float x*, the seed both
 methods get). A second table does the same on a seeded synthetic market with a dislocated hub
-(search/synthetic.py, 1,000 pools, seed 7, cycles of 2-4 hops), where many candidates are
+(flasharb_testing/synthetic.py, 1,000 pools, seed 7, cycles of 2-4 hops), where many candidates are
 dust next to their teeth (no gas floor screens them out here): the bounded tooth search's
 cost and capture show there.
 
@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the baseline copy, bench-only
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "testing"))  # flasharb_testing
 
 import sizing_baseline as baseline  # noqa: E402
 
@@ -45,12 +46,12 @@ from flasharb.amm.uniswap_v2 import V2PairState  # noqa: E402
 from flasharb.amm.uniswap_v3 import V3PoolState  # noqa: E402
 from flasharb.chain import addresses as A  # noqa: E402
 from flasharb.errors import FlasharbError  # noqa: E402
+from flasharb.kinds import HopKind  # noqa: E402
 from flasharb.search import exact  # noqa: E402
 from flasharb.search.cycles import Cycle, CycleIndex  # noqa: E402
 from flasharb.search.engine import SearchEngine  # noqa: E402
-from flasharb.search.graph import BALANCER, UNISWAP_V2  # noqa: E402
 from flasharb.search.sizing import SizedCycle, state_for  # noqa: E402
-from flasharb.search.synthetic import generate  # noqa: E402
+from flasharb_testing.synthetic import generate  # noqa: E402
 
 V2_WETH_USDC = "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
 SHOCKS_WETH = (500, 200, 50)  # into the V2 pair, the V3 pool, the Balancer pool
@@ -197,9 +198,9 @@ def count_quotes(fn: Callable[[], object]) -> int:
 
 def group(cycle: Cycle) -> str:
     kinds = {hop.kind for hop in cycle.hops}
-    if kinds == {UNISWAP_V2}:
+    if kinds == {HopKind.UNISWAP_V2}:
         mix = "V2 only"
-    elif BALANCER in kinds:
+    elif HopKind.BALANCER in kinds:
         mix = "with Balancer"
     else:
         mix = "V2+V3 / V3"

@@ -39,8 +39,8 @@ from collections.abc import Mapping
 from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.errors import FlasharbError
+from flasharb.kinds import HopKind
 from flasharb.search.cycles import Cycle
-from flasharb.search.graph import UNISWAP_V2
 from flasharb.search.rates import pool_edge_params
 from flasharb.search.sizing import SizedCycle, optimize, state_for
 
@@ -350,6 +350,6 @@ def size_cycle(
 ) -> SizedCycle:
     """Exact sizing: the proven constant-product optimizer for pure V2 routes, else the
     quote-based search."""
-    if all(hop.kind == UNISWAP_V2 for hop in cycle.hops):
+    if all(hop.kind is HopKind.UNISWAP_V2 for hop in cycle.hops):
         return optimize(cycle, states)  # type: ignore[arg-type]  # V2 states, checked there
     return optimize_route(cycle, states, seed)

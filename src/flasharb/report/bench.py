@@ -29,6 +29,7 @@ BENCHES: dict[str, tuple[str, bool]] = {
     "search": ("cycle search and sizing vs plain Python loops, synthetic markets", True),
     "state": ("batched state reads and incremental sync vs one call per pool, 1,000 pools", False),
     "gas": ("executeArb gas per route and lender vs a router-based baseline", False),
+    "sizing": ("exact sizing of the replica's mixed candidates vs the previous search", False),
     "latency": ("block -> signed transaction on the replica vs the full-rescan path", True),
 }
 

@@ -79,6 +79,7 @@ def stop_impersonating(w3: Web3, account: str) -> None:
 
 
 def mine(w3: Web3, blocks: int = 1) -> None:
+    """Mine `blocks` empty blocks now (anvil_mine), each 12 s after the last on the lab."""
     _rpc(w3, "anvil_mine", [hex(blocks)])
 
 

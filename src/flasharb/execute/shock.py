@@ -20,6 +20,7 @@ from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of, deal, impersonating
 from flasharb.chain.rpc import send
 from flasharb.errors import FlasharbValueError
+from flasharb.state.tokens import resolve_symbol
 
 WHALE = to_checksum_address("0x000000000000000000000000000000000000a11E")
 MAX_UINT = 2**256 - 1
@@ -129,9 +130,14 @@ def _pick_out(tokens: list[str], token_in: str, token_out: str | None, pool: str
 def shock(
     w3: Web3, pool: str, token_in: str, amount_in: int, token_out: str | None = None
 ) -> ShockResult:
-    """Swap `amount_in` of `token_in` through `pool` from a whale account."""
+    """Swap `amount_in` of `token_in` (an address, or a known symbol: "WETH") through `pool`
+    from a whale account."""
     if amount_in <= 0:
         raise FlasharbValueError(f"--amount-in must be positive, got {amount_in}")
+    if not token_in.startswith("0x"):
+        token_in = resolve_symbol(token_in).address
+    if token_out is not None and not token_out.startswith("0x"):
+        token_out = resolve_symbol(token_out).address
     venue = venue_of(w3, pool)
     if venue == "balancer":
         pool_id, tokens = _balancer_tokens(w3, pool)

@@ -26,6 +26,10 @@ def run_experiment(
     ray_address: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
+    """Run experiment `name` (built in, registered, or `module:attribute`): its grid of `size`,
+    each point on a fork of the replica (`workers` local forks in parallel, or Ray actors at
+    `ray_address`), every point into `journal`, then the report (CSV, JSON, PNG plots,
+    index.html) into `out_dir`, rebuilt from the journal. Returns the report's summary."""
     exp = get(name)
     points = exp.grid(size)
     params = {"size": size, "workers": workers, "ray": ray_address, "points": len(points)}

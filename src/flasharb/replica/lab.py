@@ -19,6 +19,19 @@ def start_replica_lab(
     )
 
 
+def open_lab(*, fork_url: str | None = None, fork_block: int | None = None) -> Lab:
+    """The lab for a script or a test session: an upstream serving the mainnet replica (built
+    first if missing or stale) and an Anvil fork of it, or a fork of `fork_url` (your RPC); a
+    context manager that stops both anvils.
+
+        with open_lab() as lab:
+            w3 = connect(lab.rpc_url)
+    """
+    if fork_url:
+        return start_lab(fork_url=fork_url, fork_block=fork_block)
+    return start_replica_lab(fork_block=fork_block)
+
+
 def lab_up(*, fork_url: str | None = None, fork_block: int | None = None) -> dict[str, Any]:
     """`flasharb node up`: fork `fork_url` if given, else the replica."""
     if fork_url:

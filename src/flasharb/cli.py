@@ -97,10 +97,6 @@ def shock(
     _emit(res.to_json(), as_json, _kv)
 
 
-QUOTE_WINDOWS = (2, 32, 3000)  # V3 tick-bitmap words read either side of the price, in turn
-# (3000: the most flasharb.state.reader.ReadConfig reads)
-
-
 @main.command()
 @click.option(
     "--pool",
@@ -131,68 +127,54 @@ def quote(
 ) -> None:
     """Exact off-chain quote from the fork's state: what the pool pays, to the wei."""
     from flasharb.chain.rpc import checksum
-    from flasharb.errors import FlasharbValueError, IncompleteStateError, InsufficientLiquidityError
+    from flasharb.errors import FlasharbValueError, InsufficientLiquidityError
     from flasharb.state.lookup import identify
-    from flasharb.state.reader import ReadConfig, read_states
+    from flasharb.state.quote import quote as exact_quote
 
     if (amount_in is None) == (amount_out is None):
         raise FlasharbValueError("give exactly one of --amount-in or --amount-out")
     w3 = _w3()
     check_block(w3, block)
+    address = checksum(pool, "--pool")
+    t_in = checksum(token_in, "--token-in")
+    t_out = None if token_out is None else checksum(token_out, "--token-out")
     try:
-        info = identify(w3, checksum(pool, "--pool"), block=block)
+        info = identify(w3, address, block=block)
     except FlasharbValueError as exc:
         if "check the address" in str(exc):
             raise
         raise FlasharbValueError(f"{exc}; check the address") from exc
-    t_in = checksum(token_in, "--token-in")
     if t_in not in info.tokens:
         raise FlasharbValueError(f"--token-in {t_in} is not in pool {info.address} {info.tokens}")
-    if token_out is None:
-        others = [t for t in info.tokens if t != t_in]
-        if len(others) != 1:
-            raise FlasharbValueError(
-                f"pool {info.address} has {len(info.tokens)} tokens: give --token-out"
+    others = [t for t in info.tokens if t != t_in]
+    unit_token = t_out if t_out is not None else (others[0] if len(others) == 1 else t_in)
+    try:
+        if amount_in is not None:
+            q = exact_quote(
+                w3,
+                address,
+                t_in,
+                amount_in=amount_in.of(t_in, "--amount-in"),
+                token_out=t_out,
+                block=block,
             )
-        t_out = others[0]
-    else:
-        t_out = checksum(token_out, "--token-out")
-        if t_out not in info.tokens or t_out == t_in:
-            raise FlasharbValueError(
-                f"--token-out {t_out} is not another token of pool {info.address} {info.tokens}"
+        else:
+            assert amount_out is not None
+            q = exact_quote(
+                w3,
+                address,
+                t_in,
+                amount_out=amount_out.of(unit_token, "--amount-out"),
+                token_out=t_out,
+                block=block,
             )
-    if amount_in is not None:
-        amount = amount_in.of(t_in, "--amount-in")
-    else:
-        assert amount_out is not None
-        amount = amount_out.of(t_out, "--amount-out")
-    for words in QUOTE_WINDOWS:  # V3: widen the tick window until the swap fits in it
-        res = read_states(w3, [info], block=block, config=ReadConfig(words_per_side=words))
-        state = res.states.get(info.address)
-        if state is None:
-            raise FlasharbValueError(
-                f"pool {info.address} state could not be read: {res.failed.get(info.address)}"
-            )
-        try:
-            if amount_in is not None:
-                paid_in, paid_out = amount, state.quote_exact_in(t_in, t_out, amount)
-            else:
-                paid_in, paid_out = state.quote_exact_out(t_in, t_out, amount), amount
-            break
-        except InsufficientLiquidityError as exc:
-            raise _no_liquidity(info.address, exc) from exc
-        except IncompleteStateError:
-            if words == QUOTE_WINDOWS[-1]:
-                raise
-    data = {
-        "amount_out": str(paid_out),
-        "amount_in": str(paid_in),
-        "pool": info.address,
-        "venue": info.venue,
-        "token_in": t_in,
-        "token_out": t_out,
-        "block": res.block,
-    }
+    except InsufficientLiquidityError as exc:
+        raise _no_liquidity(address, exc) from exc
+    except FlasharbValueError as exc:  # the flags' names, as the user typed them
+        raise FlasharbValueError(
+            str(exc).replace("token_in ", "--token-in ").replace("token_out", "--token-out")
+        ) from exc
+    data = q.to_json()
     _emit(data, as_json, _kv)
 
 

@@ -320,7 +320,6 @@ def _seed_many(w3: Web3, owner: str, rng: random.Random, key: PoolKey, sqrt_pric
     sp = key.tick_spacing
     here = get_sqrt_ratio_at_tick(0) and 0  # placeholder to keep mypy calm about unused
     del here
-    from flasharb.amm.uniswap_v3.tick_math import get_tick_at_sqrt_ratio
 
     tick = get_tick_at_sqrt_ratio(sqrt_price) // sp
     top = MAX_TICK // sp

@@ -47,9 +47,9 @@ def cli(w3: Web3, lab: Lab, tmp_path: Path) -> Any:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print what the parity suites compared: cases per venue, wei differences, ticks crossed."""
-    from tests.parity_stats import STATS
+    from tests.parity_stats import NOTES, STATS
 
-    if not STATS:
+    if not STATS and not NOTES:
         return
     tr = terminalreporter
     tr.section("pool math parity (Python vs the real contracts)")
@@ -63,3 +63,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                 else ""
             )
         )
+    for line in NOTES:
+        tr.write_line(line)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["STATS", "VenueStats", "record"]
+__all__ = ["NOTES", "STATS", "VenueStats", "note", "record"]
 
 
 @dataclass(slots=True)
@@ -45,3 +45,12 @@ def record(
     s.ticks_crossed += ticks_crossed
     s.max_ticks_in_one_swap = max(s.max_ticks_in_one_swap, ticks_crossed)
     s.max_wei_diff = max(s.max_wei_diff, abs(wei_diff))
+
+
+# Free-form lines a parity suite wants printed after the counters (e.g. a comparison table).
+NOTES: list[str] = []
+
+
+def note(line: str) -> None:
+    """Print `line` in the parity summary at the end of the run."""
+    NOTES.append(line)

@@ -181,9 +181,19 @@ def pools(session_w3: Web3, owner: str) -> Iterator[dict[str, WeightedPoolState]
         for p in EXTRA_POOLS:
             _create_pool(session_w3, owner, p)
         logs = _vault(session_w3).events.PoolRegistered.get_logs(from_block=0, to_block="latest")
-        states = [
+        factories = [
+            contract_at(session_w3, f, balancer.task_artifact(name).abi)
+            for f, name in (
+                (A.BALANCER_WEIGHTED_POOL_FACTORY, balancer.WEIGHTED_FACTORY),
+                (A.BALANCER_WEIGHTED_POOL_2TOKENS_FACTORY, balancer.WEIGHTED_2TOKENS_FACTORY),
+            )
+        ]
+        states = [  # the 20210418 pools; the 20230206 ones: tests/test_balancer_2023_parity.py
             read_state(session_w3, log["args"]["poolAddress"], bytes(log["args"]["poolId"]))
             for log in logs
+            if any(
+                f.functions.isPoolFromFactory(log["args"]["poolAddress"]).call() for f in factories
+            )
         ]
         by_label = {}
         for label, p in ALL_POOLS.items():

@@ -13,7 +13,13 @@ from flasharb.chain.artifacts import npm_artifact, sushiswap_artifact
 from flasharb.chain.cheats import balance_of
 from flasharb.chain.etch import create2_address
 from flasharb.replica.build import build
-from flasharb.replica.spec import V2PoolSpec, WeightedPoolSpec, load_spec
+from flasharb.replica.spec import (
+    StablePoolSpec,
+    V2PoolSpec,
+    WeightedPoolSpec,
+    WeightedV3PoolSpec,
+    load_spec,
+)
 from flasharb.state.tokens import token_info
 
 pytestmark = pytest.mark.fork
@@ -149,7 +155,12 @@ class TestSeededState:
         """What the Vault can lend: the extra of the data file plus every Balancer pool's tokens."""
         spec = load_spec()
         held = dict.fromkeys(spec.vault, 0) | dict(spec.vault)
-        for pool in spec.pools_of(WeightedPoolSpec):
+        balancer_pools = [
+            *spec.pools_of(WeightedPoolSpec),
+            *spec.pools_of(WeightedV3PoolSpec),
+            *spec.pools_of(StablePoolSpec),
+        ]
+        for pool in balancer_pools:
             for sym, amount in zip(pool.tokens, pool.amounts, strict=True):
                 held[sym] = held.get(sym, 0) + amount
         for sym, amount in held.items():

@@ -20,9 +20,11 @@ from flasharb.replica import balancer as B
 from flasharb.replica import uniswap_v3 as V3
 from flasharb.replica.spec import (
     ReplicaSpec,
+    StablePoolSpec,
     V2PoolSpec,
     V3PoolSpec,
     WeightedPoolSpec,
+    WeightedV3PoolSpec,
     load_spec,
 )
 from flasharb.replica.uniswap_v2 import PAIR
@@ -66,15 +68,22 @@ class TestReplicaPools:
     ) -> None:
         expected = Counter(p.venue for p in spec.pools_of(V2PoolSpec))
         expected["uniswap_v3"] = len(spec.pools_of(V3PoolSpec))
-        expected["balancer"] = len(spec.pools_of(WeightedPoolSpec))
+        # Discovery does not tell the 20210418 and 20230206 weighted pools apart yet (both answer
+        # getNormalizedWeights): see /work/notes/venues-integration.md. ComposableStable pools
+        # answer no weights and are skipped with a reason; V4 pools are not looked for.
+        expected["balancer"] = len(spec.pools_of(WeightedPoolSpec)) + len(
+            spec.pools_of(WeightedV3PoolSpec)
+        )
         assert registry.counts() == dict(expected)
-        assert registry.skipped == {}
+        assert len(registry.skipped) == len(spec.pools_of(StablePoolSpec))
+        assert all("not a weighted pool" in why for why in registry.skipped.values())
         assert registry.absent == {}
 
     def test_decimals_are_the_tokens_own(
         self, session_w3: Web3, registry: PoolRegistry, spec: ReplicaSpec
     ) -> None:
         by_address = {t.address: t.decimals for t in spec.tokens}
+        by_address |= dict.fromkeys(registry.skipped, 18)  # the skipped stable pools' own BPT
         assert set(registry.decimals) == set(by_address)
         for token, decimals in registry.decimals.items():
             onchain = _at(session_w3, token, ERC20_DECIMALS_ABI).functions.decimals().call()
@@ -161,9 +170,10 @@ class TestSkippedAndIgnored:
         registry = discover(w3)
         assert impostor not in registry
         assert "not a weighted pool" in registry.skipped[impostor]
+        spec = load_spec()
         assert len(registry.of_kind(HopKind.BALANCER)) == len(
-            load_spec().pools_of(WeightedPoolSpec)
-        )
+            spec.pools_of(WeightedPoolSpec)
+        ) + len(spec.pools_of(WeightedV3PoolSpec))
 
     def test_look_alike_creation_event_from_a_stranger_is_ignored(
         self, session_w3: Web3, registry: PoolRegistry

@@ -51,3 +51,28 @@ BALANCER_WEIGHTED_POOL_2TOKENS_FACTORY = to_checksum_address(
     "0xA5bf2ddF098bb0Ef6d120C98217dD6B141c74EE0"
 )
 BALANCER_QUERIES = to_checksum_address("0xE39B5e3B6D74016b2F6A9673D7d7493B6DF549d5")
+
+# Balancer V2 pools of the 20230206 deployments, the fee provider they read, and the wstETH rate
+# provider (@balancer-labs/v2-deployments, tasks/*/output/mainnet.json)
+BALANCER_WEIGHTED_POOL_V3_FACTORY = to_checksum_address(
+    "0x5Dd94Da3644DDD055fcf6B3E1aa310Bb7801EB8b"
+)
+BALANCER_COMPOSABLE_STABLE_POOL_V3_FACTORY = to_checksum_address(
+    "0xdba127fBc23fb20F5929C546af220A991b5C6e01"
+)
+BALANCER_PROTOCOL_FEE_PERCENTAGES_PROVIDER = to_checksum_address(
+    "0x97207B095e4D5C9a6e4cfbfcd2C3358E03B90c4A"
+)
+BALANCER_WSTETH_RATE_PROVIDER = to_checksum_address("0x72D07D7DcA67b8A406aD1Ec34ce969c90bFEE768")
+WSTETH = to_checksum_address("0x7f39C581F595B53c5cb19bD0b3f8dA6c935E2Ca0")
+
+# Uniswap V4 (@uniswap/v4-core, @uniswap/v4-periphery) and the routers swaps arrive through
+# (@uniswap/v2-periphery, @uniswap/universal-router; Permit2 from its DeployPermit2 bytecode)
+UNISWAP_V4_POOL_MANAGER = to_checksum_address("0x000000000004444c5dc75cB358380D2e3dE08A90")
+UNISWAP_V4_POSITION_MANAGER = to_checksum_address("0xbD216513d74C8cf14cf4747E6AaA6420FF64ee9e")
+UNISWAP_V4_QUOTER = to_checksum_address("0x52F0E24D1c21C8A0cB1e5a5dD6198556BD9E1203")
+UNISWAP_V4_STATE_VIEW = to_checksum_address("0x7fFE42C4a5DEeA5b0feC41C94C136Cf115597227")
+UNISWAP_V2_ROUTER02 = to_checksum_address("0x7a250d5630B4cF539739dF2C5dAcb4c659F2488D")
+UNIVERSAL_ROUTER = to_checksum_address("0x66a9893cC07D91D95644AEDD05D03f95e1dBA8Af")
+PERMIT2 = to_checksum_address("0x000000000022D473030F116dDEE9F6B43aC78BA3")
+NATIVE_ETH = "0x0000000000000000000000000000000000000000"  # a V4 currency: native ether

@@ -14,18 +14,29 @@ from typing import Any
 from flasharb.chain.anvil import Anvil, rpc_request
 from flasharb.chain.artifacts import contract, npm_artifact
 from flasharb.paths import build_dir
-from flasharb.replica import balancer, tokens, uniswap_v2, uniswap_v3
+from flasharb.replica import (
+    balancer,
+    balancer_2023,
+    routers,
+    tokens,
+    uniswap_v2,
+    uniswap_v3,
+    uniswap_v4,
+)
 from flasharb.replica.context import BUILDER, BUILDER_ETH, BuildContext, BuiltPool
 from flasharb.replica.spec import (
     ReplicaSpec,
+    StablePoolSpec,
     V2PoolSpec,
     V3PoolSpec,
+    V4PoolSpec,
     WeightedPoolSpec,
+    WeightedV3PoolSpec,
     load_spec,
     spec_path,
 )
 
-VENUE_MODULES = (tokens, uniswap_v2, uniswap_v3, balancer)
+VENUE_MODULES = (tokens, uniswap_v2, uniswap_v3, balancer, balancer_2023, uniswap_v4, routers)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +77,8 @@ def inputs_digest(spec: ReplicaSpec) -> str:
             h.update(contract(name).bytecode)
     h.update(uniswap_v2.code_fingerprint())
     h.update(balancer.code_fingerprint())
+    h.update(uniswap_v4.code_fingerprint())
+    h.update(routers.code_fingerprint())
     here = Path(__file__).parent
     builder_code = [
         "build.py",
@@ -91,6 +104,13 @@ def _run(ctx: BuildContext) -> list[BuiltPool]:
     pools += uniswap_v3.seed(ctx, spec.pools_of(V3PoolSpec))
     pools += balancer.seed(ctx, spec.pools_of(WeightedPoolSpec))
     balancer.fund_vault(ctx)
+    # Issue 16's venues come after everything above, so the older venues' state is unchanged.
+    balancer_2023.deploy(ctx)
+    uniswap_v4.deploy(ctx)
+    routers.deploy(ctx)
+    pools += balancer_2023.seed_weighted(ctx, spec.pools_of(WeightedV3PoolSpec))
+    pools += balancer_2023.seed_stable(ctx, spec.pools_of(StablePoolSpec))
+    pools += uniswap_v4.seed(ctx, spec.pools_of(V4PoolSpec))
     rpc_request(ctx.url, "anvil_stopImpersonatingAccount", [BUILDER])
     return pools
 

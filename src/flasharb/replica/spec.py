@@ -24,6 +24,11 @@ DEFAULT_SPEC = Path("data/replica/mainnet.json")
 V2_VENUES = ("uniswap_v2", "sushiswap")
 V3_VENUE = "uniswap_v3"
 BALANCER_VENUE = "balancer_weighted"
+BALANCER_V3_VENUE = "balancer_weighted_v3"  # WeightedPool of 20230206 (weighted-pool-v3)
+STABLE_VENUE = "balancer_stable"  # ComposableStablePool of 20230206 (composable-stable-pool-v3)
+V4_VENUE = "uniswap_v4"
+NATIVE_SYMBOL = "ETH"  # a V4 pool's native currency (address(0)), priced as WETH
+RATE_PROVIDERS = ("wsteth",)  # rate providers the replica can put behind a stable pool's token
 V3_FEES = (100, 500, 3000, 10000)
 TOKEN_KINDS = ("weth9", "erc20", "usdt")
 PRECISION = 60
@@ -94,7 +99,49 @@ class WeightedPoolSpec:
     amounts: tuple[int, ...]  # base units, value split by weight at the tokens' prices
 
 
-PoolSpec = V2PoolSpec | V3PoolSpec | WeightedPoolSpec
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeightedV3PoolSpec:
+    """A WeightedPool of the 20230206 factory (weighted-pool-v3): the same figures as
+    `WeightedPoolSpec`, another factory and another FixedPoint."""
+
+    venue: str  # "balancer_weighted_v3"
+    tokens: tuple[str, ...]
+    weights: tuple[Decimal, ...]
+    swap_fee: Decimal
+    amounts: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StablePoolSpec:
+    """A ComposableStablePool (20230206): tokens, amplification, fee, and a rate provider per
+    token (None, or one of RATE_PROVIDERS) with its cache duration."""
+
+    venue: str  # "balancer_stable"
+    tokens: tuple[str, ...]
+    amp: int  # A, without precision: 200
+    swap_fee: Decimal
+    amounts: tuple[int, ...]  # base units: the value split evenly at the tokens' prices
+    rate_providers: tuple[str | None, ...]
+    cache_duration: int  # seconds, for every token with a rate provider
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class V4PoolSpec:
+    """A hookless Uniswap v4 pool: as a V3 pool, with any fee and tick spacing, and "ETH" for
+    native ether."""
+
+    venue: str  # "uniswap_v4"
+    token_a: str  # symbol, or "ETH"
+    token_b: str
+    fee: int  # pips
+    tick_spacing: int
+    price: Decimal  # token_b per token_a, human units
+    positions: tuple[V3Position, ...]
+
+
+PoolSpec = (
+    V2PoolSpec | V3PoolSpec | WeightedPoolSpec | WeightedV3PoolSpec | StablePoolSpec | V4PoolSpec
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +194,8 @@ class _Loader:
         return self.by_symbol[sym]
 
     def _price(self, sym: str, i: int) -> Decimal:
+        if sym == NATIVE_SYMBOL:
+            sym = "WETH"
         p = self._known(sym, i).price_usd
         if not p:
             raise FlasharbValueError(f"{self.path}: pool {i} needs a price_usd for {sym}")
@@ -158,8 +207,92 @@ class _Loader:
             ctx.prec = PRECISION
             return to_base_units(usd / self._price(sym, i), t.decimals, f"pool {i}", exact=False)
 
+    def _positions(self, e: dict[str, Any], i: int) -> tuple[V3Position, ...]:
+        positions = tuple(
+            V3Position(
+                lower=_dec(p["range"][0], f"pool {i} range"),
+                upper=_dec(p["range"][1], f"pool {i} range"),
+                usd=_dec(p["usd"], f"pool {i} usd"),
+            )
+            for p in e["positions"]
+        )
+        if any(not 0 < p.lower < 1 < p.upper for p in positions):
+            raise FlasharbValueError(
+                f"{self.path}: pool {i} ranges must straddle 1 (e.g. [0.5, 2])"
+            )
+        return positions
+
+    def _weighted(self, i: int, e: dict[str, Any]) -> tuple[Any, ...]:
+        syms = tuple(e["tokens"])
+        weights = tuple(_dec(w, f"pool {i} weight") for w in e["weights"])
+        if len(syms) != len(weights) or sum(weights) != 1:
+            raise FlasharbValueError(
+                f"{self.path}: pool {i} weights must match tokens and sum to 1"
+            )
+        usd = _dec(e["usd"], f"pool {i} usd")
+        amounts = tuple(
+            self._usd_to_units(s, usd * w, i) for s, w in zip(syms, weights, strict=True)
+        )
+        fee = _dec(e.get("swap_fee", "0.003"), f"pool {i} swap_fee")
+        return syms, weights, fee, amounts
+
+    def _new_venue(self, i: int, e: dict[str, Any]) -> PoolSpec | None:
+        venue = e["venue"]
+        if venue == BALANCER_V3_VENUE:
+            syms, weights, fee, amounts = self._weighted(i, e)
+            return WeightedV3PoolSpec(
+                venue=venue, tokens=syms, weights=weights, swap_fee=fee, amounts=amounts
+            )
+        if venue == STABLE_VENUE:
+            syms = tuple(e["tokens"])
+            usd = _dec(e["usd"], f"pool {i} usd")
+            with localcontext() as ctx:
+                ctx.prec = PRECISION
+                share = usd / len(syms)
+            providers = tuple(e.get("rate_providers", {}).get(s) for s in syms)
+            unknown = [p for p in providers if p is not None and p not in RATE_PROVIDERS]
+            if unknown:
+                raise FlasharbValueError(
+                    f"{self.path}: pool {i} rate provider {unknown[0]!r} is not one of "
+                    f"{RATE_PROVIDERS}"
+                )
+            return StablePoolSpec(
+                venue=venue,
+                tokens=syms,
+                amp=int(e["amp"]),
+                swap_fee=_dec(e.get("swap_fee", "0.0004"), f"pool {i} swap_fee"),
+                amounts=tuple(self._usd_to_units(s, share, i) for s in syms),
+                rate_providers=providers,
+                cache_duration=int(e.get("cache_duration", 10800)),
+            )
+        if venue == V4_VENUE:
+            a, b = e["tokens"]
+            for sym in (a, b):
+                if sym != NATIVE_SYMBOL:
+                    self._known(sym, i)
+            with localcontext() as ctx:
+                ctx.prec = PRECISION
+                price = (
+                    _dec(e["price"], f"pool {i}")
+                    if "price" in e
+                    else self._price(a, i) / self._price(b, i)
+                )
+            return V4PoolSpec(
+                venue=venue,
+                token_a=a,
+                token_b=b,
+                fee=int(e["fee"]),
+                tick_spacing=int(e["tick_spacing"]),
+                price=price,
+                positions=self._positions(e, i),
+            )
+        return None
+
     def pool(self, i: int, e: dict[str, Any]) -> PoolSpec:
         venue = e["venue"]
+        new = self._new_venue(i, e)
+        if new is not None:
+            return new
         if venue in V2_VENUES:
             a, b = e["tokens"]
             ta, tb = self._known(a, i), self._known(b, i)

@@ -4,7 +4,10 @@ ref: balancer-v2-monorepo pkg/solidity-utils/contracts/math/FixedPoint.sol, as t
 weighted pools were built: `powDown` / `powUp` always go through `LogExpMath.pow` and widen by the
 maximum relative error. Later releases special-case exponents 1, 2 and 4
 (`if (y == ONE) return x;` ...); the deployed pools do not, and the parity suite pins it (a 50/50
-pool's quote differs by far more than a wei between the two).
+pool's quote differs by far more than a wei between the two). The later version is here too, as
+`pow_down_exact` / `pow_up_exact`: the 20230206 weighted pools (weighted-pool-v3) run it.
+ref: balancer-v2-monorepo@5082b2869 (the 20230206 deployment preparation)
+pkg/solidity-utils/contracts/math/FixedPoint.sol `powDown` / `powUp`
 
 Arguments are uint256: checked multiplications raise where the Solidity `_require`s do.
 """
@@ -32,11 +35,15 @@ __all__ = [
     "mul_down",
     "mul_up",
     "pow_down",
+    "pow_down_exact",
     "pow_up",
+    "pow_up_exact",
     "sub",
 ]
 
 ONE = 10**18  # 18 decimal places
+TWO = 2 * ONE  # the exponents the later powDown / powUp compute with multiplications only
+FOUR = 4 * ONE
 MAX_POW_RELATIVE_ERROR = 10_000  # 1e-14: LogExpMath.pow's worst relative error, in 18 decimals
 UINT256_MAX = 2**256 - 1
 _WORD = 2**256
@@ -125,6 +132,39 @@ def pow_up(x: int, y: int) -> int:
     raw = log_exp_math.pow(x, y)
     max_error = add(mul_up(raw, MAX_POW_RELATIVE_ERROR), 1)
     return add(raw, max_error)
+
+
+def pow_down_exact(x: int, y: int) -> int:
+    """x^y rounded down, exact for y in {1, 2, 4}: the 20230206 pools' `powDown`.
+
+    ref: FixedPoint.sol `powDown` (balancer-v2-monorepo@5082b2869)
+        y == ONE: x; y == TWO: mulDown(x, x); y == FOUR: mulDown(sq, sq) with sq = mulDown(x, x);
+        otherwise the 20210418 `powDown` above
+    """
+    if y == ONE:
+        return x
+    if y == TWO:
+        return mul_down(x, x)
+    if y == FOUR:
+        square = mul_down(x, x)
+        return mul_down(square, square)
+    return pow_down(x, y)
+
+
+def pow_up_exact(x: int, y: int) -> int:
+    """x^y rounded up, exact for y in {1, 2, 4}: the 20230206 pools' `powUp`.
+
+    ref: FixedPoint.sol `powUp` (balancer-v2-monorepo@5082b2869), as `pow_down_exact` with
+    mulUp
+    """
+    if y == ONE:
+        return x
+    if y == TWO:
+        return mul_up(x, x)
+    if y == FOUR:
+        square = mul_up(x, x)
+        return mul_up(square, square)
+    return pow_up(x, y)
 
 
 def complement(x: int) -> int:

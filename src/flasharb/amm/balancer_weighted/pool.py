@@ -6,6 +6,9 @@ own checks (same token, zero amount, registered tokens, 112-bit balances) around
 starts with the same `BAL#xyz` code (see `errors.bal_code`).
 
 ref: balancer-v2-monorepo pkg/pool-weighted/contracts/WeightedPool.sol (20210418 deployment)
+ref: balancer-v2-monorepo@5082b2869 pkg/pool-weighted/contracts/WeightedPool.sol (20230206,
+weighted-pool-v3: `version=3`; its protocol fees are paid in BPT on joins and exits, so they do
+not change a swap either)
 ref: balancer-v2-monorepo pkg/vault/contracts/Swaps.sol `_swapWithPools` (amount and token
 checks) and pkg/vault/contracts/balances/BalanceAllocation.sol `increaseCash` / `decreaseCash`
 """
@@ -23,7 +26,12 @@ from flasharb.amm.balancer_weighted.errors import (
     bal_error,
 )
 from flasharb.amm.balancer_weighted.fixed_point import ONE, mul_down, mul_up
-from flasharb.amm.balancer_weighted.swap import scaling_factor, swap_given_in, swap_given_out
+from flasharb.amm.balancer_weighted.swap import (
+    VERSIONS,
+    scaling_factor,
+    swap_given_in,
+    swap_given_out,
+)
 from flasharb.amm.balancer_weighted.weighted_math import (
     MAX_IN_RATIO,
     MAX_OUT_RATIO,
@@ -54,6 +62,9 @@ class WeightedPoolState:
     normalized_weights: tuple[int, ...]  # 18-decimal fixed point, summing to 1e18
     swap_fee: int  # 18-decimal fixed point: 3e15 = 0.3%
     venue: str = "balancer"
+    # 1: WeightedPool / WeightedPool2Tokens of 20210418; 3: WeightedPool of 20230206
+    # (weighted-pool-v3), whose FixedPoint powers are exact for exponents 1, 2 and 4
+    version: int = 1
     # derived in __post_init__: token -> index, and each token's 10^(18 - decimals)
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
     scaling_factors: tuple[int, ...] = field(init=False, repr=False, compare=False)
@@ -80,6 +91,8 @@ class WeightedPoolState:
             raise FlasharbValueError(f"{what}: weights must be positive: {self.normalized_weights}")
         if not 0 <= self.swap_fee < ONE:
             raise FlasharbValueError(f"{what}: swap fee {self.swap_fee} is not in [0, 1e18)")
+        if self.version not in VERSIONS:
+            raise FlasharbValueError(f"{what}: version {self.version} is not one of {VERSIONS}")
         if len(self.pool_id) != 32:
             raise FlasharbValueError(f"{what}: pool id must be 32 bytes, got {len(self.pool_id)}")
         set_(self, "scaling_factors", tuple(scaling_factor(d) for d in self.decimals))
@@ -135,6 +148,7 @@ class WeightedPoolState:
             weight_out=self.normalized_weights[j],
             swap_fee=self.swap_fee,
             amount_in=amount_in,
+            version=self.version,
         )
         _check_new_balances(balances[i] + amount_in, balances[j], out)
         return out
@@ -161,6 +175,7 @@ class WeightedPoolState:
             weight_out=self.normalized_weights[j],
             swap_fee=self.swap_fee,
             amount_out=amount_out,
+            version=self.version,
         )
         _check_new_balances(balances[i] + amount_in, balances[j], amount_out)
         return amount_in
@@ -219,7 +234,7 @@ class WeightedPoolState:
         WeightedMath._calculateInvariant)
         """
         upscaled = tuple(b * f for b, f in zip(self.balances, self.scaling_factors, strict=True))
-        return calculate_invariant(self.normalized_weights, upscaled)
+        return calculate_invariant(self.normalized_weights, upscaled, self.version == 3)
 
 
 def _check_amount(amount: int) -> None:

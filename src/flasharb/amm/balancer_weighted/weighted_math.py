@@ -1,6 +1,9 @@
 """Balancer's WeightedMath for swaps (and the invariant), on upscaled 18-decimal amounts.
 
 ref: balancer-v2-monorepo pkg/pool-weighted/contracts/WeightedMath.sol (20210418 deployment)
+ref: balancer-v2-monorepo@5082b2869 pkg/pool-weighted/contracts/WeightedMath.sol (20230206,
+weighted-pool-v3): the same formulas and roundings; only FixedPoint's powers differ, which
+`exact_powers` selects.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from flasharb.amm.balancer_weighted.fixed_point import (
     mul_down,
     mul_up,
     pow_down,
+    pow_down_exact,
     pow_up,
+    pow_up_exact,
     sub,
 )
 
@@ -37,7 +42,12 @@ MAX_OUT_RATIO = 3 * ONE // 10
 
 
 def calc_out_given_in(
-    balance_in: int, weight_in: int, balance_out: int, weight_out: int, amount_in: int
+    balance_in: int,
+    weight_in: int,
+    balance_out: int,
+    weight_out: int,
+    amount_in: int,
+    exact_powers: bool = False,
 ) -> int:
     """Amount out for `amount_in` (fee already taken off), all upscaled; rounds down.
 
@@ -55,12 +65,17 @@ def calc_out_given_in(
     denominator = add(balance_in, amount_in)
     base = div_up(balance_in, denominator)
     exponent = div_down(weight_in, weight_out)
-    power = pow_up(base, exponent)
+    power = (pow_up_exact if exact_powers else pow_up)(base, exponent)
     return mul_down(balance_out, complement(power))
 
 
 def calc_in_given_out(
-    balance_in: int, weight_in: int, balance_out: int, weight_out: int, amount_out: int
+    balance_in: int,
+    weight_in: int,
+    balance_out: int,
+    weight_out: int,
+    amount_out: int,
+    exact_powers: bool = False,
 ) -> int:
     """Amount in (before the fee) that buys `amount_out`, all upscaled; rounds up.
 
@@ -78,12 +93,14 @@ def calc_in_given_out(
         )
     base = div_up(balance_out, sub(balance_out, amount_out))
     exponent = div_up(weight_out, weight_in)
-    power = pow_up(base, exponent)
+    power = (pow_up_exact if exact_powers else pow_up)(base, exponent)
     ratio = sub(power, ONE)  # power > 1: the base is and powUp rounds up
     return mul_up(balance_in, ratio)
 
 
-def calculate_invariant(normalized_weights: tuple[int, ...], balances: tuple[int, ...]) -> int:
+def calculate_invariant(
+    normalized_weights: tuple[int, ...], balances: tuple[int, ...], exact_powers: bool = False
+) -> int:
     """prod(balance_i ^ weight_i) on upscaled balances, rounded down (what `getInvariant` says).
 
     ref: WeightedMath.sol `_calculateInvariant`
@@ -92,8 +109,9 @@ def calculate_invariant(normalized_weights: tuple[int, ...], balances: tuple[int
         FlasharbValueError: `BAL#311 ZERO_INVARIANT`.
     """
     invariant = ONE
+    power = pow_down_exact if exact_powers else pow_down
     for weight, balance in zip(normalized_weights, balances, strict=True):
-        invariant = mul_down(invariant, pow_down(balance, weight))
+        invariant = mul_down(invariant, power(balance, weight))
     if invariant == 0:
         raise bal_error(ZERO_INVARIANT)
     return invariant

@@ -23,6 +23,7 @@ from typing import Any, cast
 from eth_abi import decode, encode
 from eth_account import Account
 from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
+from eth_account.signers.local import LocalAccount
 from eth_utils import (
     function_abi_to_4byte_selector,
     function_signature_to_4byte_selector,
@@ -67,6 +68,22 @@ class Deployment:
 
     def to_json(self) -> dict[str, Any]:
         return {"diamond": self.diamond, "facets": self.facets, "executor": self.executor}
+
+    def trading_signer(self) -> LocalAccount:
+        """The key trades are signed with: the executor's (`FLASHARB_EXECUTOR_KEY`, else its
+        Anvil development key on a lab fork), never the owner's, which deploys, cuts and
+        withdraws (issue 14).
+
+        Raises:
+            FlasharbValueError: the record names no executor (made before executor keys), or
+                the executor's key is not available.
+        """
+        if not self.executor:
+            raise FlasharbValueError(
+                f"deployment of {self.diamond} names no executor (an old record); "
+                "run `flasharb deploy` again"
+            )
+        return signer(self.executor)
 
 
 def selectors(name: str) -> list[bytes]:

@@ -31,7 +31,6 @@ from web3 import Web3
 from flasharb.chain.rpc import lab_id
 from flasharb.errors import TransactionFailed
 from flasharb.execute.deploy import Deployment
-from flasharb.execute.keys import signer
 from flasharb.execute.trader import Prepared, SendPolicy, Trader
 from flasharb.journal.store import Journal
 from flasharb.run.background import BackgroundSwaps
@@ -51,6 +50,7 @@ class RunConfig:
     background_swaps: int = 0  # random swaps sent before each step (tests, experiments)
     seed: int = 1
     backrun: bool = True  # when the node does not automine: backrun swaps in the tx pool
+    screen: bool = True  # probe tokens before their pools enter the market (issue 14)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +61,7 @@ class RunConfig:
             "background_swaps": self.background_swaps,
             "seed": self.seed,
             "backrun": self.backrun,
+            "screen": self.screen,
         }
 
     def market(self) -> MarketConfig:
@@ -68,6 +69,7 @@ class RunConfig:
             max_hops=self.max_hops,
             priority_fee_wei=self.priority_fee_wei,
             min_net_profit_eth=self.min_profit_eth_wei,
+            screen=self.screen,
         )
 
 
@@ -171,7 +173,7 @@ class Runner:
         self.trader = trader or Trader(
             w3,
             deployment,
-            signer(deployment.owner),
+            deployment.trading_signer(),
             policy=SendPolicy(priority_fee_wei=self.config.priority_fee_wei),
         )
         self.rpc_url = rpc_url

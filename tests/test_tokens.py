@@ -29,8 +29,12 @@ from flasharb.replica.spec import (
     ReplicaSpec,
     TokenSpec,
     V2PoolSpec,
+    NATIVE_SYMBOL,
+    StablePoolSpec,
     V3PoolSpec,
+    V4PoolSpec,
     WeightedPoolSpec,
+    WeightedV3PoolSpec,
     load_spec,
     to_base_units,
 )
@@ -228,10 +232,13 @@ def test_usdt_kind_needs_mainnets_metadata() -> None:
 # ------------------------------------------------------------------ the full data file, no chain
 
 
-def _v3_bound(spec: ReplicaSpec, p: V3PoolSpec) -> dict[str, int]:
-    """The most a V3 pool can take of each token: every position's whole value in that token."""
+def _v3_bound(spec: ReplicaSpec, p: V3PoolSpec | V4PoolSpec) -> dict[str, int]:
+    """The most a V3 or V4 pool can take of each token: every position's whole value in that
+    token (native ETH comes from the builder's balance, not a token supply)."""
     out: Counter[str] = Counter()
     for sym in (p.token_a, p.token_b):
+        if sym == NATIVE_SYMBOL:
+            continue
         t = spec.token(sym)
         assert t.price_usd
         for pos in p.positions:
@@ -248,10 +255,10 @@ def _demand(spec: ReplicaSpec) -> Counter[str]:
         if isinstance(p, V2PoolSpec):
             need[p.token_a] += p.amount_a
             need[p.token_b] += p.amount_b
-        elif isinstance(p, V3PoolSpec):
+        elif isinstance(p, V3PoolSpec | V4PoolSpec):
             need.update(_v3_bound(spec, p))
         else:
-            assert isinstance(p, WeightedPoolSpec)
+            assert isinstance(p, WeightedPoolSpec | WeightedV3PoolSpec | StablePoolSpec)
             need.update(dict(zip(p.tokens, p.amounts, strict=True)))
     return need
 
@@ -271,11 +278,25 @@ class TestMainnetDataFile:
     def test_parses_with_enough_tokens_and_pools(self, mainnet: ReplicaSpec) -> None:
         assert mainnet.chain_id == 1
         assert len(mainnet.tokens) >= 20
-        assert len(mainnet.pools) >= 150
+        assert len(mainnet.pools) >= 250  # issue 16: at least 250 pools over 7 kinds
         venues = Counter(p.venue for p in mainnet.pools)
-        assert set(venues) == {*V2_VENUES, V3_VENUE, BALANCER_VENUE}
+        assert set(venues) == {
+            *V2_VENUES,
+            V3_VENUE,
+            BALANCER_VENUE,
+            "balancer_weighted_v3",
+            "balancer_stable",
+            "uniswap_v4",
+        }
         assert venues["uniswap_v2"] >= 55 and venues["sushiswap"] >= 30
         assert venues[V3_VENUE] >= 45 and venues[BALANCER_VENUE] >= 8
+        assert venues["balancer_weighted_v3"] >= 8 and venues["uniswap_v4"] >= 40
+        stable = [set(p.tokens) for p in mainnet.pools_of(StablePoolSpec)]
+        assert {"DAI", "USDC", "USDT"} in stable  # a 3-stable pool
+        assert {"wstETH", "WETH"} in stable  # an ETH/LST pool
+        v4 = mainnet.pools_of(V4PoolSpec)
+        assert any(NATIVE_SYMBOL in (p.token_a, p.token_b) for p in v4)  # native-ETH pools
+        assert len({(p.fee, p.tick_spacing) for p in v4}) >= 3  # several tiers and spacings
         assert {p.fee for p in mainnet.pools_of(V3PoolSpec)} == set(V3_FEES)
 
     def test_has_the_required_tokens_with_usdt_as_tether(self, mainnet: ReplicaSpec) -> None:
@@ -355,8 +376,13 @@ class TestMainnetDataFile:
     def test_depths_are_mainnet_sized(self, mainnet: ReplicaSpec) -> None:
         """Each pool holds USD 0.2M to 200M at build time."""
         for p in mainnet.pools:
-            if isinstance(p, V3PoolSpec):
+            if isinstance(p, V3PoolSpec | V4PoolSpec):
                 usd = sum((pos.usd for pos in p.positions), Decimal(0))
+            elif isinstance(p, StablePoolSpec):  # the value split evenly at the tokens' prices
+                t0 = mainnet.token(p.tokens[0])
+                assert t0.price_usd
+                usd = Decimal(p.amounts[0]) / Decimal(10) ** t0.decimals * t0.price_usd
+                usd *= len(p.tokens)
             elif isinstance(p, V2PoolSpec):
                 ta = mainnet.token(p.token_a)
                 assert ta.price_usd

@@ -33,13 +33,13 @@ from flasharb.amm.uniswap_v3.tick_math import (
     get_tick_at_sqrt_ratio,
 )
 from flasharb.amm.uniswap_v4.fees import calculate_swap_fee, directional_protocol_fee
-from flasharb.amm.uniswap_v4.layout import NATIVE, PoolKey
 from flasharb.amm.uniswap_v4.revert import V4Revert
 from flasharb.amm.uniswap_v4.swap_math import (
     MAX_SWAP_FEE,
     compute_swap_step,
     get_sqrt_price_target,
 )
+from flasharb.chain.uniswap_v4 import NATIVE, PoolKey
 from flasharb.errors import FlasharbValueError, IncompleteStateError, InsufficientLiquidityError
 
 __all__ = ["POOL_MANAGER", "V4PoolState", "V4SwapResult"]

@@ -51,7 +51,11 @@ RETURNED = (
 
 
 def _public_objects() -> list[tuple[str, Any]]:
-    out = [(n, getattr(flasharb, n)) for n in flasharb.__all__ if n != "__version__"]
+    out = [  # what `from flasharb import n` loads (flasharb.audit can be its subpackage)
+        (n, getattr(importlib.import_module(flasharb._EXPORTS[n]), n))
+        for n in flasharb.__all__
+        if n != "__version__"
+    ]
     for spec in RETURNED:
         module, _, name = spec.partition(":")
         out.append((name, getattr(importlib.import_module(module), name)))
@@ -104,6 +108,16 @@ def test_every_public_object_is_typed_and_each_member_documented() -> None:
         elif callable(obj):
             gaps += [f"{name}: {p} not annotated" for p in _unannotated(obj)]
     assert not gaps, "\n".join(gaps)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: the subpackage flasharb.audit, once imported, shadows the export `audit`",
+)
+def test_flasharb_audit_is_the_function_whatever_was_imported_first() -> None:
+    code = "import flasharb.audit; from flasharb import audit; print(callable(audit))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
 
 
 def test_import_flasharb_loads_nothing_heavy() -> None:

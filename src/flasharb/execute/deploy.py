@@ -58,6 +58,10 @@ _TOKEN1 = function_signature_to_4byte_selector("token1()")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Deployment:
+    """A deployed diamond: its address, its facets' addresses, who owns it, who may trade with
+    it, and where (`flasharb deploy` records it in .flasharb/deployment.json; `load` reads it
+    back)."""
+
     diamond: str
     facets: dict[str, str]
     owner: str  # deploys, cuts, withdraws, sets limits
@@ -67,6 +71,7 @@ class Deployment:
     executor: str = ""  # the account setExecutor allowed: trades, nothing else ("" in old records)
 
     def to_json(self) -> dict[str, Any]:
+        """The `flasharb deploy --json` shape: diamond, facets by name, executor."""
         return {"diamond": self.diamond, "facets": self.facets, "executor": self.executor}
 
     def trading_signer(self) -> LocalAccount:

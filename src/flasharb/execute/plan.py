@@ -50,6 +50,7 @@ class Plan:
 
     @property
     def amount_out(self) -> int:
+        """What the last hop pays back, in the route token."""
         return self.amounts[-1]
 
     @property

@@ -1,7 +1,7 @@
 """The one path from opportunity to receipt: prepare (plan, sign, simulate as mined), send
 (the signed bytes), reconcile (receipt, realized profit, event).
 
-    trader = Trader(w3, deployment, signer(deployment.owner))
+    trader = Trader(w3, deployment, deployment.trading_signer())   # the executor's key
     prepared = trader.prepare(market.select(top=2), market.head)   # nothing sent
     trades = [trader.reconcile(trader.send(p)) for p in prepared if p.ok]
 
@@ -163,6 +163,7 @@ class Prepared:
 
     @property
     def ok(self) -> bool:
+        """It simulated to a profit that pays its gas, within the loss bound: it may be sent."""
         return self.simulated_profit is not None and self.refused is None
 
     @property
@@ -172,9 +173,12 @@ class Prepared:
 
     @property
     def effective_gas_price(self) -> int:
+        """What it pays per gas in the block it is meant for: min(fee cap, base fee + tip)."""
         return min(self.max_fee_per_gas, self.context.base_fee + self.max_priority_fee_per_gas)
 
     def to_json(self) -> dict[str, Any]:
+        """The `flasharb execute --dry-run --json` shape: route, amounts, profits, the signed
+        transaction's fields, its worst case, the simulated block and why it was refused."""
         opp = self.opportunity
         route = [
             {"pool": h.pool, "kind": h.kind.label, "token_in": h.token_in, "token_out": h.token_out}
@@ -233,34 +237,42 @@ class Trade:
 
     @property
     def plan(self) -> Plan:
+        """The executeArb that was sent."""
         return self.prepared.plan
 
     @property
     def opportunity(self) -> Opportunity | None:
+        """What the market found (None for a hand-built plan)."""
         return self.prepared.opportunity
 
     @property
     def amount_in(self) -> int:
+        """Borrowed (or taken from inventory), in the route token."""
         return self.plan.amount_in
 
     @property
     def predicted_profit(self) -> int:
+        """The plan's out - in - fee, computed with the pool math before anything was sent."""
         return self.plan.predicted_profit
 
     @property
     def simulated_profit(self) -> int:
+        """executeArb's return value in the simulation as mined."""
         assert self.prepared.simulated_profit is not None  # only ok trades are sent
         return self.prepared.simulated_profit
 
     @property
     def gas_predicted(self) -> int:
+        """The gas model's figure on the exact calldata."""
         return self.prepared.gas_predicted
 
     @property
     def tx_hash(self) -> str:
+        """The hash of the signed transaction."""
         return self.prepared.tx_hash
 
     def to_json(self) -> dict[str, Any]:
+        """The `flasharb execute --json` trade shape (what `Journal.record_trade` takes)."""
         p = self.prepared
         out = p.to_json()
         out.pop("refused", None)

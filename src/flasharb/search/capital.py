@@ -190,6 +190,7 @@ class FlashSource:
         return "balancer_batch" if self.batch else self.kind.label
 
     def to_json(self) -> dict[str, object]:
+        """Label, lender and fees, as JSON (the Vault's fee percentage as a decimal string)."""
         return {
             "kind": self.label,
             "lender": self.lender,

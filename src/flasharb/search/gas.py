@@ -320,6 +320,7 @@ class GasModel:
         return [s.gas_used - self.estimate(s) for s in samples]
 
     def as_dict(self) -> dict[str, object]:
+        """Every figure by name, per-kind figures keyed by the kinds' labels (for JSON)."""
         out: dict[str, object] = {}
         for f in fields(self):
             value = getattr(self, f.name)

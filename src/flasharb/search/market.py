@@ -107,6 +107,8 @@ class Head:
 
     @classmethod
     def of(cls, header: Mapping[str, Any]) -> Head:
+        """The head of an `eth_getBlockByNumber` result (hex strings or integers)."""
+
         def num(key: str) -> int:
             value = header.get(key)
             return int(value, 16) if isinstance(value, str) else int(value or 0)
@@ -166,6 +168,7 @@ class MarketUpdate:
 
     @property
     def changed(self) -> bool:
+        """Whether any pool moved or joined (False: nothing was re-evaluated)."""
         return self.pools_changed > 0 or self.added > 0
 
 
@@ -242,6 +245,7 @@ class Market:
 
     @property
     def block(self) -> int:
+        """The block the market's states are at (`head.number`)."""
         return self.head.number
 
     @property
@@ -251,6 +255,8 @@ class Market:
 
     @property
     def registry(self) -> PoolRegistry:
+        """Every pool discovery found (iterable `PoolInfo`s: address, venue, kind, tokens,
+        fee), screened-out pools included."""
         return self.sync.registry
 
     @property

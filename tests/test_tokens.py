@@ -22,15 +22,15 @@ from flasharb.paths import repo_root
 from flasharb.replica.context import BUILDER, BuildContext
 from flasharb.replica.spec import (
     BALANCER_VENUE,
+    NATIVE_SYMBOL,
     PRECISION,
     V2_VENUES,
     V3_FEES,
     V3_VENUE,
     ReplicaSpec,
+    StablePoolSpec,
     TokenSpec,
     V2PoolSpec,
-    NATIVE_SYMBOL,
-    StablePoolSpec,
     V3PoolSpec,
     V4PoolSpec,
     WeightedPoolSpec,

@@ -19,7 +19,7 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from web3 import Web3
 
-from flasharb.audit import AuditReport, Kind, Row, Verdict, audit
+from flasharb.audit import AuditReport, Kind, Row, Verdict, run_audit
 from flasharb.audit.arena import STRANGER
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import compile_file
@@ -92,7 +92,7 @@ def naive(session_w3: Web3, owner: str) -> Audited:
             for s in (A.UNISWAP_V3_SWAP_ROUTER, A.BALANCER_VAULT)
         }
         before = fingerprint()
-        report = audit(w3, address, abi)
+        report = run_audit(w3, address, abi)
         return Audited(
             address=address,
             report=report,
@@ -193,7 +193,7 @@ class TestVerdicts:
         art = compile_file(source)["Leaky"]
         receipt = send(w3, {"from": owner, "data": "0x" + art.bytecode.hex()}, "deploy Leaky")
         address = str(receipt["contractAddress"])
-        report = audit(w3, address, art.abi, kinds=(Kind.STRANGER_CALL,))
+        report = run_audit(w3, address, art.abi, kinds=(Kind.STRANGER_CALL,))
         holes = {r.attack.split(",")[0]: r for r in report.findings}
         assert set(holes) == {"poke()", "befriend(address)"}
         (slot, before, after), *more = holes["poke()"].storage

@@ -76,5 +76,5 @@ def _fuzz_report() -> dict[str, int]:
     """What the diamond fuzz counted as it ran (empty if it did not run in this session)."""
     import sys
 
-    module = sys.modules.get("tests.test_fuzz_diamond")
+    module = sys.modules.get("tests.audit.test_fuzz_diamond")
     return dict(getattr(module, "REPORT", {}) or {})

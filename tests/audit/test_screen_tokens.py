@@ -59,7 +59,7 @@ def _pair_of(w3: Web3, factory: str, a: str, b: str) -> str:
 
 def gas_price_aware_pairs(w3: Web3, attacker: str) -> tuple[str, str, str]:
     """The attacker's token and its two WETH pairs (Uniswap V2, SushiSwap), created with the
-    real factories and seeded as tests/test_market.py seeds one: the tokens are minted into the
+    real factories and seeded as tests/fork/test_market.py seeds one: the tokens are minted into the
     pair (a mint is not a transfer, so the token's trap does not fire), then `mint`."""
     token = zoo.deploy_zoo(w3, attacker, names=[zoo.GAS_PRICE_AWARE])[zoo.GAS_PRICE_AWARE]
     weth = contract_at(w3, A.WETH, WETH_ABI)

@@ -25,7 +25,7 @@ from flasharb.journal.store import Journal
 from flasharb.replica.lab import start_replica_lab
 from flasharb.run.loop import RunConfig, Runner
 from flasharb.state._rpc import READER_ADDRESS
-from tests.fault_proxy import FaultProxy
+from tests.fork.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.fork
 

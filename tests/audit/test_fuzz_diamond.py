@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from web3 import Web3
 
 from flasharb.chain.node import Lab
-from tests.fuzz_strategies import cases
-from tests.fuzz_support import FUZZ_EXAMPLES, World, build_world, run_case
+from tests.audit.fuzz_strategies import cases
+from tests.audit.fuzz_support import FUZZ_EXAMPLES, World, build_world, run_case
 
 pytestmark = [pytest.mark.fork, pytest.mark.fuzz]
 
@@ -90,7 +90,7 @@ def test_the_checks_catch_a_loss_and_a_standing_allowance(world: World) -> None:
     from eth_utils import function_signature_to_4byte_selector as selector
 
     from flasharb.chain import addresses as A
-    from tests.fuzz_support import (
+    from tests.audit.fuzz_support import (
         allowance_pairs,
         allowance_reads,
         check_allowances,

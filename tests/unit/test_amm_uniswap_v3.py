@@ -2,7 +2,7 @@
 
 Vectors come from v3-core's test/*.spec.ts (FullMath, BitMath, LiquidityMath, TickMath,
 SqrtPriceMath, SwapMath, TickBitmap); each class names its spec. Exact parity of whole swaps with
-the deployed contracts is tests/test_v3_parity.py.
+the deployed contracts is tests/fork/test_v3_parity.py.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from flasharb.chain.node import Lab
 
 pytestmark = pytest.mark.fork
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 

@@ -188,7 +188,7 @@ def pools(session_w3: Web3, owner: str) -> Iterator[dict[str, WeightedPoolState]
                 (A.BALANCER_WEIGHTED_POOL_2TOKENS_FACTORY, balancer.WEIGHTED_2TOKENS_FACTORY),
             )
         ]
-        states = [  # the 20210418 pools; the 20230206 ones: tests/test_balancer_2023_parity.py
+        states = [  # the 20210418 pools; the 20230206 ones: tests/fork/test_balancer_2023_parity.py
             read_state(session_w3, log["args"]["poolAddress"], bytes(log["args"]["poolId"]))
             for log in logs
             if any(

@@ -12,7 +12,7 @@ import pytest
 from flasharb.chain.anvil import Anvil, pid_alive
 from flasharb.chain.node import Lab
 from flasharb.replica.lab import start_replica_lab
-from tests.fault_proxy import FaultProxy
+from tests.fork.fault_proxy import FaultProxy
 from tests.helpers import Cli
 
 pytestmark = pytest.mark.fork

@@ -32,7 +32,7 @@ from flasharb.state.screen import (
     probe_tokens,
 )
 from flasharb_testing import routes as R
-from tests.fault_proxy import FaultProxy
+from tests.fork.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.fork
 

@@ -19,7 +19,7 @@ from flasharb.search.scan import scan
 
 pytestmark = pytest.mark.fork
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 

@@ -18,8 +18,8 @@ from flasharb.search.exact import optimize_route, route_seed, size_cycle, ticks_
 from flasharb.search.sizing import optimize, simulate
 from flasharb_testing.pool_builders import sqrt_price_x96_of, v3_pool, weighted_pool
 from flasharb_testing.synthetic import generate
-from tests.test_search_sizing import ROUTES as ROUTES_V2
-from tests.test_search_sizing import profitable_cycles, route_states
+from tests.unit.test_search_sizing import ROUTES as ROUTES_V2
+from tests.unit.test_search_sizing import profitable_cycles, route_states
 
 
 def address(n: int) -> str:

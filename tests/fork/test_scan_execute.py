@@ -83,7 +83,7 @@ class TestExecuteTheMarket:
         err = call_error(w3, vault_loan.call(deployment.diamond, deployment.owner, 0, 10**9))
         hop = next(i for i, h in enumerate(opp.cycle.hops) if h.kind is HopKind.BALANCER)
         # the facet refuses it up front; inside the loan the Vault's reentrancy guard would
-        # revert BAL#400 (tests/test_exec_security.py calls the Vault that way)
+        # revert BAL#400 (tests/fork/test_exec_security.py calls the Vault that way)
         assert err == f"BalancerHopInBalancerLoan(hopIndex={hop})"
         trader = R.trader(w3, deployment)
         (trade,), failed = trader.execute([opp], shocked.head)

@@ -48,8 +48,7 @@ from flasharb.errors import FlasharbError, InsufficientLiquidityError
 from flasharb.replica import balancer
 from flasharb.replica import balancer_2023 as B
 from flasharb.replica.spec import StablePoolSpec, WeightedPoolSpec, WeightedV3PoolSpec, load_spec
-from tests.parity_stats import note, record
-from tests.test_balancer_parity import (
+from tests.fork.test_balancer_parity import (
     ERC20_ABI,
     GIVEN_IN,
     GIVEN_OUT,
@@ -60,6 +59,7 @@ from tests.test_balancer_parity import (
     plan_cases,
     query,
 )
+from tests.parity_stats import note, record
 
 pytestmark = pytest.mark.fork
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "flasharb"
+SRC = Path(__file__).resolve().parents[2] / "src" / "flasharb"
 LAYERS = [
     "chain",
     "replica",

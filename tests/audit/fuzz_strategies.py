@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 from flasharb.kinds import HopKind
 from flasharb.search.graph import v2_factory
 from flasharb.state.registry import PoolInfo
-from tests.fuzz_support import MAX_BRIBE_BPS, SIGNATURES, Case, Cycle, World, calldata, honest_outs
+from tests.audit.fuzz_support import (
+    MAX_BRIBE_BPS,
+    SIGNATURES,
+    Case,
+    Cycle,
+    World,
+    calldata,
+    honest_outs,
+)
 
 ROLES = ("owner", "executor", "stranger", "vault", "v3_pool", "v2_pair", "balancer_pool")
 ZERO = "0x" + "00" * 20

@@ -22,7 +22,7 @@ from flasharb.journal.store import Journal
 from flasharb.search.rank import Opportunity
 from flasharb.search.scan import scan
 from flasharb_testing import routes as R
-from tests.fault_proxy import FaultProxy
+from tests.fork.fault_proxy import FaultProxy
 from tests.helpers import Cli
 
 pytestmark = pytest.mark.fork

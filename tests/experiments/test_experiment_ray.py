@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_experiment_hop_gas import experiment_cli
+from tests.experiments.test_experiment_hop_gas import experiment_cli
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'flasharb[ray]'")
 

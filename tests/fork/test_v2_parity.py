@@ -22,7 +22,7 @@ from flasharb.execute.revert import decode_revert, revert_data
 from flasharb.replica.spec import V2PoolSpec, load_spec
 from flasharb.state.v2 import discover_pairs, refresh_reserves
 from tests.parity_stats import record
-from tests.test_amm_uniswap_v2 import SWAP_TEST_CASES  # v2-core swapTestCases, one copy
+from tests.unit.test_amm_uniswap_v2 import SWAP_TEST_CASES  # v2-core swapTestCases, one copy
 
 pytestmark = pytest.mark.fork
 

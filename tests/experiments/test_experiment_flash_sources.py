@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.experiments.test_experiment_hop_gas import experiment_cli, regenerated_identical
 from tests.helpers import images_loaded
-from tests.test_experiment_hop_gas import experiment_cli, regenerated_identical
 
 pytestmark = pytest.mark.fork
 

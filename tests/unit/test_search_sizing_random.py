@@ -38,7 +38,7 @@ from flasharb_testing.pool_builders import (
     weighted_pool,
 )
 from flasharb_testing.synthetic import generate
-from tests.test_search_exact import tiny_pool
+from tests.unit.test_search_exact import tiny_pool
 
 CAPTURE = 0.99999  # the bar
 States = dict[str, PoolState]

@@ -1,4 +1,4 @@
-"""Small test helpers shared by the fork tests."""
+"""Small test helpers shared by the tiers."""
 
 from __future__ import annotations
 
@@ -30,6 +30,23 @@ def send_failing(w3: Web3, tx: dict[str, Any], gas: int = 3_000_000) -> dict[str
     """Mine `tx` even though it reverts (explicit gas skips estimation); return the receipt."""
     tx_hash = w3.eth.send_transaction({**tx, "gas": gas})  # type: ignore[typeddict-item]
     return dict(w3.eth.wait_for_transaction_receipt(tx_hash))
+
+
+def run_flasharb(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`flasharb ARGS` in a subprocess in `cwd`, as a user there runs it: the session's
+    FLASHARB_STATE_DIR, FLASHARB_PROJECT and FLASHARB_ROOT are dropped unless `env` sets them."""
+    e = {**os.environ, **env}
+    for k in ("FLASHARB_STATE_DIR", "FLASHARB_PROJECT", "FLASHARB_ROOT"):
+        if k not in env:
+            e.pop(k, None)
+    return subprocess.run(
+        [sys.executable, "-m", "flasharb.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=e,
+        timeout=300,
+    )
 
 
 class Cli:

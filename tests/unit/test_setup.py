@@ -1,5 +1,6 @@
 """Where flasharb finds its files: the bundle in the package, the project folder, the node
-toolchain (`flasharb setup`), and Ape's compiler without a global ~/.solcx link."""
+toolchain (`flasharb setup`), and Ape's compiler without a global ~/.solcx link. `flasharb setup`
+running the pinned anvil: tests/fork/test_setup.py."""
 
 from __future__ import annotations
 
@@ -13,19 +14,9 @@ import pytest
 
 from flasharb import paths
 from flasharb.chain import toolchain
+from tests.helpers import run_flasharb
 
-ROOT = Path(__file__).resolve().parents[1]
-FLASHARB = [sys.executable, "-m", "flasharb.cli"]
-
-
-def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    e = {**os.environ, **env}
-    for k in ("FLASHARB_STATE_DIR", "FLASHARB_PROJECT", "FLASHARB_ROOT"):
-        if k not in env:
-            e.pop(k, None)
-    return subprocess.run(
-        [*FLASHARB, *args], cwd=cwd, capture_output=True, text=True, env=e, timeout=300
-    )
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class TestBundle:
@@ -77,7 +68,7 @@ class TestProjectFolder:
 
     def test_project_option_puts_state_there(self, tmp_path: Path) -> None:
         elsewhere = tmp_path / "elsewhere"
-        res = run(["--project", str(elsewhere), "node", "down", "--json"], cwd=tmp_path)
+        res = run_flasharb(["--project", str(elsewhere), "node", "down", "--json"], cwd=tmp_path)
         assert res.returncode == 0, res.stderr
         assert json.loads(res.stdout) == {"stopped": []}
         assert (elsewhere / ".flasharb").is_dir()
@@ -85,14 +76,6 @@ class TestProjectFolder:
 
 
 class TestToolchain:
-    def test_setup_finds_this_checkouts_toolchain(self) -> None:
-        res = run(["setup", "--json"], cwd=ROOT)
-        assert res.returncode == 0, res.stderr
-        info = json.loads(res.stdout)
-        assert (info["source"], info["toolchain"]) == ("project", str(ROOT))
-        assert info["anvil_version"].endswith(toolchain.pinned()[toolchain.ANVIL_PACKAGE])
-        assert info["solc_version"].startswith(toolchain.pinned()["solc"] + "+")
-
     def test_py_solc_x_sees_the_shim_through_solcx_binary_path(self) -> None:
         """What `flasharb setup --ape` points ape-solidity at: a folder, not ~/.solcx."""
         folder = toolchain.solcx_dir()
@@ -117,7 +100,7 @@ class TestToolchain:
 
     def test_first_use_without_npm_is_one_line(self, tmp_path: Path) -> None:
         """Nothing installed, no npm to install with: say so, and how to get it."""
-        res = run(
+        res = run_flasharb(
             ["setup"], cwd=tmp_path, PATH=str(tmp_path), FLASHARB_CACHE_DIR=str(tmp_path / "c")
         )
         assert res.returncode == 2
@@ -126,7 +109,7 @@ class TestToolchain:
         assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
 
     def test_a_wrong_toolchain_folder_is_one_line(self, tmp_path: Path) -> None:
-        res = run(["setup"], cwd=ROOT, FLASHARB_TOOLCHAIN=str(tmp_path))
+        res = run_flasharb(["setup"], cwd=ROOT, FLASHARB_TOOLCHAIN=str(tmp_path))
         assert res.returncode == 2
         line = res.stderr.strip()
         assert "\n" not in line and f"FLASHARB_TOOLCHAIN={tmp_path}" in line

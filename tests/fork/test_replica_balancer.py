@@ -1,6 +1,7 @@
 """Balancer V2 weighted pools on the replica: factories and BalancerQueries at mainnet's
 addresses, every pool of the data file registered in the Vault, and quotes that the Vault pays
-to the wei."""
+to the wei. The weight layout and the data file without a chain:
+tests/unit/test_replica_balancer.py."""
 
 from __future__ import annotations
 
@@ -19,12 +20,12 @@ from flasharb.chain.cheats import balance_of, deal
 from flasharb.chain.rpc import contract_at, send
 from flasharb.replica import balancer
 from flasharb.replica.spec import (
-    ReplicaSpec,
     StablePoolSpec,
     WeightedPoolSpec,
     WeightedV3PoolSpec,
     load_spec,
 )
+from tests.balancer_data import REQUIRED, find_spec_pool
 
 pytestmark = pytest.mark.fork
 
@@ -35,13 +36,6 @@ FACTORIES = {
     2: A.BALANCER_WEIGHTED_POOL_2TOKENS_FACTORY,
     3: A.BALANCER_WEIGHTED_POOL_FACTORY,  # and every larger pool
 }
-# The pools every data file carries (token -> weight); "1/3 each" may be written 0.3334/0.3333/...
-REQUIRED = {
-    "BAL/WETH 80/20": {"BAL": Decimal("0.8"), "WETH": Decimal("0.2")},
-    "WETH/USDC 50/50": {"WETH": Decimal("0.5"), "USDC": Decimal("0.5")},
-    "WBTC/WETH/USDC 1/3 each": {s: Decimal(1) / 3 for s in ("WBTC", "WETH", "USDC")},
-}
-WEIGHT_TOLERANCE = Decimal("0.001")
 ERC20_APPROVE_ABI: list[dict[str, Any]] = [
     {
         "type": "function",
@@ -58,17 +52,6 @@ ERC20_APPROVE_ABI: list[dict[str, Any]] = [
 
 def _spec_pools() -> list[WeightedPoolSpec]:
     return load_spec().pools_of(WeightedPoolSpec)
-
-
-def find_spec_pool(spec: ReplicaSpec, weights: dict[str, Decimal]) -> WeightedPoolSpec | None:
-    """The data file's first weighted pool with exactly these tokens and (nearly) these weights."""
-    for p in spec.pools_of(WeightedPoolSpec):
-        have = dict(zip(p.tokens, p.weights, strict=True))
-        if have.keys() == weights.keys() and all(
-            abs(have[s] - w) <= WEIGHT_TOLERANCE for s, w in weights.items()
-        ):
-            return p  # type: ignore[no-any-return]
-    return None
 
 
 def _label(p: WeightedPoolSpec) -> str:
@@ -120,7 +103,7 @@ def registered(session_w3: Web3) -> list[Registered]:
     for log in v.events.PoolRegistered.get_logs(from_block=0, to_block="latest"):
         address = log["args"]["poolAddress"]
         if not any(f.functions.isPoolFromFactory(address).call() for f in factories):
-            continue  # a pool of the 20230206 factories: tests/test_balancer_2023_parity.py
+            continue  # a pool of the 20230206 factories: tests/fork/test_balancer_2023_parity.py
         pool_id = bytes(log["args"]["poolId"])
         pool = weighted_pool(session_w3, log["args"]["poolAddress"])
         tokens, _, _ = v.functions.getPoolTokens(pool_id).call()
@@ -146,45 +129,6 @@ def onchain(registered: list[Registered], p: WeightedPoolSpec) -> Registered:
 
 
 # ---------------------------------------------------------------- tests
-
-
-class TestWeightLayout:
-    """Weights become 18-decimal integers that sum to exactly 1e18, as WeightedPool demands."""
-
-    @pytest.mark.parametrize(
-        ("weights", "expected"),
-        [
-            (("0.8", "0.2"), (8 * 10**17, 2 * 10**17)),
-            (("0.3334", "0.3333", "0.3333"), (3334 * 10**14, 3333 * 10**14, 3333 * 10**14)),
-            (
-                ("0.33333333333333333335", "0.33333333333333333333", "0.33333333333333333332"),
-                (333333333333333334, 333333333333333333, 333333333333333333),
-            ),
-            (
-                ("0.3333333333333333333", "0.6666666666666666667"),
-                (333333333333333333, 666666666666666667),
-            ),
-        ],
-        ids=["exact-80/20", "exact-thirds", "remainder-to-largest", "floor-then-largest"],
-    )
-    def test_normalized_weights(self, weights: tuple[str, ...], expected: tuple[int, ...]) -> None:
-        got = balancer.normalized_weights(tuple(Decimal(w) for w in weights))
-        assert got == expected
-        assert sum(got) == balancer.ONE
-
-
-class TestDataFile:
-    """The data file carries the pools the lab's scenarios rely on."""
-
-    @pytest.mark.parametrize("name", list(REQUIRED))
-    def test_required_pool_is_in_the_data_file(self, name: str) -> None:
-        p = find_spec_pool(load_spec(), REQUIRED[name])
-        assert p is not None, f"the data file has no Balancer pool {name}"
-        assert sum(p.weights) == 1
-
-    def test_bal_weth_80_20_charges_one_percent(self) -> None:
-        p = find_spec_pool(load_spec(), REQUIRED["BAL/WETH 80/20"])
-        assert p is not None and p.swap_fee == Decimal("0.01")
 
 
 class TestDeployment:

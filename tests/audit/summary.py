@@ -46,7 +46,8 @@ class AuditSummary:
             return
         tr = terminalreporter
         tr.section("audit summary")
-        adversarial = [n for n in ran["audit"] if "test_static_analysis" not in n]
+        fuzz = set(ran["fuzz"])  # the fuzz lives in tests/audit too: counted on its own line
+        adversarial = [n for n in ran["audit"] if "test_static_analysis" not in n and n not in fuzz]
         tr.write_line(f"adversarial  {self._tally(adversarial)}")
         report = LAST_REPORT.get("report")
         if report is None:

@@ -23,7 +23,7 @@ from flasharb.chain.node import Lab
 from tests.audit.fuzz_strategies import cases
 from tests.audit.fuzz_support import FUZZ_EXAMPLES, World, build_world, run_case
 
-pytestmark = [pytest.mark.fork, pytest.mark.fuzz]
+pytestmark = pytest.mark.fuzz
 
 REPORT: dict[str, int] = {}
 

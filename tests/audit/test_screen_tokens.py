@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector as selector
 from web3 import Web3
@@ -27,8 +26,6 @@ from flasharb.state.discovery import Venues
 from flasharb.state.screen import Quirk
 from flasharb_testing import routes as R
 from tests.helpers import send_failing
-
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
 
 UNIT = 10**18
 FACTORY = npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json")

@@ -12,8 +12,6 @@ import pytest
 from tests.experiments.test_experiment_hop_gas import experiment_cli, regenerated_identical
 from tests.helpers import images_loaded
 
-pytestmark = pytest.mark.fork
-
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:

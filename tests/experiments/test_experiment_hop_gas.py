@@ -17,8 +17,6 @@ import pytest
 
 from tests.helpers import images_loaded
 
-pytestmark = pytest.mark.fork
-
 FILES = ("points.csv", "points.json", "index.html", "gas_by_route.png", "gas_fit.png")
 
 

@@ -14,8 +14,6 @@ from flasharb.experiments.optimizers import brent_max
 from tests.experiments.test_experiment_hop_gas import experiment_cli, regenerated_identical
 from tests.helpers import images_loaded
 
-pytestmark = pytest.mark.fork
-
 METHODS = ("exact", "closed_form", "generic")
 
 

@@ -19,8 +19,6 @@ from tests.experiments.test_experiment_hop_gas import experiment_cli
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'flasharb[ray]'")
 
-pytestmark = pytest.mark.fork
-
 
 def _descendants(pid: int) -> dict[int, str]:
     """pid -> command line of every process below `pid`."""

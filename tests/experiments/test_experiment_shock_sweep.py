@@ -15,8 +15,6 @@ import pytest
 from flasharb.journal.store import Journal
 from tests.helpers import images_loaded
 
-pytestmark = pytest.mark.fork
-
 FILES = ("points.csv", "points.json", "index.html", "captured_net.png", "route_length.png")
 
 

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from web3 import Web3
 
 from flasharb.chain import addresses as A
@@ -22,8 +21,6 @@ from flasharb.experiments.base import Context
 from flasharb.experiments.common import deepest_weth_pool
 from flasharb.experiments.workers import _pin_next_base_fee
 from flasharb.search.market import next_base_fee
-
-pytestmark = pytest.mark.fork
 
 
 def _cli(tmp: Path, *args: str) -> Any:

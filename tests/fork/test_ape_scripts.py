@@ -17,8 +17,6 @@ from flasharb.report.demo import v2_pair_address
 from flasharb.report.format import units
 from flasharb.search.scan import scan
 
-pytestmark = pytest.mark.fork
-
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 

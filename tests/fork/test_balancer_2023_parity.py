@@ -61,8 +61,6 @@ from tests.fork.test_balancer_parity import (
 )
 from tests.parity_stats import note, record
 
-pytestmark = pytest.mark.fork
-
 SEED = 20230206
 DEADLINE = 2**255
 RANDOM_SIZES = 14

@@ -41,8 +41,6 @@ from flasharb.replica.spec import WeightedPoolSpec, load_spec
 from tests.helpers import call_error
 from tests.parity_stats import record
 
-pytestmark = pytest.mark.fork
-
 SEED = 20210418
 GIVEN_IN, GIVEN_OUT = 0, 1  # IVault.SwapKind
 WORD = 2**256

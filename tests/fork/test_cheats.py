@@ -17,8 +17,6 @@ from flasharb.chain.cheats import (
 from flasharb.errors import FlasharbValueError
 from flasharb.replica.spec import load_spec
 
-pytestmark = pytest.mark.fork
-
 
 class TestDeal:
     """deal() works on every token of the replica, whatever its storage layout."""

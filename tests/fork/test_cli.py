@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from web3 import Web3
 
 from flasharb.chain import addresses as A
 from tests.helpers import Cli
-
-pytestmark = pytest.mark.fork
 
 WETH_USDC = "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
 HOP_KEYS = {"pool", "kind", "token_in", "token_out"}

@@ -9,8 +9,6 @@ from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of
 from tests.helpers import Cli
 
-pytestmark = pytest.mark.fork
-
 WHO = "0x000000000000000000000000000000000000bEEF"
 
 

@@ -12,8 +12,6 @@ from web3 import Web3
 from flasharb.chain import addresses as A
 from tests.helpers import Cli
 
-pytestmark = pytest.mark.fork
-
 WETH_USDC = "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
 EOA = "0x000000000000000000000000000000000000dEaD"
 ENS = "0xC18360217D8F7Ab5e7c516566761Ea12Ce7F9D72"  # a replica token with no LINK pair

@@ -9,8 +9,6 @@ from flasharb.chain import addresses as A
 from flasharb.state.discovery import discover
 from tests.helpers import Cli
 
-pytestmark = pytest.mark.fork
-
 
 def test_every_pool_discovery_finds(cli: Cli, w3: Web3) -> None:
     listed = cli.json("pools")

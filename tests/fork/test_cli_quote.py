@@ -10,8 +10,6 @@ from flasharb.kinds import HopKind
 from flasharb.state.discovery import discover
 from tests.helpers import Cli
 
-pytestmark = pytest.mark.fork
-
 V3_WETH_USDC_500 = "0x88e6A0c2dDD26FEEb64F039a2c41296FcB3f5640"
 V2_WETH_USDC = "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
 

@@ -12,8 +12,6 @@ from web3 import Web3
 from flasharb.chain import addresses as A
 from tests.helpers import Cli, send_failing
 
-pytestmark = pytest.mark.fork
-
 FLASH_LOAN = "0x5c38449e"  # Vault.flashLoan(address,address[],uint256[],bytes)
 
 

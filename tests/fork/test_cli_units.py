@@ -14,8 +14,6 @@ from flasharb.chain import addresses as A
 from flasharb.chain.node import Lab
 from tests.helpers import Cli
 
-pytestmark = pytest.mark.fork
-
 V2_WETH_USDC = "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
 V3_WETH_USDC_500 = "0x88e6A0c2dDD26FEEb64F039a2c41296FcB3f5640"
 

@@ -13,8 +13,6 @@ from flasharb.chain.artifacts import contract
 from flasharb.execute.deploy import FACETS, selectors
 from tests.helpers import call_error
 
-pytestmark = pytest.mark.fork
-
 # Functions anyone may call because they only read.
 READ_ONLY = {
     "facets",

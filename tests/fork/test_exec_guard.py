@@ -20,8 +20,6 @@ from flasharb.execute.plan import Plan
 from flasharb_testing import routes as R
 from tests.helpers import call_error
 
-pytestmark = pytest.mark.fork
-
 
 def _plan(w3: Web3) -> Plan:
     """The demo's opportunity (500 WETH dumped on Uniswap V2), sized for a Balancer loan."""

@@ -24,8 +24,6 @@ from flasharb.search.market import Market
 from flasharb.search.route import encode_path, execute_arb_calldata, v2_pair_address
 from flasharb_testing import routes as R
 
-pytestmark = pytest.mark.fork
-
 DUST_TOKENS = (A.USDC, A.WETH, A.DAI, A.USDT)
 
 

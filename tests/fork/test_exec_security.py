@@ -26,8 +26,6 @@ from flasharb.search.route import encode_amounts, encode_path, v2_pair_address, 
 from flasharb_testing import routes as R
 from tests.helpers import call_error, send_failing
 
-pytestmark = pytest.mark.fork
-
 TOKENS = (A.WETH, A.USDC, A.DAI, A.USDT)
 
 

@@ -15,8 +15,6 @@ from flasharb.replica.lab import start_replica_lab
 from tests.fork.fault_proxy import FaultProxy
 from tests.helpers import Cli
 
-pytestmark = pytest.mark.fork
-
 TIMEOUT_S = "2"  # FLASHARB_RPC_TIMEOUT for the stalled RPC
 
 

@@ -25,8 +25,6 @@ from flasharb_testing import routes as R
 from tests.fork.fault_proxy import FaultProxy
 from tests.helpers import Cli
 
-pytestmark = pytest.mark.fork
-
 
 def _opportunity(w3: Web3) -> Opportunity:
     """The demo's opportunity: 500 WETH dumped on Uniswap V2 WETH/USDC, scanned."""

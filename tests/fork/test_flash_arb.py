@@ -24,8 +24,6 @@ from flasharb.search.select import select_disjoint
 from flasharb_testing import routes as R
 from tests.helpers import call_error
 
-pytestmark = pytest.mark.fork
-
 GAS_TOLERANCE_PCT = 2  # the gas model against receipts of V2 routes on the replica
 
 

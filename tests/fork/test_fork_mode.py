@@ -18,8 +18,6 @@ from flasharb.replica.build import default_state_path, ensure_built
 from flasharb.report.demo import v2_pair_address
 from flasharb.state.v2 import discover_pairs
 
-pytestmark = pytest.mark.fork
-
 GET_RESERVES = "0x0902f1ac"
 PAIR = v2_pair_address(A.UNISWAP_V2_FACTORY, A.WETH, A.USDC)
 

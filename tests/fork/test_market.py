@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector as selector
 from web3 import Web3
@@ -19,8 +18,6 @@ from flasharb.errors import FlasharbError
 from flasharb.execute.shock import shock
 from flasharb.kinds import HopKind
 from flasharb.search.market import Market
-
-pytestmark = pytest.mark.fork
 
 
 def _key(o: Any) -> tuple[Any, ...]:

@@ -14,8 +14,6 @@ import pytest
 
 from flasharb.chain.anvil import Anvil, answers, pid_alive, rpc_request, stop_pid
 
-pytestmark = pytest.mark.fork
-
 FLASHARB = [sys.executable, "-m", "flasharb.cli"]
 
 

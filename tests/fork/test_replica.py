@@ -22,8 +22,6 @@ from flasharb.replica.spec import (
 )
 from flasharb.state.tokens import token_info
 
-pytestmark = pytest.mark.fork
-
 
 class TestCanonicalBytecode:
     """The npm artifacts are the code mainnet runs: their init-code hashes are mainnet's."""

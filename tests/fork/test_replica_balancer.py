@@ -27,8 +27,6 @@ from flasharb.replica.spec import (
 )
 from tests.balancer_data import REQUIRED, find_spec_pool
 
-pytestmark = pytest.mark.fork
-
 GIVEN_IN = 0  # IVault.SwapKind
 TWO_TOKEN, MINIMAL_SWAP_INFO = 2, 1  # IVault.PoolSpecialization
 DEADLINE = 2**255

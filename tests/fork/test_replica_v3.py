@@ -22,8 +22,6 @@ from flasharb.replica import uniswap_v3 as V3
 from flasharb.replica.context import BUILDER
 from flasharb.replica.spec import ReplicaSpec, V3PoolSpec, load_spec
 
-pytestmark = pytest.mark.fork
-
 # Pools every data file must have: (token_a, token_b, fee), either token order.
 REQUIRED = [
     ("WETH", "USDC", 500),

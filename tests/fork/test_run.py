@@ -13,12 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from web3 import Web3
 
 from flasharb.chain.node import Lab
-
-pytestmark = pytest.mark.fork
 
 TRADE_BLOCKS = 20  # trades must land in at least this many distinct blocks
 DEADLINE_S = 240  # a guard against a hang, not a timing assertion

@@ -26,8 +26,6 @@ from flasharb.execute.shock import WHALE
 from flasharb.journal.store import Journal
 from flasharb.run.loop import RunConfig, Runner
 
-pytestmark = pytest.mark.fork
-
 GWEI = 10**9
 VICTIM_TIP = 3 * GWEI
 SWAP_WETH = 300 * 10**18

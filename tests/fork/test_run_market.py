@@ -16,7 +16,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
 from web3 import Web3
 
 from flasharb.chain.rpc import connect
@@ -26,8 +25,6 @@ from flasharb.replica.lab import start_replica_lab
 from flasharb.run.loop import RunConfig, Runner
 from flasharb.state._rpc import READER_ADDRESS
 from tests.fork.fault_proxy import FaultProxy
-
-pytestmark = pytest.mark.fork
 
 BLOCKS = 12
 DISCOVERY_SELECTORS = ("0x6c7d5ee4",)  # filled below from the reader's ABI

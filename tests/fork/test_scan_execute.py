@@ -21,8 +21,6 @@ from flasharb.search.market import Market
 from flasharb_testing import routes as R
 from tests.helpers import call_error
 
-pytestmark = pytest.mark.fork
-
 FLASH_LOAN = Web3.keccak(text="FlashLoan(address,address,uint256,uint256)")  # Vault events
 SWAP = Web3.keccak(text="Swap(bytes32,address,address,uint256,uint256)")
 

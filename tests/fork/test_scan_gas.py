@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from web3 import Web3
 
 from flasharb.chain import addresses as A
@@ -22,8 +21,6 @@ from flasharb.search.gas import GasModel, GasShape
 from flasharb.search.market import Market, MarketConfig
 from flasharb.search.rank import Opportunity
 from flasharb_testing import routes as R
-
-pytestmark = pytest.mark.fork
 
 RECEIPT_TOLERANCE = 0.05  # the default model against each receipt's gas used
 # eth_estimateGas is the gas limit before refunds (the Vault's and the pools' reentrancy locks,

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from web3 import Web3
 
 from flasharb.amm.pool import PoolState
@@ -37,8 +36,6 @@ from flasharb.search.scan import DEFAULT_PRIORITY_FEE_WEI
 from flasharb.search.valuation import eth_price, weth_prices
 from flasharb.state.discovery import discover
 from flasharb.state.reader import read_states
-
-pytestmark = pytest.mark.fork
 
 CAPTURE = 0.9999  # the scan must reach 99.99% of the brute-force optimum
 LOCAL = 300  # integers tried either side of the ternary-search result, for the leaders

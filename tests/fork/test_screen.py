@@ -34,8 +34,6 @@ from flasharb.state.screen import (
 from flasharb_testing import routes as R
 from tests.fork.fault_proxy import FaultProxy
 
-pytestmark = pytest.mark.fork
-
 REPLICA_TOKENS = 26
 Setup = Callable[[Web3, str, str], None]  # (w3, token, owner)
 

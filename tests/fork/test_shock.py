@@ -19,8 +19,6 @@ from flasharb.errors import FlasharbValueError
 from flasharb.execute.shock import shock, venue_of
 from flasharb.replica.spec import load_spec
 
-pytestmark = pytest.mark.fork
-
 V3_WETH_USDC_500 = "0x88e6A0c2dDD26FEEb64F039a2c41296FcB3f5640"
 QUOTE_V3 = "quoteExactInputSingle((address,address,uint256,uint24,uint160))"
 QUERY_SWAP = "querySwap((bytes32,uint8,address,address,uint256,bytes),(address,bool,address,bool))"

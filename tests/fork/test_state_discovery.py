@@ -33,8 +33,6 @@ from flasharb.state.discovery import Venues, add_created, discover
 from flasharb.state.events import PAIR_CREATED
 from flasharb.state.registry import PoolRegistry
 
-pytestmark = pytest.mark.fork
-
 ERC20_DECIMALS_ABI: list[dict[str, Any]] = [
     {
         "type": "function",

@@ -34,8 +34,6 @@ from flasharb.state.reader import (
 )
 from flasharb.state.registry import PoolInfo, PoolRegistry
 
-pytestmark = pytest.mark.fork
-
 PATHS = {"slots": ReadConfig(), "getters": ReadConfig(v3_slots=False)}
 INVALID = "0xfe"  # as a contract's whole code: every call to it burns all the gas it is given
 

@@ -7,7 +7,6 @@ import random
 from dataclasses import fields
 from itertools import combinations
 
-import pytest
 from eth_abi import encode
 from web3 import Web3
 
@@ -22,8 +21,6 @@ from flasharb.replica import uniswap_v3 as V3
 from flasharb.replica.uniswap_v2 import FACTORY as V2_FACTORY
 from flasharb.replica.uniswap_v2 import PAIR
 from flasharb.state.sync import StateSync
-
-pytestmark = pytest.mark.fork
 
 ZERO = "0x" + "00" * 20
 

@@ -37,7 +37,6 @@ def _text(raw: bytes) -> str:
     return str(decode(["string"], raw)[0])
 
 
-@pytest.mark.fork
 class TestCanonicalTokens:
     """Every token of the data file in use sits at its mainnet address with mainnet metadata."""
 
@@ -96,7 +95,6 @@ def _allowance(w3: Web3, token: str, holder: str, spender: str) -> int:
     return int.from_bytes(raw, "big")
 
 
-@pytest.mark.fork
 class TestTetherQuirks:
     """USDT behaves as mainnet's TetherToken: no return data, the approve race guard, an
     unlimited allowance that is never spent, INVALID on a short balance."""

@@ -24,8 +24,6 @@ from flasharb.state.v2 import discover_pairs, refresh_reserves
 from tests.parity_stats import record
 from tests.unit.test_amm_uniswap_v2 import SWAP_TEST_CASES  # v2-core swapTestCases, one copy
 
-pytestmark = pytest.mark.fork
-
 E18 = 10**18
 PAIR_ABI = npm_artifact("@uniswap/v2-core/build/UniswapV2Pair.json").abi
 FACTORY_ABI = npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json").abi

@@ -37,8 +37,6 @@ from flasharb.replica import uniswap_v3 as V3
 from flasharb.replica.spec import V3PoolSpec, load_spec
 from tests.parity_stats import record
 
-pytestmark = pytest.mark.fork
-
 SEED = 20261204
 PROBE = to_checksum_address("0x00000000000000000000000000000000f1a5b3b3")
 PROBE_GAS = 1_000_000_000  # eth_call only: a swap that walks every bitmap word needs ~30M

@@ -38,8 +38,6 @@ from flasharb.replica import uniswap_v4 as V4
 from flasharb.replica.spec import V4PoolSpec, load_spec
 from tests.parity_stats import record
 
-pytestmark = pytest.mark.fork
-
 SEED = 20250131
 PROBE = to_checksum_address("0x00000000000000000000000000000000f1a5b4b4")
 PROBE_GAS = 1_000_000_000

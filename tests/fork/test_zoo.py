@@ -20,8 +20,6 @@ from flasharb.execute.revert import revert_data
 from flasharb.replica import zoo
 from tests.helpers import call_error, send_failing
 
-pytestmark = pytest.mark.fork
-
 UNIT = 10**18
 PAIR_ABI = npm_artifact("@uniswap/v2-core/build/UniswapV2Pair.json").abi
 FACTORY_ABI = npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json").abi

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,19 @@ def run_flasharb(args: list[str], cwd: Path, **env: str) -> subprocess.Completed
         env=e,
         timeout=300,
     )
+
+
+def junit_outcomes(report: Path) -> dict[str, str]:
+    """What a pytest run wrote with `--junitxml=report`: "classname::name" of every test ->
+    passed, failed, error or skipped (read from the report, never from the runner's output)."""
+    out = {}
+    for case in ET.parse(report).iter("testcase"):
+        kinds = {child.tag for child in case} & {"failure", "error", "skipped"}
+        outcome = "failed" if "failure" in kinds else "error" if "error" in kinds else None
+        out[f"{case.get('classname')}::{case.get('name')}"] = outcome or (
+            "skipped" if kinds else "passed"
+        )
+    return out
 
 
 class Cli:

@@ -3,17 +3,14 @@ its conftest starts the lab, ape-foundry attaches, and every anvil it started is
 
 from __future__ import annotations
 
+import ast
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from flasharb.chain.node import Lab
-
-pytestmark = pytest.mark.fork
+from tests.helpers import junit_outcomes
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -33,6 +30,16 @@ def _replica_upstreams() -> set[int]:
     return found
 
 
+def _test_names(folder: Path) -> set[str]:
+    """The test functions defined in `folder` (parameters aside)."""
+    return {
+        node.name
+        for path in folder.glob("test_*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+
+
 def test_plain_ape_test(tmp_path: Path) -> None:
     env = {
         k: v
@@ -40,13 +47,18 @@ def test_plain_ape_test(tmp_path: Path) -> None:
         if not k.startswith(("APE_", "PYTEST_", "FLASHARB_UPSTREAM", "FLASHARB_RPC"))
     }
     env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    report = tmp_path / "ape-test.xml"
+    env["PYTEST_ADDOPTS"] = f"--junitxml={report}"  # a report to read; `ape test` has no flags
     before = _replica_upstreams()
     res = subprocess.run(
         [str(BIN / "ape"), "test"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
-    assert re.search(r"\b7 passed\b", res.stdout), res.stdout[-2000:]
-    assert "tests_ape/test_ape_fork.py" in res.stdout and "tests/test_" not in res.stdout
+    outcomes = junit_outcomes(report)
+    assert set(outcomes.values()) == {"passed"}, outcomes
+    assert all(t.startswith("tests_ape.") for t in outcomes), outcomes  # none of tests/
+    ran = {t.split("::")[1].split("[")[0] for t in outcomes}
+    assert ran == _test_names(ROOT / "tests_ape")  # every test of tests_ape/ ran
     assert _replica_upstreams() <= before  # the lab it started is gone
 
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
 from flasharb.report.bench import _gas_figures, _table
 
 
@@ -20,6 +22,7 @@ def _bench(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a real benchmark run (~20 s of CPU): `make test` runs it, `make test-unit` not
 def test_search_bench_quick_prints_one_table_and_its_json() -> None:
     res = _bench("--only", "search", "--quick", "--json")
     assert res.returncode == 0, res.stderr[-2000:]

@@ -8,7 +8,7 @@ The receipts:
    the diamond holding 1 wei of each token (the steady state) and, for some, holding none of
    the route token (its balance written from zero); journaled, its report written as the
    experiment writes it;
-2. the scan's own routes (tests/test_scan_gas.py's method): after each scenario's shocks the
+2. the scan's own routes (tests/fork/test_scan_gas.py's method): after each scenario's shocks the
    market's best route of every hop sequence, ticks crossed (0, 1, 2+) and capital source,
    batch swaps included, each executed through the trader from the same snapshot, once with the
    diamond holding 1 wei of every token of the route and once with none of the route token;

@@ -21,8 +21,6 @@ from flasharb_testing import routes as R
 from tests.audit.attack import deploy_audit, mine_attack, revert_of, trader_refuses
 from tests.audit.nothing_lost import NothingLost
 
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
-
 VIEW = "view"  # anyone may call it; it must be declared view/pure and succeed
 NOT_OWNER = "NotContractOwner(_user={who}, _contractOwner={owner})"
 FLASH_CALLER = "UnauthorizedFlashLoanCaller(caller={who})"

@@ -20,8 +20,6 @@ from flasharb_testing import routes as R
 from tests.audit.attack import deploy_audit, mine_attack
 from tests.audit.nothing_lost import NothingLost
 
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
-
 CALLBACKS = {  # name -> (args, error raised for an unexpected caller)
     "uniswapV3SwapCallback": ([10**9, -1, b""], "UnauthorizedSwapCallback"),
     "uniswapV3FlashCallback": ([10**9, 0, b"\x01"], "UnauthorizedFlashLoanCaller"),

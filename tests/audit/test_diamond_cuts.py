@@ -30,8 +30,6 @@ from tests.audit.nothing_lost import (
     take,
 )
 
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
-
 ADD, REPLACE, REMOVE = 0, 1, 2
 ZERO = "0x" + "00" * 20
 NEW = bytes.fromhex("12345678")  # a selector no facet has

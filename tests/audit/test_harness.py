@@ -29,8 +29,6 @@ from flasharb.chain.rpc import send
 from flasharb.cli import main
 from flasharb.execute.deploy import diamond_abi
 
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
-
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "naive_flashloan" / "deploy.py"
 MAX = 2**256 - 1
 _ALLOWANCE = function_signature_to_4byte_selector("allowance(address,address)")

@@ -155,7 +155,7 @@ class GasModel:
     The receipts: the hop-gas experiment's full grid (2-4 hops of every kind, every capital
     source, three shock sizes, the diamond with and without the route token) and the scan's own
     routes (the best of each hop sequence, ticks crossed and source after two shock scenarios,
-    batch swaps included, each with and without the route token). tests/test_scan_gas.py holds
+    batch swaps included, each with and without the route token). tests/fork/test_scan_gas.py holds
     the scan's routes to 5% of these figures. The ExecGas figures they replace (fitted on 30
     receipts of bench/gas.py's routes) missed these receipts by up to 17.5% (59,154 gas on a
     Balancer > Balancer > V3 route).

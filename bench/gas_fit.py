@@ -48,7 +48,7 @@ from flasharb.experiments.runner import rebuild, run_experiment
 from flasharb.experiments.shapes import warm_balancer
 from flasharb.journal.store import Journal, default_path
 from flasharb.kinds import HopKind
-from flasharb.paths import repo_root
+from flasharb.paths import reports_dir
 from flasharb.replica.lab import start_replica_lab
 from flasharb.search.gas import GasModel, GasShape
 from flasharb.search.market import Market, MarketConfig
@@ -152,7 +152,7 @@ def scan_receipts(w3: Web3, dep: Deployment) -> list[Receipt]:
 
 
 def hop_gas_receipts(args: argparse.Namespace) -> tuple[list[Receipt], int]:
-    out_dir = args.out or repo_root() / "reports" / "hop-gas"
+    out_dir = args.out or reports_dir() / "hop-gas"
     with Journal(args.journal or default_path()) as journal:
         if args.run is None:
             report = run_experiment("hop-gas", journal, out_dir, size="full", workers=args.workers)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from flasharb.errors import FlasharbValueError
-from flasharb.paths import repo_root
+from flasharb.paths import bundle
 from flasharb.replica.context import BUILDER
 from flasharb.replica.spec import (
     BALANCER_VENUE,
@@ -32,7 +32,7 @@ from flasharb.replica.spec import (
 )
 from flasharb.replica.tokens import creation_code
 
-MAINNET_JSON = repo_root() / "data" / "replica" / "mainnet.json"
+MAINNET_JSON = bundle() / "data" / "replica" / "mainnet.json"
 
 
 def test_usdt_kind_needs_mainnets_metadata() -> None:
@@ -122,7 +122,7 @@ class TestMainnetDataFile:
         assert all(t.price_usd for t in mainnet.tokens)
 
     def test_contains_mainnet_v0_pools_unchanged(self, mainnet: ReplicaSpec) -> None:
-        v0 = load_spec(repo_root() / "data" / "replica" / "mainnet-v0.json")
+        v0 = load_spec(bundle() / "data" / "replica" / "mainnet-v0.json")
         pools = set(mainnet.pools_of(V2PoolSpec))
         for p in v0.pools_of(V2PoolSpec):
             assert p in pools, p

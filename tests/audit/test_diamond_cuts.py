@@ -210,7 +210,7 @@ class TestInitializers:
 def _declared_namespaces() -> dict[str, int]:
     """namespace -> SLOT constant, from every `erc7201:` annotation under contracts/storage."""
     out = {}
-    for f in sorted(Path(__file__).resolve().parents[2] / "contracts" / "storage".glob("*.sol")):
+    for f in sorted((Path(__file__).resolve().parents[2] / "contracts" / "storage").glob("*.sol")):
         text = f.read_text()
         for ns in re.findall(r"erc7201:([\w.]+)", text):
             m = re.search(r"bytes32 internal constant SLOT = (0x[0-9a-fA-F]{64})", text)

@@ -201,14 +201,14 @@ contract FlashArbFacet is
     ) external returns (int256 profit) {
         LibGuard.enforceCaller(_builtInExecutor()); // strangers learn nothing else
         if (block.number > terms & DEADLINE_MASK) revert DeadlinePassed(terms & DEADLINE_MASK, block.number);
-        if (_arbLocked) revert Reentrancy();
-        _arbLocked = true;
+        if (_arbLocked != 0) revert Reentrancy();
+        _arbLocked = 1;
         uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
         Run memory r = _run(source, path, amounts, terms >> BRIBE_SHIFT, loss);
         if (r.floor < minProfit) r.floor = minProfit; // the larger of the owner's minimum and the caller's
         uint256 bribe;
         (profit, bribe) = _settle(r.token, r.balanceBefore, r.floor, terms >> BRIBE_SHIFT, loss);
-        _arbLocked = false;
+        _arbLocked = 0;
         emit ArbExecuted(r.token, profit, bribe);
     }
 
@@ -222,12 +222,14 @@ contract FlashArbFacet is
     ///      in-flight marker in transient storage just before flashLoan, and this callback requires both
     ///      (UnsolicitedFlashLoan otherwise), then clears the marker: good for one callback, never beyond the
     ///      transaction. The profit check runs in executeArb after the loan, on real balances.
-    /// @param tokens The borrowed token (exactly one: the route token).
+    ///      The token repaid is the path's route token, which is what executeArb asked the Vault for (the hash
+    ///      check proves the path is executeArb's): the `tokens` argument is not read (issue 17: the element read
+    ///      and its address validation cost ~150 gas).
     /// @param amounts The borrowed amount.
     /// @param feeAmounts The Vault's fee on the loan, owed on top of the amount.
     /// @param userData The loan data executeArb sent.
     function receiveFlashLoan(
-        IERC20[] calldata tokens,
+        IERC20[] calldata,
         uint256[] calldata amounts,
         uint256[] calldata feeAmounts,
         bytes calldata userData
@@ -235,7 +237,11 @@ contract FlashArbFacet is
         if (msg.sender != address(BALANCER_VAULT)) revert UnauthorizedFlashLoanCaller(msg.sender);
         (, bytes calldata path, bytes calldata hopAmounts) = _acceptLoan(userData);
         _runHops(path, hopAmounts, _arbKinds);
-        LibSafeERC20.safeTransfer(tokens[0], address(BALANCER_VAULT), amounts[0] + feeAmounts[0]); // the Vault checks its balance after we return
+        uint256 owed;
+        unchecked {
+            owed = amounts[0] + feeAmounts[0]; // cannot overflow: the loan is < 2^112 (validate), its fee smaller
+        }
+        LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), address(BALANCER_VAULT), owed); // the Vault checks its balance after we return
     }
 
     /// @notice Uniswap V3 flash callback: runs the route, repays the pool the loan plus its fee.

@@ -14,7 +14,8 @@ pragma solidity 0.8.28;
 ///      swap in flight; FlashArbFacet, their only reader, was replaced in the same cut. Issue 17 stopped using slot 3
 ///      (_arbAmountOut) and left it as a gap rather than move the slots after it.
 abstract contract TransientState {
-    bool internal transient _arbLocked; // FlashArbFacet.executeArb reentrancy lock
+    uint256 internal transient _arbLocked; // FlashArbFacet.executeArb reentrancy lock: 1 while it runs (a full word:
+    //                                        writing it reads nothing; issue 17, it was a bool, same slot)
     bytes32 internal transient _arbInFlight; // keccak256 of the loan data executeArb sent its lender; 0 = none
     address internal transient _arbLender; // the only address whose loan callback is accepted while _arbInFlight != 0
     uint256 internal transient _arbUnused; // was _arbAmountOut: issue 17's ArbExecuted has no amountOut; kept as a gap

@@ -405,6 +405,20 @@ class TestPause:
         _tx(w3, owner, child.address, "setPaused", False)
         assert _at(w3, child.address).functions.paused().call() is False
 
+    def test_a_paused_child_still_returns_its_capital(
+        self, w3: Web3, capital: Deployment, owner: str
+    ) -> None:
+        child = capital.children[1]
+        deal(w3, A.USDC, child.address, 5_000_001)
+        _tx(w3, capital.risk, child.address, "pause")
+        before = _balance(w3, A.USDC, capital.master)
+        receipt = _tx(w3, owner, capital.master, "recall", child.address, A.USDC, 2**256 - 1)
+        assert _balance(w3, A.USDC, capital.master) == before + 5_000_000
+        assert _balance(w3, A.USDC, child.address) == 1
+        assert _events(w3, receipt, "Recalled", capital.master) == [
+            {"child": child.address, "token": A.USDC, "amount": 5_000_000}
+        ]
+
     def test_nobody_else_may_pause(
         self, w3: Web3, capital: Deployment, owner: str, attacker: str
     ) -> None:

@@ -54,8 +54,8 @@ contract FlashArbFacet is
     uint8 internal constant SOURCE_INVENTORY = 3; // the diamond's own balance: no loan, no callback
     uint256 internal constant LENDER_FEE_MASK = 0xffffff; // bits 160..183: a V3 lender's fee tier, a V2 lender's fee
 
-    // executeArb's `terms` = bribeBps << 240 | loss << 128 | deadlineBlock: one word, so the selector (and every caller
-    // that sends no bribe and accepts no loss) is unchanged, and each costs a few calldata bytes, not a 32-byte argument.
+    // executeArb's `terms` = bribeBps << 240 | loss << 128 | deadlineBlock: one word, so the selector (and every
+    // caller that sends no bribe and accepts no loss) is unchanged, and each costs a few calldata bytes, not a word.
     uint256 internal constant BRIBE_SHIFT = 240; // bits 240..255: the bribe in basis points of the profit
     uint256 internal constant LOSS_SHIFT = 128; // bits 128..239: the most the arb may lose of the route token
     uint256 internal constant LOSS_MASK = (1 << 112) - 1; // 112 bits: no pool holds more (LibRoute.MAX_AMOUNT_IN)
@@ -199,14 +199,14 @@ contract FlashArbFacet is
         uint256 minProfit,
         uint256 terms
     ) external returns (int256 profit) {
-        LibGuard.enforceCaller(_builtInExecutor()); // strangers learn nothing else
+        uint256 hot = LibGuard.enforceCaller(_builtInExecutor()); // strangers learn nothing else
         if (block.number > terms & DEADLINE_MASK) revert DeadlinePassed(terms & DEADLINE_MASK, block.number);
         if (_arbLocked != 0) revert Reentrancy();
         _arbLocked = 1;
-        uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
-        Run memory r = _run(source, path, amounts, terms >> BRIBE_SHIFT, loss);
+        Run memory r = _run(source, path, amounts, terms, hot);
         if (r.floor < minProfit) r.floor = minProfit; // the larger of the owner's minimum and the caller's
         uint256 bribe;
+        uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
         (profit, bribe) = _settle(r.token, r.balanceBefore, r.floor, terms >> BRIBE_SHIFT, loss);
         _arbLocked = 0;
         emit ArbExecuted(r.token, profit, bribe);
@@ -241,7 +241,8 @@ contract FlashArbFacet is
         unchecked {
             owed = amounts[0] + feeAmounts[0]; // cannot overflow: the loan is < 2^112 (validate), its fee smaller
         }
-        LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), address(BALANCER_VAULT), owed); // the Vault checks its balance after we return
+        IERC20 token = IERC20(LibRoute.addressAt(path, 0));
+        LibSafeERC20.safeTransfer(token, address(BALANCER_VAULT), owed); // the Vault checks its balance after we return
     }
 
     /// @notice Uniswap V3 flash callback: runs the route, repays the pool the loan plus its fee.
@@ -304,14 +305,16 @@ contract FlashArbFacet is
         uint256 floor; // the owner's minimum profit for `token` (0: none); executeArb raises it to its minProfit
     }
 
-    /// @dev Validate the route, check the guard's limits, note the balance, then run it on the source's capital.
-    function _run(uint256 source, bytes calldata path, bytes calldata amounts, uint256 bribeBps, uint256 loss)
+    /// @dev Validate the route, check the guard's limits (`hot`: the guard's slot 0 as enforceCaller read it) for the
+    ///      bribe and loss allowance in `terms`, note the balance, then run it on the source's capital.
+    function _run(uint256 source, bytes calldata path, bytes calldata amounts, uint256 terms, uint256 hot)
         private
         returns (Run memory r)
     {
         uint256 kinds;
         (r.token, r.amountIn, , kinds) = LibRoute.validate(path, amounts, uint8(source >> 248) == SOURCE_BALANCER); // before anything is borrowed
-        r.floor = LibGuard.enforceLimits(r.token, r.amountIn, bribeBps, loss);
+        uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
+        r.floor = LibGuard.enforceLimits(hot, r.token, r.amountIn, terms >> BRIBE_SHIFT, loss);
         r.balanceBefore = _balanceOf(r.token);
         if (uint8(source >> 248) == SOURCE_INVENTORY) {
             _runHops(path, amounts, kinds);

@@ -7,6 +7,15 @@ library GuardStorage {
     /// @dev keccak256(abi.encode(uint256(keccak256("flasharb.guard")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 internal constant SLOT = 0x8de6bffecf11402b770a82fa0d00899985bb12d5fb80e28def8457865d4f0b00;
 
+    // Slot 0 as one word, for the hot path that reads it once (LibGuard): the bit offset of each field of Layout's
+    // slot 0, in declaration order (Solidity packs from the low-order end). tests/audit/test_diamond_cuts.py
+    // decodes the raw slot at these same offsets and compares with the compiler's own reads (StorageProbeFacet).
+    uint256 internal constant PAUSED_SHIFT = 0; // bool: bits 0..7
+    uint256 internal constant CAP_COUNT_SHIFT = 8; // uint64: bits 8..71
+    uint256 internal constant MAX_BRIBE_SHIFT = 72; // uint16: bits 72..87
+    uint256 internal constant MIN_PROFIT_COUNT_SHIFT = 88; // uint64: bits 88..151
+    uint256 internal constant EXECUTOR_REVOKED_SHIFT = 152; // bool: bits 152..159
+
     /// @custom:storage-location erc7201:flasharb.guard
     /// @dev Slot 0 packs everything executeArb reads on every trade (one cold read): `paused`, `capCount`, and
     ///      (issue 14) `maxBribeBps` and `minProfitCount`, which sit in bytes 9..18 of slot 0, zero in every diamond

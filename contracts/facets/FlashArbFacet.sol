@@ -608,7 +608,7 @@ contract FlashArbFacet is
         }
         if (kept < floor && loss == 0) revert InsufficientProfit(_signedDelta(kept, 0), floor);
         if (bribe != 0 && !_payBribe(token, bribe)) (kept, bribe) = (kept + bribe, 0); // refused: the diamond keeps it
-        profit = _signedDelta(kept, 0);
+        profit = int256(kept); // a balance gain below 2^255: far above any real token's supply
     }
 
     /// @dev The diamond's built-in executor, checked without a storage read (LibGuard.enforceCaller); none here. A

@@ -9,6 +9,8 @@ error FunctionNotFound(bytes4 _functionSelector);
 /// @notice ETH sent by `sender`: the diamond takes ETH from WETH only.
 error EtherRefused(address sender);
 
+address constant WETH9 = 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2; // WETH9 (mainnet, and the replica): receive()'s only sender
+
 /// @notice Constructor arguments beside the cut; a struct so more can be added without stack-too-deep.
 struct DiamondArgs {
     address owner; // ERC-173 owner: runs arbs, cuts facets, withdraws
@@ -21,7 +23,6 @@ struct DiamondArgs {
 ///      call (receive() accepts exactly that; the fallback and the constructor are not payable). ETH forced in anyway
 ///      (SELFDESTRUCT, a block reward) leaves through TreasuryFacet.withdrawEth, owner only.
 contract Diamond {
-    address internal constant WETH = 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2; // WETH9 (mainnet, and the replica)
 
     /// @notice Set the owner, apply the first cut and run its initializer, in one transaction.
     /// @param _diamondCut The facets and selectors to add.
@@ -34,14 +35,17 @@ contract Diamond {
     /// @notice Accept ETH from WETH (an unwrap); refuse it from anyone else (EtherRefused).
     /// @dev Runs on WETH9's 2,300 gas stipend (`msg.sender.transfer`): one comparison, no storage.
     receive() external payable {
-        if (msg.sender != WETH) revert EtherRefused(msg.sender);
+        if (msg.sender != WETH9) revert EtherRefused(msg.sender);
     }
 
     /// @notice Delegatecall the facet serving msg.sig and return or revert with its exact data.
-    /// @dev Reverts FunctionNotFound when no facet serves the selector (also for empty calldata).
+    /// @dev Reverts FunctionNotFound when no facet serves the selector (also for empty calldata), and for a selector
+    ///      routed to the diamond itself that its own code does not serve (an immutable function is dispatched by
+    ///      the compiler before the fallback: reaching here with one means there is none; a delegatecall to itself
+    ///      would only recurse).
     fallback() external {
         address facet = LibDiamond.diamondStorage().facetAddressAndSelectorPosition[msg.sig].facetAddress;
-        if (facet == address(0)) revert FunctionNotFound(msg.sig);
+        if (facet == address(0) || facet == address(this)) revert FunctionNotFound(msg.sig);
         assembly {
             calldatacopy(0, 0, calldatasize()) // owns all memory from here on: this frame never returns to Solidity
             let ok := delegatecall(gas(), facet, 0, calldatasize(), 0, 0)

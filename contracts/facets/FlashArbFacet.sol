@@ -54,10 +54,12 @@ contract FlashArbFacet is
     uint8 internal constant SOURCE_INVENTORY = 3; // the diamond's own balance: no loan, no callback
     uint256 internal constant LENDER_FEE_MASK = 0xffffff; // bits 160..183: a V3 lender's fee tier, a V2 lender's fee
 
-    // executeArb's `terms` = bribeBps << 240 | deadlineBlock: one word, so the selector (and every caller that sends
-    // no bribe) is unchanged, and a bribe costs 2 calldata bytes instead of a 32-byte argument.
+    // executeArb's `terms` = bribeBps << 240 | loss << 128 | deadlineBlock: one word, so the selector (and every
+    // caller that sends no bribe and accepts no loss) is unchanged, and each costs a few calldata bytes, not a word.
     uint256 internal constant BRIBE_SHIFT = 240; // bits 240..255: the bribe in basis points of the profit
-    uint256 internal constant DEADLINE_MASK = (1 << 240) - 1; // bits 0..239: the last block the arb may run in
+    uint256 internal constant LOSS_SHIFT = 128; // bits 128..239: the most the arb may lose of the route token
+    uint256 internal constant LOSS_MASK = (1 << 112) - 1; // 112 bits: no pool holds more (LibRoute.MAX_AMOUNT_IN)
+    uint256 internal constant DEADLINE_MASK = (1 << 128) - 1; // bits 0..127: the last block the arb may run in
     uint256 internal constant BPS = 10_000; // basis points in a whole
 
     /*//////////////////////////////////////////////////////////////
@@ -75,20 +77,16 @@ contract FlashArbFacet is
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice An arb completed. `routeHash` = keccak256(path) (pools and tokens, not amounts: one id per path);
-    ///         `source` is the packed capital source as sent; `amountOut` is the last hop's output; `profit` is the
-    ///         diamond's balance change in `token` (net of the loan fee and the bribe); `bribe` is what
-    ///         block.coinbase got, in ETH when `token` is WETH, else in `token`. The loan fee is
-    ///         amountOut - amountIn - profit - bribe.
-    event ArbExecuted(
-        bytes32 indexed routeHash,
-        address indexed token,
-        uint256 source,
-        uint256 amountIn,
-        uint256 amountOut,
-        uint256 profit,
-        uint256 bribe
-    );
+    /// @notice An arb completed in this diamond (the log's address: a child names itself). `token` is the route
+    ///         token; `profit` is the diamond's balance change in it, net of the loan fee and the bribe (negative
+    ///         only for an arb its executor allowed to lose, within the owner's maximum loss); `bribe` is what
+    ///         block.coinbase got, in ETH when `token` is WETH, else in `token`.
+    /// @dev Issue 17 dropped what the transaction already says (gas: a LOG2 of two words instead of a LOG3 of five,
+    ///      and no keccak of the path): the route id keccak256(path), the source word and amountIn are in
+    ///      executeArb's input; the last hop's output is in the input for a V2 hop and in the pool's Swap log (or
+    ///      the Vault's) otherwise, and the loan fee in the lender's log (Balancer FlashLoan, Uniswap V3 Flash) or
+    ///      the V2 pair's Swap log. What only the diamond knows, its balance change and the bribe, stays.
+    event ArbExecuted(address indexed token, int256 profit, uint256 bribe);
 
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
@@ -117,6 +115,8 @@ contract FlashArbFacet is
     /// @notice The route returned `profit` (negative: a loss) net of the loan, its fee and the bribe, below `minProfit`
     ///         (the larger of executeArb's argument and the owner's minimum for the token).
     error InsufficientProfit(int256 profit, uint256 minProfit);
+    /// @notice The route lowered the diamond's balance of its token by `loss`, more than the `allowed` in its terms.
+    error LossAboveAllowance(uint256 loss, uint256 allowed);
     /// @notice The constructor was given a zero factory or pair code hash.
     error InvalidV2Factory(address factory, bytes32 pairCodeHash);
 
@@ -163,6 +163,8 @@ contract FlashArbFacet is
     ///      route, InvalidFlashSource for an unknown source, BalancerHopInBalancerLoan for a Balancer hop inside a
     ///      Balancer loan, InsufficientProfit when the cycle keeps less than max(minProfit, the owner's minimum for
     ///      the token) after the bribe. A cycle of Balancer hops only runs as one Vault batchSwap and needs no capital.
+    ///      An arb whose terms allow it a loss (issue 17: at most the owner's maximum loss for the token, LossAboveCap
+    ///      before borrowing) may instead end with the balance at most that much lower (LossAboveAllowance).
     ///      Loans carry data = source | path.length (one word each) | path | amounts; its hash is the in-flight
     ///      marker the lender's callback must match (see _acceptLoan).
     ///      The bribe (issue 14: pay the block only out of profit) is bribeBps / 10,000 of the diamond's gain in the
@@ -185,26 +187,29 @@ contract FlashArbFacet is
     /// @param amounts uint128 amountIn, then each hop's exact output, packed.
     /// @param minProfit Least acceptable gain in the route token, net of the loan fee and the bribe (0: break-even
     ///        is enough); the owner's minimum for the token applies when it is larger.
-    /// @param terms bribeBps << 240 | deadlineBlock: the share of the profit paid to block.coinbase, in basis points
-    ///        (at most the owner's cap), and the last block in which the arb may execute.
-    /// @return profit The diamond's balance gain in the route token, after the bribe.
+    /// @param terms bribeBps << 240 | loss << 128 | deadlineBlock: the share of the profit paid to block.coinbase, in
+    ///        basis points (at most the owner's cap); the most this arb may lower the diamond's balance of the route
+    ///        token (0: it must not lose; at most the owner's maximum loss for the token); the last block in which
+    ///        the arb may execute.
+    /// @return profit The diamond's balance change in the route token, after the bribe (negative: an allowed loss).
     function executeArb(
         uint256 source,
         bytes calldata path,
         bytes calldata amounts,
         uint256 minProfit,
         uint256 terms
-    ) external returns (uint256 profit) {
-        LibGuard.enforceCaller(); // strangers learn nothing else
+    ) external returns (int256 profit) {
+        uint256 hot = LibGuard.enforceCaller(_builtInExecutor()); // strangers learn nothing else
         if (block.number > terms & DEADLINE_MASK) revert DeadlinePassed(terms & DEADLINE_MASK, block.number);
-        if (_arbLocked) revert Reentrancy();
-        _arbLocked = true;
-        Run memory r = _run(source, path, amounts, terms >> BRIBE_SHIFT);
+        if (_arbLocked != 0) revert Reentrancy();
+        _arbLocked = 1;
+        Run memory r = _run(source, path, amounts, terms, hot);
         if (r.floor < minProfit) r.floor = minProfit; // the larger of the owner's minimum and the caller's
         uint256 bribe;
-        (profit, bribe) = _settle(r.token, r.balanceBefore, r.floor, terms >> BRIBE_SHIFT);
-        _arbLocked = false;
-        emit ArbExecuted(keccak256(path), r.token, source, r.amountIn, _arbAmountOut, profit, bribe);
+        uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
+        (profit, bribe) = _settle(r.token, r.balanceBefore, r.floor, terms >> BRIBE_SHIFT, loss);
+        _arbLocked = 0;
+        emit ArbExecuted(r.token, profit, bribe);
     }
 
     /// @notice Balancer V2 flash-loan callback: runs the route, repays the Vault.
@@ -217,20 +222,27 @@ contract FlashArbFacet is
     ///      in-flight marker in transient storage just before flashLoan, and this callback requires both
     ///      (UnsolicitedFlashLoan otherwise), then clears the marker: good for one callback, never beyond the
     ///      transaction. The profit check runs in executeArb after the loan, on real balances.
-    /// @param tokens The borrowed token (exactly one: the route token).
+    ///      The token repaid is the path's route token, which is what executeArb asked the Vault for (the hash
+    ///      check proves the path is executeArb's): the `tokens` argument is not read (issue 17: the element read
+    ///      and its address validation cost ~150 gas).
     /// @param amounts The borrowed amount.
     /// @param feeAmounts The Vault's fee on the loan, owed on top of the amount.
     /// @param userData The loan data executeArb sent.
     function receiveFlashLoan(
-        IERC20[] calldata tokens,
+        IERC20[] calldata,
         uint256[] calldata amounts,
         uint256[] calldata feeAmounts,
         bytes calldata userData
     ) external override {
         if (msg.sender != address(BALANCER_VAULT)) revert UnauthorizedFlashLoanCaller(msg.sender);
         (, bytes calldata path, bytes calldata hopAmounts) = _acceptLoan(userData);
-        _arbAmountOut = _runHops(path, hopAmounts, _arbKinds);
-        LibSafeERC20.safeTransfer(tokens[0], address(BALANCER_VAULT), amounts[0] + feeAmounts[0]); // the Vault checks its balance after we return
+        _runHops(path, hopAmounts, _arbKinds);
+        uint256 owed;
+        unchecked {
+            owed = amounts[0] + feeAmounts[0]; // cannot overflow: the loan is < 2^112 (validate), its fee smaller
+        }
+        IERC20 token = IERC20(LibRoute.addressAt(path, 0));
+        LibSafeERC20.safeTransfer(token, address(BALANCER_VAULT), owed); // the Vault checks its balance after we return
     }
 
     /// @notice Uniswap V3 flash callback: runs the route, repays the pool the loan plus its fee.
@@ -243,7 +255,7 @@ contract FlashArbFacet is
     function uniswapV3FlashCallback(uint256 fee0, uint256 fee1, bytes calldata data) external override {
         if (msg.sender != _arbLender) revert UnauthorizedFlashLoanCaller(msg.sender); // zero until executeArb borrows
         (, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
-        _arbAmountOut = _runHops(path, amounts, _arbKinds);
+        _runHops(path, amounts, _arbKinds);
         uint256 owed = LibRoute.amountAt(amounts, 0) + fee0 + fee1; // one of the fees is 0: one token was lent
         LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), msg.sender, owed); // the pool checks its balance
     }
@@ -259,7 +271,7 @@ contract FlashArbFacet is
         if (msg.sender != _arbLender) revert UnauthorizedFlashLoanCaller(msg.sender); // zero until executeArb borrows
         if (sender != address(this)) revert UnsolicitedFlashLoan();
         (uint256 source, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
-        _arbAmountOut = _runHops(path, amounts, _arbKinds);
+        _runHops(path, amounts, _arbKinds);
         uint256 repay = LibUniswapV2.flashRepayment(amount0 + amount1, (source >> 160) & LENDER_FEE_MASK); // fee < 1e6: checked in _borrow
         LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), msg.sender, repay); // the pair's k check verifies it
     }
@@ -293,17 +305,19 @@ contract FlashArbFacet is
         uint256 floor; // the owner's minimum profit for `token` (0: none); executeArb raises it to its minProfit
     }
 
-    /// @dev Validate the route, check the guard's limits, note the balance, then run it on the source's capital.
-    function _run(uint256 source, bytes calldata path, bytes calldata amounts, uint256 bribeBps)
+    /// @dev Validate the route, check the guard's limits (`hot`: the guard's slot 0 as enforceCaller read it) for the
+    ///      bribe and loss allowance in `terms`, note the balance, then run it on the source's capital.
+    function _run(uint256 source, bytes calldata path, bytes calldata amounts, uint256 terms, uint256 hot)
         private
         returns (Run memory r)
     {
         uint256 kinds;
         (r.token, r.amountIn, , kinds) = LibRoute.validate(path, amounts, uint8(source >> 248) == SOURCE_BALANCER); // before anything is borrowed
-        r.floor = LibGuard.enforceLimits(r.token, r.amountIn, bribeBps);
+        uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
+        r.floor = LibGuard.enforceLimits(hot, r.token, r.amountIn, terms >> BRIBE_SHIFT, loss);
         r.balanceBefore = _balanceOf(r.token);
         if (uint8(source >> 248) == SOURCE_INVENTORY) {
-            _arbAmountOut = _runHops(path, amounts, kinds);
+            _runHops(path, amounts, kinds);
         } else {
             _arbKinds = kinds; // for the callback, which runs on the same (hash-checked) route
             _borrow(source, r.token, r.amountIn, path, amounts); // the callback runs the hops and repays
@@ -563,15 +577,28 @@ contract FlashArbFacet is
         }
     }
 
-    /// @dev Settle the arb: the diamond's gain in `token` since `balanceBefore`, less the bribe (bribeBps of the gain,
-    ///      rounded down; none without a coinbase), must be at least `floor` (InsufficientProfit otherwise, and on a
-    ///      loss); then the bribe is paid. Returns what the diamond keeps and what the coinbase got (0 if it refused).
-    function _settle(address token, uint256 balanceBefore, uint256 floor, uint256 bribeBps)
+    /// @dev Settle the arb. Without a loss allowance (`loss` 0, the usual case) the diamond's gain in `token` since
+    ///      `balanceBefore`, less the bribe (bribeBps of the gain, rounded down; none without a coinbase), must be at
+    ///      least `floor` (InsufficientProfit otherwise, and on any loss); then the bribe is paid. With one, the
+    ///      balance may end at most `loss` below `balanceBefore` (LossAboveAllowance otherwise) and `floor` does not
+    ///      apply: the executor asked to be allowed a loss and the owner's maximum loss bounds it (issue 17); a gain
+    ///      pays its bribe as usual, a loss pays none. Returns the diamond's balance change after the bribe and what
+    ///      the coinbase got (0 if it refused).
+    function _settle(address token, uint256 balanceBefore, uint256 floor, uint256 bribeBps, uint256 loss)
         private
-        returns (uint256 kept, uint256 bribe)
+        returns (int256 profit, uint256 bribe)
     {
         uint256 balanceAfter = _balanceOf(token);
-        if (balanceAfter < balanceBefore) revert InsufficientProfit(_signedDelta(balanceAfter, balanceBefore), floor);
+        if (balanceAfter < balanceBefore) {
+            uint256 lost;
+            unchecked {
+                lost = balanceBefore - balanceAfter; // cannot underflow: checked just above
+            }
+            if (loss == 0) revert InsufficientProfit(_signedDelta(balanceAfter, balanceBefore), floor);
+            if (lost > loss) revert LossAboveAllowance(lost, loss);
+            return (-int256(lost), 0); // lost <= loss < 2^112
+        }
+        uint256 kept;
         unchecked {
             kept = balanceAfter - balanceBefore; // cannot underflow: checked just above
         }
@@ -579,8 +606,15 @@ contract FlashArbFacet is
             bribe = (kept * bribeBps) / BPS; // bribeBps <= the owner's cap <= 10,000: never more than the gain
             kept -= bribe;
         }
-        if (kept < floor) revert InsufficientProfit(_signedDelta(kept, 0), floor);
+        if (kept < floor && loss == 0) revert InsufficientProfit(_signedDelta(kept, 0), floor);
         if (bribe != 0 && !_payBribe(token, bribe)) (kept, bribe) = (kept + bribe, 0); // refused: the diamond keeps it
+        profit = int256(kept); // a balance gain below 2^255: far above any real token's supply
+    }
+
+    /// @dev The diamond's built-in executor, checked without a storage read (LibGuard.enforceCaller); none here. A
+    ///      child diamond (ChildDiamond), which runs this code as its own, returns its immutable executor.
+    function _builtInExecutor() internal view virtual returns (address) {
+        return address(0);
     }
 
     /// @dev Pay `amount` of the profit to block.coinbase: as ETH when `token` is WETH (unwrapped here, sent with the

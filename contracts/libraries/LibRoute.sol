@@ -76,7 +76,7 @@ library LibRoute {
         token = addressAt(path, 0);
         address tokenIn = token;
         uint256 offset = TOKEN_LENGTH;
-        for (uint256 i; i < n; ++i) {
+        for (uint256 i; i < n; ) {
             if (offset >= len) revert InvalidRoute(i);
             uint256 head; // the hop's first 32 bytes: kind, then fields (a read past the end is caught below)
             assembly ("memory-safe") {
@@ -100,6 +100,9 @@ library LibRoute {
             if (offset > len || bought == tokenIn) revert InvalidRoute(i); // a read past the end only saw zeros
             tokenIn = bought;
             kinds |= 1 << (head >> 248); // the hop's kind
+            unchecked {
+                ++i; // cannot overflow: i < n <= MAX_HOPS
+            }
         }
         unchecked {
             if (offset != len || tokenIn != token) revert InvalidRoute(n - 1); // cannot underflow: n >= 1

@@ -228,5 +228,13 @@ class TestDerivedPools:
         ).to_bytes(32, "big")  # no bribe: the word is the deadline, as before issue 14
         with pytest.raises(FlasharbValueError, match="0..10000 basis points"):
             execute_arb_calldata(0, b"", b"", 7, 1_234, 10_001)
-        with pytest.raises(FlasharbValueError, match="below 2\\^240"):
-            execute_arb_calldata(0, b"", b"", 7, 2**240)
+        with pytest.raises(FlasharbValueError, match="below 2\\^128"):
+            execute_arb_calldata(0, b"", b"", 7, 2**128)  # issue 17: bits 128..239 carry the loss
+
+    def test_terms_pack_the_loss_allowance_between_bribe_and_deadline(self) -> None:
+        data = execute_arb_calldata(0, b"", b"", 7, 1_234, 2_500, 99)
+        assert data[4 + 4 * 32 : 4 + 5 * 32] == (2_500 << 240 | 99 << 128 | 1_234).to_bytes(
+            32, "big"
+        )
+        with pytest.raises(FlasharbValueError, match="loss allowance"):
+            execute_arb_calldata(0, b"", b"", 7, 1_234, 0, 2**112)

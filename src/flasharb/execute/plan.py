@@ -70,13 +70,17 @@ class Plan:
 
     @property
     def route_hash(self) -> str:
-        """keccak256(path): ArbExecuted's routeHash (pools and tokens, not amounts)."""
+        """keccak256(path): the route's id (pools and tokens, not amounts; LibRoute)."""
         return "0x" + keccak(self.path).hex()
 
-    def calldata(self, min_profit: int, deadline_block: int, bribe_bps: int = 0) -> bytes:
+    def calldata(
+        self, min_profit: int, deadline_block: int, bribe_bps: int = 0, loss_allowance: int = 0
+    ) -> bytes:
         """executeArb(source, path, amounts, minProfit, terms), ABI-encoded; `terms` packs
-        `deadline_block` and `bribe_bps`, the share of the realized profit (basis points) the
-        facet pays block.coinbase after the minProfit check (at most the owner's cap)."""
+        `deadline_block`, `bribe_bps` (the share of the realized profit, in basis points, the
+        facet pays block.coinbase after the minProfit check, at most the owner's cap) and
+        `loss_allowance` (the most the trade may lower the diamond's balance of the route token,
+        within the owner's maximum loss; 0: it must not lose)."""
         return execute_arb_calldata(
             self.source.word,
             self.path,
@@ -84,6 +88,7 @@ class Plan:
             min_profit,
             deadline_block,
             bribe_bps,
+            loss_allowance,
         )
 
     def call(
@@ -93,9 +98,10 @@ class Plan:
         min_profit: int,
         deadline_block: int,
         bribe_bps: int = 0,
+        loss_allowance: int = 0,
     ) -> dict[str, str]:
         """An eth_call / eth_sendTransaction object for this plan from `sender`."""
-        data = self.calldata(min_profit, deadline_block, bribe_bps)
+        data = self.calldata(min_profit, deadline_block, bribe_bps, loss_allowance)
         return {"from": sender, "to": diamond, "data": "0x" + data.hex()}
 
 

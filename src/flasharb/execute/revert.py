@@ -19,6 +19,10 @@ _SOURCES = (
     "OwnershipFacet",
     "FlashArbFacet",
     "TreasuryFacet",
+    "GuardFacet",
+    "ChildFacet",
+    "MasterFacet",
+    "ChildDiamond",
     "DiamondInit",
 )
 

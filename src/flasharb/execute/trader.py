@@ -58,7 +58,7 @@ from flasharb.state._rpc import batch, block_param, request
 
 __all__ = ["ARB_EXECUTED", "BlockContext", "Prepared", "SendPolicy", "Trade", "Trader"]
 
-ARB_EXECUTED = keccak(text="ArbExecuted(bytes32,address,uint256,uint256,uint256,uint256,uint256)")
+ARB_EXECUTED = keccak(text="ArbExecuted(address,int256,uint256)")  # issue 17: token, profit, bribe
 _BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
 _RECEIPT_POLL_S = 0.01
 OUT_OF_GAS = "out of gas"  # Prepared.error of a simulation that used its whole limit, no data
@@ -228,7 +228,7 @@ class Trade:
 
     prepared: Prepared
     realized_profit: int  # the diamond's balance change in the receipt's block
-    event_profit: int  # what ArbExecuted reported (-1: no event)
+    event_profit: int | None  # what ArbExecuted reported (signed); None: no event
     bribe: int = 0  # what ArbExecuted says block.coinbase got (ETH for WETH routes, else token)
     gas_used: int
     effective_gas_price: int
@@ -280,7 +280,7 @@ class Trade:
         return out | {
             "simulated_profit": str(self.simulated_profit),
             "realized_profit": str(self.realized_profit),
-            "event_profit": str(self.event_profit),
+            "event_profit": None if self.event_profit is None else str(self.event_profit),
             "bribe": str(self.bribe),
             "gas_used": str(self.gas_used),
             "gas_cost_wei": str(self.gas_used * self.effective_gas_price),
@@ -438,7 +438,7 @@ class Trader:
                 out.append(
                     replace(
                         p,
-                        simulated_profit=int.from_bytes(ret[:32], "big"),
+                        simulated_profit=int.from_bytes(ret[:32], "big", signed=True),
                         simulated_gas=int(c["gasUsed"], 16),
                     )
                 )
@@ -720,14 +720,14 @@ def _int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
-def _event(receipt: Mapping[str, Any], diamond: str) -> tuple[int, int]:
-    """ArbExecuted's `profit` and `bribe` in `receipt` (data = source, amountIn, amountOut,
-    profit, bribe), or (-1, 0)."""
+def _event(receipt: Mapping[str, Any], diamond: str) -> tuple[int | None, int]:
+    """ArbExecuted's `profit` (signed) and `bribe` in `receipt` (topics: signature, token; data:
+    profit, bribe), or (None, 0) when the diamond logged none."""
     topic = "0x" + ARB_EXECUTED.hex()
     for log in receipt.get("logs", []):
         topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in log["topics"]]
         if topics and topics[0] == topic and to_checksum_address(log["address"]) == diamond:
             data = log["data"]
             raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
-            return int.from_bytes(raw[96:128], "big"), int.from_bytes(raw[128:160], "big")
-    return -1, 0
+            return int.from_bytes(raw[0:32], "big", signed=True), int.from_bytes(raw[32:64], "big")
+    return None, 0

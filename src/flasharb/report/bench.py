@@ -52,12 +52,30 @@ def _gas_figures(payload: dict[str, Any]) -> list[dict[str, Any]]:
     for route, floor in payload.get("floor", {}).items():
         out.append(
             {
-                "figure": f"{route} V2: opcode floor / flasharb on top",
+                "figure": f"{route} V2 via a child: opcode floor / flasharb on top",
                 "value": f"{floor:,} / {payload['overhead'][route]:,}",
                 "unit": "gas",
                 "baseline": None,
             }
         )
+    targets = payload.get("targets", {})
+    for key, what in (
+        ("two_hop_overhead", "2-hop V2 via a child: overhead above the floor"),
+        ("extra_hop_overhead", "extra V2 hop via a child: overhead"),
+    ):
+        if key in targets:
+            t = targets[key]
+            value = t["value"]
+            shown = ", ".join(f"{v:,}" for v in value) if isinstance(value, list) else f"{value:,}"
+            out.append(
+                {
+                    "figure": what,
+                    "value": shown,
+                    "unit": "gas",
+                    "baseline": None,
+                    "target": f"<= {t['target']:,} {'PASS' if t['pass'] else 'FAIL'}",
+                }
+            )
     return out
 
 

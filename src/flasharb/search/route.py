@@ -55,7 +55,8 @@ EXECUTE_ARB = function_signature_to_4byte_selector(
     "executeArb(uint256,bytes,bytes,uint256,uint256)"
 )
 BPS = 10_000  # basis points in a whole: the most a bribe may be
-_BRIBE_SHIFT = 240  # FlashArbFacet.BRIBE_SHIFT: terms = bribeBps << 240 | deadlineBlock
+_BRIBE_SHIFT = 240  # FlashArbFacet.BRIBE_SHIFT: terms = bribeBps << 240 | loss << 128 | deadline
+_LOSS_SHIFT = 128  # FlashArbFacet.LOSS_SHIFT: the loss allowance, 112 bits, above the deadline
 _WORD = 2**256
 
 
@@ -133,17 +134,23 @@ def _padded(data: bytes) -> bytes:
     return data + b"\x00" * (-len(data) % 32)
 
 
-def terms(deadline_block: int, bribe_bps: int = 0) -> int:
-    """executeArb's last word: `bribe_bps << 240 | deadline_block` (FlashArbFacet `terms`).
+def terms(deadline_block: int, bribe_bps: int = 0, loss_allowance: int = 0) -> int:
+    """executeArb's last word: `bribe_bps << 240 | loss_allowance << 128 | deadline_block`
+    (FlashArbFacet `terms`). `loss_allowance` is the most the trade may lower the diamond's
+    balance of the route token (0, the usual: it must not lose; above 0 it replaces the profit
+    floor and must be within the owner's maximum loss for the token, ChildFacet.setMaxLoss).
 
     Raises:
-        FlasharbValueError: a deadline of 2^240 or more, a bribe outside 0..10,000 bps.
+        FlasharbValueError: a deadline of 2^128 or more, a bribe outside 0..10,000 bps, a loss
+            allowance of 2^112 or more.
     """
-    if not 0 <= deadline_block < 1 << _BRIBE_SHIFT:
-        raise FlasharbValueError(f"deadlineBlock {deadline_block} is not below 2^240")
+    if not 0 <= deadline_block < 1 << _LOSS_SHIFT:
+        raise FlasharbValueError(f"deadlineBlock {deadline_block} is not below 2^128")
     if not 0 <= bribe_bps <= BPS:
         raise FlasharbValueError(f"bribe must be 0..{BPS} basis points of the profit: {bribe_bps}")
-    return bribe_bps << _BRIBE_SHIFT | deadline_block
+    if not 0 <= loss_allowance <= MAX_AMOUNT_IN:
+        raise FlasharbValueError(f"loss allowance {loss_allowance} is not in 0..2^112 - 1")
+    return bribe_bps << _BRIBE_SHIFT | loss_allowance << _LOSS_SHIFT | deadline_block
 
 
 def execute_arb_calldata(
@@ -153,14 +160,15 @@ def execute_arb_calldata(
     min_profit: int,
     deadline_block: int,
     bribe_bps: int = 0,
+    loss_allowance: int = 0,
 ) -> bytes:
     """`executeArb(source, path, amounts, minProfit, terms)`, ABI-encoded by hand (the layout is
-    fixed: five head words, then the two byte strings); `terms` packs the deadline and the
-    share of the profit paid to block.coinbase (`terms`)."""
+    fixed: five head words, then the two byte strings); `terms` packs the deadline, the share of
+    the profit paid to block.coinbase and the loss the trade may take (`terms`)."""
     for name, value in (("source", source_word), ("minProfit", min_profit)):
         if not 0 <= value < _WORD:
             raise FlasharbValueError(f"{name} {value} is not a uint256")
-    word = terms(deadline_block, bribe_bps)
+    word = terms(deadline_block, bribe_bps, loss_allowance)
     path_offset = 5 * 32
     amounts_offset = path_offset + 32 + len(_padded(path))
     return b"".join(

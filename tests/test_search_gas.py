@@ -18,12 +18,13 @@ from flasharb.search.cycles import Cycle, CycleIndex, Hop
 from flasharb.search.gas import TX_BASE, GasModel, GasShape, calldata_floor, calldata_gas
 from flasharb_testing.synthetic import generate
 
-V2, V3, BAL = HopKind.UNISWAP_V2, HopKind.UNISWAP_V3, HopKind.BALANCER
-VAULT, V3_FLASH, V2_FLASH, INVENTORY = (
+V2, V3, BAL, V4 = HopKind.UNISWAP_V2, HopKind.UNISWAP_V3, HopKind.BALANCER, HopKind.UNISWAP_V4
+VAULT, V3_FLASH, V2_FLASH, INVENTORY, V4_LOAN = (
     SourceKind.BALANCER_V2,
     SourceKind.UNISWAP_V3,
     SourceKind.UNISWAP_V2,
     SourceKind.INVENTORY,
+    SourceKind.UNISWAP_V4,
 )
 
 
@@ -33,8 +34,8 @@ def address(n: int) -> str:
 
 WETH = address(0xEEE1)
 TRUE = GasModel(
-    base={VAULT: 70_000, V3_FLASH: 96_000, V2_FLASH: 87_000, INVENTORY: 31_000},
-    per_hop={V2: 45_000, V3: 76_000, BAL: 52_000},
+    base={VAULT: 70_000, V3_FLASH: 96_000, V2_FLASH: 87_000, INVENTORY: 31_000, V4_LOAN: 55_000},
+    per_hop={V2: 45_000, V3: 76_000, BAL: 52_000, V4: 61_000},
     per_batch_hop=49_000,
     per_tick_crossed=40_000,
     via_diamond=7_500,
@@ -42,6 +43,8 @@ TRUE = GasModel(
     mixed_walk=8_300,
     vault_first_swap=17_500,
     first_balance_write=17_000,
+    v4_unlock=24_000,
+    v4_netted=-19_000,
 )
 
 
@@ -72,11 +75,14 @@ def counts(s: GasShape) -> list[int]:
         *((k.count(kind) if walk else 0) for kind in HopKind),
         0 if walk else len(k),
         s.ticks_crossed,
-        sum(1 for x in k[1:] if x is not V2) if walk else 0,
+        sum(1 for a, b in pairwise(k) if b is not V2 and not (a is V4 and b is V4)) if walk else 0,
         sum(1 for a, b in pairwise(k) if a is V2 and b is V2) if walk else 0,
         int(walk and any(x is not V2 for x in k)),
         int(walk and BAL in k),
         int(s.cold_balance),
+        int(V4 in k and s.source is not V4_LOAN),
+        sum(1 for a, b in pairwise(k) if a is V4 and b is V4)
+        + (int(k[0] is V4) + int(k[-1] is V4) if s.source is V4_LOAN else 0),
     ]
 
 
@@ -94,7 +100,7 @@ def receipts(rng: random.Random, n: int, model: GasModel, noise: int = 0) -> lis
             kinds=kinds,
             source=rng.choice(sources),
             batch=batch,
-            ticks_crossed=rng.randint(0, 2 * kinds.count(V3)),
+            ticks_crossed=rng.randint(0, 2 * (kinds.count(V3) + kinds.count(V4))),
             calldata_gas=rng.randint(2_500, 5_000),
             cold_balance=rng.random() < 0.3,
         )
@@ -149,8 +155,25 @@ class TestEstimate:
                 GasShape(kinds=(BAL, BAL), source=INVENTORY, batch=True, calldata_gas=3_000),
                 TX_BASE + 3_000 + 31_000 + 2 * 49_000,
             ),
+            (  # V2 then two V4 hops in the route's own unlock: the second nets the first
+                GasShape(kinds=(V2, V4, V4), source=VAULT, ticks_crossed=1, calldata_gas=4_200),
+                TX_BASE
+                + 4_200
+                + 70_000
+                + 45_000
+                + 2 * 61_000
+                + 40_000
+                + 7_500
+                + 8_300
+                + 24_000
+                - 19_000,
+            ),
+            (  # a V4 loan whose first and last hops are V4: both ends net against the loan
+                GasShape(kinds=(V4, V3, V4), source=V4_LOAN, calldata_gas=4_000),
+                TX_BASE + 4_000 + 55_000 + 2 * 61_000 + 76_000 + 2 * 7_500 + 8_300 - 2 * 19_000,
+            ),
         ],
-        ids=["v2-v2", "v3-v2-bal-3ticks", "bal-bal-v3-v2-cold", "batch"],
+        ids=["v2-v2", "v3-v2-bal-3ticks", "bal-bal-v3-v2-cold", "batch", "v2-v4-v4", "v4-loan"],
     )
     def test_sums_the_figures(self, shape: GasShape, expected: int) -> None:
         assert TRUE.estimate(shape) == expected
@@ -253,6 +276,8 @@ class TestFit:
                     "mixed_walk",
                     "vault_first_swap",
                     "first_balance_write",
+                    "v4_unlock",
+                    "v4_netted",
                 )
             ),
         ]

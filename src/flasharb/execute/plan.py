@@ -19,6 +19,8 @@ from eth_utils import keccak
 
 from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v3 import V3PoolState
+from flasharb.amm.uniswap_v4 import V4PoolState
+from flasharb.chain.addresses import WETH
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.capital import ZERO_ADDRESS, FlashSource
@@ -29,6 +31,7 @@ from flasharb.search.route import (
     encode_path,
     execute_arb_calldata,
     v3_pool_address,
+    v4_zero_for_one,
 )
 from flasharb.search.sizing import state_for
 
@@ -46,7 +49,7 @@ class Plan:
     flash_fee: int  # owed to the lender on top of amount_in
     path: bytes  # LibRoute packed path
     packed_amounts: bytes  # LibRoute packed amounts
-    ticks_crossed: int = 0  # initialized V3 ticks the V3 hops cross (each costs gas)
+    ticks_crossed: int = 0  # initialized ticks the V3 and V4 hops cross (each costs gas)
 
     @property
     def amount_out(self) -> int:
@@ -106,6 +109,10 @@ def _check(cycle: Cycle, source: FlashSource) -> None:
             "a Balancer hop cannot run inside a Balancer flash loan (the Vault reverts "
             "BAL#400): pick another source"
         )
+    if source.native and cycle.token != WETH:
+        raise FlasharbValueError(
+            f"a native-ETH V4 loan funds WETH routes only, not a route in {cycle.token}"
+        )
     if source.kind in (SourceKind.UNISWAP_V3, SourceKind.UNISWAP_V2):
         if source.lender in set(cycle.pools):
             raise FlasharbValueError(
@@ -153,8 +160,8 @@ def plan_route(
     `states` with the pool math (pure: a hand-built route, e.g. an attack in the audit suite).
 
     Raises:
-        FlasharbValueError: as `plan`, a pool missing from `states`, or a V3 hop that runs out
-            of liquidity first.
+        FlasharbValueError: as `plan`, a pool missing from `states`, or a V3 or V4 hop that
+            runs out of liquidity first.
     """
     _check(cycle, source)
     amounts: list[int] = []
@@ -170,6 +177,15 @@ def plan_route(
                 )
             ticks += result.ticks_crossed
             amount = result.amount_out
+        elif isinstance(state, V4PoolState):
+            v4 = state.swap(v4_zero_for_one(hop), -amount)
+            if not v4.filled:
+                raise FlasharbValueError(
+                    f"V4 pool {hop.pool} cannot take {amount} of {hop.token_in}: "
+                    "it runs out of liquidity first"
+                )
+            ticks += v4.ticks_crossed
+            amount = v4.amount_out
         else:
             amount = state.quote_exact_in(hop.token_in, hop.token_out, amount)
         amounts.append(amount)

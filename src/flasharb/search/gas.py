@@ -5,8 +5,9 @@ predicts with and the hop-gas experiment fits.
           + base[source]                                  the capital source's own work
           + sum(per_hop[kind])                            each swap (a batch: per_batch_hop each)
           + per_tick_crossed * ticks                      initialized V3 ticks crossed
-          + via_diamond * (V3 and Balancer hops after the first: their input lands in the
-                           diamond, which measures it and pays it out again)
+          + via_diamond * (V3, Balancer and V4 hops after the first: their input lands in the
+                           diamond, which measures it and pays it out again; a V4 hop after a
+                           V4 hop is not counted: its input is the PoolManager's credit)
           + v2_to_pair * (V2 hops followed by a V2 hop: the pair pays the next pair directly)
           + mixed_walk            when a V3 or Balancer hop is on the route: FlashArbFacet's
                                   general hop walk instead of its V2 chain
@@ -14,10 +15,15 @@ predicts with and the hop-gas experiment fits.
                                   the transaction finds the Vault cold (per_hop is the warm one)
           + first_balance_write   when the diamond holds none of the route token (its balance
                                   slot goes from zero to non-zero)
+          + v4_unlock             when a V4 hop is on a route another source funds: the route
+                                  runs inside its own PoolManager.unlock (a V4 loan is one)
+          + v4_netted * (V4 hop boundaries where nothing moves: a V4 hop followed by a V4 hop,
+                         and, on a V4 loan, a first or last V4 hop netting against the loan)
 
 Each term is something FlashArbFacet does (contracts/facets/FlashArbFacet.sol: `_runV2`, the V2
-chain; `_runMixed`, the general walk; `LibBalancer.batchSwapCycle`, the all-Balancer batch), so
-every count comes from the route's hop kinds, its source and its ticks crossed.
+chain; `_runMixed`, the general walk; `LibBalancer.batchSwapCycle`, the all-Balancer batch;
+`unlockCallback` and `_swapV4`, V4 hops and the V4 loan), so every count comes from the route's
+hop kinds, its source and its ticks crossed (V3 and V4 ticks alike).
 
 The calldata term is computed, never fitted: 16 gas per non-zero byte, 4 per zero byte of the
 exact `executeArb` input (EIP-2028). Before a route is encoded (the search's vectorised
@@ -56,7 +62,12 @@ TX_BASE = 21_000  # intrinsic gas of any transaction
 # executeArb(uint256,bytes,bytes,uint256,uint256): selector, five head words, two length words
 _ABI_OVERHEAD = 4 + 5 * 32 + 2 * 32
 _TOKEN_BYTES = 20  # the route token heads the packed path
-_HOP_BYTES = {HopKind.UNISWAP_V2: 22, HopKind.UNISWAP_V3: 24, HopKind.BALANCER: 53}  # LibRoute
+_HOP_BYTES = {  # LibRoute
+    HopKind.UNISWAP_V2: 22,
+    HopKind.UNISWAP_V3: 24,
+    HopKind.BALANCER: 53,
+    HopKind.UNISWAP_V4: 28,
+}
 _AMOUNT_BYTES = 16  # uint128 per amount
 
 
@@ -85,7 +96,7 @@ class GasShape:
     kinds: tuple[HopKind, ...]  # the hops, in route order
     source: SourceKind = SourceKind.BALANCER_V2
     batch: bool = False  # an all-Balancer cycle run as one batchSwap (no capital)
-    ticks_crossed: int = 0  # initialized V3 ticks crossed, over every V3 hop
+    ticks_crossed: int = 0  # initialized ticks crossed, over every V3 and V4 hop
     calldata_gas: int = 0  # of the exact executeArb input (0: not encoded yet, use the floor)
     cold_balance: bool = False  # the diamond holds none of the route token before the trade
     gas_used: int = 0  # the receipt's figure, when this is a sample
@@ -114,10 +125,12 @@ class GasShape:
 
     @property
     def via_diamond(self) -> int:
-        """V3 and Balancer hops after the first (a batch swap routes nothing via the diamond)."""
+        """V3, Balancer and V4 hops after the first (a batch swap routes nothing via the
+        diamond), but not a V4 hop after a V4 hop (the PoolManager nets them)."""
         if self.batch:
             return 0
-        return sum(1 for k in self.kinds[1:] if k is not HopKind.UNISWAP_V2)
+        v2, v4 = HopKind.UNISWAP_V2, HopKind.UNISWAP_V4
+        return sum(1 for a, b in pairwise(self.kinds) if b is not v2 and not (a is v4 and b is v4))
 
     @property
     def v2_to_pair(self) -> int:
@@ -131,6 +144,21 @@ class GasShape:
     def mixed(self) -> bool:
         """A V3 or Balancer hop on a route the facet walks hop by hop (not a batch swap)."""
         return not self.batch and any(k is not HopKind.UNISWAP_V2 for k in self.kinds)
+
+    @property
+    def v4_unlock(self) -> bool:
+        """A V4 hop on a route another source funds: the route's own PoolManager.unlock."""
+        return HopKind.UNISWAP_V4 in self.kinds and self.source is not SourceKind.UNISWAP_V4
+
+    @property
+    def v4_netted(self) -> int:
+        """V4 hop boundaries where no token moves: a V4 hop then a V4 hop, and on a V4 loan a
+        first or last V4 hop (it swaps against the loan)."""
+        v4 = HopKind.UNISWAP_V4
+        n = sum(1 for a, b in pairwise(self.kinds) if a is v4 and b is v4)
+        if self.source is SourceKind.UNISWAP_V4 and self.kinds:
+            n += int(self.kinds[0] is v4) + int(self.kinds[-1] is v4)
+        return n
 
     @property
     def vault_swap(self) -> bool:
@@ -168,6 +196,7 @@ class GasModel:
                 SourceKind.UNISWAP_V3: 95_236,  # pool.flash: balance checks, fee growth writes
                 SourceKind.UNISWAP_V2: 87_194,  # pair.swap with data: reserves, k, accumulators
                 SourceKind.INVENTORY: 32_286,  # dispatch, guard, balance checks, event
+                SourceKind.UNISWAP_V4: 60_000,  # unlock, take and settle the loan (ERC-20)
             }
         )
     )
@@ -177,6 +206,7 @@ class GasModel:
                 HopKind.UNISWAP_V2: 44_791,  # pair.swap and its transfer out
                 HopKind.UNISWAP_V3: 75_955,  # swap, callback transfer, slot0 / fee growth writes
                 HopKind.BALANCER: 52_464,  # approve, Vault.swap (the Vault warm), allowance check
+                HopKind.UNISWAP_V4: 60_000,  # sync, transfer, settle, swap, take
             }
         )
     )
@@ -187,6 +217,8 @@ class GasModel:
     mixed_walk: int = 8_330  # _runMixed's walk (a memory struct per hop) instead of _runV2's chain
     vault_first_swap: int = 17_545  # the Vault's cold account and storage at the first Vault.swap
     first_balance_write: int = 16_912  # the diamond's route-token balance written from zero
+    v4_unlock: int = 30_000  # the route's own PoolManager.unlock: the callback, the route copied
+    v4_netted: int = -20_000  # a V4 boundary where nothing is paid in or taken out (saved)
 
     def estimate(self, shape: GasShape) -> int:
         """Gas units of a transaction of this shape.
@@ -213,6 +245,8 @@ class GasModel:
             + (self.mixed_walk if shape.mixed else 0)
             + (self.vault_first_swap if shape.vault_swap else 0)
             + (self.first_balance_write if shape.cold_balance else 0)
+            + (self.v4_unlock if shape.v4_unlock else 0)
+            + self.v4_netted * shape.v4_netted
         )
 
     def floor(self, index: CycleIndex) -> npt.NDArray[np.int64]:
@@ -244,6 +278,12 @@ class GasModel:
         gas += np.where(mixed, self.mixed_walk, 0)
         vault = ~batch & np.any(kinds == balancer, axis=1)
         gas += np.where(vault, self.vault_first_swap, 0)
+        v4 = int(HopKind.UNISWAP_V4)  # V4 > V4: not via the diamond, and netted
+        nets = ((kinds[:, :-1] == v4) & (kinds[:, 1:] == v4)).sum(axis=1).astype(np.int64)
+        gas += nets * (self.v4_netted - self.via_diamond)
+        last = kinds[np.arange(len(index)), np.maximum(n_hops - 1, 0)]
+        ends = (kinds[:, 0] == v4).astype(np.int64) + (last == v4).astype(np.int64)
+        gas += ends * min(self.v4_netted, 0)  # a V4 loan may net its ends: the floor assumes so
         return gas
 
     # ------------------------------------------------------------ fitting
@@ -354,6 +394,8 @@ def _terms() -> list[tuple[str, _Count]]:
     out.append(("mixed_walk", lambda s: int(s.mixed)))
     out.append(("vault_first_swap", lambda s: int(s.vault_swap)))
     out.append(("first_balance_write", lambda s: int(s.cold_balance)))
+    out.append(("v4_unlock", lambda s: int(s.v4_unlock)))
+    out.append(("v4_netted", lambda s: s.v4_netted))
     return out
 
 

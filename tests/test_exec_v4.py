@@ -22,6 +22,7 @@ from flasharb.execute.shock import shock
 from flasharb.execute.trader import Trade
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.capital import FlashSource
+from flasharb.search.market import Market, MarketConfig
 from flasharb_testing import routes as R
 from flasharb_testing import v4 as V4
 
@@ -241,3 +242,38 @@ def _transfers(w3: Web3, trade: Trade, token: str) -> list[tuple[str, str, int]]
                 )
             )
     return out
+
+
+class TestMarketLenders:
+    """The market reads what the PoolManager can lend with its other lenders (one eth_call);
+    the engine funds and sizes a route with it and the trader sends it, unchanged."""
+
+    def test_capacity_is_the_pool_managers_balance(self, w3: Web3) -> None:
+        market = Market.build(w3, MarketConfig(max_hops=2))
+        pm = A.UNISWAP_V4_POOL_MANAGER
+        for token in (A.USDC, A.DAI, A.WETH):
+            v4 = [ln for ln in market.lenders.of(token) if ln.source.kind is SourceKind.UNISWAP_V4]
+            held = {False: balance_of(w3, token, pm)}
+            if token == A.WETH:
+                held[True] = w3.eth.get_balance(pm)  # type: ignore[arg-type]
+            assert {ln.source.native: ln.capacity for ln in v4} == held
+            assert all(h > 0 for h in held.values())
+
+    def test_a_market_opportunity_on_a_v4_loan(self, w3: Web3, deployment: Any) -> None:
+        R.shock_v2_weth_usdc(w3)
+        market = Market.build(w3, MarketConfig(max_hops=2))
+        route = market.route(
+            A.USDC,
+            (market.pool("uniswap_v2", A.WETH, A.USDC), A.WETH),
+            (market.pool("sushiswap", A.WETH, A.USDC), A.USDC),
+        )
+        lender = next(
+            ln for ln in market.lenders.of(A.USDC) if ln.source.kind is SourceKind.UNISWAP_V4
+        )
+        opp = market.opportunity(route, source=lender.source)
+        assert opp.source == FlashSource.uniswap_v4() and opp.flash_fee == 0
+        t = R.trader(w3, deployment)
+        prepared = t.prepare([opp], market.head)[0]
+        assert prepared.ok, prepared.error
+        trade = t.reconcile(t.send(prepared))
+        assert trade.realized_profit == trade.simulated_profit == opp.predicted_profit > 0

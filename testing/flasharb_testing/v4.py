@@ -39,6 +39,7 @@ __all__ = [
     "hop",
     "key",
     "keys",
+    "plan_at",
     "pool_id",
     "read",
     "sized_plan",
@@ -284,3 +285,8 @@ def sized_plan(
     if p.predicted_profit < min_profit:
         raise FlasharbValueError(f"route {route.pools} makes {p.predicted_profit} at {amount}")
     return p, st
+
+
+def plan_at(w3: Web3, route: Cycle, amount_in: int, source: FlashSource) -> Plan:
+    """`route` (V4 hops too) at `amount_in` from `source`, quoted on the fork's current states."""
+    return plan_route(route, amount_in, source, states(w3, route))

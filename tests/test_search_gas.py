@@ -12,10 +12,18 @@ import numpy as np
 import pytest
 
 from flasharb.amm.uniswap_v2 import checksum_address
+from flasharb.chain import addresses as A
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.cycles import Cycle, CycleIndex, Hop
-from flasharb.search.gas import TX_BASE, GasModel, GasShape, calldata_floor, calldata_gas
+from flasharb.search.gas import (
+    TX_BASE,
+    GasModel,
+    GasShape,
+    calldata_floor,
+    calldata_gas,
+    v4_flow,
+)
 from flasharb_testing.synthetic import generate
 
 V2, V3, BAL, V4 = HopKind.UNISWAP_V2, HopKind.UNISWAP_V3, HopKind.BALANCER, HopKind.UNISWAP_V4
@@ -45,6 +53,7 @@ TRUE = GasModel(
     first_balance_write=17_000,
     v4_unlock=24_000,
     v4_netted=-19_000,
+    wrap=11_000,
 )
 
 
@@ -75,14 +84,14 @@ def counts(s: GasShape) -> list[int]:
         *((k.count(kind) if walk else 0) for kind in HopKind),
         0 if walk else len(k),
         s.ticks_crossed,
-        sum(1 for a, b in pairwise(k) if b is not V2 and not (a is V4 and b is V4)) if walk else 0,
+        sum(1 for x in k[1:] if x is not V2) if walk else 0,
         sum(1 for a, b in pairwise(k) if a is V2 and b is V2) if walk else 0,
         int(walk and any(x is not V2 for x in k)),
         int(walk and BAL in k),
         int(s.cold_balance),
         int(V4 in k and s.source is not V4_LOAN),
-        sum(1 for a, b in pairwise(k) if a is V4 and b is V4)
-        + (int(k[0] is V4) + int(k[-1] is V4) if s.source is V4_LOAN else 0),
+        s.v4_netted,
+        s.wraps,
     ]
 
 
@@ -103,6 +112,8 @@ def receipts(rng: random.Random, n: int, model: GasModel, noise: int = 0) -> lis
             ticks_crossed=rng.randint(0, 2 * (kinds.count(V3) + kinds.count(V4))),
             calldata_gas=rng.randint(2_500, 5_000),
             cold_balance=rng.random() < 0.3,
+            v4_netted=rng.randint(0, kinds.count(V4)),
+            wraps=rng.randint(0, 2) if V4 in kinds else 0,
         )
         out.append(replace(shape, gas_used=model.estimate(shape) + rng.randint(-noise, noise)))
     return out
@@ -155,21 +166,30 @@ class TestEstimate:
                 GasShape(kinds=(BAL, BAL), source=INVENTORY, batch=True, calldata_gas=3_000),
                 TX_BASE + 3_000 + 31_000 + 2 * 49_000,
             ),
-            (  # V2 then two V4 hops in the route's own unlock: the second nets the first
-                GasShape(kinds=(V2, V4, V4), source=VAULT, ticks_crossed=1, calldata_gas=4_200),
+            (  # V2 then two V4 hops in the route's own unlock: the second nets the first; an
+                # unwrap (a native pool paid in ETH)
+                GasShape(
+                    kinds=(V2, V4, V4),
+                    source=VAULT,
+                    ticks_crossed=1,
+                    calldata_gas=4_200,
+                    v4_netted=1,
+                    wraps=1,
+                ),
                 TX_BASE
                 + 4_200
                 + 70_000
                 + 45_000
                 + 2 * 61_000
                 + 40_000
-                + 7_500
+                + 2 * 7_500
                 + 8_300
                 + 24_000
-                - 19_000,
+                - 19_000
+                + 11_000,
             ),
             (  # a V4 loan whose first and last hops are V4: both ends net against the loan
-                GasShape(kinds=(V4, V3, V4), source=V4_LOAN, calldata_gas=4_000),
+                GasShape(kinds=(V4, V3, V4), source=V4_LOAN, calldata_gas=4_000, v4_netted=2),
                 TX_BASE + 4_000 + 55_000 + 2 * 61_000 + 76_000 + 2 * 7_500 + 8_300 - 2 * 19_000,
             ),
         ],
@@ -278,6 +298,7 @@ class TestFit:
                     "first_balance_write",
                     "v4_unlock",
                     "v4_netted",
+                    "wrap",
                 )
             ),
         ]
@@ -314,3 +335,83 @@ class TestFit:
             GasModel.fit(same_shape)
         with pytest.raises(FlasharbValueError, match="at least one"):
             GasModel.fit([])
+
+
+class TestV4Flow:
+    """What moves at each V4 boundary, as FlashArbFacet walks the route: netted boundaries and
+    ETH wraps (the facet's behaviour itself is checked on the fork: tests/test_exec_v4.py)."""
+
+    @staticmethod
+    def _cycle(token: str, *legs: tuple[HopKind, str, bool]) -> Cycle:
+        hops, t_in = [], token
+        for i, (kind, t_out, native) in enumerate(legs):
+            hops.append(
+                Hop(
+                    pool=address(0x100 + i),
+                    token_in=t_in,
+                    token_out=t_out,
+                    fee_pips=500,
+                    kind=kind,
+                    native=native,
+                )
+            )
+            t_in = t_out
+        return Cycle(token=token, hops=tuple(hops))
+
+    @pytest.mark.parametrize(
+        ("legs", "token", "source", "native_loan", "expected"),
+        [
+            ([(V2, A.WETH, False), (V4, A.USDC, False)], A.USDC, VAULT, False, (0, 0)),
+            ([(V2, A.WETH, False), (V4, A.USDC, True)], A.USDC, VAULT, False, (0, 1)),
+            ([(V4, A.WETH, True), (V2, A.USDC, False)], A.USDC, VAULT, False, (0, 1)),
+            ([(V4, A.USDC, False), (V2, A.WETH, False)], A.WETH, V4_LOAN, False, (1, 0)),
+            ([(V4, A.USDC, False), (V2, A.WETH, False)], A.WETH, V4_LOAN, True, (0, 2)),
+            ([(V4, A.USDC, True), (V2, A.WETH, False)], A.WETH, V4_LOAN, True, (1, 1)),
+            (
+                [(V4, A.USDC, False), (V2, A.WETH, False), (V4, A.DAI, True)],
+                A.DAI,
+                V4_LOAN,
+                False,
+                (2, 1),
+            ),
+            (
+                [(V2, A.WETH, False), (V4, A.DAI, True), (V4, A.USDC, False)],
+                A.USDC,
+                VAULT,
+                False,
+                (1, 1),
+            ),
+            (
+                [(V2, A.USDC, False), (V4, A.WETH, True), (V4, A.DAI, False), (V2, A.USDT, False)],
+                A.USDT,
+                VAULT,
+                False,
+                (0, 1),
+            ),
+            ([(V2, A.WETH, False), (V2, A.USDC, False)], A.USDC, V4_LOAN, False, (0, 0)),
+        ],
+        ids=[
+            "erc20-pool",
+            "native-pool-paid",
+            "native-pool-taken",
+            "loan-nets-the-first-hop",
+            "native-loan-wrapped-for-an-erc20-hop",
+            "native-loan-nets-a-native-hop",
+            "loan-nets-both-ends",
+            "two-v4-hops-net",
+            "eth-out-then-weth-in-do-not-net",
+            "loan-without-v4-hops",
+        ],
+    )
+    def test_netted_and_wraps(
+        self,
+        legs: list[tuple[HopKind, str, bool]],
+        token: str,
+        source: SourceKind,
+        native_loan: bool,
+        expected: tuple[int, int],
+    ) -> None:
+        route = self._cycle(token, *legs)
+        assert v4_flow(route, source, native_loan=native_loan) == expected
+        shape = GasShape.of(route, source=source, native_loan=native_loan)
+        assert (shape.v4_netted, shape.wraps) == expected

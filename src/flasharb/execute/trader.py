@@ -343,6 +343,7 @@ class Trader:
             GasShape.of(
                 p.cycle,
                 source=p.source.kind,
+                native_loan=p.source.native,
                 batch=p.source.batch,
                 ticks_crossed=p.ticks_crossed,
                 calldata=data,

@@ -6,8 +6,7 @@ predicts with and the hop-gas experiment fits.
           + sum(per_hop[kind])                            each swap (a batch: per_batch_hop each)
           + per_tick_crossed * ticks                      initialized V3 ticks crossed
           + via_diamond * (V3, Balancer and V4 hops after the first: their input lands in the
-                           diamond, which measures it and pays it out again; a V4 hop after a
-                           V4 hop is not counted: its input is the PoolManager's credit)
+                           diamond, which measures it and pays it out again)
           + v2_to_pair * (V2 hops followed by a V2 hop: the pair pays the next pair directly)
           + mixed_walk            when a V3 or Balancer hop is on the route: FlashArbFacet's
                                   general hop walk instead of its V2 chain
@@ -17,8 +16,10 @@ predicts with and the hop-gas experiment fits.
                                   slot goes from zero to non-zero)
           + v4_unlock             when a V4 hop is on a route another source funds: the route
                                   runs inside its own PoolManager.unlock (a V4 loan is one)
-          + v4_netted * (V4 hop boundaries where nothing moves: a V4 hop followed by a V4 hop,
-                         and, on a V4 loan, a first or last V4 hop netting against the loan)
+          + v4_netted * (V4 hop boundaries where nothing moves: a V4 hop followed by a V4 hop
+                         selling the same currency, and, on a V4 loan, a first or last V4 hop
+                         in the loan's currency netting against it; a saving)
+          + wrap * (native ETH wrapped into WETH or unwrapped from it at a V4 hop or loan)
 
 Each term is something FlashArbFacet does (contracts/facets/FlashArbFacet.sol: `_runV2`, the V2
 chain; `_runMixed`, the general walk; `LibBalancer.batchSwapCycle`, the all-Balancer batch;
@@ -52,11 +53,12 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
+from flasharb.chain.addresses import WETH
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.cycles import Cycle, CycleIndex
 
-__all__ = ["GasModel", "GasShape", "calldata_floor", "calldata_gas"]
+__all__ = ["GasModel", "GasShape", "calldata_floor", "calldata_gas", "v4_flow"]
 
 TX_BASE = 21_000  # intrinsic gas of any transaction
 # executeArb(uint256,bytes,bytes,uint256,uint256): selector, five head words, two length words
@@ -81,6 +83,45 @@ def _padded(n: int) -> int:
     return (n + 31) // 32 * 32
 
 
+def v4_flow(cycle: Cycle, source: SourceKind, *, native_loan: bool = False) -> tuple[int, int]:
+    """(V4 boundaries netted, native ETH wraps and unwraps) of `cycle` on `source`, as
+    FlashArbFacet walks it (`unlockCallback`, `_v4Nets`, `_swapV4`): a V4 hop pays its input in
+    unless it is the PoolManager's credit (the previous V4 hop's output in the same currency,
+    or the V4 loan's), and takes its output out unless the next V4 hop (or the loan) nets it;
+    paying native ETH unwraps WETH, taking it wraps it. A native pool's ETH side is WETH in the
+    route (`Hop.native`); a native loan lends ETH for a WETH route."""
+    v4 = HopKind.UNISWAP_V4
+
+    def currency(token: str, native: bool) -> str:
+        return "ETH" if native and token == WETH else token
+
+    hops, loan = cycle.hops, source is SourceKind.UNISWAP_V4
+    loan_currency = currency(cycle.token, native_loan)
+    netted = wraps = 0
+    in_pm = loan and hops[0].kind is v4 and currency(cycle.token, hops[0].native) == loan_currency
+    if loan:
+        netted += int(in_pm)
+        wraps += int(not in_pm and loan_currency == "ETH")  # the loan taken, wrapped
+    for i, hop in enumerate(hops):
+        if hop.kind is not v4:
+            in_pm = False
+            continue
+        c_in, c_out = currency(hop.token_in, hop.native), currency(hop.token_out, hop.native)
+        wraps += int(not in_pm and c_in == "ETH")  # paid in: unwrapped
+        if i + 1 < len(hops):
+            nxt = hops[i + 1]
+            in_pm = nxt.kind is v4 and currency(hop.token_out, nxt.native) == c_out
+        else:
+            in_pm = loan and c_out == loan_currency
+        netted += int(in_pm)
+        wraps += int(not in_pm and c_out == "ETH")  # taken out: wrapped
+    if loan:
+        wraps += int(
+            loan_currency == "ETH"
+        )  # the gain taken (wrapped) or the loan repaid (unwrapped)
+    return netted, wraps
+
+
 def calldata_floor(kinds: Sequence[HopKind]) -> int:
     """A lower bound of the calldata gas of an executeArb over hops of these kinds: every byte
     at the zero-byte price."""
@@ -100,6 +141,8 @@ class GasShape:
     calldata_gas: int = 0  # of the exact executeArb input (0: not encoded yet, use the floor)
     cold_balance: bool = False  # the diamond holds none of the route token before the trade
     gas_used: int = 0  # the receipt's figure, when this is a sample
+    v4_netted: int = 0  # V4 boundaries where nothing moves (`of` counts them: `v4_flow`)
+    wraps: int = 0  # native ETH wrapped or unwrapped at V4 hops or the V4 loan (`v4_flow`)
 
     @classmethod
     def of(
@@ -107,12 +150,15 @@ class GasShape:
         cycle: Cycle,
         *,
         source: SourceKind = SourceKind.BALANCER_V2,
+        native_loan: bool = False,
         batch: bool = False,
         ticks_crossed: int = 0,
         calldata: bytes | None = None,
         cold_balance: bool = False,
         gas_used: int = 0,
     ) -> GasShape:
+        """The shape of `cycle` funded by `source` (`native_loan`: a V4 loan of native ETH)."""
+        netted, wraps = v4_flow(cycle, source, native_loan=native_loan)
         return cls(
             kinds=tuple(h.kind for h in cycle.hops),
             source=source,
@@ -121,16 +167,17 @@ class GasShape:
             calldata_gas=calldata_gas(calldata) if calldata is not None else 0,
             cold_balance=cold_balance,
             gas_used=gas_used,
+            v4_netted=netted,
+            wraps=wraps,
         )
 
     @property
     def via_diamond(self) -> int:
         """V3, Balancer and V4 hops after the first (a batch swap routes nothing via the
-        diamond), but not a V4 hop after a V4 hop (the PoolManager nets them)."""
+        diamond)."""
         if self.batch:
             return 0
-        v2, v4 = HopKind.UNISWAP_V2, HopKind.UNISWAP_V4
-        return sum(1 for a, b in pairwise(self.kinds) if b is not v2 and not (a is v4 and b is v4))
+        return sum(1 for k in self.kinds[1:] if k is not HopKind.UNISWAP_V2)
 
     @property
     def v2_to_pair(self) -> int:
@@ -149,16 +196,6 @@ class GasShape:
     def v4_unlock(self) -> bool:
         """A V4 hop on a route another source funds: the route's own PoolManager.unlock."""
         return HopKind.UNISWAP_V4 in self.kinds and self.source is not SourceKind.UNISWAP_V4
-
-    @property
-    def v4_netted(self) -> int:
-        """V4 hop boundaries where no token moves: a V4 hop then a V4 hop, and on a V4 loan a
-        first or last V4 hop (it swaps against the loan)."""
-        v4 = HopKind.UNISWAP_V4
-        n = sum(1 for a, b in pairwise(self.kinds) if a is v4 and b is v4)
-        if self.source is SourceKind.UNISWAP_V4 and self.kinds:
-            n += int(self.kinds[0] is v4) + int(self.kinds[-1] is v4)
-        return n
 
     @property
     def vault_swap(self) -> bool:
@@ -219,6 +256,7 @@ class GasModel:
     first_balance_write: int = 16_912  # the diamond's route-token balance written from zero
     v4_unlock: int = 30_000  # the route's own PoolManager.unlock: the callback, the route copied
     v4_netted: int = -20_000  # a V4 boundary where nothing is paid in or taken out (saved)
+    wrap: int = 10_000  # WETH.deposit or WETH.withdraw around a native-ETH settle or take
 
     def estimate(self, shape: GasShape) -> int:
         """Gas units of a transaction of this shape.
@@ -247,6 +285,7 @@ class GasModel:
             + (self.first_balance_write if shape.cold_balance else 0)
             + (self.v4_unlock if shape.v4_unlock else 0)
             + self.v4_netted * shape.v4_netted
+            + self.wrap * shape.wraps
         )
 
     def floor(self, index: CycleIndex) -> npt.NDArray[np.int64]:
@@ -280,7 +319,7 @@ class GasModel:
         gas += np.where(vault, self.vault_first_swap, 0)
         v4 = int(HopKind.UNISWAP_V4)  # V4 > V4: not via the diamond, and netted
         nets = ((kinds[:, :-1] == v4) & (kinds[:, 1:] == v4)).sum(axis=1).astype(np.int64)
-        gas += nets * (self.v4_netted - self.via_diamond)
+        gas += nets * min(self.v4_netted, 0)  # it may net: the floor assumes so
         last = kinds[np.arange(len(index)), np.maximum(n_hops - 1, 0)]
         ends = (kinds[:, 0] == v4).astype(np.int64) + (last == v4).astype(np.int64)
         gas += ends * min(self.v4_netted, 0)  # a V4 loan may net its ends: the floor assumes so
@@ -396,6 +435,7 @@ def _terms() -> list[tuple[str, _Count]]:
     out.append(("first_balance_write", lambda s: int(s.cold_balance)))
     out.append(("v4_unlock", lambda s: int(s.v4_unlock)))
     out.append(("v4_netted", lambda s: s.v4_netted))
+    out.append(("wrap", lambda s: s.wraps))
     return out
 
 

@@ -76,6 +76,7 @@ DEFAULT_PRIORITY_FEE_WEI = 100_000_000  # 0.1 gwei tip on top of the next block'
 _READER = "PoolDiscoveryReader"
 _LENDER_BALANCES = selector("lenderBalances(address[],address[])")
 _FAILED = 2**256 - 1
+_FEE_TIERED = (HopKind.UNISWAP_V3, HopKind.UNISWAP_V4)  # pools of one pair differ by fee
 BASE_FEE_MAX_CHANGE_DENOMINATOR = 8  # EIP-1559
 ELASTICITY_MULTIPLIER = 2  # EIP-1559
 
@@ -396,8 +397,8 @@ class Market:
     def pool(
         self, venue: str, token_a: str, token_b: str, *, fee: int | None = None, n_tokens: int = 2
     ) -> PoolInfo:
-        """The pool of `venue` holding `token_a` and `token_b` (V3: at `fee`; Balancer: with
-        `n_tokens` tokens).
+        """The pool of `venue` holding `token_a` and `token_b` (V3 and V4: at `fee`; Balancer:
+        with `n_tokens` tokens).
 
         Raises:
             FlasharbValueError: none, or more than one, matches.
@@ -408,7 +409,7 @@ class Market:
             if p.venue == venue
             and token_a in p.tokens
             and token_b in p.tokens
-            and (fee is None or p.kind is not HopKind.UNISWAP_V3 or p.fee == fee)
+            and (fee is None or p.kind not in _FEE_TIERED or p.fee == fee)
             and (p.kind is not HopKind.BALANCER or len(p.tokens) == n_tokens)
         ]
         if len(found) != 1:
@@ -430,6 +431,7 @@ class Market:
                     kind=info.kind,
                     pool_id=info.pool_id,
                     factory=v2_factory(info.venue) if info.kind is HopKind.UNISWAP_V2 else 0,
+                    tick_spacing=info.tick_spacing if info.kind is HopKind.UNISWAP_V4 else 0,
                 )
             )
             token_in = checksum_address(token_out)

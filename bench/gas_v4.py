@@ -149,13 +149,14 @@ def main() -> None:
                 rows[case.name] = {
                     "route": case.route,
                     "source": plan.source.label + (" (native)" if plan.source.native else ""),
-                    "ticks_crossed": plan.ticks_crossed,
+                    "ticks_crossed": f"{plan.ticks_crossed}+{plan.v4_ticks_crossed}",
                     "gas_used": trade.gas_used,
                     "gas_predicted": trade.gas_predicted,
                     "profit": str(trade.realized_profit),
                 }
     print(f"flasharb V4 gas bench: replica fork, block {block}, after 500 WETH into V2 WETH/USDC")
     print(f"{'case':<46} {'source':<20} {'ticks':>5} {'gas':>9} {'predicted':>10} {'err':>6}")
+    print("(ticks: initialized V3 + V4 ticks crossed)")
     for name, r in rows.items():
         used, pred = int(str(r["gas_used"])), int(str(r["gas_predicted"]))
         print(

@@ -39,8 +39,8 @@ def _dust(w3: Web3, deployment: Any) -> None:
 
 
 def _check(w3: Web3, dep: Deployment, plan: Plan) -> Trade:
-    """predicted == simulated == realized == event profit; the PoolManager holds exactly what it
-    held plus what the route's V4 hops left in it; the diamond holds no ETH."""
+    """predicted == simulated == realized == event profit; the diamond holds no ETH; gas within
+    3% of the gas model's prediction on the exact calldata (as tests/test_exec_routes.py)."""
     before = balance_of(w3, plan.cycle.token, dep.diamond)
     eth_before = w3.eth.get_balance(dep.diamond)  # type: ignore[arg-type]
     trade = R.execute(R.trader(w3, dep), plan)
@@ -50,6 +50,10 @@ def _check(w3: Web3, dep: Deployment, plan: Plan) -> Trade:
     assert trade.event_profit == trade.predicted_profit
     assert balance_of(w3, plan.cycle.token, dep.diamond) == before + trade.realized_profit
     assert w3.eth.get_balance(dep.diamond) == eth_before  # type: ignore[arg-type]
+    assert abs(trade.gas_used - trade.gas_predicted) <= trade.gas_predicted * 3 // 100, (
+        trade.gas_used,
+        trade.gas_predicted,
+    )
     return trade
 
 

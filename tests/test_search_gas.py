@@ -20,6 +20,7 @@ from flasharb.search.gas import (
     TX_BASE,
     GasModel,
     GasShape,
+    V4Flow,
     calldata_floor,
     calldata_gas,
     v4_flow,
@@ -53,7 +54,10 @@ TRUE = GasModel(
     first_balance_write=17_000,
     v4_unlock=24_000,
     v4_netted=-19_000,
+    v4_loan_netted=-12_000,
     wrap=11_000,
+    unwrap=-3_000,
+    per_v4_tick_crossed=33_000,
 )
 
 
@@ -90,8 +94,11 @@ def counts(s: GasShape) -> list[int]:
         int(walk and BAL in k),
         int(s.cold_balance),
         int(V4 in k and s.source is not V4_LOAN),
+        s.v4_ticks_crossed,
         s.v4_netted,
+        s.v4_loan_netted,
         s.wraps,
+        s.unwraps,
     ]
 
 
@@ -105,15 +112,19 @@ def receipts(rng: random.Random, n: int, model: GasModel, noise: int = 0) -> lis
         sources = (
             [INVENTORY] if batch else [s for s in SourceKind if not (s is VAULT and BAL in kinds)]
         )
+        source = rng.choice(sources)
         shape = GasShape(
             kinds=kinds,
-            source=rng.choice(sources),
+            source=source,
             batch=batch,
-            ticks_crossed=rng.randint(0, 2 * (kinds.count(V3) + kinds.count(V4))),
+            ticks_crossed=rng.randint(0, 2 * kinds.count(V3)),
+            v4_ticks_crossed=rng.randint(0, 2 * kinds.count(V4)),
             calldata_gas=rng.randint(2_500, 5_000),
             cold_balance=rng.random() < 0.3,
-            v4_netted=rng.randint(0, kinds.count(V4)),
+            v4_netted=rng.randint(0, max(kinds.count(V4) - 1, 0)),
+            v4_loan_netted=rng.randint(0, 2) if V4 in kinds and source is V4_LOAN else 0,
             wraps=rng.randint(0, 2) if V4 in kinds else 0,
+            unwraps=rng.randint(0, 2) if V4 in kinds else 0,
         )
         out.append(replace(shape, gas_used=model.estimate(shape) + rng.randint(-noise, noise)))
     return out
@@ -171,26 +182,26 @@ class TestEstimate:
                 GasShape(
                     kinds=(V2, V4, V4),
                     source=VAULT,
-                    ticks_crossed=1,
+                    v4_ticks_crossed=1,
                     calldata_gas=4_200,
                     v4_netted=1,
-                    wraps=1,
+                    unwraps=1,
                 ),
                 TX_BASE
                 + 4_200
                 + 70_000
                 + 45_000
                 + 2 * 61_000
-                + 40_000
+                + 33_000
                 + 2 * 7_500
                 + 8_300
                 + 24_000
                 - 19_000
-                + 11_000,
+                - 3_000,
             ),
             (  # a V4 loan whose first and last hops are V4: both ends net against the loan
-                GasShape(kinds=(V4, V3, V4), source=V4_LOAN, calldata_gas=4_000, v4_netted=2),
-                TX_BASE + 4_000 + 55_000 + 2 * 61_000 + 76_000 + 2 * 7_500 + 8_300 - 2 * 19_000,
+                GasShape(kinds=(V4, V3, V4), source=V4_LOAN, calldata_gas=4_000, v4_loan_netted=2),
+                TX_BASE + 4_000 + 55_000 + 2 * 61_000 + 76_000 + 2 * 7_500 + 8_300 - 2 * 12_000,
             ),
         ],
         ids=["v2-v2", "v3-v2-bal-3ticks", "bal-bal-v3-v2-cold", "batch", "v2-v4-v4", "v4-loan"],
@@ -297,8 +308,11 @@ class TestFit:
                     "vault_first_swap",
                     "first_balance_write",
                     "v4_unlock",
+                    "per_v4_tick_crossed",
                     "v4_netted",
+                    "v4_loan_netted",
                     "wrap",
+                    "unwrap",
                 )
             ),
         ]
@@ -361,34 +375,34 @@ class TestV4Flow:
     @pytest.mark.parametrize(
         ("legs", "token", "source", "native_loan", "expected"),
         [
-            ([(V2, A.WETH, False), (V4, A.USDC, False)], A.USDC, VAULT, False, (0, 0)),
-            ([(V2, A.WETH, False), (V4, A.USDC, True)], A.USDC, VAULT, False, (0, 1)),
-            ([(V4, A.WETH, True), (V2, A.USDC, False)], A.USDC, VAULT, False, (0, 1)),
-            ([(V4, A.USDC, False), (V2, A.WETH, False)], A.WETH, V4_LOAN, False, (1, 0)),
-            ([(V4, A.USDC, False), (V2, A.WETH, False)], A.WETH, V4_LOAN, True, (0, 2)),
-            ([(V4, A.USDC, True), (V2, A.WETH, False)], A.WETH, V4_LOAN, True, (1, 1)),
+            ([(V2, A.WETH, False), (V4, A.USDC, False)], A.USDC, VAULT, False, (0, 0, 0, 0)),
+            ([(V2, A.WETH, False), (V4, A.USDC, True)], A.USDC, VAULT, False, (0, 0, 0, 1)),
+            ([(V4, A.WETH, True), (V2, A.USDC, False)], A.USDC, VAULT, False, (0, 0, 1, 0)),
+            ([(V4, A.USDC, False), (V2, A.WETH, False)], A.WETH, V4_LOAN, False, (0, 1, 0, 0)),
+            ([(V4, A.USDC, False), (V2, A.WETH, False)], A.WETH, V4_LOAN, True, (0, 0, 1, 1)),
+            ([(V4, A.USDC, True), (V2, A.WETH, False)], A.WETH, V4_LOAN, True, (0, 1, 0, 1)),
             (
                 [(V4, A.USDC, False), (V2, A.WETH, False), (V4, A.DAI, True)],
                 A.DAI,
                 V4_LOAN,
                 False,
-                (2, 1),
+                (0, 2, 0, 1),
             ),
             (
                 [(V2, A.WETH, False), (V4, A.DAI, True), (V4, A.USDC, False)],
                 A.USDC,
                 VAULT,
                 False,
-                (1, 1),
+                (1, 0, 0, 1),
             ),
             (
                 [(V2, A.USDC, False), (V4, A.WETH, True), (V4, A.DAI, False), (V2, A.USDT, False)],
                 A.USDT,
                 VAULT,
                 False,
-                (0, 1),
+                (0, 0, 1, 0),
             ),
-            ([(V2, A.WETH, False), (V2, A.USDC, False)], A.USDC, V4_LOAN, False, (0, 0)),
+            ([(V2, A.WETH, False), (V2, A.USDC, False)], A.USDC, V4_LOAN, False, (0, 0, 0, 0)),
         ],
         ids=[
             "erc20-pool",
@@ -409,9 +423,10 @@ class TestV4Flow:
         token: str,
         source: SourceKind,
         native_loan: bool,
-        expected: tuple[int, int],
+        expected: tuple[int, int, int, int],
     ) -> None:
         route = self._cycle(token, *legs)
-        assert v4_flow(route, source, native_loan=native_loan) == expected
+        assert v4_flow(route, source, native_loan=native_loan) == V4Flow(*expected)
         shape = GasShape.of(route, source=source, native_loan=native_loan)
-        assert (shape.v4_netted, shape.wraps) == expected
+        got = (shape.v4_netted, shape.v4_loan_netted, shape.wraps, shape.unwraps)
+        assert got == expected

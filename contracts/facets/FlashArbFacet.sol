@@ -379,10 +379,10 @@ contract FlashArbFacet is
     }
 
     /// @dev Ask the lender `source` describes for `amountIn` of `token`; its callback runs the hops and repays.
-    ///      The lender is the Vault, the V4 PoolManager, or derived: the canonical V3 pool of (token, other token, fee
-    ///      tier), or the pair of (token, other token) of an allowed V2 factory. A derived address with no code never calls back
-    ///      (FlashLoanNotTaken). The loan data is source | path.length | path | amounts (words, then the packed
-    ///      route); its hash is the in-flight marker. The call is encoded by hand: the ABI encoder's generic array
+    ///      The lender is the Vault, the V4 PoolManager, or derived: the canonical V3 pool of (token, other token,
+    ///      fee tier), or the pair of (token, other token) of an allowed V2 factory. A derived address with no code
+    ///      never calls back (FlashLoanNotTaken). The loan data is source | path.length | path | amounts (words,
+    ///      then the packed route); its hash is the in-flight marker. The call is encoded by hand: the ABI encoder's generic array
     ///      and bytes code cost more than the whole route's calldata.
     function _borrow(
         uint256 source,
@@ -579,7 +579,7 @@ contract FlashArbFacet is
         address pair; // this hop's V2 pair when the previous pool already paid it (derived then), else zero
         bool measure; // a V2 output landing here for a V3 or Balancer hop: count what arrives, not what was asked
         bool inPM; // the hop's input is a credit in the V4 PoolManager (a V4 output, or the V4 loan), not tokens here
-        bool toPM; // a V4 hop leaves its output as a credit in the PoolManager (the next V4 hop, or the V4 loan, nets it)
+        bool toPM; // a V4 hop leaves its output as a credit in the PoolManager (the next V4 hop or the loan nets it)
         bool v4Loan; // the walk runs inside a V4 loan (then s.inPM may start true)
         address loanCurrency; // that loan's currency (address(0): native ETH)
     }
@@ -589,7 +589,10 @@ contract FlashArbFacet is
     ///      this contract, exactly what the previous hop delivered (a V2 output landing here is measured by
     ///      balance, not taken from calldata); V4 hops (inside the unlock) from the PoolManager's credit of the
     ///      previous V4 hop or the V4 loan, or else from this contract. `s` comes zeroed, or with a V4 loan's state.
-    function _runMixed(bytes calldata path, bytes calldata amounts, uint256 n, Step memory s) private returns (uint256) {
+    function _runMixed(bytes calldata path, bytes calldata amounts, uint256 n, Step memory s)
+        private
+        returns (uint256)
+    {
         s.offset = LibRoute.TOKEN_LENGTH;
         s.tokenIn = LibRoute.addressAt(path, 0);
         s.amount = LibRoute.amountAt(amounts, 0);

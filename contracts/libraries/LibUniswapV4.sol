@@ -18,7 +18,7 @@ import {LibSafeERC20} from "./LibSafeERC20.sol";
 ///      ref: Uniswap v4-core 1.0.2 src/PoolManager.sol (`unlock`, `swap`, `sync`, `settle`, `take`),
 ///      src/types/BalanceDelta.sol (amount0 in the high 128 bits), src/libraries/TickMath.sol (price limits).
 library LibUniswapV4 {
-    address internal constant POOL_MANAGER = 0x000000000004444c5dc75cB358380D2e3dE08A90; // Uniswap V4 PoolManager (mainnet)
+    address internal constant POOL_MANAGER = 0x000000000004444c5dc75cB358380D2e3dE08A90; // V4 PoolManager (mainnet)
     address internal constant WETH = 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2; // WETH9 (mainnet, and the replica)
     uint160 internal constant MIN_SQRT_PRICE_PLUS_ONE = 4295128740; // TickMath.MIN_SQRT_PRICE + 1: no price limit
     uint160 internal constant MAX_SQRT_PRICE_MINUS_ONE = 1461446703485210103287273052203988822378723970341; // MAX - 1
@@ -101,7 +101,7 @@ library LibUniswapV4 {
     /// @param amount The amount.
     function take(address cur, address to, uint256 amount) internal {
         if (cur == address(0)) {
-            _call(POOL_MANAGER, 0, 0x0b0d9c09, 0, uint160(address(this)), amount, 0x64); // take(address,address,uint256)
+            _call(POOL_MANAGER, 0, 0x0b0d9c09, 0, uint160(address(this)), amount, 0x64); // take(...) to here
             IWETH(WETH).deposit{value: amount}(); // the PoolManager paid the diamond's receive()
             return;
         }

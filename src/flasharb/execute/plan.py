@@ -49,7 +49,8 @@ class Plan:
     flash_fee: int  # owed to the lender on top of amount_in
     path: bytes  # LibRoute packed path
     packed_amounts: bytes  # LibRoute packed amounts
-    ticks_crossed: int = 0  # initialized ticks the V3 and V4 hops cross (each costs gas)
+    ticks_crossed: int = 0  # initialized V3 ticks the V3 hops cross (each costs gas)
+    v4_ticks_crossed: int = 0  # initialized V4 ticks the V4 hops cross (plan_route counts them)
 
     @property
     def amount_out(self) -> int:
@@ -165,7 +166,7 @@ def plan_route(
     """
     _check(cycle, source)
     amounts: list[int] = []
-    ticks, amount = 0, amount_in
+    ticks, v4_ticks, amount = 0, 0, amount_in
     for hop in cycle.hops:
         state = state_for(states, hop)
         if isinstance(state, V3PoolState):
@@ -184,7 +185,7 @@ def plan_route(
                     f"V4 pool {hop.pool} cannot take {amount} of {hop.token_in}: "
                     "it runs out of liquidity first"
                 )
-            ticks += v4.ticks_crossed
+            v4_ticks += v4.ticks_crossed
             amount = v4.amount_out
         else:
             amount = state.quote_exact_in(hop.token_in, hop.token_out, amount)
@@ -198,4 +199,5 @@ def plan_route(
         path=encode_path(cycle),
         packed_amounts=encode_amounts(amount_in, amounts),
         ticks_crossed=ticks,
+        v4_ticks_crossed=v4_ticks,
     )

@@ -4,7 +4,12 @@ pragma solidity 0.8.28;
 import {IBalancerVault} from "../interfaces/IBalancerVault.sol";
 import {IERC20} from "../interfaces/IERC20.sol";
 import {IFlashLoanRecipient} from "../interfaces/IFlashLoanRecipient.sol";
-import {IUniswapV2Callee, IUniswapV3FlashCallback, IUniswapV3SwapCallback} from "../interfaces/IUniswapCallbacks.sol";
+import {
+    IUniswapV2Callee,
+    IUniswapV3FlashCallback,
+    IUniswapV3SwapCallback,
+    IUnlockCallback
+} from "../interfaces/IUniswapCallbacks.sol";
 import {IWETH} from "../interfaces/IWETH.sol";
 import {LibBalancer} from "../libraries/LibBalancer.sol";
 import {LibGuard} from "../libraries/LibGuard.sol";
@@ -12,10 +17,11 @@ import {LibRoute} from "../libraries/LibRoute.sol";
 import {LibSafeERC20} from "../libraries/LibSafeERC20.sol";
 import {LibUniswapV2} from "../libraries/LibUniswapV2.sol";
 import {LibUniswapV3} from "../libraries/LibUniswapV3.sol";
+import {LibUniswapV4} from "../libraries/LibUniswapV4.sol";
 import {TransientState} from "../storage/TransientState.sol";
 
-/// @notice Flash-loan arbitrage: take capital (a Balancer, Uniswap V3 or Uniswap V2 flash loan, or the diamond's own
-///         inventory), swap it around a cycle of Uniswap V2, Uniswap V3 and Balancer pools, keep the profit.
+/// @notice Flash-loan arbitrage: take capital (a Balancer, Uniswap V3, Uniswap V2 or Uniswap V4 flash loan, or the
+///         diamond's own inventory), swap it around a cycle of Uniswap V2, V3, V4 and Balancer pools, keep the profit.
 /// @dev Gas is a product feature here: no storage writes (transient only), no standing approvals, a packed route
 ///      (LibRoute) with every V2 output computed off-chain (no getReserves; the pair's k check guards the amount),
 ///      each hop paying the next V2 pair directly, and one balance read before and after for the profit check.
@@ -28,11 +34,15 @@ import {TransientState} from "../storage/TransientState.sol";
 ///      the profit cannot be routed into a contract the executor wrote. What a route through genuine pools the
 ///      executor owns could still leave in them is bounded by the owner's minimum profit per token
 ///      (GuardFacet.setMinProfit), which the executor cannot lower.
+///      Uniswap V4 (issue 16): a route with a V4 hop runs inside one PoolManager.unlock (a V4 loan is that unlock);
+///      V4 pools are named by a PoolKey built on chain with no hooks, the PoolManager is a constant, and consecutive
+///      V4 hops (and a V4 loan with the V4 hops next to it) net their deltas instead of moving tokens.
 contract FlashArbFacet is
     IFlashLoanRecipient,
     IUniswapV3SwapCallback,
     IUniswapV3FlashCallback,
     IUniswapV2Callee,
+    IUnlockCallback,
     TransientState
 {
     /*//////////////////////////////////////////////////////////////
@@ -42,16 +52,23 @@ contract FlashArbFacet is
     /// @notice The Balancer V2 Vault: a flash-loan source, the only caller receiveFlashLoan accepts, Balancer hops.
     IBalancerVault internal constant BALANCER_VAULT = LibBalancer.VAULT; // 0xBA12...F2C8, same address on every chain
 
+    /// @notice The Uniswap V4 PoolManager: a flash-loan source, V4 hops, the only caller unlockCallback accepts.
+    address internal constant POOL_MANAGER = LibUniswapV4.POOL_MANAGER; // 0x0000...4444...8A90 (mainnet)
+
     /// @notice WETH9: a bribe in WETH is unwrapped and paid to block.coinbase in ETH.
     address internal constant WETH = 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2; // WETH9 (mainnet, and the replica)
 
     // Capital source: `source` = kind << 248 | V2 factory index << 192 | lender fee << 160 | lender's other token.
     // The lender is derived, never given: the V3 pool of (route token, other token, fee tier), the V2 pair of the
-    // indexed factory for (route token, other token). Bits 184..191 and 200..247 are ignored.
+    // indexed factory for (route token, other token). Bits 184..191 and 200..247 are ignored. A V4 loan is
+    // kind << 248 | native << 160: the PoolManager lends the route token, or (native = 1, route token WETH) native
+    // ETH, wrapped.
     uint8 internal constant SOURCE_BALANCER = 0; // Vault.flashLoan, fee = the Vault's flash fee (0 on mainnet)
     uint8 internal constant SOURCE_UNISWAP_V3 = 1; // pool.flash, fee = the pool's fee tier, rounded up
     uint8 internal constant SOURCE_UNISWAP_V2 = 2; // pair.swap with data (flash swap), repay ceil(amount*1e6/(1e6-fee))
     uint8 internal constant SOURCE_INVENTORY = 3; // the diamond's own balance: no loan, no callback
+    uint8 internal constant SOURCE_UNISWAP_V4 = 4; // PoolManager.unlock, take, settle before returning: no fee
+    uint256 internal constant V4_NATIVE_SHIFT = 160; // a V4 loan's bit 160: lend native ETH (wrapped) for WETH
     uint256 internal constant LENDER_FEE_MASK = 0xffffff; // bits 160..183: a V3 lender's fee tier, a V2 lender's fee
 
     // executeArb's `terms` = bribeBps << 240 | loss << 128 | deadlineBlock: one word, so the selector (and every
@@ -102,7 +119,8 @@ contract FlashArbFacet is
     error UnsolicitedFlashLoan();
     /// @notice The lender returned without calling back, so nothing was traded.
     error FlashLoanNotTaken(address lender);
-    /// @notice The source word names no known capital source, or a V2 lender fee of 1e6 or more.
+    /// @notice The source word names no known capital source, a V2 lender fee of 1e6 or more, or a native V4 loan of
+    ///         a route token that is not WETH.
     error InvalidFlashSource(uint256 source);
     /// @notice uniswapV3SwapCallback from `caller`, which is not the pool this contract is swapping on right now.
     error UnauthorizedSwapCallback(address caller);
@@ -276,6 +294,56 @@ contract FlashArbFacet is
         LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), msg.sender, repay); // the pair's k check verifies it
     }
 
+    /// @notice Uniswap V4 unlock callback: runs the route inside the PoolManager's flash accounting; for a V4 loan,
+    ///         also takes the loan and settles it.
+    /// @dev Same two properties as receiveFlashLoan: (1) the caller must be the PoolManager, a constant
+    ///      (UnauthorizedFlashLoanCaller otherwise); (2) the unlock must be this contract's own, in this transaction,
+    ///      for this exact route: executeArb (or the hop walk, for a route with V4 hops on another source) records the
+    ///      PoolManager as the lender and keccak256(data) as the in-flight marker just before unlock, and
+    ///      _acceptLoan requires both and consumes the marker (UnsolicitedFlashLoan). The PoolManager calls back only
+    ///      the contract that called unlock, so nobody else's unlock reaches here.
+    ///      data = source | path.length | path | amounts. A V4 loan (source kind SOURCE_UNISWAP_V4) runs the hops here
+    ///      and repays: the first V4 hop in the loan's currency swaps against the loan without taking it, a last V4
+    ///      hop's output nets against it, and only the difference moves (take the gain; a loss is paid from inventory
+    ///      and then fails the profit check). Any other source word means the route's own unlock (the capital is
+    ///      already in the diamond): the walk pays V4 inputs in and takes V4 outputs out, netting consecutive hops.
+    /// @param data The unlock data this contract sent.
+    /// @return Nothing.
+    function unlockCallback(bytes calldata data) external override returns (bytes memory) {
+        if (msg.sender != POOL_MANAGER) revert UnauthorizedFlashLoanCaller(msg.sender);
+        (uint256 source, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
+        uint256 n = (amounts.length >> 4) - 1; // validated: 1..MAX_HOPS
+        Step memory s;
+        if (uint8(source >> 248) != SOURCE_UNISWAP_V4) {
+            _arbAmountOut = _runMixed(path, amounts, n, s); // the route's own unlock: capital is in the diamond
+            return "";
+        }
+        uint256 amountIn = LibRoute.amountAt(amounts, 0);
+        address cur = LibUniswapV4.currency(LibRoute.addressAt(path, 0), (source >> V4_NATIVE_SHIFT) & 1 == 1);
+        uint256 kinds = _arbKinds;
+        if (kinds & LibRoute.SHAPE_UNISWAP_V4 == 0) {
+            LibUniswapV4.take(cur, address(this), amountIn); // no V4 hop to net against: lend, run, repay
+            _arbAmountOut = _runHops(path, amounts, kinds);
+            LibUniswapV4.pay(cur, amountIn);
+            return "";
+        }
+        s.v4Loan = true;
+        s.loanCurrency = cur;
+        s.inPM = LibRoute.kindAt(path, LibRoute.TOKEN_LENGTH) == LibRoute.KIND_UNISWAP_V4 &&
+            LibUniswapV4.currency(LibRoute.addressAt(path, 0), LibRoute.v4Native(path, LibRoute.TOKEN_LENGTH)) == cur;
+        if (!s.inPM) LibUniswapV4.take(cur, address(this), amountIn); // the first hop needs the tokens
+        uint256 out = _runMixed(path, amounts, n, s);
+        _arbAmountOut = out;
+        if (!s.inPM) {
+            LibUniswapV4.pay(cur, amountIn); // the output is in the diamond
+        } else if (out >= amountIn) {
+            if (out > amountIn) LibUniswapV4.take(cur, address(this), out - amountIn); // the gain; the loan nets
+        } else {
+            LibUniswapV4.pay(cur, amountIn - out); // a loss, from inventory: executeArb's profit check reverts
+        }
+        return "";
+    }
+
     /// @notice Uniswap V3 swap callback: pays the pool this contract is swapping on right now, in the hop's token.
     /// @dev The pool, the token and the most it may take are recorded in transient storage just before
     ///      pool.swap, by the hop itself; nothing in the callback's arguments decides who is paid or in what
@@ -325,10 +393,10 @@ contract FlashArbFacet is
     }
 
     /// @dev Ask the lender `source` describes for `amountIn` of `token`; its callback runs the hops and repays.
-    ///      The lender is the Vault, or derived: the canonical V3 pool of (token, other token, fee tier), or the pair
-    ///      of (token, other token) of an allowed V2 factory. A derived address with no code never calls back
-    ///      (FlashLoanNotTaken). The loan data is source | path.length | path | amounts (words, then the packed
-    ///      route); its hash is the in-flight marker. The call is encoded by hand: the ABI encoder's generic array
+    ///      The lender is the Vault, the V4 PoolManager, or derived: the canonical V3 pool of (token, other token,
+    ///      fee tier), or the pair of (token, other token) of an allowed V2 factory. A derived address with no code
+    ///      never calls back (FlashLoanNotTaken). The loan data is source | path.length | path | amounts (words,
+    ///      then the packed route); its hash is the in-flight marker. The call is encoded by hand: the ABI encoder's generic array
     ///      and bytes code cost more than the whole route's calldata.
     function _borrow(
         uint256 source,
@@ -344,6 +412,8 @@ contract FlashArbFacet is
             lender = address(BALANCER_VAULT);
         } else if (kind == SOURCE_UNISWAP_V3) {
             lender = LibUniswapV3.poolAddress(token, other, uint24(source >> 160)); // the factory's pool, or no code
+        } else if (kind == SOURCE_UNISWAP_V4 && ((source >> V4_NATIVE_SHIFT) & 1 == 0 || token == WETH)) {
+            lender = POOL_MANAGER;
         } else if (
             kind == SOURCE_UNISWAP_V2 &&
             (source >> 160) & LENDER_FEE_MASK < 1e6 &&
@@ -381,6 +451,11 @@ contract FlashArbFacet is
                 mstore(add(p, 0x44), mul(amountIn, iszero(token0))) // amount1
                 mstore(add(p, 0x64), 0x80) // offset of data
                 head := 0x84
+            }
+            case 4 {
+                mstore(p, shl(224, 0x48c89491)) // PoolManager.unlock(bytes)
+                mstore(add(p, 0x04), 0x20) // offset of data
+                head := 0x24
             }
             default {
                 mstore(p, shl(224, 0x022c0d9f)) // UniswapV2Pair.swap(uint256,uint256,address,bytes)
@@ -433,12 +508,51 @@ contract FlashArbFacet is
     }
 
     /// @dev Swap amounts[0] of the route token along the (validated) route; the last hop pays this contract.
-    ///      Returns the last hop's output. `kinds` picks the walk: V2 only, Balancer only, or mixed.
+    ///      Returns the last hop's output. `kinds` picks the walk: V2 only, Balancer only, mixed, or (some V4 hop) the
+    ///      mixed walk inside the PoolManager's unlock. Never called inside an unlock.
     function _runHops(bytes calldata path, bytes calldata amounts, uint256 kinds) private returns (uint256) {
         if (kinds == LibRoute.SHAPE_UNISWAP_V2) return _runV2(path, amounts);
         uint256 n = (amounts.length >> 4) - 1; // validated: 1..MAX_HOPS
         if (kinds == LibRoute.SHAPE_BALANCER) return LibBalancer.batchSwapCycle(path, amounts, n); // net settlement
-        return _runMixed(path, amounts, n);
+        if (kinds & LibRoute.SHAPE_UNISWAP_V4 != 0) return _unlockRoute(path, amounts);
+        Step memory s;
+        return _runMixed(path, amounts, n, s);
+    }
+
+    /// @dev Run the route inside PoolManager.unlock (unlockCallback walks it): V4 swaps exist only there. The unlock
+    ///      data is 0 | path.length | path | amounts (source word 0: not a V4 loan), its hash the in-flight marker,
+    ///      as for a loan (_acceptLoan); the callback leaves the last hop's output in _arbAmountOut.
+    function _unlockRoute(bytes calldata path, bytes calldata amounts) private returns (uint256) {
+        uint256 p;
+        uint256 size;
+        bytes32 marker;
+        assembly ("memory-safe") {
+            p := mload(0x40)
+            mstore(p, shl(224, 0x48c89491)) // PoolManager.unlock(bytes)
+            mstore(add(p, 0x04), 0x20) // offset of data
+            let data := add(p, 0x44)
+            mstore(data, 0) // source word: the route's own unlock
+            mstore(add(data, 0x20), path.length)
+            calldatacopy(add(data, 0x40), path.offset, path.length)
+            calldatacopy(add(add(data, 0x40), path.length), amounts.offset, amounts.length)
+            let len := add(0x40, add(path.length, amounts.length))
+            mstore(add(p, 0x24), len)
+            mstore(add(data, len), 0) // ABI zero padding of the last word
+            marker := keccak256(data, len)
+            size := add(0x44, and(add(len, 31), not(31)))
+            mstore(0x40, add(p, size)) // claim the payload: nothing may reuse it before the call below
+        }
+        _arbLender = POOL_MANAGER;
+        _arbInFlight = marker; // unlockCallback accepts this exact unlock and nothing else
+        address pm = POOL_MANAGER; // assembly reads direct constants only
+        assembly ("memory-safe") {
+            if iszero(call(gas(), pm, 0, p, size, 0, 0)) {
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+        }
+        if (_arbInFlight != bytes32(0)) revert FlashLoanNotTaken(POOL_MANAGER); // no PoolManager on this chain
+        return _arbAmountOut;
     }
 
     /// @dev A route of V2 pairs only: pay the first pair, then each pair pays the next, the last pays this contract.
@@ -478,14 +592,21 @@ contract FlashArbFacet is
         address recipient; // the next V2 pair, or this contract
         address pair; // this hop's V2 pair when the previous pool already paid it (derived then), else zero
         bool measure; // a V2 output landing here for a V3 or Balancer hop: count what arrives, not what was asked
+        bool inPM; // the hop's input is a credit in the V4 PoolManager (a V4 output, or the V4 loan), not tokens here
+        bool toPM; // a V4 hop leaves its output as a credit in the PoolManager (the next V4 hop or the loan nets it)
+        bool v4Loan; // the walk runs inside a V4 loan (then s.inPM may start true)
+        address loanCurrency; // that loan's currency (address(0): native ETH)
     }
 
     /// @dev Any mix of hop kinds. Where a hop's input comes from: hop 0 from this contract (loan or inventory);
     ///      later V2 hops already hold it (the previous pool paid the pair directly); V3 and Balancer hops from
     ///      this contract, exactly what the previous hop delivered (a V2 output landing here is measured by
-    ///      balance, not taken from calldata).
-    function _runMixed(bytes calldata path, bytes calldata amounts, uint256 n) private returns (uint256) {
-        Step memory s;
+    ///      balance, not taken from calldata); V4 hops (inside the unlock) from the PoolManager's credit of the
+    ///      previous V4 hop or the V4 loan, or else from this contract. `s` comes zeroed, or with a V4 loan's state.
+    function _runMixed(bytes calldata path, bytes calldata amounts, uint256 n, Step memory s)
+        private
+        returns (uint256)
+    {
         s.offset = LibRoute.TOKEN_LENGTH;
         s.tokenIn = LibRoute.addressAt(path, 0);
         s.amount = LibRoute.amountAt(amounts, 0);
@@ -510,6 +631,7 @@ contract FlashArbFacet is
                     s.measure = true;
                 }
             }
+            if (s.kind == LibRoute.KIND_UNISWAP_V4) s.toPM = _v4Nets(s, path, next, i < n);
             _swap(s, path, i - 1);
             s.pair = s.recipient == address(this) ? address(0) : s.recipient; // the next hop's pair, already paid
             s.tokenIn = s.tokenOut;
@@ -543,6 +665,8 @@ contract FlashArbFacet is
             if (_v3Pool != address(0)) revert SwapCallbackMissing(pool);
             if (out < s.minOut) revert InsufficientOutput(i, out, s.minOut);
             s.amount = out;
+        } else if (s.kind == LibRoute.KIND_UNISWAP_V4) {
+            _swapV4(s, path, i);
         } else {
             s.amount = LibBalancer.swap(
                 LibRoute.balancerPoolId(path, s.offset),
@@ -553,6 +677,42 @@ contract FlashArbFacet is
                 s.recipient
             ); // the Vault checks minOut (BAL#507)
         }
+    }
+
+    /// @dev V4 hop `i` described by `s` (inside the unlock): pay the input in unless it is already a credit, swap,
+    ///      then leave the output as a credit (s.toPM) or take it to s.recipient (the next V2 pair, or this contract;
+    ///      native ETH is wrapped here, and the next V2 pair is then paid by its own hop). The pool is the hookless
+    ///      key of the hop's tokens, fee and spacing (LibUniswapV4.swap); the PoolManager, a constant, is the only
+    ///      contract paid or called.
+    function _swapV4(Step memory s, bytes calldata path, uint256 i) private {
+        bool native = LibRoute.v4Native(path, s.offset);
+        address cIn = LibUniswapV4.currency(s.tokenIn, native);
+        address cOut = LibUniswapV4.currency(s.tokenOut, native);
+        if (!s.inPM) LibUniswapV4.pay(cIn, s.amount); // exactly what the previous hop delivered
+        uint256 out = LibUniswapV4.swap(
+            cIn,
+            cOut,
+            LibRoute.v4Fee(path, s.offset),
+            LibRoute.v4TickSpacing(path, s.offset),
+            s.amount
+        );
+        if (out < s.minOut) revert InsufficientOutput(i, out, s.minOut);
+        s.inPM = s.toPM;
+        s.amount = out;
+        if (s.toPM) return; // the next V4 hop (or the loan) nets it: nothing moves
+        LibUniswapV4.take(cOut, s.recipient, out);
+        if (cOut == address(0)) s.recipient = address(this); // wrapped here: a next V2 hop pays its pair itself
+    }
+
+    /// @dev Whether the V4 hop `s` leaves its output in the PoolManager: the next hop (at `next`, if `more`) is a V4
+    ///      hop selling the same currency, or this is the last hop of a V4 loan in the loan's currency.
+    function _v4Nets(Step memory s, bytes calldata path, uint256 next, bool more) private pure returns (bool) {
+        address cOut = LibUniswapV4.currency(s.tokenOut, LibRoute.v4Native(path, s.offset));
+        if (more) {
+            return LibRoute.kindAt(path, next) == LibRoute.KIND_UNISWAP_V4 &&
+                LibUniswapV4.currency(s.tokenOut, LibRoute.v4Native(path, next)) == cOut;
+        }
+        return s.v4Loan && cOut == s.loanCurrency;
     }
 
     /// @dev The pair of `tokenA`/`tokenB` of the allowed V2 factory at `factory` (< V2_FACTORY_COUNT: LibRoute.validate

@@ -105,8 +105,9 @@ contract PoolDiscoveryReader {
     }
 
     /// @notice What flash lenders can lend: the Balancer Vault's flash-loan fee, and balanceOf(holder) of each
-    ///         (token, holder) pair (the Vault's and V3 pools' balances).
-    /// @param tokens ERC-20 tokens.
+    ///         (token, holder) pair (the Vault's, the V4 PoolManager's and V3 pools' balances); token address(0)
+    ///         reads the holder's ETH (the PoolManager lends native ETH).
+    /// @param tokens ERC-20 tokens, or address(0) for ETH.
     /// @param holders The holder of each token (same length).
     /// @return flashFee The Vault's flash-loan fee percentage (18 decimals), or type(uint256).max if unreadable.
     /// @return balances tokens[k].balanceOf(holders[k]), or type(uint256).max where the call failed.
@@ -119,6 +120,10 @@ contract PoolDiscoveryReader {
         flashFee = _uint(collector, IReaderFeesCollector.getFlashLoanFeePercentage.selector); // FAILED if no code
         balances = new uint256[](tokens.length);
         for (uint256 k; k < tokens.length; ++k) {
+            if (tokens[k] == address(0)) {
+                balances[k] = holders[k].balance;
+                continue;
+            }
             (bool ok, bytes memory ret) =
                 tokens[k].staticcall{gas: CALL_GAS}(abi.encodeWithSelector(IReaderERC20Balance.balanceOf.selector, holders[k]));
             if (!ok || ret.length < 32) {

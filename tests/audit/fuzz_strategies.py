@@ -23,7 +23,16 @@ from tests.audit.fuzz_support import (
     honest_outs,
 )
 
-ROLES = ("owner", "executor", "stranger", "vault", "v3_pool", "v2_pair", "balancer_pool")
+ROLES = (
+    "owner",
+    "executor",
+    "stranger",
+    "vault",
+    "v3_pool",
+    "v2_pair",
+    "balancer_pool",
+    "pool_manager",
+)
 ZERO = "0x" + "00" * 20
 FAR_BLOCK = 2**40
 
@@ -93,7 +102,7 @@ def source_word(draw: Any, world: World, token: str, on_route: set[str]) -> tupl
     the lender's other token (the facet derives the lender); usually a well-formed one for
     `token`, sometimes with the lender's own address where the other token goes (the old
     word), sometimes any word."""
-    kind = draw(st.one_of(st.sampled_from([0, 0, 1, 2, 3, 3]), st.integers(0, 255)))
+    kind = draw(st.one_of(st.sampled_from([0, 0, 1, 2, 3, 3, 4, 4]), st.integers(0, 255)))
     lenders = [p for p in world.pools if token in p.tokens and p.address not in on_route]
     want = {1: HopKind.UNISWAP_V3, 2: HopKind.UNISWAP_V2}.get(kind)
     fitting = [p for p in lenders if p.kind is want] or world.pools
@@ -103,6 +112,8 @@ def source_word(draw: Any, world: World, token: str, on_route: set[str]) -> tupl
     factory = draw(st.one_of(st.just(max(v2_factory(lender.venue), 0)), st.integers(0, 255)))
     fee = draw(st.one_of(st.just(lender.fee & 0xFFFFFF), st.just(3000), st.integers(0, 2**24 - 1)))
     word = kind << 248 | (factory if kind == 2 else 0) << 192 | fee << 160 | int(named, 16)
+    if kind == 4:  # a V4 loan: the kind, and the native bit (ETH for a WETH route) or not
+        word = 4 << 248 | draw(st.sampled_from([0, 0, 1 << 160, fee << 160]))
     if draw(st.integers(0, 9)) == 0:
         word = draw(uints())
     return word, lender.address
@@ -164,7 +175,7 @@ def profitable_arb(draw: Any, world: World) -> Case:
         and p.kind in (HopKind.UNISWAP_V2, HopKind.UNISWAP_V3)
         and len(p.tokens) == 2
     ]
-    options = [3] + ([] if has_balancer else [0, 0]) + ([1, 2] if lenders else [])
+    options = [3, 4] + ([] if has_balancer else [0, 0]) + ([1, 2] if lenders else [])
     kind = draw(st.sampled_from(options))
     want = {1: HopKind.UNISWAP_V3, 2: HopKind.UNISWAP_V2}.get(kind)
     fitting = [p for p in lenders if p.kind is want]
@@ -225,6 +236,7 @@ def callback(draw: Any, world: World) -> Case:
                     "uniswapV3SwapCallback",
                     "uniswapV3FlashCallback",
                     "uniswapV2Call",
+                    "unlockCallback",
                 )
             )
         )
@@ -247,6 +259,8 @@ def callback(draw: Any, world: World) -> Case:
         args = [draw(signed), draw(signed), data]
     elif fn == "uniswapV3FlashCallback":
         args = [draw(uints()), draw(uints()), data]
+    elif fn == "unlockCallback":
+        args = [data]
     else:
         sender = draw(st.one_of(st.just(world.diamond), addresses(world)))
         args = [sender, draw(uints()), draw(uints()), data]

@@ -63,13 +63,20 @@ OWNER_ONLY = {
 MAX_BRIBE_BPS = 5_000  # the owner's cap in the fuzz world
 COINBASE = to_checksum_address("0x" + "c0" * 20)  # the block producer bribes go to
 FED_ETH = 10**18  # forced into the diamond (SELFDESTRUCT): withdrawEth has something to move
-CALLBACKS = {"receiveFlashLoan", "uniswapV3SwapCallback", "uniswapV3FlashCallback", "uniswapV2Call"}
+CALLBACKS = {
+    "receiveFlashLoan",
+    "uniswapV3SwapCallback",
+    "uniswapV3FlashCallback",
+    "uniswapV2Call",
+    "unlockCallback",
+}
 SIGNATURES = {
     "executeArb": "executeArb(uint256,bytes,bytes,uint256,uint256)",
     "receiveFlashLoan": "receiveFlashLoan(address[],uint256[],uint256[],bytes)",
     "uniswapV3SwapCallback": "uniswapV3SwapCallback(int256,int256,bytes)",
     "uniswapV3FlashCallback": "uniswapV3FlashCallback(uint256,uint256,bytes)",
     "uniswapV2Call": "uniswapV2Call(address,uint256,uint256,bytes)",
+    "unlockCallback": "unlockCallback(bytes)",
     "withdraw": "withdraw(address,address,uint256)",
     "withdrawEth": "withdrawEth(address,uint256)",
     "distribute": "distribute(address)",
@@ -206,12 +213,14 @@ def build_world(w3: Web3, rpc_url: str, deployment: Any, executor: str, stranger
         assert receipt["status"] == 1, fn
     R.shock_v2_weth_usdc(w3)  # 500 WETH into Uniswap V2 WETH/USDC: some honest routes pay
     res = read_states(w3, pools)
-    first = {k: next(p.address for p in pools if p.kind is k) for k in HopKind}
+    kinds = (HopKind.UNISWAP_V2, HopKind.UNISWAP_V3, HopKind.BALANCER)  # the pools named below
+    first = {k: next(p.address for p in pools if p.kind is k) for k in kinds}
     contracts = {
         "vault": A.BALANCER_VAULT,
         "v3_pool": first[HopKind.UNISWAP_V3],
         "v2_pair": first[HopKind.UNISWAP_V2],
         "balancer_pool": first[HopKind.BALANCER],
+        "pool_manager": A.UNISWAP_V4_POOL_MANAGER,  # the V4 lender: unlockCallback's one caller
     }
     for addr in contracts.values():
         set_balance(w3, addr, 10**20)

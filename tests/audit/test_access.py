@@ -41,6 +41,7 @@ ACCESS: dict[str, tuple[str, str]] = {
     "receiveFlashLoan(address[],uint256[],uint256[],bytes)": (FLASH_CALLER, FLASH_CALLER),
     "uniswapV3FlashCallback(uint256,uint256,bytes)": (FLASH_CALLER, FLASH_CALLER),
     "uniswapV2Call(address,uint256,uint256,bytes)": (FLASH_CALLER, FLASH_CALLER),
+    "unlockCallback(bytes)": (FLASH_CALLER, FLASH_CALLER),  # the V4 PoolManager's, issue 16
     "uniswapV3SwapCallback(int256,int256,bytes)": (
         "UnauthorizedSwapCallback(caller={who})",
         "UnauthorizedSwapCallback(caller={who})",

@@ -57,6 +57,7 @@ CHILD: dict[str, tuple[str, ...]] = {
     "uniswapV3FlashCallback(uint256,uint256,bytes)": _same(FLASH_CALLER, 4),
     "uniswapV2Call(address,uint256,uint256,bytes)": _same(FLASH_CALLER, 4),
     "uniswapV3SwapCallback(int256,int256,bytes)": _same(SWAP_CALLER, 4),
+    "unlockCallback(bytes)": _same(FLASH_CALLER, 4),  # the V4 PoolManager's, issue 16
     "DUST()": _same(VIEW, 4),
     "withdraw(address,address,uint256)": _same(NOT_OWNER, 4),
     "withdrawEth(address,uint256)": _same(NOT_OWNER, 4),

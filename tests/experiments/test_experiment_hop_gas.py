@@ -66,8 +66,8 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
 
 
 class TestHopGas:
-    """Seven routes after a 500 WETH shock: 2-4 V2 hops, V2/V3 both ways round, a Balancer hop
-    (funded by a V3 flash), and the 2-hop route funded by a V3 flash too."""
+    """Eight routes after a 500 WETH shock: 2-4 V2 hops, V2/V3 both ways round, a Balancer hop
+    (funded by a V3 flash), and the 2-hop route funded by a V3 flash and by a V4 loan too."""
 
     def test_every_route_executes_and_gas_grows_per_v2_hop(
         self, sweep: tuple[Path, dict[str, Any]]
@@ -76,7 +76,7 @@ class TestHopGas:
         for f in FILES:
             assert (tmp / "reports" / "hop-gas" / f).stat().st_size > 0, f
         rows = report["rows"]
-        assert len(rows) == 7
+        assert len(rows) == 8
         assert all(r["executed"] and int(r["realized_profit"]) > 0 for r in rows), rows
         v2 = {
             r["hops"]: r["gas_used"]
@@ -89,6 +89,8 @@ class TestHopGas:
         by = {(r["shape"], r["source"]): r for r in rows}
         # the same trade borrowed from a V3 pool pays for pool.flash on top of the route
         assert by["2-hop V2", "uniswap_v3"]["gas_used"] > by["2-hop V2", "balancer_v2"]["gas_used"]
+        # the PoolManager's unlock / take / settle costs less than the Vault's flashLoan
+        assert by["2-hop V2", "uniswap_v4"]["gas_used"] < by["2-hop V2", "balancer_v2"]["gas_used"]
         # a V3 hop costs more than a V2 hop: V2 > V3 above the 2-hop V2 route
         assert by["V2 > V3", "balancer_v2"]["gas_used"] > v2[2]
 

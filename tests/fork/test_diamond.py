@@ -35,6 +35,7 @@ ACCESS_ERROR = {
     "receiveFlashLoan": "UnauthorizedFlashLoanCaller",
     "uniswapV3FlashCallback": "UnauthorizedFlashLoanCaller",
     "uniswapV2Call": "UnauthorizedFlashLoanCaller",
+    "unlockCallback": "UnauthorizedFlashLoanCaller",  # the Uniswap V4 PoolManager's
     "uniswapV3SwapCallback": "UnauthorizedSwapCallback",
 }
 
@@ -150,6 +151,7 @@ class TestStrangers:
             "receiveFlashLoan",
             "uniswapV3FlashCallback",
             "uniswapV2Call",
+            "unlockCallback",
             "uniswapV3SwapCallback",
             "withdraw",
             "setBeneficiaries",

@@ -18,13 +18,14 @@ from web3 import Web3
 
 from flasharb.chain import addresses as A
 from flasharb.chain.anvil import Anvil, rpc_request
-from flasharb.chain.cheats import impersonating
+from flasharb.chain.cheats import deal, impersonating
 from flasharb.chain.node import SLOT_SECONDS, Lab, fork_args
 from flasharb.chain.rpc import connect
 from flasharb.execute.deploy import deploy
 from flasharb.execute.shock import WHALE
 from flasharb.journal.store import Journal
 from flasharb.run.loop import RunConfig, Runner
+from flasharb_testing import universal as UR
 
 GWEI = 10**9
 VICTIM_TIP = 3 * GWEI
@@ -106,3 +107,70 @@ def test_pending_whale_swap_is_backrun_in_the_same_block(own_fork: Web3, tmp_pat
             (t["tx_hash"], t["realized_profit"])
         ]
         assert runner.finish("done")["trades"] == 1
+
+
+def _user_send(w3: Web3, user: str, to: str, data: bytes, **extra: Any) -> str:
+    tx = {"from": user, "to": to, "data": "0x" + data.hex(), **extra}
+    return "0x" + w3.eth.send_transaction(tx).hex().removeprefix("0x")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("router", ["universal-v3-multihop", "universal-v2", "router02-eth"])
+def test_router_swap_is_backrun_in_the_same_block(
+    own_fork: Web3, tmp_path: Path, router: str
+) -> None:
+    """A user's swap as a wallet sends it: through the UniversalRouter with a signed Permit2
+    permit in the same `execute` (300 WETH -> USDC -> USDT over two V3 pools, or 300 WETH ->
+    USDC on Uniswap V2), or through UniswapV2Router02 paying ETH. It waits in the pool; the
+    runner decodes the router call, moves every pool of its path in the overlay, and lands
+    the backrun right behind it, its profit realized to the wei of the prediction."""
+    w3 = own_fork
+    dep = deploy(w3, w3.eth.accounts[0], record=False)
+    user = str(w3.eth.accounts[6])
+    deal(w3, A.WETH, user, SWAP_WETH)
+    UR.token_approve_permit2(w3, user, A.WETH)  # the wallet's one-time approval of Permit2
+    if router == "universal-v3-multihop":
+        path = UR.v3_path([A.WETH, A.USDC, A.USDT], [3000, 100])
+        swap = UR.v3_exact_in(SWAP_WETH, 0, path)
+    elif router == "universal-v2":
+        swap = UR.v2_exact_in(SWAP_WETH, 0, [A.WETH, A.USDC])
+    with Journal(tmp_path / "j.sqlite") as j:
+        rpc_request(str(w3.provider.endpoint_uri), "evm_setAutomine", [False])  # type: ignore[attr-defined]
+        try:
+            runner = Runner(w3, dep, j, RunConfig(top=0))  # only backruns
+            runner.start()
+            assert runner.backrunner is not None
+            assert runner.step(first=True) is not None
+            fees = {
+                "gas": 1_000_000,
+                "maxPriorityFeePerGas": VICTIM_TIP,
+                "maxFeePerGas": 100 * GWEI,
+            }
+            if router == "router02-eth":
+                data = selector(
+                    "swapExactETHForTokens(uint256,address[],address,uint256)"
+                ) + encode(
+                    ["uint256", "address[]", "address", "uint256"],
+                    [0, [A.WETH, A.USDC], user, 2**32],
+                )
+                victim = _user_send(w3, user, A.UNISWAP_V2_ROUTER02, data, value=SWAP_WETH, **fees)
+            else:
+                permit = UR.permit2_permit(w3, user, A.WETH, SWAP_WETH)
+                data = UR.execute_data([permit, swap])
+                victim = _user_send(w3, user, A.UNIVERSAL_ROUTER, data, **fees)
+            before = w3.eth.block_number
+            assert runner.step() is None  # no block yet: the runner backruns the pending swap
+            sent = runner.backrunner.sent
+            assert len(sent) == 1 and sent[0].victim.tx_hash == victim
+            assert set(sent[0].victim.pools) & set(sent[0].plan.cycle.pools)
+            rpc_request(str(w3.provider.endpoint_uri), "evm_mine")  # type: ignore[attr-defined]
+            report = runner.step()
+        finally:
+            rpc_request(str(w3.provider.endpoint_uri), "evm_setAutomine", [True])  # type: ignore[attr-defined]
+        assert report is not None
+        assert w3.eth.get_transaction_receipt(victim)["status"] == 1  # type: ignore[arg-type]
+        trades = [t for t in report.trades if t.get("backrun_of") == victim]
+        assert len(trades) == 1, report.trades
+        t = trades[0]
+        assert t["after_victim"] and t["block"] == before + 1
+        assert int(t["realized_profit"]) == int(t["predicted_profit"]) > 0
+        assert int(t["simulated_profit"]) == int(t["predicted_profit"])

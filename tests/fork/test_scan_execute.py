@@ -88,7 +88,9 @@ class TestExecuteTheMarket:
         assert not failed
         predicted = opp.gross_profit - opp.flash_fee
         assert trade.plan.source == opp.source and opp.source.kind is not SourceKind.BALANCER_V2
-        assert trade.plan.flash_fee == opp.flash_fee > 0
+        # the cheapest other lender: the V4 PoolManager, free inside its unlock (issue 16)
+        assert opp.source.kind is SourceKind.UNISWAP_V4
+        assert trade.plan.flash_fee == opp.flash_fee == opp.source.fee(opp.amount_in) == 0
         assert trade.predicted_profit == trade.simulated_profit == predicted
         assert trade.realized_profit == trade.event_profit == predicted
 

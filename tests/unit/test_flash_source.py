@@ -261,6 +261,66 @@ class TestFees:
         )
         v2 = FlashSource.uniswap_v2(P[7], token0=False, fee_pips=2500, other=A.DAI, factory=1)
         assert v2.word == 2 << 248 | 1 << 192 | 2500 << 160 | other
+        assert FlashSource.uniswap_v4().word == 4 << 248  # the PoolManager is a constant
+        assert FlashSource.uniswap_v4(native=True).word == 4 << 248 | 1 << 160
+
+
+class TestUniswapV4Source:
+    """The V4 PoolManager lends what it holds at no fee, native ETH for WETH routes, and may
+    lend to a route through its own pools (flash accounting nets them)."""
+
+    def test_free_and_a_constant_lender(self) -> None:
+        src = FlashSource.uniswap_v4()
+        assert (src.kind, src.lender, src.fee(10**30), src.rate) == (
+            SourceKind.UNISWAP_V4,
+            A.UNISWAP_V4_POOL_MANAGER,
+            0,
+            0.0,
+        )
+        assert src.label == "uniswap_v4" and FlashSource.uniswap_v4(native=True).to_json()["native"]
+        with pytest.raises(FlasharbValueError, match="native ETH"):
+            FlashSource(kind=SourceKind.BALANCER_V2, native=True)
+
+    def test_from_states_after_the_vault(self) -> None:
+        """Its ERC-20 balance for each token, its ETH for WETH only, after the Vault."""
+        lenders = Lenders.from_states(
+            [],
+            [A.WETH, A.USDC, A.DAI],
+            vault_balances={A.WETH: 10**22},
+            vault_fee_percentage=0,
+            v3_balances={},
+            v4_balances={A.WETH: 10**20, A.USDC: 5 * 10**12, ZERO_ADDRESS: 10**23},
+        )
+        got = [(ln.source.kind, ln.source.native, ln.capacity) for ln in lenders.of(A.WETH)]
+        assert got == [
+            (SourceKind.BALANCER_V2, False, 10**22),
+            (SourceKind.UNISWAP_V4, False, 10**20),
+            (SourceKind.UNISWAP_V4, True, 10**23),
+        ]
+        assert [(ln.source.native, ln.capacity) for ln in lenders.of(A.USDC)] == [
+            (False, 5 * 10**12)
+        ]
+        assert lenders.of(A.DAI) == ()  # it holds none
+
+    def test_lends_to_a_route_through_its_own_pools(self) -> None:
+        """A V4 hop's pool is the PoolManager's entry, not a locked lender; the Vault is still
+        preferred when it can lend, the PoolManager beyond the Vault's balance and around
+        Balancer hops."""
+        v4 = Lender(source=FlashSource.uniswap_v4(), capacity=10**23)
+        lenders = Lenders(by_token={A.WETH: (VAULT_LENDER, v4)})
+        hops = list(_cycle([V2, V2]).hops)
+        hops[1] = Hop(
+            pool=A.UNISWAP_V4_POOL_MANAGER,  # even keyed by the PoolManager's address
+            token_in=hops[1].token_in,
+            token_out=hops[1].token_out,
+            fee_pips=500,
+            kind=HopKind.UNISWAP_V4,
+        )
+        route = Cycle(token=A.WETH, hops=tuple(hops))
+        assert lenders.allowed(route)[1] == v4
+        assert lenders.choose(route, 10**21) == VAULT_LENDER.source
+        assert lenders.choose(route, 10**22 + 1) == v4.source
+        assert lenders.choose(_cycle([V2, BAL]), 10**21) == v4.source
 
 
 # ---------------------------------------------------------------- fund

@@ -12,18 +12,28 @@ import numpy as np
 import pytest
 
 from flasharb.amm.uniswap_v2 import checksum_address
+from flasharb.chain import addresses as A
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.cycles import Cycle, CycleIndex, Hop
-from flasharb.search.gas import TX_BASE, GasModel, GasShape, calldata_floor, calldata_gas
+from flasharb.search.gas import (
+    TX_BASE,
+    GasModel,
+    GasShape,
+    V4Flow,
+    calldata_floor,
+    calldata_gas,
+    v4_flow,
+)
 from flasharb_testing.synthetic import generate
 
-V2, V3, BAL = HopKind.UNISWAP_V2, HopKind.UNISWAP_V3, HopKind.BALANCER
-VAULT, V3_FLASH, V2_FLASH, INVENTORY = (
+V2, V3, BAL, V4 = HopKind.UNISWAP_V2, HopKind.UNISWAP_V3, HopKind.BALANCER, HopKind.UNISWAP_V4
+VAULT, V3_FLASH, V2_FLASH, INVENTORY, V4_LOAN = (
     SourceKind.BALANCER_V2,
     SourceKind.UNISWAP_V3,
     SourceKind.UNISWAP_V2,
     SourceKind.INVENTORY,
+    SourceKind.UNISWAP_V4,
 )
 
 
@@ -33,8 +43,8 @@ def address(n: int) -> str:
 
 WETH = address(0xEEE1)
 TRUE = GasModel(
-    base={VAULT: 70_000, V3_FLASH: 96_000, V2_FLASH: 87_000, INVENTORY: 31_000},
-    per_hop={V2: 45_000, V3: 76_000, BAL: 52_000},
+    base={VAULT: 70_000, V3_FLASH: 96_000, V2_FLASH: 87_000, INVENTORY: 31_000, V4_LOAN: 55_000},
+    per_hop={V2: 45_000, V3: 76_000, BAL: 52_000, V4: 61_000},
     per_batch_hop=49_000,
     per_tick_crossed=40_000,
     via_diamond=7_500,
@@ -42,6 +52,12 @@ TRUE = GasModel(
     mixed_walk=8_300,
     vault_first_swap=17_500,
     first_balance_write=17_000,
+    v4_unlock=24_000,
+    v4_netted=-19_000,
+    v4_loan_netted=-12_000,
+    wrap=11_000,
+    unwrap=-3_000,
+    per_v4_tick_crossed=33_000,
 )
 
 
@@ -77,6 +93,12 @@ def counts(s: GasShape) -> list[int]:
         int(walk and any(x is not V2 for x in k)),
         int(walk and BAL in k),
         int(s.cold_balance),
+        int(V4 in k and s.source is not V4_LOAN),
+        s.v4_ticks_crossed,
+        s.v4_netted,
+        s.v4_loan_netted,
+        s.wraps,
+        s.unwraps,
     ]
 
 
@@ -90,13 +112,19 @@ def receipts(rng: random.Random, n: int, model: GasModel, noise: int = 0) -> lis
         sources = (
             [INVENTORY] if batch else [s for s in SourceKind if not (s is VAULT and BAL in kinds)]
         )
+        source = rng.choice(sources)
         shape = GasShape(
             kinds=kinds,
-            source=rng.choice(sources),
+            source=source,
             batch=batch,
             ticks_crossed=rng.randint(0, 2 * kinds.count(V3)),
+            v4_ticks_crossed=rng.randint(0, 2 * kinds.count(V4)),
             calldata_gas=rng.randint(2_500, 5_000),
             cold_balance=rng.random() < 0.3,
+            v4_netted=rng.randint(0, max(kinds.count(V4) - 1, 0)),
+            v4_loan_netted=rng.randint(0, 2) if V4 in kinds and source is V4_LOAN else 0,
+            wraps=rng.randint(0, 2) if V4 in kinds else 0,
+            unwraps=rng.randint(0, 2) if V4 in kinds else 0,
         )
         out.append(replace(shape, gas_used=model.estimate(shape) + rng.randint(-noise, noise)))
     return out
@@ -149,8 +177,34 @@ class TestEstimate:
                 GasShape(kinds=(BAL, BAL), source=INVENTORY, batch=True, calldata_gas=3_000),
                 TX_BASE + 3_000 + 31_000 + 2 * 49_000,
             ),
+            (  # V2 then two V4 hops in the route's own unlock: the second nets the first; an
+                # unwrap (a native pool paid in ETH)
+                GasShape(
+                    kinds=(V2, V4, V4),
+                    source=VAULT,
+                    v4_ticks_crossed=1,
+                    calldata_gas=4_200,
+                    v4_netted=1,
+                    unwraps=1,
+                ),
+                TX_BASE
+                + 4_200
+                + 70_000
+                + 45_000
+                + 2 * 61_000
+                + 33_000
+                + 2 * 7_500
+                + 8_300
+                + 24_000
+                - 19_000
+                - 3_000,
+            ),
+            (  # a V4 loan whose first and last hops are V4: both ends net against the loan
+                GasShape(kinds=(V4, V3, V4), source=V4_LOAN, calldata_gas=4_000, v4_loan_netted=2),
+                TX_BASE + 4_000 + 55_000 + 2 * 61_000 + 76_000 + 2 * 7_500 + 8_300 - 2 * 12_000,
+            ),
         ],
-        ids=["v2-v2", "v3-v2-bal-3ticks", "bal-bal-v3-v2-cold", "batch"],
+        ids=["v2-v2", "v3-v2-bal-3ticks", "bal-bal-v3-v2-cold", "batch", "v2-v4-v4", "v4-loan"],
     )
     def test_sums_the_figures(self, shape: GasShape, expected: int) -> None:
         assert TRUE.estimate(shape) == expected
@@ -253,6 +307,12 @@ class TestFit:
                     "mixed_walk",
                     "vault_first_swap",
                     "first_balance_write",
+                    "v4_unlock",
+                    "per_v4_tick_crossed",
+                    "v4_netted",
+                    "v4_loan_netted",
+                    "wrap",
+                    "unwrap",
                 )
             ),
         ]
@@ -289,3 +349,84 @@ class TestFit:
             GasModel.fit(same_shape)
         with pytest.raises(FlasharbValueError, match="at least one"):
             GasModel.fit([])
+
+
+class TestV4Flow:
+    """What moves at each V4 boundary, as FlashArbFacet walks the route: netted boundaries and
+    ETH wraps (the facet's behaviour itself is checked on the fork: tests/test_exec_v4.py)."""
+
+    @staticmethod
+    def _cycle(token: str, *legs: tuple[HopKind, str, bool]) -> Cycle:
+        hops, t_in = [], token
+        for i, (kind, t_out, native) in enumerate(legs):
+            hops.append(
+                Hop(
+                    pool=address(0x100 + i),
+                    token_in=t_in,
+                    token_out=t_out,
+                    fee_pips=500,
+                    kind=kind,
+                    native=native,
+                )
+            )
+            t_in = t_out
+        return Cycle(token=token, hops=tuple(hops))
+
+    @pytest.mark.parametrize(
+        ("legs", "token", "source", "native_loan", "expected"),
+        [
+            ([(V2, A.WETH, False), (V4, A.USDC, False)], A.USDC, VAULT, False, (0, 0, 0, 0)),
+            ([(V2, A.WETH, False), (V4, A.USDC, True)], A.USDC, VAULT, False, (0, 0, 0, 1)),
+            ([(V4, A.WETH, True), (V2, A.USDC, False)], A.USDC, VAULT, False, (0, 0, 1, 0)),
+            ([(V4, A.USDC, False), (V2, A.WETH, False)], A.WETH, V4_LOAN, False, (0, 1, 0, 0)),
+            ([(V4, A.USDC, False), (V2, A.WETH, False)], A.WETH, V4_LOAN, True, (0, 0, 1, 1)),
+            ([(V4, A.USDC, True), (V2, A.WETH, False)], A.WETH, V4_LOAN, True, (0, 1, 0, 1)),
+            (
+                [(V4, A.USDC, False), (V2, A.WETH, False), (V4, A.DAI, True)],
+                A.DAI,
+                V4_LOAN,
+                False,
+                (0, 2, 0, 1),
+            ),
+            (
+                [(V2, A.WETH, False), (V4, A.DAI, True), (V4, A.USDC, False)],
+                A.USDC,
+                VAULT,
+                False,
+                (1, 0, 0, 1),
+            ),
+            (
+                [(V2, A.USDC, False), (V4, A.WETH, True), (V4, A.DAI, False), (V2, A.USDT, False)],
+                A.USDT,
+                VAULT,
+                False,
+                (0, 0, 1, 0),
+            ),
+            ([(V2, A.WETH, False), (V2, A.USDC, False)], A.USDC, V4_LOAN, False, (0, 0, 0, 0)),
+        ],
+        ids=[
+            "erc20-pool",
+            "native-pool-paid",
+            "native-pool-taken",
+            "loan-nets-the-first-hop",
+            "native-loan-wrapped-for-an-erc20-hop",
+            "native-loan-nets-a-native-hop",
+            "loan-nets-both-ends",
+            "two-v4-hops-net",
+            "eth-out-then-weth-in-do-not-net",
+            "loan-without-v4-hops",
+        ],
+    )
+    def test_netted_and_wraps(
+        self,
+        legs: list[tuple[HopKind, str, bool]],
+        token: str,
+        source: SourceKind,
+        native_loan: bool,
+        expected: tuple[int, int, int, int],
+    ) -> None:
+        route = self._cycle(token, *legs)
+        assert v4_flow(route, source, native_loan=native_loan) == V4Flow(*expected)
+        shape = GasShape.of(route, source=source, native_loan=native_loan)
+        got = (shape.v4_netted, shape.v4_loan_netted, shape.wraps, shape.unwraps)
+        assert got == expected

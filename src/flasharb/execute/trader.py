@@ -355,8 +355,10 @@ class Trader:
             GasShape.of(
                 p.cycle,
                 source=p.source.kind,
+                native_loan=p.source.native,
                 batch=p.source.batch,
                 ticks_crossed=p.ticks_crossed,
+                v4_ticks_crossed=p.v4_ticks_crossed,
                 calldata=data,
                 cold_balance=not self._dust.get(p.cycle.token, True),
             )

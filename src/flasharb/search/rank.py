@@ -146,6 +146,7 @@ def cost(
         GasShape.of(
             cycle,
             source=source.kind,
+            native_loan=source.native,
             batch=source.batch,
             ticks_crossed=sized.ticks_crossed,
             calldata=calldata,

@@ -8,13 +8,16 @@ sends them, so the encoding lives here, once:
     V2 hop  = KIND_UNISWAP_V2 (1) | factory (1) | tokenOut (20)  pair = CREATE2(factory, tokens)
     V3 hop  = KIND_UNISWAP_V3 (1) | tokenOut (20) | fee (3)      pool = CREATE2(tokens, fee)
     Bal hop = KIND_BALANCER (1)   | poolId (32) | tokenOut (20)
+    V4 hop  = KIND_UNISWAP_V4 (1) | tokenOut (20) | fee (3) | tickSpacing (3) | native (1)
     amounts = amountIn (16) | out_0 (16) | ... | out_{n-1} (16)  uint128 each, big-endian
     terms   = bribeBps << 240 | deadlineBlock                     executeArb's last word
 
 No pool is named by address: the facet derives V3 pools from the Uniswap V3 factory and V2
 pairs from the factory a V2 hop indexes (`V2_FACTORY_VENUES`: 0 Uniswap V2, 1 SushiSwap), so a
 route cannot pay a contract the executor wrote (issue 14). The capital source word names a V3
-or V2 lender by its other token the same way (`FlashSource.word`).
+or V2 lender by its other token the same way (`FlashSource.word`). A V4 hop names its pool by
+the PoolKey's fee and tick spacing; the facet builds the key with no hooks, so only a hookless
+pool can be traded (`v4_pool_key`), and `native` picks the pool whose WETH side is native ETH.
 
 ref: contracts/libraries/LibRoute.sol (the format and its bounds), contracts/facets/
 FlashArbFacet.sol `executeArb(uint256 source, bytes path, bytes amounts, uint256 minProfit,
@@ -30,9 +33,10 @@ from eth_utils import function_signature_to_4byte_selector, keccak
 
 from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.chain import addresses as A
+from flasharb.chain.uniswap_v4 import NATIVE, PoolKey
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind
-from flasharb.search.cycles import Cycle
+from flasharb.search.cycles import Cycle, Hop
 from flasharb.search.graph import V2_FACTORY_VENUES
 
 __all__ = [
@@ -47,6 +51,8 @@ __all__ = [
     "terms",
     "v2_pair_address",
     "v3_pool_address",
+    "v4_pool_key",
+    "v4_zero_for_one",
 ]
 
 MAX_ROUTE_HOPS = 4  # LibRoute.MAX_HOPS
@@ -78,14 +84,49 @@ def v2_pair_address(factory: str, pair_code_hash: bytes, token_a: str, token_b: 
     return checksum_address("0x" + raw[12:].hex())
 
 
+def v4_pool_key(hop: Hop) -> PoolKey:
+    """The PoolKey FlashArbFacet builds for a V4 hop: the hop's two tokens (WETH as native ETH
+    when `hop.native`), its fee and tick spacing, no hooks (LibUniswapV4).
+
+    Raises:
+        FlasharbValueError: a native hop without WETH on either side.
+    """
+    t_in, t_out = checksum_address(hop.token_in), checksum_address(hop.token_out)
+    if hop.native:
+        if A.WETH not in (t_in, t_out):
+            raise FlasharbValueError(
+                f"V4 hop {t_in} -> {t_out} is flagged native but neither side is WETH"
+            )
+        t_in, t_out = (NATIVE if t == A.WETH else t for t in (t_in, t_out))
+    c0, c1 = sorted((t_in, t_out), key=lambda t: int(t, 16))
+    return PoolKey(currency0=c0, currency1=c1, fee=hop.fee_pips, tick_spacing=hop.tick_spacing)
+
+
+def v4_zero_for_one(hop: Hop) -> bool:
+    """Whether the V4 hop sells its pool's currency0 (native ETH, when `hop.native`, sorts
+    first), as FlashArbFacet's LibUniswapV4.swap decides."""
+    t_in, t_out = checksum_address(hop.token_in), checksum_address(hop.token_out)
+    if hop.native and t_in == A.WETH:
+        return True
+    if hop.native and t_out == A.WETH:
+        return False
+    return int(t_in, 16) < int(t_out, 16)
+
+
 def encode_path(cycle: Cycle) -> bytes:
     """LibRoute's packed path of `cycle`. A V3 hop's pool is derived on-chain from its tokens
     and fee, so it must be the canonical factory's pool; a V2 hop's pair from its tokens and
     the factory it indexes (`Hop.factory`); a Balancer hop carries its pool id.
 
+    A V4 hop's pool is the hookless key of its tokens, fee and spacing (`v4_pool_key`); its
+    `pool_id` must be that key's id, so a hop read from a pool with hooks (another id) is refused
+    here, as the facet could never reach it.
+
     Raises:
         FlasharbValueError: too many hops, a V3 hop off the canonical factory, a V2 hop of a
-            venue the facet has no factory for, a Balancer hop without its 32-byte pool id.
+            venue the facet has no factory for, a Balancer hop without its 32-byte pool id, a
+            V4 hop whose pool id is not the hookless key's or whose fee or spacing is out of
+            range.
     """
     if not 1 <= len(cycle.hops) <= MAX_ROUTE_HOPS:
         raise FlasharbValueError(
@@ -113,6 +154,26 @@ def encode_path(cycle: Cycle) -> bytes:
             if len(hop.pool_id) != 32:
                 raise FlasharbValueError(f"Balancer hop via {hop.pool}: no 32-byte pool id")
             out += b"\x02" + hop.pool_id + token_out
+        elif hop.kind is HopKind.UNISWAP_V4:
+            key = v4_pool_key(hop)
+            if not (0 <= hop.fee_pips < 1_000_000 and 1 <= hop.tick_spacing <= 32767):
+                raise FlasharbValueError(
+                    f"V4 hop via {hop.pool}: fee {hop.fee_pips} pips / tick spacing "
+                    f"{hop.tick_spacing} is not a static-fee pool's key"
+                )
+            if hop.pool_id != key.pool_id():
+                raise FlasharbValueError(
+                    f"V4 hop via {hop.pool} is not the hookless pool of {key.currency0}/"
+                    f"{key.currency1} fee {key.fee} spacing {key.tick_spacing} "
+                    f"(0x{key.pool_id().hex()}): the facet trades pools without hooks only"
+                )
+            out += (
+                b"\x03"
+                + token_out
+                + hop.fee_pips.to_bytes(3, "big")
+                + hop.tick_spacing.to_bytes(3, "big")
+                + bytes((int(hop.native),))
+            )
         else:  # pragma: no cover - HopKind has no other member
             raise FlasharbValueError(f"hop kind {hop.kind!r} is not executable ({hop.pool})")
     return bytes(out)

@@ -24,11 +24,8 @@ from dataclasses import dataclass
 from eth_abi import encode
 from eth_utils import keccak
 
-from flasharb.chain.uniswap_v4 import PoolKey
-
 __all__ = [
     "POOLS_SLOT",
-    "PoolKey",
     "Slot0",
     "decode_slot0",
     "decode_tick_liquidity_net",

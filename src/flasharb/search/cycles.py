@@ -10,7 +10,7 @@ are built only when asked for.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
@@ -35,13 +35,19 @@ __all__ = ["MAX_HOPS", "MIN_HOPS", "Cycle", "CycleIndex", "Hop", "enumerate_cycl
 class Hop:
     """One swap of a route: sell `token_in` into `pool`, receive `token_out`."""
 
-    pool: str
+    pool: str  # the pool's uid: its address, or a V4 pool's 0x-hex PoolId
     token_in: str
     token_out: str
     fee_pips: int  # hundredths of a bip, copied from the pool state at enumeration
     kind: HopKind = HopKind.UNISWAP_V2  # how FlashArbFacet swaps through the pool
     pool_id: bytes = b""  # a Balancer pool's 32-byte Vault id (the packed path names the id)
     factory: int = 0  # a V2 pair's factory index in FlashArbFacet (graph.V2_FACTORY_VENUES)
+    # the pool trades more than two tokens (a Balancer pool of 3+): the pools alone do not fix
+    # the route's tokens
+    wide: bool = False
+    # the hop as LibRoute reads it (kind byte first), from its venue; empty: derived from the
+    # fields above by the venue of `kind` when the path is encoded
+    packed: bytes = field(default=b"", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if type(self.kind) is not HopKind:  # a label or a code: one vocabulary, checked here
@@ -83,9 +89,9 @@ class Cycle:
     @property
     def key(self) -> tuple[str, ...]:
         """Identity for dedup: the start token and the pools in order, which fix every hop of
-        two-token pools; a route through a Balancer pool (which may hold more than two of the
-        route's tokens) adds the intermediate tokens."""
-        if any(hop.kind is HopKind.BALANCER for hop in self.hops):
+        two-token pools; a route through a wider pool (a Balancer pool of three or more
+        tokens, `Hop.wide`) adds the intermediate tokens."""
+        if any(hop.wide for hop in self.hops):
             return (self.token, *self.pools, *self.tokens[1:-1])
         return (self.token, *self.pools)
 
@@ -145,20 +151,8 @@ class CycleIndex:
         cycle = self._cycles.get(i)
         if cycle is None:
             g = self.graph
-            hops = []
-            for e in self.edges[i, : int(self.hops[i])]:
-                hops.append(
-                    Hop(
-                        pool=g.pools[g.edge_pool[e]],
-                        token_in=g.tokens[g.edge_in[e]],
-                        token_out=g.tokens[g.edge_out[e]],
-                        fee_pips=int(g.edge_fee[e]),
-                        kind=HopKind(int(g.edge_kind[e])),
-                        pool_id=g.pool_ids.get(g.pools[g.edge_pool[e]], b""),
-                        factory=g.v2_factories.get(g.pools[g.edge_pool[e]], 0),
-                    )
-                )
-            cycle = Cycle(token=g.tokens[self.start[i]], hops=tuple(hops))
+            hops = tuple(g.edge_hops[e] for e in self.edges[i, : int(self.hops[i])].tolist())
+            cycle = Cycle(token=g.tokens[self.start[i]], hops=hops)
             self._cycles[i] = cycle
         return cycle
 

@@ -49,6 +49,7 @@ import numpy.typing as npt
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.cycles import Cycle, CycleIndex
+from flasharb.search.venue import venue_for_hop, venues_of_kind
 
 __all__ = ["GasModel", "GasShape", "calldata_floor", "calldata_gas"]
 
@@ -56,7 +57,6 @@ TX_BASE = 21_000  # intrinsic gas of any transaction
 # executeArb(uint256,bytes,bytes,uint256,uint256): selector, five head words, two length words
 _ABI_OVERHEAD = 4 + 5 * 32 + 2 * 32
 _TOKEN_BYTES = 20  # the route token heads the packed path
-_HOP_BYTES = {HopKind.UNISWAP_V2: 22, HopKind.UNISWAP_V3: 24, HopKind.BALANCER: 53}  # LibRoute
 _AMOUNT_BYTES = 16  # uint128 per amount
 
 
@@ -70,10 +70,15 @@ def _padded(n: int) -> int:
     return (n + 31) // 32 * 32
 
 
+def _hop_bytes(kind: HopKind) -> int:
+    """A hop's length in LibRoute's path, as its venue packs it."""
+    return venue_for_hop(kind).hop_bytes
+
+
 def calldata_floor(kinds: Sequence[HopKind]) -> int:
     """A lower bound of the calldata gas of an executeArb over hops of these kinds: every byte
     at the zero-byte price."""
-    path = _TOKEN_BYTES + sum(_HOP_BYTES[k] for k in kinds)
+    path = _TOKEN_BYTES + sum(_hop_bytes(k) for k in kinds)
     amounts = _AMOUNT_BYTES * (len(kinds) + 1)
     return 4 * (_ABI_OVERHEAD + _padded(path) + _padded(amounts))
 
@@ -171,13 +176,9 @@ class GasModel:
             }
         )
     )
-    per_hop: Mapping[int, int] = field(  # HopKind code -> gas
+    per_hop: Mapping[int, int] = field(  # HopKind code -> gas: each venue's figure
         default_factory=lambda: _frozen(
-            {
-                HopKind.UNISWAP_V2: 44_791,  # pair.swap and its transfer out
-                HopKind.UNISWAP_V3: 75_955,  # swap, callback transfer, slot0 / fee growth writes
-                HopKind.BALANCER: 52_464,  # approve, Vault.swap (the Vault warm), allowance check
-            }
+            {kind: v.gas_per_hop for kind, v in sorted(venues_of_kind().items())}
         )
     )
     per_batch_hop: int = 49_150  # one step of an all-Balancer batchSwap
@@ -223,10 +224,10 @@ class GasModel:
         gas = np.full(len(index), TX_BASE + min(self.base.values()), dtype=np.int64)
         n_hops = valid.sum(axis=1).astype(np.int64)
         path = np.full(len(index), _TOKEN_BYTES, dtype=np.int64)
-        for kind in HopKind:
+        for kind, venue in venues_of_kind().items():
             count = (kinds == int(kind)).sum(axis=1).astype(np.int64)
             gas += count * int(self.per_hop.get(kind, 0))
-            path += count * _HOP_BYTES[kind]
+            path += count * venue.hop_bytes
         amounts = _AMOUNT_BYTES * (n_hops + 1)
         gas += 4 * (_ABI_OVERHEAD + (path + 31) // 32 * 32 + (amounts + 31) // 32 * 32)
         balancer = int(HopKind.BALANCER)

@@ -2,7 +2,8 @@
 `executeArb` calldata around them.
 
 The search needs these bytes (their calldata gas is part of the one gas model) and the planner
-sends them, so the encoding lives here, once:
+sends them, so the encoding lives here, once; each hop is packed by its venue
+(`flasharb.search.venue.Venue.encode_hop`, in `flasharb.venues`):
 
     path    = token (20) | hop_0 | ... | hop_{n-1}
     V2 hop  = KIND_UNISWAP_V2 (1) | factory (1) | tokenOut (20)  pair = CREATE2(factory, tokens)
@@ -31,9 +32,9 @@ from eth_utils import function_signature_to_4byte_selector, keccak
 from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.chain import addresses as A
 from flasharb.errors import FlasharbValueError
-from flasharb.kinds import HopKind
 from flasharb.search.cycles import Cycle
 from flasharb.search.graph import V2_FACTORY_VENUES
+from flasharb.search.venue import venue_for_hop
 
 __all__ = [
     "BPS",
@@ -78,13 +79,15 @@ def v2_pair_address(factory: str, pair_code_hash: bytes, token_a: str, token_b: 
 
 
 def encode_path(cycle: Cycle) -> bytes:
-    """LibRoute's packed path of `cycle`. A V3 hop's pool is derived on-chain from its tokens
-    and fee, so it must be the canonical factory's pool; a V2 hop's pair from its tokens and
-    the factory it indexes (`Hop.factory`); a Balancer hop carries its pool id.
+    """LibRoute's packed path of `cycle`: the route token, then each hop as its venue packs it
+    (`Hop.packed`, or the venue of its kind packs it from its fields: a V3 hop's pool is derived
+    on-chain from its tokens and fee, so it must be the canonical factory's pool; a V2 hop's
+    pair from its tokens and the factory it indexes; a Balancer hop carries its pool id).
 
     Raises:
-        FlasharbValueError: too many hops, a V3 hop off the canonical factory, a V2 hop of a
-            venue the facet has no factory for, a Balancer hop without its 32-byte pool id.
+        FlasharbValueError: too many hops, or a hop its venue cannot pack (a V3 hop off the
+            canonical factory, a V2 hop of a venue the facet has no factory for, a Balancer
+            hop without its 32-byte pool id, a hop of a venue the facet has no hop for).
     """
     if not 1 <= len(cycle.hops) <= MAX_ROUTE_HOPS:
         raise FlasharbValueError(
@@ -92,28 +95,7 @@ def encode_path(cycle: Cycle) -> bytes:
         )
     out = bytearray(bytes.fromhex(cycle.token[2:]))
     for hop in cycle.hops:
-        token_out = bytes.fromhex(hop.token_out[2:])
-        if hop.kind is HopKind.UNISWAP_V2:
-            if not 0 <= hop.factory < len(V2_FACTORY_VENUES):
-                raise FlasharbValueError(
-                    f"V2 hop via {hop.pool}: factory index {hop.factory} is not one the diamond "
-                    f"trades ({', '.join(V2_FACTORY_VENUES)}); cut in a facet with that factory"
-                )
-            out += b"\x00" + bytes((hop.factory,)) + token_out
-        elif hop.kind is HopKind.UNISWAP_V3:
-            canonical = v3_pool_address(hop.token_in, hop.token_out, hop.fee_pips)
-            if canonical != checksum_address(hop.pool):
-                raise FlasharbValueError(
-                    f"V3 hop via {hop.pool} is not the Uniswap V3 factory's pool for "
-                    f"{hop.token_in}/{hop.token_out} at fee {hop.fee_pips} ({canonical})"
-                )
-            out += b"\x01" + token_out + hop.fee_pips.to_bytes(3, "big")
-        elif hop.kind is HopKind.BALANCER:
-            if len(hop.pool_id) != 32:
-                raise FlasharbValueError(f"Balancer hop via {hop.pool}: no 32-byte pool id")
-            out += b"\x02" + hop.pool_id + token_out
-        else:  # pragma: no cover - HopKind has no other member
-            raise FlasharbValueError(f"hop kind {hop.kind!r} is not executable ({hop.pool})")
+        out += hop.packed or venue_for_hop(hop.kind).encode_hop(hop)
     return bytes(out)
 
 

@@ -25,7 +25,7 @@ from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind
 from flasharb.search.cycles import CycleIndex
 from flasharb.search.exact import size_cycle
-from flasharb.search.graph import hop_fee_pips
+from flasharb.search.graph import hop_fee_pips, routable
 from flasharb.search.rates import EdgeRates, closed_form, compose
 from flasharb.search.sizing import SizedCycle
 from flasharb.search.venue import venue_of
@@ -188,6 +188,8 @@ class SearchEngine:
         """
         pids = []
         for state in states:
+            if state.uid not in self.graph.pool_index and not routable(state):
+                continue  # read and priced, never routed (not in the graph)
             pid = self.graph.pool_id(state.uid)
             old = self.states[self.graph.pools[pid]]
             if (
@@ -236,7 +238,8 @@ class SearchEngine:
         states = list(changed.values()) if isinstance(changed, Mapping) else list(changed)
         pids = self._pool_ids(states)
         for state in states:
-            self.states[state.uid] = state
+            if state.uid in self.graph.pool_index:
+                self.states[state.uid] = state
         self.rates.update(self.states, pids)
         ids = self.index.cycle_ids_of_pool_ids(np.asarray(pids, dtype=np.int64))
         if self.sized:

@@ -35,6 +35,7 @@ __all__ = [
     "hop_kind",
     "hop_fee_pips",
     "ranges",
+    "routable",
     "unique_pools",
     "v2_factory",
 ]
@@ -69,6 +70,13 @@ def hop_kind(state: PoolState) -> HopKind:
 def hop_fee_pips(state: PoolState) -> int:
     """The pool's swap fee in pips (hundredths of a bip); Balancer's 1e18 fee floored to pips."""
     return venue_of(state).fee_pips(state)
+
+
+def routable(state: PoolState) -> bool:
+    """Whether routes may trade through the pool now: its venue has a facet hop and it trades
+    two tokens or more (a Balancer stable pool whose amplification moves trades none)."""
+    venue = venue_of(state)
+    return venue.hop_kind is not None and len(set(venue.graph_tokens(state))) >= 2
 
 
 def unique_pools(pools: Iterable[PoolState]) -> list[PoolState]:
@@ -109,11 +117,10 @@ class TokenGraph:
         pools = []
         members = []
         for pool in unique_pools(states):
-            venue = venue_of(pool)
-            if venue.hop_kind is None:
-                continue
+            if not routable(pool):
+                continue  # nothing to route through (yet): read, priced, not in the graph
             pools.append(pool)
-            members.append(venue.graph_tokens(pool))
+            members.append(venue_of(pool).graph_tokens(pool))
         tokens = sorted({t for ts in members for t in ts}, key=str.lower)
         token_index = {t: i for i, t in enumerate(tokens)}
         pool_rows: list[int] = []

@@ -48,6 +48,7 @@ from flasharb.search.capital import FlashSource, Funded, Lenders, at_amount, fun
 from flasharb.search.cycles import MAX_HOPS, MIN_HOPS, Cycle, CycleIndex
 from flasharb.search.exact import size_cycle
 from flasharb.search.gas import GasModel
+from flasharb.search.graph import routable
 from flasharb.search.rank import BookUpdate, Opportunity, OpportunityBook, cost
 from flasharb.search.select import select
 from flasharb.search.venue import Venue, venue_of
@@ -298,7 +299,11 @@ class Market:
         lenders_changed = self._refresh_lenders(result)
         calls += int(lenders_changed)
         t2 = perf_counter()
-        if result.added:
+        graph = self.index.graph.pool_index
+        flipped = any(  # a pool that became routable or stopped being (an amp update's end)
+            (a in graph) != routable(self.states[a]) for a in result.changed if a in self.states
+        )
+        if result.added or flipped:
             self.index = self._build_index()
             self.book = OpportunityBook(
                 self.index,

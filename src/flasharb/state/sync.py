@@ -234,21 +234,28 @@ class StateSync:
             moved = venue.on_log(info, log) if venue is not None else None
             if moved is not None:
                 self.registry.add(moved)
+        volatile = set()
         for uid, state in self.states.items():
             info = self.registry.get(uid)
             venue = self._venue(info) if info is not None else None
-            if venue is not None and venue.volatile(state):
-                changed.add(uid)
+            if uid not in changed and venue is not None and venue.volatile(state):
+                volatile.add(uid)
         result = read_states(
             self.w3,
-            [self.registry[a] for a in sorted(changed)],
+            [self.registry[a] for a in sorted(changed | volatile)],
             block=target,
             config=self.read_config,
             tick_counts=self.tick_counts(),
             venues=self.venues,
         )
         for uid, state in result.states.items():
+            old = self.states.get(uid)
             self.states[uid] = state
+            if uid in volatile and old is not None:
+                venue = self._venue(self.registry[uid])
+                if venue is not None and not venue.moved(old, state):
+                    continue  # re-read for time alone, and its quotes did not move
+            changed.add(uid)
             self.failed.pop(uid, None)
             info = self.registry[uid]
             venue = self._venue(info)
@@ -256,6 +263,7 @@ class StateSync:
             if fresh is not None:
                 self.registry.add(fresh)  # e.g. a fee the pool's owner changed
         for uid, reason in result.failed.items():
+            changed.add(uid)
             self.states.pop(uid, None)  # a stale state is worse than none
             self.failed[uid] = reason
         self.block = target

@@ -215,6 +215,11 @@ class PoolSource(Hashable, Protocol):
         """Whether its quotes move with time alone (re-read at every block)."""
         ...
 
+    def moved(self, old: PoolState, new: PoolState) -> bool:
+        """Whether a volatile pool's quotes differ between two reads (else it is not reported
+        as changed, and its cycles are not re-evaluated)."""
+        ...
+
 
 @cache
 def builtin_venues() -> tuple[PoolSource, ...]:

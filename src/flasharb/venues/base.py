@@ -92,6 +92,9 @@ class BaseVenue:
     def volatile(self, state: PoolState) -> bool:
         return False
 
+    def moved(self, old: PoolState, new: PoolState) -> bool:
+        return old != new
+
     def watches(self) -> tuple[Watch, ...]:
         return ()
 

@@ -45,6 +45,9 @@ class Hop:
     # the pool trades more than two tokens (a Balancer pool of 3+): the pools alone do not fix
     # the route's tokens
     wide: bool = False
+    # what its venue's swap costs beyond its kind's GasModel figure, in gas (a ComposableStable
+    # pool's StableMath; a 20230206 weighted pool, which keeps no oracle, less)
+    gas: int = field(default=0, compare=False)
     # the hop as LibRoute reads it (kind byte first), from its venue; empty: derived from the
     # fields above by the venue of `kind` when the path is encoded
     packed: bytes = field(default=b"", compare=False, repr=False)

@@ -14,6 +14,9 @@ predicts with and the hop-gas experiment fits.
                                   the transaction finds the Vault cold (per_hop is the warm one)
           + first_balance_write   when the diamond holds none of the route token (its balance
                                   slot goes from zero to non-zero)
+          + hop_gas               each hop's venue's own cost beyond its kind's figure (a
+                                  Balancer stable pool's StableMath; `Hop.gas`): measured per
+                                  venue, never fitted
 
 Each term is something FlashArbFacet does (contracts/facets/FlashArbFacet.sol: `_runV2`, the V2
 chain; `_runMixed`, the general walk; `LibBalancer.batchSwapCycle`, the all-Balancer batch), so
@@ -94,6 +97,7 @@ class GasShape:
     calldata_gas: int = 0  # of the exact executeArb input (0: not encoded yet, use the floor)
     cold_balance: bool = False  # the diamond holds none of the route token before the trade
     gas_used: int = 0  # the receipt's figure, when this is a sample
+    hop_gas: int = 0  # the hops' venues' own cost beyond their kinds' figures (`Hop.gas`)
 
     @classmethod
     def of(
@@ -115,6 +119,7 @@ class GasShape:
             calldata_gas=calldata_gas(calldata) if calldata is not None else 0,
             cold_balance=cold_balance,
             gas_used=gas_used,
+            hop_gas=sum(h.gas for h in cycle.hops),
         )
 
     @property
@@ -214,6 +219,7 @@ class GasModel:
             + (self.mixed_walk if shape.mixed else 0)
             + (self.vault_first_swap if shape.vault_swap else 0)
             + (self.first_balance_write if shape.cold_balance else 0)
+            + shape.hop_gas
         )
 
     def floor(self, index: CycleIndex) -> npt.NDArray[np.int64]:
@@ -228,6 +234,7 @@ class GasModel:
             count = (kinds == int(kind)).sum(axis=1).astype(np.int64)
             gas += count * int(self.per_hop.get(kind, 0))
             path += count * venue.hop_bytes
+        gas += np.where(valid, index.graph.edge_gas[np.where(valid, index.edges, 0)], 0).sum(axis=1)
         amounts = _AMOUNT_BYTES * (n_hops + 1)
         gas += 4 * (_ABI_OVERHEAD + (path + 31) // 32 * 32 + (amounts + 31) // 32 * 32)
         balancer = int(HopKind.BALANCER)
@@ -287,6 +294,7 @@ class GasModel:
             s.gas_used
             - TX_BASE
             - s._calldata()
+            - s.hop_gas
             - sum(c[j] * _figure(model, terms[j][0]) for j in held)
             for s, c in zip(rows, counts, strict=True)
         ]

@@ -109,6 +109,7 @@ class TokenGraph:
     pool_index: dict[str, int] = field(repr=False)
     token_index: dict[str, int] = field(repr=False)
     edge_hops: tuple[Hop, ...] = field(repr=False)  # the route hop of each edge, by its venue
+    edge_gas: IntArray = field(repr=False)  # each edge's hop's venue gas (`Hop.gas`)
 
     @classmethod
     def build(cls, states: Iterable[PoolState]) -> TokenGraph:
@@ -159,6 +160,7 @@ class TokenGraph:
             pool_index={uid: i for i, uid in enumerate(pool.uid for pool in pools)},
             token_index=token_index,
             edge_hops=tuple(hops),
+            edge_gas=np.asarray([h.gas for h in hops], dtype=np.int64),
         )
 
     @property

@@ -16,7 +16,8 @@ SushiSwap, share their pools' class and these methods) and the one for a hop wit
   `reserves` (what it holds, for the minimum-liquidity rule);
 - execution rules: the capital sources a hop of it cannot run inside (`locks`: a Balancer hop in
   a Vault flash loan reverts BAL#400), whether a cycle of its hops alone is one batch swap
-  (`batch`), its gas figure and packed length (`gas_per_hop`, `hop_bytes`);
+  (`batch`), its gas figures and packed length (`gas_per_hop` for its hop kind, `hop_gas`
+  for its own pools beyond it, `hop_bytes`);
 - lending: the view calls its lenders need (`lender_reads`), the lenders its pools (or its
   singleton) offer from their answers (`lenders`), and the logs that move what they lend
   (`lender_logs`).
@@ -58,6 +59,12 @@ class Venue(PoolSource, Protocol):
     @property
     def gas_per_hop(self) -> int:
         """The GasModel's default figure for one of its hops (fitted on receipts)."""
+        ...
+
+    @property
+    def hop_gas(self) -> int:
+        """What a swap through its pools costs beyond its hop kind's `gas_per_hop` (two venues
+        of one kind, e.g. Balancer weighted and stable pools, differ)."""
         ...
 
     @property

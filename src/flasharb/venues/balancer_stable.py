@@ -60,6 +60,9 @@ _GET_BPT_INDEX = selector("getBptIndex()")
 _GET_RATE_PROVIDERS = selector("getRateProviders()")
 _GET_AMP = selector("getAmplificationParameter()")
 _ZERO = "0x" + "00" * 20
+_HOP_GAS_BASE = 24_000  # a stable hop beyond the BALANCER figure: a two-token pool (hop_gas_of)
+_HOP_GAS_TOKEN = 5_000  # per token beyond two
+_HOP_GAS_RATE = 12_000  # per token with a rate provider
 _ONE = 1e18
 _FAILURES = {
     1: "Vault.getPoolTokens(poolId) reverted or returned malformed data",
@@ -349,6 +352,19 @@ class BalancerStable(BalancerVenue):
 
     # ------------------------------------------------------------ search
 
+    def hop_gas_of(self, state: PoolState) -> int:
+        """StableMath's two Newton loops over every token, scaling, and each rate cache read
+        (and its provider's rate when it expires), beyond the BALANCER figure (fitted on the
+        20210418 weighted pools): `_HOP_GAS_BASE` + `_HOP_GAS_TOKEN` per token beyond two +
+        `_HOP_GAS_RATE` per rate provider. Measured by bench/venue_gas.py (one route through
+        each pool, residual over the model): a 3-token pool 28,515 gas, a 2-token pool with a
+        rate provider 39,061; a bare Vault.swap through each replica pool: 2 tokens 129-135k,
+        3 tokens 139k, 4 tokens 152k, against 103k for a 20210418 2-token pool."""
+        pool = _pool(state)
+        n = len(pool.tokens) - 1
+        rated = sum(c is not None for c in pool.rate_caches)
+        return _HOP_GAS_BASE + _HOP_GAS_TOKEN * max(n - 2, 0) + _HOP_GAS_RATE * rated
+
     def graph_tokens(self, state: PoolState) -> tuple[str, ...]:
         """Every token but the BPT (a swap to or from it is a join or an exit); none while the
         amplification moves: the pool is priced, not routed (open: its charge during an update
@@ -404,7 +420,9 @@ class BalancerStable(BalancerVenue):
 
 
 BALANCER_STABLE = BalancerStable(
-    name="balancer_stable", factories=(A.BALANCER_COMPOSABLE_STABLE_POOL_V3_FACTORY,)
+    name="balancer_stable",
+    factories=(A.BALANCER_COMPOSABLE_STABLE_POOL_V3_FACTORY,),
+    hop_gas=_HOP_GAS_BASE,  # the least: a two-token pool without rate providers
 )
 
 PRIORITY = 25

@@ -57,6 +57,8 @@ class BaseVenue:
     """One venue: a configured deployment of one kind of pool (`name` is its label)."""
 
     name: str
+    # what a swap through its pools costs beyond its hop kind's GasModel figure (measured)
+    hop_gas: int = 0
 
     hop_kind: ClassVar[HopKind | None] = None
     gas_per_hop: ClassVar[int] = 0
@@ -128,7 +130,13 @@ class BaseVenue:
             pool_id=pool_id,
             factory=factory,
             wide=len(self.graph_tokens(state)) > 2,
+            gas=self.hop_gas_of(state),
         )
+
+    def hop_gas_of(self, state: PoolState) -> int:
+        """What a swap through this pool costs beyond its kind's figure (default: the venue's
+        `hop_gas`, its least)."""
+        return self.hop_gas
 
     def _hop_fields(self, state: PoolState) -> tuple[bytes, int]:
         """The hop's pool id (Balancer) and V2 factory index, where its venue has them."""

@@ -47,10 +47,11 @@ from flasharb.chain.rpc import connect
 from flasharb.kinds import HopKind
 from flasharb.paths import build_dir, bundle
 from flasharb.state._rpc import READER_ADDRESS, block_param, reader_code
-from flasharb.state.reader import SLOT_READER_CODE, ReadConfig, read_states
+from flasharb.state.reader import ReadConfig, read_states
 from flasharb.state.reader import words_per_side as words_per_side_of
 from flasharb.state.registry import PoolInfo
 from flasharb.state.sync import StateSync
+from flasharb.venues.uniswap_v3 import SLOT_READER_CODE
 
 NEW_TOKENS = 130
 ROUNDS = 7  # incremental sync rounds (each mines a block of swaps)

@@ -8,6 +8,8 @@ counterpart, for trades whose shape is fixed in advance (one per hop kind and ca
 
 from __future__ import annotations
 
+from typing import cast
+
 from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 
@@ -25,10 +27,12 @@ from flasharb.search.cycles import Cycle, Hop
 from flasharb.search.exact import size_cycle
 from flasharb.search.graph import v2_factory
 from flasharb.search.market import Head
+from flasharb.search.venue import Venue
 from flasharb.state._rpc import batch
 from flasharb.state.discovery import discover
 from flasharb.state.reader import read_states
 from flasharb.state.registry import PoolInfo, PoolRegistry
+from flasharb.state.venue import Venues
 
 _REGISTRIES: dict[str, PoolRegistry] = {}
 _FEES_COLLECTOR = function_signature_to_4byte_selector("getProtocolFeesCollector()")
@@ -55,7 +59,7 @@ def pool(
         and token_a in p.tokens
         and token_b in p.tokens
         and (fee is None or p.kind is not HopKind.UNISWAP_V3 or p.fee == fee)
-        and (p.kind is not HopKind.BALANCER or len(p.tokens) == n_tokens)
+        and sum(1 for t in p.tokens if t != p.address) == n_tokens  # a stable pool's BPT aside
     ]
     if len(found) != 1:
         raise FlasharbValueError(
@@ -65,15 +69,21 @@ def pool(
 
 
 def hop(info: PoolInfo, token_in: str, token_out: str) -> Hop:
-    """The route hop selling `token_in` for `token_out` in `info`."""
+    """The route hop selling `token_in` for `token_out` in `info` (its venue's gas on top of
+    its kind's)."""
+    if info.kind is None:
+        raise FlasharbValueError(f"{info.venue} pool {info.uid}: the diamond has no hop for it")
+    venue = cast(Venue, Venues()[info.venue])
     return Hop(
-        pool=info.address,
+        pool=info.uid,
         token_in=token_in,
         token_out=token_out,
         fee_pips=info.fee if info.kind is not HopKind.BALANCER else 0,
         kind=info.kind,
         pool_id=info.pool_id,
         factory=v2_factory(info.venue) if info.kind is HopKind.UNISWAP_V2 else 0,
+        wide=sum(1 for t in info.tokens if t != info.address) > 2,
+        gas=venue.hop_gas,
     )
 
 
@@ -89,7 +99,7 @@ def cycle(token: str, *legs: tuple[PoolInfo, str]) -> Cycle:
 def states(w3: Web3, route: Cycle, block: int | str = "latest") -> dict[str, PoolState]:
     """Exact states of the route's pools (one batched read)."""
     reg = registry(w3)
-    res = read_states(w3, [reg[p] for p in route.pools], block=block)
+    res = read_states(w3, [reg[p] for p in route.pools], block=block)  # uids
     if res.failed:
         raise FlasharbValueError(f"state reads failed: {res.failed}")
     return dict(res.states)

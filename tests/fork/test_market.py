@@ -27,7 +27,7 @@ def _key(o: Any) -> tuple[Any, ...]:
 def test_updated_market_equals_a_fresh_one(w3: Web3) -> None:
     market = Market.build(w3)
     rng = random.Random(2)
-    pools = sorted(market.registry.addresses())
+    pools = sorted(market.registry.uids())
     moved = 0
     for _ in range(10):
         pool = rng.choice(pools)

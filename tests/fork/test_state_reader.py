@@ -25,7 +25,6 @@ from flasharb.replica.uniswap_v2 import PAIR
 from flasharb.state._rpc import block_param
 from flasharb.state.discovery import discover
 from flasharb.state.reader import (
-    SLOT_READER_CODE,
     ReadConfig,
     ReadCost,
     ReadResult,
@@ -33,6 +32,7 @@ from flasharb.state.reader import (
     words_per_side,
 )
 from flasharb.state.registry import PoolInfo, PoolRegistry
+from flasharb.venues.uniswap_v3 import SLOT_READER_CODE
 
 PATHS = {"slots": ReadConfig(), "getters": ReadConfig(v3_slots=False)}
 INVALID = "0xfe"  # as a contract's whole code: every call to it burns all the gas it is given
@@ -90,7 +90,7 @@ class TestEveryFieldEqualsPlainCalls:
 
     def test_reads_every_pool_in_one_call(self, full: ReadResult, registry: PoolRegistry) -> None:
         assert (full.calls, full.failed) == (1, {})
-        assert list(full.states) == registry.addresses()
+        assert list(full.states) == registry.uids()
 
     def test_v2_reserves(self, session_w3: Web3, full: ReadResult, registry: PoolRegistry) -> None:
         for info in registry.of_kind(HopKind.UNISWAP_V2):
@@ -155,7 +155,10 @@ class TestFailingPools:
     def test_failures_are_flagged_and_the_batch_returns(
         self, w3: Web3, registry: PoolRegistry, full: ReadResult, config: ReadConfig
     ) -> None:
-        v2, v3, weighted = (registry.of_kind(k)[0] for k in HopKind)
+        v2, v3, weighted = (
+            registry.of_kind(k)[0]
+            for k in (HopKind.UNISWAP_V2, HopKind.UNISWAP_V3, HopKind.BALANCER)
+        )
         eoa = Web3.to_checksum_address("0x000000000000000000000000000000000000bEEF")
         empty = Web3.to_checksum_address("0x000000000000000000000000000000000000bEE5")
         not_a_pair = replace(v2, address=A.USDC)  # a token: getReserves() reverts
@@ -253,17 +256,7 @@ class TestChunking:
         config: ReadConfig,
         one_by_one: dict[str, Any],
     ) -> None:
-        tiny = ReadCost(
-            v2=1,
-            v3_base=1,
-            v3_word=0,
-            v3_tick=0,
-            weighted_base=1,
-            weighted_token=0,
-            v3_slots_base=1,
-            v3_slots_word=0,
-            v3_slots_tick=0,
-        )
+        tiny = ReadCost(percent=0)  # every pool planned at 1 gas
         cfg = replace(config, gas_budget=1_000_000, read_cost=tiny)  # planned as one call
         result = read_states(session_w3, list(registry), block=registry.block, config=cfg)
         assert result.calls >= 3

@@ -16,6 +16,7 @@ from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.capital import ZERO_ADDRESS, FlashSource, Lender, Lenders, fund
 from flasharb.search.cycles import Cycle, Hop
 from flasharb.search.exact import size_cycle
+from flasharb.venues.base import balance_read
 from flasharb_testing.pool_builders import full_range, sqrt_price_x96_of, v3_pool
 
 VAULT = A.BALANCER_VAULT
@@ -51,7 +52,7 @@ def _only(source: FlashSource, capacity: int = 10**20) -> Lenders:
 
 
 VAULT_LENDER = Lender(source=FlashSource.balancer(), capacity=10**22)
-# WETH lenders in the order of preference Lenders.from_states gives: the Vault, V3 pools by fee
+# WETH lenders in the order of preference Lenders.from_reads gives: the Vault, V3 pools by fee
 # tier then the most held, then V2 pairs
 LENDERS = Lenders(
     by_token={
@@ -145,7 +146,7 @@ class TestChoose:
             assert source is None or source.lender not in route.pools, kinds
 
 
-class TestFromStates:
+class TestFromReads:
     def test_order_of_preference_and_capacities(self) -> None:
         """The Vault, then V3 pools by fee tier (then the most held), then V2 pairs; a pair
         lends its reserve less the 1 wei a flash swap must leave; token0 as the pool says."""
@@ -171,13 +172,11 @@ class TestFromStates:
             pool(P[6], 100),
             pool(P[0], 100),
         ]
-        lenders = Lenders.from_states(
-            states,  # type: ignore[arg-type]
-            [weth],
-            vault_balances={weth: 10**22},
-            vault_fee_percentage=0,
-            v3_balances={(P[5], weth): 10**21, (P[6], weth): 10**20, (P[0], weth): 10**23},
-        )
+        held = {VAULT: 10**22, P[5]: 10**21, P[6]: 10**20, P[0]: 10**23}
+        reads = {
+            balance_read(weth, who): amount.to_bytes(32, "big") for who, amount in held.items()
+        }
+        lenders = Lenders.from_reads(states, [weth], reads)  # type: ignore[arg-type]
         got = [(ln.source.kind, ln.source.lender, ln.capacity) for ln in lenders.of(weth)]
         assert got == [
             (SourceKind.BALANCER_V2, VAULT, 10**22),

@@ -15,6 +15,7 @@ LAYERS = [
     "amm",
     "state",
     "search",
+    "venues",  # one module per venue: discovery, reads, sync, quotes, hops, gas, lending
     "execute",
     "journal",
     "report",
@@ -28,7 +29,7 @@ LAYERS = [
     "pytest_plugin",  # flasharb inside a user's pytest suite: the lab and cheats as fixtures
 ]
 SHARED = {"errors", "paths", "kinds", "__init__"}  # root modules every layer may use
-ENGINE = ["amm", "state", "search", "execute", "journal"]
+ENGINE = ["amm", "state", "search", "venues", "execute", "journal"]
 
 
 def _layer_of(path: Path) -> str:
@@ -64,3 +65,30 @@ def test_imports_only_layers_above(path: Path) -> None:
 def test_engine_does_not_know_about_the_replica(layer: str) -> None:
     for path in (SRC / layer).rglob("*.py"):
         assert "replica" not in _flasharb_imports(path), path
+
+
+def test_only_the_plugin_loader_names_the_venues_package_below_it() -> None:
+    """The state and search layers find the venues by loading `flasharb.venues` by name
+    (`flasharb.state.venue.builtin_venues`): a plug-in load in one place, never an import."""
+    below = [p for p in MODULES if LAYERS.index(_layer_of(p)) < LAYERS.index("venues")]
+    naming = sorted(str(p.relative_to(SRC)) for p in below if _names_venues(p))
+    assert naming == ["state/venue.py"]
+
+
+def _names_venues(path: Path) -> bool:
+    """A string in the code (not a docstring) that names the venues package."""
+    tree = ast.parse(path.read_text())
+    docs = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    return any(
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.startswith("flasharb.venues")
+        and id(node) not in docs
+        for node in ast.walk(tree)
+    )

@@ -20,12 +20,12 @@ from flasharb.errors import FlasharbError
 from flasharb.search.cycles import enumerate_cycles
 from flasharb.search.segments import (
     RouteCurve,
-    V3Curve,
     hop_curve,
     level_interval,
     route_curve,
     smooth_optimum,
 )
+from flasharb.venues.uniswap_v3 import V3Curve
 from flasharb_testing.pool_builders import (
     TICK_SPACING,
     full_range,

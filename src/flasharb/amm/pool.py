@@ -14,16 +14,24 @@ __all__ = ["PoolState"]
 
 @runtime_checkable
 class PoolState(Protocol):
-    """One pool at one block: V2-style pair, Uniswap V3 pool or Balancer weighted pool."""
+    """One pool at one block, whatever its venue."""
 
     @property
     def address(self) -> str:
-        """EIP-55 address of the pool contract."""
+        """EIP-55 address of the contract that holds the pool (the PoolManager for V4)."""
+        ...
+
+    @property
+    def uid(self) -> str:
+        """The pool's identity: the EIP-55 address of its contract, or, for a pool that has no
+        contract of its own (a Uniswap V4 pool lives in the PoolManager), its 32-byte id as
+        0x-hex. States, registries and routes are keyed by it."""
         ...
 
     @property
     def venue(self) -> str:
-        """Deployment: uniswap_v2, sushiswap, uniswap_v3, balancer."""
+        """Deployment: uniswap_v2, sushiswap, uniswap_v3, balancer, balancer_weighted_v3,
+        balancer_stable, uniswap_v4."""
         ...
 
     @property

@@ -221,6 +221,11 @@ class V2PairState:
             )
         _check_fee(self.fee_pips)
 
+    @property
+    def uid(self) -> str:
+        """The pool's identity in flasharb: its address."""
+        return self.address
+
     def _normalise_member(self, token: str) -> str:
         if token == self.token0 or token == self.token1:  # fast path: already checksummed
             return token

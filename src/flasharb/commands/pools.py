@@ -10,7 +10,7 @@ from flasharb._cli_support import TOKEN, _emit, _w3, json_option, rpc_url_option
 
 
 @click.command()
-@click.option("--venue", help="Only this venue (uniswap_v2, sushiswap, uniswap_v3, balancer).")
+@click.option("--venue", help="Only this venue (uniswap_v2, sushiswap, uniswap_v3, balancer, ...).")
 @click.option(
     "--token",
     "tokens",
@@ -24,9 +24,10 @@ def pools(venue: str | None, tokens: tuple[str, ...], as_json: bool) -> None:
     """Every pool flasharb can trade, discovered from the factories and the Vault on the fork."""
     from flasharb.errors import FlasharbValueError
     from flasharb.report import known
-    from flasharb.state.discovery import Venues, creation_sources, discover
+    from flasharb.state.discovery import discover
+    from flasharb.state.venue import Venues
 
-    venues = sorted(set(creation_sources(Venues()).values()))
+    venues = list(Venues().names)
     if venue is not None and venue not in venues:
         raise FlasharbValueError(f"unknown venue {venue!r}: give one of {', '.join(venues)}")
     registry = discover(_w3())
@@ -39,7 +40,7 @@ def pools(venue: str | None, tokens: tuple[str, ...], as_json: bool) -> None:
         "block": registry.block,
         "pools": [
             {
-                "address": p.address,
+                "address": p.uid,
                 "venue": p.venue,
                 "kind": str(p.kind),
                 "tokens": list(p.tokens),
@@ -53,10 +54,9 @@ def pools(venue: str | None, tokens: tuple[str, ...], as_json: bool) -> None:
 
 
 def _fee_pips(p: Any) -> int:
-    """The fee in pips (hundredths of a bip): V2/V3 keep it so; Balancer's is 18-decimal."""
-    from flasharb.kinds import HopKind
-
-    return int(p.fee) // 10**12 if p.kind is HopKind.BALANCER else int(p.fee)
+    """The fee in pips (hundredths of a bip): V2/V3/V4 keep it so (at most 1e6); Balancer's is
+    18-decimal (at least MIN_SWAP_FEE_PERCENTAGE, 1e12)."""
+    return int(p.fee) // 10**12 if p.fee > 10**6 else int(p.fee)
 
 
 def _table(data: dict[str, Any]) -> None:

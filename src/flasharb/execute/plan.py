@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from eth_utils import keccak
 
 from flasharb.amm.pool import PoolState
-from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.amm.uniswap_v4 import V4PoolState
 from flasharb.chain.addresses import WETH
-from flasharb.errors import FlasharbValueError
-from flasharb.kinds import HopKind, SourceKind
-from flasharb.search.capital import ZERO_ADDRESS, FlashSource
+from flasharb.errors import FlasharbValueError, InsufficientLiquidityError
+from flasharb.kinds import SourceKind
+from flasharb.search.capital import ZERO_ADDRESS, FlashSource, locked_sources
 from flasharb.search.cycles import Cycle
 from flasharb.search.rank import Opportunity
 from flasharb.search.route import (
@@ -34,6 +33,7 @@ from flasharb.search.route import (
     v4_zero_for_one,
 )
 from flasharb.search.sizing import state_for
+from flasharb.search.venue import venue_of
 
 __all__ = ["Plan", "plan", "plan_route"]
 
@@ -110,12 +110,10 @@ class Plan:
 
 
 def _check(cycle: Cycle, source: FlashSource) -> None:
-    if source.kind is SourceKind.BALANCER_V2 and any(
-        h.kind is HopKind.BALANCER for h in cycle.hops
-    ):
+    if source.kind in locked_sources(cycle):
         raise FlasharbValueError(
-            "a Balancer hop cannot run inside a Balancer flash loan (the Vault reverts "
-            "BAL#400): pick another source"
+            f"a hop of this route cannot run inside a {source.kind.label} loan (a Balancer hop "
+            "inside a Balancer flash loan: the Vault reverts BAL#400): pick another source"
         )
     if source.native and cycle.token != WETH:
         raise FlasharbValueError(
@@ -176,16 +174,7 @@ def plan_route(
     ticks, v4_ticks, amount = 0, 0, amount_in
     for hop in cycle.hops:
         state = state_for(states, hop)
-        if isinstance(state, V3PoolState):
-            result = state.swap(int(hop.token_in, 16) < int(hop.token_out, 16), amount)
-            if not result.filled:
-                raise FlasharbValueError(
-                    f"V3 pool {hop.pool} cannot take {amount} of {hop.token_in}: "
-                    "it runs out of liquidity first"
-                )
-            ticks += result.ticks_crossed
-            amount = result.amount_out
-        elif isinstance(state, V4PoolState):
+        if isinstance(state, V4PoolState):
             v4 = state.swap(v4_zero_for_one(hop), -amount)
             if not v4.filled:
                 raise FlasharbValueError(
@@ -195,7 +184,13 @@ def plan_route(
             v4_ticks += v4.ticks_crossed
             amount = v4.amount_out
         else:
-            amount = state.quote_exact_in(hop.token_in, hop.token_out, amount)
+            try:
+                amount, crossed = venue_of(state).swap(state, hop.token_in, hop.token_out, amount)
+            except InsufficientLiquidityError as exc:
+                raise FlasharbValueError(
+                    f"pool {hop.pool} cannot take {amount} of {hop.token_in}: {exc}"
+                ) from exc
+            ticks += crossed
         amounts.append(amount)
     return Plan(
         cycle=cycle,

@@ -2,24 +2,26 @@
 (search ranks with it, the planner encodes it, the journal records it) and the `Lenders` the
 market holds.
 
-Rules (they mirror what the chain allows):
+Rules (they mirror what the chain allows; each venue states its part, `flasharb.search.venue`):
 
-1. Balancer V2 flash loan (fee 0 on mainnet today) by default, up to what the Vault holds.
-2. A route that trades a Balancer pool cannot borrow from the Balancer Vault: the Vault's one
-   reentrancy guard covers `flashLoan` and `swap`, so a swap inside the loan's callback reverts
-   with BAL#400. Such a route borrows from a Uniswap V3 pool that is not in the route (its fee
-   counted), or takes a Uniswap V2 flash swap from a pair not in the route, whichever is cheaper.
-3. A cycle made only of Balancer pools needs no loan at all: one `batchSwap` nets the deltas,
-   and the Vault pays out the profit (`FlashSource.batch()`).
+1. The cheapest lender that can lend the amount: the Balancer Vault's flash loan (fee 0 on
+   mainnet today) first, then V3 pools, then V2 pairs (each venue's `lenders`).
+2. A route with a hop that locks a source cannot borrow from it (`Venue.locks`): the Vault's
+   one reentrancy guard covers `flashLoan` and `swap`, so a Balancer hop (any Balancer venue)
+   inside a Vault loan's callback reverts with BAL#400. Such a route borrows from a pool that is
+   not in the route (its fee counted), whichever is cheapest.
+3. A cycle made only of hops of a batching venue needs no loan at all (`Venue.batch`): one
+   Balancer `batchSwap` nets the deltas, and the Vault pays out the profit
+   (`FlashSource.batch_swap()`).
 4. A lender is never a pool of the route (it is locked while it lends). The Uniswap V4
-   PoolManager is the exception: it lends inside its `unlock` at no fee and its pools trade in
-   the same unlock (flash accounting nets the loan against the route's V4 hops), so a route
-   through V4 pools may borrow from it. It lends what it holds of the token (native ETH too,
-   for a WETH route: wrapped by the facet).
+   PoolManager lends inside its `unlock` at no fee and its pools trade in the same unlock (flash
+   accounting nets the loan against the route's V4 hops), so a route through V4 pools may
+   borrow from it: what it holds of the token (native ETH too, for a WETH route: wrapped by the
+   facet).
 
-Everything a source needs is read once by the market (the Vault's flash fee and balances, the
-V3 pools' balances; V2 reserves are in the pair states), so choosing and pricing a source is
-pure.
+Everything a source needs is read once by the market (each venue's `lender_reads`: the Vault's
+flash fee and balances, the V3 pools' balances; V2 reserves are in the pair states), so choosing
+and pricing a source is pure.
 """
 
 from __future__ import annotations
@@ -28,15 +30,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from flasharb.amm.pool import PoolState
-from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
-from flasharb.amm.uniswap_v3 import V3PoolState
-from flasharb.chain.addresses import BALANCER_VAULT, UNISWAP_V4_POOL_MANAGER, WETH
+from flasharb.amm.uniswap_v2 import checksum_address
+from flasharb.chain.addresses import BALANCER_VAULT, UNISWAP_V4_POOL_MANAGER
 from flasharb.errors import FlasharbError, FlasharbValueError
-from flasharb.kinds import HopKind, SourceKind
+from flasharb.kinds import SourceKind
 from flasharb.search.cycles import Cycle
 from flasharb.search.exact import size_cycle, ticks_crossed
-from flasharb.search.graph import NO_V2_FACTORY, V2_FACTORY_VENUES, v2_factory
+from flasharb.search.graph import V2_FACTORY_VENUES
 from flasharb.search.sizing import SizedCycle, state_for
+from flasharb.search.venue import Venue, builtin, venue_for_hop, venue_of
 
 __all__ = ["ZERO_ADDRESS", "FlashSource", "Funded", "Lender", "Lenders", "at_amount", "fund"]
 
@@ -238,63 +240,32 @@ class Lenders:
     by_token: Mapping[str, tuple[Lender, ...]] = field(default_factory=dict)
 
     @classmethod
-    def from_states(
+    def from_reads(
         cls,
         states: Iterable[PoolState],
         tokens: Iterable[str],
-        *,
-        vault_balances: Mapping[str, int],
-        vault_fee_percentage: int,
-        v3_balances: Mapping[tuple[str, str], int],
-        v4_balances: Mapping[str, int] | None = None,
+        reads: Mapping[tuple[str, bytes], bytes],
+        venues: Iterable[Venue] | None = None,
     ) -> Lenders:
-        """The lenders of `tokens`: the Vault (its balances), the V4 PoolManager
-        (`v4_balances[token]`, its ERC-20 balance; `v4_balances[ZERO_ADDRESS]` its ETH, lent
-        for WETH routes), every V3 pool holding the token (`v3_balances[(pool, token)]`, read
-        by the market) and every V2-style pair (its reserve, less the 1 wei a flash swap must
-        leave)."""
-        wanted = {checksum_address(t) for t in tokens}
-        found: dict[str, list[tuple[tuple[int, int, int, str], Lender]]] = {t: [] for t in wanted}
-        for token in wanted:
-            held = vault_balances.get(token, 0)
-            if held > 0:
-                src = FlashSource.balancer(vault_fee_percentage)
-                found[token].append(((0, 0, -held, ""), Lender(source=src, capacity=held)))
-            for native, held in (
-                (False, (v4_balances or {}).get(token, 0)),
-                (True, (v4_balances or {}).get(ZERO_ADDRESS, 0) if token == WETH else 0),
-            ):
-                if held > 0:
-                    src = FlashSource.uniswap_v4(native=native)
-                    key = (0, 1 + int(native), -held, "")
-                    found[token].append((key, Lender(source=src, capacity=held)))
-        for state in states:
-            if isinstance(state, V3PoolState):
-                for token in state.tokens:
-                    held = v3_balances.get((state.address, token), 0)
-                    if token in wanted and held > 0:
-                        src = FlashSource.uniswap_v3(
-                            state.address,
-                            token0=token == state.token0,
-                            fee_pips=state.fee,
-                            other=state.token1 if token == state.token0 else state.token0,
-                        )
-                        key = (1, state.fee, -held, state.address.lower())
-                        found[token].append((key, Lender(source=src, capacity=held)))
-            elif isinstance(state, V2PairState) and v2_factory(state.venue) != NO_V2_FACTORY:
-                for token in state.tokens:  # (a pair of a factory the facet lacks cannot lend)
-                    reserve = state.reserves_for(token)[0]
-                    if token in wanted and reserve > 1:
-                        src = FlashSource.uniswap_v2(
-                            state.address,
-                            token0=token == state.token0,
-                            fee_pips=state.fee_pips,
-                            other=state.token1 if token == state.token0 else state.token0,
-                            factory=v2_factory(state.venue),
-                        )
-                        key = (2, state.fee_pips, -reserve, state.address.lower())
-                        found[token].append((key, Lender(source=src, capacity=reserve - 1)))
-        return cls(by_token={t: tuple(lender for _, lender in sorted(v)) for t, v in found.items()})
+        """The lenders of `tokens`, each venue's (`Venue.lenders`: the Vault, V3 pools, V2
+        pairs, ...) from its pools among `states` and the answers to its `lender_reads`, in
+        order of preference (the venues' keys: the Vault, then V3 pools by fee tier, then V2
+        pairs; then the most held, then address). A lender offered by several venues (the
+        Vault, by every Balancer venue) is listed once."""
+        wanted = frozenset(checksum_address(t) for t in tokens)
+        found: dict[str, dict[FlashSource, tuple[tuple[object, ...], Lender]]] = {
+            t: {} for t in wanted
+        }
+        for venue, mine in group_by_venue(states, venues):
+            for token, key, lender in venue.lenders(mine, wanted, reads):
+                if token in found:
+                    found[token].setdefault(lender.source, (key, lender))
+        return cls(
+            by_token={
+                t: tuple(ln for _, ln in sorted(v.values(), key=lambda kl: _key(kl[0])))
+                for t, v in found.items()
+            }
+        )
 
     def of(self, token: str) -> tuple[Lender, ...]:
         return self.by_token.get(token, ())
@@ -302,12 +273,11 @@ class Lenders:
     def allowed(self, cycle: Cycle) -> list[Lender]:
         """The lenders rule 2 and 4 allow for `cycle` (best first)."""
         pools = set(cycle.pools)
-        balancer_hop = any(h.kind is HopKind.BALANCER for h in cycle.hops)
+        locked = locked_sources(cycle)
         return [
             lender
             for lender in self.of(cycle.token)
-            if (lender.source.lender not in pools or lender.source.kind is SourceKind.UNISWAP_V4)
-            and not (balancer_hop and lender.source.kind is SourceKind.BALANCER_V2)
+            if lender.source.lender not in pools and lender.source.kind not in locked
         ]
 
     def choose(self, cycle: Cycle, amount: int) -> FlashSource | None:
@@ -315,7 +285,7 @@ class Lenders:
         order of preference); the batch swap for an all-Balancer cycle; None if none can."""
         if amount <= 0:
             raise FlasharbValueError(f"loan amount must be positive, got {amount}")
-        if _all_balancer(cycle):
+        if is_batch(cycle):
             return FlashSource.batch_swap()
         best: tuple[int, int] | None = None
         chosen = None
@@ -332,25 +302,61 @@ class Lenders:
         return max((lender.capacity for lender in self.allowed(cycle)), default=0)
 
     def replace_pools(self, states: Iterable[PoolState]) -> Lenders:
-        """These lenders with the V2 pairs among `states` re-priced from their new reserves
-        (what a pending swap on a pair changes); other lenders as they were."""
-        pairs = {s.address: s for s in states if isinstance(s, V2PairState)}
-        if not pairs:
+        """These lenders with the ones that lend from `states` alone (V2 pairs: their new
+        reserves, what a pending swap on a pair changes) re-priced; others as they were."""
+        tokens = frozenset(self.by_token)
+        fresh: dict[tuple[str, FlashSource], int] = {}
+        for venue, mine in group_by_venue(states):
+            for token, _key, lender in venue.lenders(mine, tokens, {}):
+                fresh[(token, lender.source)] = lender.capacity
+        moved_pools = {s.address for s in states}
+        if not moved_pools:
             return self
         out: dict[str, tuple[Lender, ...]] = {}
         for token, lenders in self.by_token.items():
             moved = []
             for lender in lenders:
-                pair = pairs.get(lender.source.lender)
-                if pair is not None:
-                    lender = replace(lender, capacity=max(pair.reserves_for(token)[0] - 1, 0))
+                if lender.source.lender in moved_pools and (token, lender.source) in fresh:
+                    lender = replace(lender, capacity=max(fresh[(token, lender.source)], 0))
                 moved.append(lender)
             out[token] = tuple(moved)
         return Lenders(by_token=out)
 
 
-def _all_balancer(cycle: Cycle) -> bool:
-    return all(h.kind is HopKind.BALANCER for h in cycle.hops)
+def _key(key: tuple[object, ...]) -> tuple[tuple[int, object], ...]:
+    """A preference key that sorts whatever its venue put in it (ints before strings)."""
+    return tuple((0, k) if isinstance(k, int) else (1, str(k)) for k in key)
+
+
+def group_by_venue(
+    states: Iterable[PoolState], venues: Iterable[Venue] | None = None
+) -> list[tuple[Venue, list[PoolState]]]:
+    """`venues` (default: the built-in ones) with their pools among `states`: by the state's
+    venue name, else by its class; every venue is listed, with or without pools (a venue may
+    lend without pools of its own in `states`: the Balancer Vault)."""
+    listed = list(venues) if venues is not None else list(builtin())
+    rows: dict[str, tuple[Venue, list[PoolState]]] = {v.name: (v, []) for v in listed}
+    for state in states:
+        row = rows.get(state.venue)
+        if row is None:
+            fallback = venue_of(state)
+            row = rows.setdefault(f"{fallback.name}:{state.venue}", (fallback, []))
+        row[1].append(state)
+    return list(rows.values())
+
+
+def locked_sources(cycle: Cycle) -> frozenset[SourceKind]:
+    """Capital sources a route through these hops cannot borrow from (BAL#400)."""
+    out: frozenset[SourceKind] = frozenset()
+    for kind in {h.kind for h in cycle.hops}:
+        out |= venue_for_hop(kind).locks
+    return out
+
+
+def is_batch(cycle: Cycle) -> bool:
+    """Whether the cycle runs as one batch swap (every hop of a batching venue's kind)."""
+    kinds = {h.kind for h in cycle.hops}
+    return len(kinds) == 1 and venue_for_hop(next(iter(kinds))).batch
 
 
 # ---------------------------------------------------------------- funding a sized cycle
@@ -375,8 +381,9 @@ class Funded:
 def _output(cycle: Cycle, states: Mapping[str, PoolState], x: int) -> tuple[int, ...] | None:
     amounts = []
     for hop in cycle.hops:
+        state = state_for(states, hop)
         try:
-            x = state_for(states, hop).quote_exact_in(hop.token_in, hop.token_out, x)
+            x, _ticks = venue_of(state).swap(state, hop.token_in, hop.token_out, x)
         except FlasharbError:
             return None
         if x <= 0:
@@ -463,7 +470,7 @@ def fund(
     if sized.amount_in <= 0 or sized.profit <= 0:
         return None
     cycle = sized.cycle
-    if _all_balancer(cycle) and (source is None or source.batch):
+    if is_batch(cycle) and (source is None or source.batch):
         return Funded(sized=sized, source=FlashSource.batch_swap())
     if source is None:
         free = lenders.choose(cycle, sized.amount_in)

@@ -10,7 +10,7 @@ are built only when asked for.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
@@ -40,7 +40,7 @@ class Hop:
     a native-ETH pool trades under WETH's name with `native` set (the facet wraps and unwraps).
     """
 
-    pool: str
+    pool: str  # the pool's uid: its address, or a V4 pool's 0x-hex PoolId
     token_in: str
     token_out: str
     fee_pips: int  # hundredths of a bip, copied from the pool state at enumeration
@@ -51,6 +51,15 @@ class Hop:
         0  # a V4 pool's tick spacing (its PoolKey: tokens, fee_pips, spacing, no hooks)
     )
     native: bool = False  # a V4 pool whose WETH side is native ETH: the route still says WETH
+    # the pool trades more than two tokens (a Balancer pool of 3+): the pools alone do not fix
+    # the route's tokens
+    wide: bool = False
+    # what its venue's swap costs beyond its kind's GasModel figure, in gas (a ComposableStable
+    # pool's StableMath; a 20230206 weighted pool, which keeps no oracle, less)
+    gas: int = field(default=0, compare=False)
+    # the hop as LibRoute reads it (kind byte first), from its venue; empty: derived from the
+    # fields above by the venue of `kind` when the path is encoded
+    packed: bytes = field(default=b"", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if type(self.kind) is not HopKind:  # a label or a code: one vocabulary, checked here
@@ -92,9 +101,9 @@ class Cycle:
     @property
     def key(self) -> tuple[str, ...]:
         """Identity for dedup: the start token and the pools in order, which fix every hop of
-        two-token pools; a route through a Balancer pool (which may hold more than two of the
-        route's tokens) adds the intermediate tokens."""
-        if any(hop.kind is HopKind.BALANCER for hop in self.hops):
+        two-token pools; a route through a wider pool (a Balancer pool of three or more
+        tokens, `Hop.wide`) adds the intermediate tokens."""
+        if any(hop.wide for hop in self.hops):
             return (self.token, *self.pools, *self.tokens[1:-1])
         return (self.token, *self.pools)
 
@@ -154,20 +163,8 @@ class CycleIndex:
         cycle = self._cycles.get(i)
         if cycle is None:
             g = self.graph
-            hops = []
-            for e in self.edges[i, : int(self.hops[i])]:
-                hops.append(
-                    Hop(
-                        pool=g.pools[g.edge_pool[e]],
-                        token_in=g.tokens[g.edge_in[e]],
-                        token_out=g.tokens[g.edge_out[e]],
-                        fee_pips=int(g.edge_fee[e]),
-                        kind=HopKind(int(g.edge_kind[e])),
-                        pool_id=g.pool_ids.get(g.pools[g.edge_pool[e]], b""),
-                        factory=g.v2_factories.get(g.pools[g.edge_pool[e]], 0),
-                    )
-                )
-            cycle = Cycle(token=g.tokens[self.start[i]], hops=tuple(hops))
+            hops = tuple(g.edge_hops[e] for e in self.edges[i, : int(self.hops[i])].tolist())
+            cycle = Cycle(token=g.tokens[self.start[i]], hops=hops)
             self._cycles[i] = cycle
         return cycle
 

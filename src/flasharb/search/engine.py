@@ -21,14 +21,15 @@ import numpy as np
 import numpy.typing as npt
 
 from flasharb.amm.pool import PoolState
-from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind
 from flasharb.search.cycles import CycleIndex
 from flasharb.search.exact import size_cycle
-from flasharb.search.graph import hop_fee_pips, hop_kind
+from flasharb.search.graph import hop_fee_pips, routable
 from flasharb.search.rates import EdgeRates, closed_form, compose
 from flasharb.search.sizing import SizedCycle
+from flasharb.search.venue import venue_of
+from flasharb.state.registry import normal_uid
 
 __all__ = ["MIXED_SLACK", "SCREEN_MARGIN", "EngineUpdate", "SearchEngine"]
 
@@ -70,7 +71,7 @@ class SearchEngine:
     )
 
     def __init__(self, index: CycleIndex, states: Mapping[str, PoolState]) -> None:
-        """`states` must hold a state for every pool of the index (keyed by EIP-55 address)."""
+        """`states` must hold a state for every pool of the index (keyed by uid)."""
         self.index = index
         self.graph = index.graph
         self.states: dict[str, PoolState] = {}
@@ -187,17 +188,18 @@ class SearchEngine:
         """
         pids = []
         for state in states:
-            address = checksum_address(state.address)
-            pid = self.graph.pool_id(address)
+            if state.uid not in self.graph.pool_index and not routable(state):
+                continue  # read and priced, never routed (not in the graph)
+            pid = self.graph.pool_id(state.uid)
             old = self.states[self.graph.pools[pid]]
-            kind = hop_kind(state)
             if (
-                tuple(state.tokens) != tuple(old.tokens)
-                or kind != hop_kind(old)
-                or (kind is not HopKind.BALANCER and hop_fee_pips(state) != hop_fee_pips(old))
+                type(state) is not type(old)
+                or tuple(state.tokens) != tuple(old.tokens)
+                or venue_of(state).hop_kind is not venue_of(old).hop_kind
+                or (not venue_of(state).batch and hop_fee_pips(state) != hop_fee_pips(old))
             ):  # a Balancer fee may change (governance): the math reads it from the state
                 raise FlasharbValueError(
-                    f"pool {address}: new state has other tokens, type or fee than the indexed "
+                    f"pool {state.uid}: new state has other tokens, type or fee than the indexed "
                     "one; rebuild the index"
                 )
             pids.append(pid)
@@ -213,10 +215,10 @@ class SearchEngine:
         """
         pids = self._pool_ids(moved.values())
         rates = self.rates.copy()
-        rates.update({**self.states, **{checksum_address(a): s for a, s in moved.items()}}, pids)
+        rates.update({**self.states, **{normal_uid(a): s for a, s in moved.items()}}, pids)
         ids = self.index.cycle_ids_of_pool_ids(np.asarray(pids, dtype=np.int64))
         passing, x_star = self.candidates(ids, rates)
-        states = ChainMap({checksum_address(a): s for a, s in moved.items()}, self.states)
+        states = ChainMap({normal_uid(a): s for a, s in moved.items()}, self.states)
         found = []
         for i, x in zip(passing.tolist(), x_star.tolist(), strict=True):
             sized = self.size(i, max(int(x), 1), states)
@@ -236,7 +238,8 @@ class SearchEngine:
         states = list(changed.values()) if isinstance(changed, Mapping) else list(changed)
         pids = self._pool_ids(states)
         for state in states:
-            self.states[checksum_address(state.address)] = state
+            if state.uid in self.graph.pool_index:
+                self.states[state.uid] = state
         self.rates.update(self.states, pids)
         ids = self.index.cycle_ids_of_pool_ids(np.asarray(pids, dtype=np.int64))
         if self.sized:
@@ -258,7 +261,7 @@ class SearchEngine:
         passing, x_star = self.candidates(ids)
         found = self._size_all(passing, x_star)
         return EngineUpdate(
-            pools=len({checksum_address(s.address) for s in states}),
+            pools=len({s.uid for s in states}),
             affected=int(ids.size),
             candidates=int(passing.size),
             sized=tuple(found),

@@ -58,14 +58,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.amm.pool import PoolState
-from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind
 from flasharb.search.cycles import Cycle
 from flasharb.search.rates import pool_edge_params
-from flasharb.search.segments import POW_ERROR, RouteCurve, route_curve, smooth_optimum
+from flasharb.search.segments import RouteCurve, route_curve, smooth_optimum
 from flasharb.search.sizing import SizedCycle, optimize, state_for
 from flasharb.search.teeth import (
     CERTIFY_TOL,
@@ -77,6 +75,7 @@ from flasharb.search.teeth import (
     refine,
     shrink,
 )
+from flasharb.search.venue import venue_of
 
 __all__ = [
     "CERTIFY_TOL",
@@ -112,17 +111,18 @@ def route_seed(cycle: Cycle, states: Mapping[str, PoolState]) -> int:
 
 
 def _pow_slack(route: ExactRoute, curve: RouteCurve, x: float) -> float:
-    """How far LogExpMath's error (1e-14 of the power, either way) may put the exact output of
-    Balancer hops above the smooth curve, in the start token."""
-    if not any(isinstance(state, WeightedPoolState) for state, _, _ in route.steps):
+    """How far the pools' own approximations (Balancer's LogExpMath: 1e-14 of the power, either
+    way) may put the exact output above the smooth curve, in the start token (each venue's
+    `pow_slack`, carried back through the later hops' rates)."""
+    slacks = [venue_of(state).pow_slack(state, token_out) for state, _, token_out in route.steps]
+    if not any(slacks):
         return 0.0
     rates = curve.rates(x)
     if rates is None:
         return 0.0
     slack, down = 0.0, 1.0
-    for (state, _, token_out), rate in zip(reversed(route.steps), reversed(rates), strict=True):
-        if isinstance(state, WeightedPoolState):
-            slack += POW_ERROR * state.balances[state.index_of(token_out)] * down
+    for own, rate in zip(reversed(slacks), reversed(rates), strict=True):
+        slack += own * down
         down *= rate
     return slack
 
@@ -201,17 +201,13 @@ def _zero(cycle: Cycle, *, proven: bool) -> SizedCycle:
 
 
 def ticks_crossed(cycle: Cycle, states: Mapping[str, PoolState], amount_in: int) -> int:
-    """Initialized V3 ticks the route crosses at `amount_in` (each costs gas). Sizing counts
-    them during its own final evaluation (`SizedCycle.ticks_crossed`); this re-quotes."""
+    """Initialized ticks (V3, V4) the route crosses at `amount_in` (each costs gas). Sizing
+    counts them during its own final evaluation (`SizedCycle.ticks_crossed`); this re-quotes."""
     crossed, amount = 0, amount_in
     for hop in cycle.hops:
         state = state_for(states, hop)
-        if isinstance(state, V3PoolState):
-            result = state.swap(hop.token_in == state.token0, amount)
-            crossed += result.ticks_crossed
-            amount = result.amount_out
-        else:
-            amount = state.quote_exact_in(hop.token_in, hop.token_out, amount)
+        amount, ticks = venue_of(state).swap(state, hop.token_in, hop.token_out, amount)
+        crossed += ticks
     return crossed
 
 

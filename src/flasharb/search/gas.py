@@ -23,6 +23,9 @@ predicts with and the hop-gas experiment fits.
                               swaps against the loan instead of taking or repaying it)
           + wrap * (native ETH taken from the PoolManager and wrapped into WETH)
           + unwrap * (WETH unwrapped to settle native ETH with the PoolManager)
+          + hop_gas               each hop's venue's own cost beyond its kind's figure (a
+                                  Balancer stable pool's StableMath; `Hop.gas`): measured per
+                                  venue, never fitted
 
 Each term is something FlashArbFacet does (contracts/facets/FlashArbFacet.sol: `_runV2`, the V2
 chain; `_runMixed`, the general walk; `LibBalancer.batchSwapCycle`, the all-Balancer batch;
@@ -60,6 +63,7 @@ from flasharb.chain.addresses import WETH
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.cycles import Cycle, CycleIndex
+from flasharb.search.venue import venue_for_hop, venues_of_kind
 
 __all__ = ["GasModel", "GasShape", "V4Flow", "calldata_floor", "calldata_gas", "v4_flow"]
 
@@ -67,12 +71,6 @@ TX_BASE = 21_000  # intrinsic gas of any transaction
 # executeArb(uint256,bytes,bytes,uint256,uint256): selector, five head words, two length words
 _ABI_OVERHEAD = 4 + 5 * 32 + 2 * 32
 _TOKEN_BYTES = 20  # the route token heads the packed path
-_HOP_BYTES = {  # LibRoute
-    HopKind.UNISWAP_V2: 22,
-    HopKind.UNISWAP_V3: 24,
-    HopKind.BALANCER: 53,
-    HopKind.UNISWAP_V4: 28,
-}
 _AMOUNT_BYTES = 16  # uint128 per amount
 
 
@@ -134,10 +132,15 @@ def v4_flow(cycle: Cycle, source: SourceKind, *, native_loan: bool = False) -> V
     return V4Flow(netted=netted, loan_netted=loan_netted, wraps=wraps, unwraps=unwraps)
 
 
+def _hop_bytes(kind: HopKind) -> int:
+    """A hop's length in LibRoute's path, as its venue packs it."""
+    return venue_for_hop(kind).hop_bytes
+
+
 def calldata_floor(kinds: Sequence[HopKind]) -> int:
     """A lower bound of the calldata gas of an executeArb over hops of these kinds: every byte
     at the zero-byte price."""
-    path = _TOKEN_BYTES + sum(_HOP_BYTES[k] for k in kinds)
+    path = _TOKEN_BYTES + sum(_hop_bytes(k) for k in kinds)
     amounts = _AMOUNT_BYTES * (len(kinds) + 1)
     return 4 * (_ABI_OVERHEAD + _padded(path) + _padded(amounts))
 
@@ -158,6 +161,7 @@ class GasShape:
     v4_loan_netted: int = 0  # V4 loan ends a V4 hop nets (`v4_flow`)
     wraps: int = 0  # native ETH taken out and wrapped (`v4_flow`)
     unwraps: int = 0  # WETH unwrapped to settle native ETH (`v4_flow`)
+    hop_gas: int = 0  # the hops' venues' own cost beyond their kinds' figures (`Hop.gas`)
 
     @classmethod
     def of(
@@ -188,6 +192,7 @@ class GasShape:
             v4_loan_netted=flow.loan_netted,
             wraps=flow.wraps,
             unwraps=flow.unwraps,
+            hop_gas=sum(h.gas for h in cycle.hops),
         )
 
     @property
@@ -267,14 +272,9 @@ class GasModel:
             }
         )
     )
-    per_hop: Mapping[int, int] = field(  # HopKind code -> gas
+    per_hop: Mapping[int, int] = field(  # HopKind code -> gas: each venue's figure
         default_factory=lambda: _frozen(
-            {
-                HopKind.UNISWAP_V2: 44_791,  # pair.swap and its transfer out
-                HopKind.UNISWAP_V3: 75_955,  # swap, callback transfer, slot0 / fee growth writes
-                HopKind.BALANCER: 52_464,  # approve, Vault.swap (the Vault warm), allowance check
-                HopKind.UNISWAP_V4: 66_836,  # sync, transfer, settle, swap, take
-            }
+            {kind: v.gas_per_hop for kind, v in sorted(venues_of_kind().items())}
         )
     )
     per_batch_hop: int = 49_150  # one step of an all-Balancer batchSwap
@@ -322,6 +322,7 @@ class GasModel:
             + self.v4_loan_netted * shape.v4_loan_netted
             + self.wrap * shape.wraps
             + self.unwrap * shape.unwraps
+            + shape.hop_gas
         )
 
     def floor(self, index: CycleIndex) -> npt.NDArray[np.int64]:
@@ -333,10 +334,11 @@ class GasModel:
         gas = np.full(len(index), TX_BASE + min(self.base.values()), dtype=np.int64)
         n_hops = valid.sum(axis=1).astype(np.int64)
         path = np.full(len(index), _TOKEN_BYTES, dtype=np.int64)
-        for kind in HopKind:
+        for kind, venue in venues_of_kind().items():
             count = (kinds == int(kind)).sum(axis=1).astype(np.int64)
             gas += count * int(self.per_hop.get(kind, 0))
-            path += count * _HOP_BYTES[kind]
+            path += count * venue.hop_bytes
+        gas += np.where(valid, index.graph.edge_gas[np.where(valid, index.edges, 0)], 0).sum(axis=1)
         amounts = _AMOUNT_BYTES * (n_hops + 1)
         gas += 4 * (_ABI_OVERHEAD + (path + 31) // 32 * 32 + (amounts + 31) // 32 * 32)
         balancer = int(HopKind.BALANCER)
@@ -408,6 +410,7 @@ class GasModel:
             s.gas_used
             - TX_BASE
             - s._calldata()
+            - s.hop_gas
             - sum(c[j] * _figure(model, terms[j][0]) for j in held)
             for s, c in zip(rows, counts, strict=True)
         ]

@@ -1,8 +1,10 @@
-"""The token graph: every pool of every venue, as directed swap edges in numpy arrays.
+"""The token graph: every routable pool of every venue, as directed swap edges in numpy arrays.
 
-A pool with tokens `t_1..t_n` gives one edge per ordered pair `(t_i, t_j)`, `i != j`: two for a
-V2 pair or a V3 pool, `n*(n-1)` for an n-token Balancer weighted pool. Pools and tokens get
-integer ids in the order of their lower-case addresses, and edges are sorted by
+A pool whose venue routes it (`flasharb.search.venue.Venue.hop_kind`) and trades tokens
+`t_1..t_n` (`graph_tokens`: a Balancer stable pool's BPT is not one; native ETH is WETH) gives
+one edge per ordered pair `(t_i, t_j)`, `i != j`: two for a V2 pair or a V3 pool, `n*(n-1)` for
+an n-token Balancer pool; each edge keeps the route hop its venue builds for it. Pools (by uid)
+and tokens get integer ids in the order of their lower-case strings, and edges are sorted by
 `(pool, token_in, token_out)`, so the edges of one pool are contiguous (`pool_edge_ptr`) and
 everything built on the graph is deterministic whatever order the pools came in.
 """
@@ -11,16 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.amm.pool import PoolState
-from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
-from flasharb.amm.uniswap_v3 import V3PoolState
+from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind
+from flasharb.search.venue import venue_of
+from flasharb.state.registry import normal_uid
+
+if TYPE_CHECKING:
+    from flasharb.search.cycles import Hop
 
 __all__ = [
     "NO_V2_FACTORY",
@@ -29,11 +35,10 @@ __all__ = [
     "hop_kind",
     "hop_fee_pips",
     "ranges",
+    "routable",
     "unique_pools",
     "v2_factory",
 ]
-
-_BALANCER_FEE_PER_PIP = 10**12  # swap_fee is 18-decimal fixed point; a pip is 1e-6
 
 # FlashArbFacet's allowed Uniswap-V2-style factories, by the index a V2 hop names (LibRoute
 # V2_FACTORY_COUNT): the facet derives each pair from its factory and tokens, so a hop carries
@@ -55,39 +60,37 @@ Int32Array = npt.NDArray[np.int32]
 
 
 def hop_kind(state: PoolState) -> HopKind:
-    """How FlashArbFacet swaps through a pool of this state's type."""
-    if isinstance(state, V2PairState):
-        return HopKind.UNISWAP_V2
-    if isinstance(state, V3PoolState):
-        return HopKind.UNISWAP_V3
-    if isinstance(state, WeightedPoolState):
-        return HopKind.BALANCER
-    raise FlasharbValueError(
-        f"pool {getattr(state, 'address', state)!r}: no hop kind for {type(state).__name__}"
-    )
+    """How FlashArbFacet swaps through a pool of this state's venue."""
+    kind = venue_of(state).hop_kind
+    if kind is None:
+        raise FlasharbValueError(f"pool {state.uid}: the diamond has no hop for its venue yet")
+    return kind
 
 
 def hop_fee_pips(state: PoolState) -> int:
     """The pool's swap fee in pips (hundredths of a bip); Balancer's 1e18 fee floored to pips."""
-    if isinstance(state, V2PairState):
-        return state.fee_pips
-    if isinstance(state, V3PoolState):
-        return state.fee
-    if isinstance(state, WeightedPoolState):
-        return state.swap_fee // _BALANCER_FEE_PER_PIP
-    raise FlasharbValueError(f"pool {getattr(state, 'address', state)!r}: unknown pool type")
+    return venue_of(state).fee_pips(state)
+
+
+def routable(state: PoolState) -> bool:
+    """Whether routes may trade through the pool now: its venue has a facet hop and it trades
+    two tokens or more (a Balancer stable pool whose amplification moves trades none)."""
+    venue = venue_of(state)
+    return venue.hop_kind is not None and len(set(venue.graph_tokens(state))) >= 2
 
 
 def unique_pools(pools: Iterable[PoolState]) -> list[PoolState]:
-    """One state per address, sorted by lower-case address; the same address with two
-    different states is an error (which one is current?)."""
-    by_address: dict[str, PoolState] = {}
+    """One state per uid, sorted by lower-case uid; the same uid with two different states is
+    an error (which one is current?)."""
+    by_uid: dict[str, PoolState] = {}
     for pool in pools:
-        seen = by_address.get(pool.address)
+        if not isinstance(getattr(pool, "uid", None), str):
+            venue_of(pool)  # raises, naming the state's class
+        seen = by_uid.get(pool.uid)
         if seen is not None and seen != pool:
-            raise FlasharbValueError(f"pool {pool.address} given twice with different state")
-        by_address[pool.address] = pool
-    return [by_address[address] for address in sorted(by_address, key=str.lower)]
+            raise FlasharbValueError(f"pool {pool.uid} given twice with different state")
+        by_uid[pool.uid] = pool
+    return [by_uid[uid] for uid in sorted(by_uid, key=str.lower)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -95,7 +98,7 @@ class TokenGraph:
     """Pools, tokens and directed edges. Ids index `pools` and `tokens`; edge arrays are
     parallel, one entry per edge."""
 
-    pools: tuple[str, ...]  # EIP-55 addresses, ordered by lower-case address
+    pools: tuple[str, ...]  # uids, ordered by lower case
     tokens: tuple[str, ...]  # EIP-55 addresses, ordered by lower-case address
     edge_pool: Int32Array  # pool id of each edge
     edge_in: Int32Array  # token id sold into the pool
@@ -105,14 +108,20 @@ class TokenGraph:
     pool_edge_ptr: IntArray  # edges of pool p are pool_edge_ptr[p]:pool_edge_ptr[p + 1]
     pool_index: dict[str, int] = field(repr=False)
     token_index: dict[str, int] = field(repr=False)
-    pool_ids: dict[str, bytes] = field(repr=False)  # Balancer pools: the Vault's 32-byte id
-    v2_factories: dict[str, int] = field(repr=False)  # V2 pairs: the facet's factory index
+    edge_hops: tuple[Hop, ...] = field(repr=False)  # the route hop of each edge, by its venue
+    edge_gas: IntArray = field(repr=False)  # each edge's hop's venue gas (`Hop.gas`)
 
     @classmethod
     def build(cls, states: Iterable[PoolState]) -> TokenGraph:
-        """The graph of `states` (duplicates of one state are dropped)."""
-        pools = unique_pools(states)
-        members = [tuple(pool.tokens) for pool in pools]
+        """The graph of `states` (duplicates of one state are dropped; pools whose venue the
+        diamond cannot swap through yet are left out)."""
+        pools = []
+        members = []
+        for pool in unique_pools(states):
+            if not routable(pool):
+                continue  # nothing to route through (yet): read, priced, not in the graph
+            pools.append(pool)
+            members.append(venue_of(pool).graph_tokens(pool))
         tokens = sorted({t for ts in members for t in ts}, key=str.lower)
         token_index = {t: i for i, t in enumerate(tokens)}
         pool_rows: list[int] = []
@@ -120,10 +129,12 @@ class TokenGraph:
         outs: list[int] = []
         kinds: list[int] = []
         fees: list[int] = []
+        hops: list[Hop] = []
         counts = np.zeros(len(pools), dtype=np.int64)
         for p, (pool, ts) in enumerate(zip(pools, members, strict=True)):
+            venue = venue_of(pool)
             kind = int(hop_kind(pool))
-            fee = hop_fee_pips(pool)
+            fee = venue.fee_pips(pool)
             ids = sorted(token_index[t] for t in ts)
             for a in ids:
                 for b in ids:
@@ -133,11 +144,12 @@ class TokenGraph:
                         outs.append(b)
                         kinds.append(kind)
                         fees.append(fee)
+                        hops.append(venue.hop(pool, tokens[a], tokens[b]))
             counts[p] = len(ids) * (len(ids) - 1)
         ptr = np.zeros(len(pools) + 1, dtype=np.int64)
         np.cumsum(counts, out=ptr[1:])
         return cls(
-            pools=tuple(pool.address for pool in pools),
+            pools=tuple(pool.uid for pool in pools),
             tokens=tuple(tokens),
             edge_pool=np.asarray(pool_rows, dtype=np.int32),
             edge_in=np.asarray(ins, dtype=np.int32),
@@ -145,26 +157,24 @@ class TokenGraph:
             edge_kind=np.asarray(kinds, dtype=np.int8),
             edge_fee=np.asarray(fees, dtype=np.int32),
             pool_edge_ptr=ptr,
-            pool_index={address: i for i, address in enumerate(pool.address for pool in pools)},
+            pool_index={uid: i for i, uid in enumerate(pool.uid for pool in pools)},
             token_index=token_index,
-            pool_ids={p.address: p.pool_id for p in pools if isinstance(p, WeightedPoolState)},
-            v2_factories={
-                p.address: v2_factory(p.venue) for p in pools if isinstance(p, V2PairState)
-            },
+            edge_hops=tuple(hops),
+            edge_gas=np.asarray([h.gas for h in hops], dtype=np.int64),
         )
 
     @property
     def n_edges(self) -> int:
         return int(self.edge_pool.shape[0])
 
-    def pool_id(self, address: str) -> int:
-        """Id of the pool at `address` (any case); FlasharbValueError if it is not in the graph."""
-        pid = self.pool_index.get(address)
+    def pool_id(self, uid: str) -> int:
+        """Id of the pool `uid` (any case); FlasharbValueError if it is not in the graph."""
+        pid = self.pool_index.get(uid)
         if pid is None:
-            pid = self.pool_index.get(checksum_address(address))
+            pid = self.pool_index.get(normal_uid(uid))
             if pid is None:
                 raise FlasharbValueError(
-                    f"pool {address} is not in the token graph; rebuild the index with it"
+                    f"pool {uid} is not in the token graph; rebuild the index with it"
                 )
         return pid
 

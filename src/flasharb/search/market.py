@@ -14,18 +14,18 @@ is re-costed at the new gas price, not re-sized. A pool that appears in the logs
 creation event) joins: the index is rebuilt with it (at the replica's size, milliseconds; it
 happens only on blocks that create pools).
 
-Lenders: the Balancer Vault's flash fee and balances, the Uniswap V4 PoolManager's balances
-(its ETH too), and the V3 pools' balances, come from one eth_call of
-`PoolDiscoveryReader.lenderBalances` (state-override code, nothing deployed); V2 pairs lend
-their reserves, which the states already hold. The Vault's balances are read again when the
-Vault logged anything in the new blocks; the PoolManager's when the Vault's are, or when it
-logged anything itself; a V3 pool's when its own logs moved it.
-Known gap: a plain token transfer to the Vault or a V3 pool (no pool event) changes what it can
-lend without the market seeing it until that pool's next event; the trader's simulation still
-catches a loan the lender cannot make.
+Lenders: each venue names the view calls its lenders need (`Venue.lender_reads`: the Balancer
+Vault's flash fee and balances, the Uniswap V4 PoolManager's balances and its ETH, the V3 pools'
+balances), all answered by one eth_call of
+`PoolDiscoveryReader.calls` (state-override code, nothing deployed); V2 pairs lend their
+reserves, which the states already hold. A venue's reads are made again when one of its lender
+contracts logged anything in the new blocks (`Venue.lender_logs`), and for the pools whose logs
+moved them. Known gap: a plain token transfer to the Vault or a V3 pool (no pool event) changes
+what it can lend without the market seeing it until that pool's next event; the trader's
+simulation still catches a loan the lender cannot make.
 
-What enters: pools only from the factories and the Vault of `MarketConfig.venues` (discovery
-believes no other creation event; `Venues` is where a user adds a factory), and, with
+What enters: pools only from the creation contracts of the venues of `MarketConfig.venues`
+(discovery believes no other creation event; `Venues` is where a user adds a venue), and, with
 `MarketConfig.screen` (the default), only pools whose tokens pass the token screen
 (state/screen.py: each token probed once on the fork, as mined and as simulated). A refused
 pool stays out of the index, its state is dropped at every update, and `Market.screened` says
@@ -37,31 +37,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
-from typing import Any
+from typing import Any, cast
 
-from eth_abi import decode, encode
-from eth_utils import function_signature_to_4byte_selector as selector
 from web3 import Web3
 
 from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v2 import checksum_address
-from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.chain import addresses as A
 from flasharb.errors import FlasharbValueError
-from flasharb.kinds import HopKind
-from flasharb.search.capital import FlashSource, Funded, Lenders, at_amount, fund
-from flasharb.search.cycles import MAX_HOPS, MIN_HOPS, Cycle, CycleIndex, Hop
+from flasharb.search.capital import FlashSource, Funded, Lenders, at_amount, fund, group_by_venue
+from flasharb.search.cycles import MAX_HOPS, MIN_HOPS, Cycle, CycleIndex
 from flasharb.search.exact import size_cycle
 from flasharb.search.gas import GasModel
-from flasharb.search.graph import v2_factory
+from flasharb.search.graph import routable
 from flasharb.search.rank import BookUpdate, Opportunity, OpportunityBook, cost
 from flasharb.search.select import select
-from flasharb.state._rpc import batch, block_param, call_reader
-from flasharb.state.discovery import Venues
+from flasharb.search.venue import Venue, venue_of
+from flasharb.state._rpc import batch, block_param
+from flasharb.state.discovery import multicall
 from flasharb.state.reader import ReadConfig
 from flasharb.state.registry import PoolInfo, PoolRegistry
 from flasharb.state.screen import ProbeBlock, TokenScreen
 from flasharb.state.sync import StateSync, SyncResult
+from flasharb.state.venue import Venues
 
 __all__ = [
     "DEFAULT_PRIORITY_FEE_WEI",
@@ -73,10 +71,6 @@ __all__ = [
 ]
 
 DEFAULT_PRIORITY_FEE_WEI = 100_000_000  # 0.1 gwei tip on top of the next block's base fee
-_READER = "PoolDiscoveryReader"
-_LENDER_BALANCES = selector("lenderBalances(address[],address[])")
-_FAILED = 2**256 - 1
-_FEE_TIERED = (HopKind.UNISWAP_V3, HopKind.UNISWAP_V4)  # pools of one pair differ by fee
 BASE_FEE_MAX_CHANGE_DENOMINATOR = 8  # EIP-1559
 ELASTICITY_MULTIPLIER = 2  # EIP-1559
 
@@ -141,7 +135,7 @@ class MarketConfig:
     quarantine_blocks: int = 50  # a route that reverted on chain keeps its pools out this long
     flash_tokens: tuple[str, ...] = A.FLASH_TOKENS  # cycles start and end in these
     gas_model: GasModel = field(default_factory=GasModel)
-    venues: Venues = field(default_factory=Venues)  # the only factories / Vault believed
+    venues: Venues = field(default_factory=Venues)  # the only venues read (and contracts believed)
     read_config: ReadConfig | None = None
     screen: bool = True  # leave out pools with a token the token screen refuses
     token_screen: TokenScreen | None = None  # verdicts' source and cache (None: one per market)
@@ -227,11 +221,17 @@ class Market:
             raise FlasharbValueError(f"block {block} does not exist on this chain yet")
         head = Head.of(header)
         sync = StateSync.start(
-            w3, block=head.number, venues=cfg.venues, read_config=cfg.read_config
+            w3,
+            block=head.number,
+            venues=cfg.venues,
+            read_config=cfg.read_config,
+            extra_topics=_lender_topics(cfg.venues),
         )
         screen = (cfg.token_screen or TokenScreen()) if cfg.screen else None
         screened = _leave_out(screen, w3, list(sync.registry), sync, head)
-        raw = _LenderReads.read(w3, sync.states.values(), cfg.flash_tokens, head.number)
+        raw = _LenderReads.read(
+            w3, _venues(cfg.venues), sync.states.values(), cfg.flash_tokens, head.number
+        )
         return cls(w3, cfg, sync, head, lenders_raw=raw, token_screen=screen, screened=screened)
 
     def _flash_tokens(self) -> list[str]:
@@ -306,7 +306,11 @@ class Market:
         lenders_changed = self._refresh_lenders(result)
         calls += int(lenders_changed)
         t2 = perf_counter()
-        if result.added:
+        graph = self.index.graph.pool_index
+        flipped = any(  # a pool that became routable or stopped being (an amp update's end)
+            (a in graph) != routable(self.states[a]) for a in result.changed if a in self.states
+        )
+        if result.added or flipped:
             self.index = self._build_index()
             self.book = OpportunityBook(
                 self.index,
@@ -341,24 +345,19 @@ class Market:
 
     def _refresh_lenders(self, result: SyncResult) -> bool:
         """Re-read what the new blocks may have moved of the lenders; True if it read."""
-        vault = bool(  # the Vault, or its fees collector (a flash-fee change), logged something
-            result.emitters
-            & {A.BALANCER_VAULT, A.BALANCER_PROTOCOL_FEES_COLLECTOR, A.UNISWAP_V4_POOL_MANAGER}
-        )
-        pools = [a for a in sorted(result.changed) if isinstance(self.states.get(a), V3PoolState)]
-        if not vault and not pools and not result.added:
-            self.lenders = self._lenders_raw.lenders(self.states.values(), self._flash_tokens())
-            return False  # V2 reserves are in the states: re-derived above, nothing read
-        self._lenders_raw = self._lenders_raw.refreshed(
+        changed = [self.states[a] for a in sorted(result.changed) if a in self.states]
+        everything = bool(result.added)  # new pools, new lenders: read them all
+        self._lenders_raw, read = self._lenders_raw.refreshed(
             self.w3,
             self.states.values(),
             self.config.flash_tokens,
             self.head.number,
-            vault=vault or bool(result.added),
-            pools=pools,
+            emitters=result.emitters,
+            changed=changed,
+            everything=everything,
         )
         self.lenders = self._lenders_raw.lenders(self.states.values(), self._flash_tokens())
-        return True
+        return read
 
     # ------------------------------------------------------------ reading it
 
@@ -403,8 +402,9 @@ class Market:
     def pool(
         self, venue: str, token_a: str, token_b: str, *, fee: int | None = None, n_tokens: int = 2
     ) -> PoolInfo:
-        """The pool of `venue` holding `token_a` and `token_b` (V3 and V4: at `fee`; Balancer:
-        with `n_tokens` tokens).
+        """The pool of `venue` holding `token_a` and `token_b` (at `fee`, in the registry's
+        unit: pips, or a Balancer pool's 18-decimal fee; with `n_tokens` tokens besides a pool's
+        own BPT).
 
         Raises:
             FlasharbValueError: none, or more than one, matches.
@@ -415,8 +415,8 @@ class Market:
             if p.venue == venue
             and token_a in p.tokens
             and token_b in p.tokens
-            and (fee is None or p.kind not in _FEE_TIERED or p.fee == fee)
-            and (p.kind is not HopKind.BALANCER or len(p.tokens) == n_tokens)
+            and (fee is None or p.fee == fee)
+            and sum(1 for t in p.tokens if t != p.address) == n_tokens
         ]
         if len(found) != 1:
             raise FlasharbValueError(
@@ -425,21 +425,19 @@ class Market:
         return found[0]
 
     def route(self, token: str, *legs: tuple[PoolInfo, str]) -> Cycle:
-        """The cycle from `token` through `legs` (pool, token bought), in order."""
+        """The cycle from `token` through `legs` (pool, token bought), in order, each hop as
+        its venue builds it from the pool's state.
+
+        Raises:
+            FlasharbValueError: a pool with no state at this block, or of a venue the diamond
+                has no hop for.
+        """
         hops, token_in = [], checksum_address(token)
         for info, token_out in legs:
-            hops.append(
-                Hop(
-                    pool=info.address,
-                    token_in=token_in,
-                    token_out=checksum_address(token_out),
-                    fee_pips=info.fee if info.kind is not HopKind.BALANCER else 0,
-                    kind=info.kind,
-                    pool_id=info.pool_id,
-                    factory=v2_factory(info.venue) if info.kind is HopKind.UNISWAP_V2 else 0,
-                    tick_spacing=info.tick_spacing if info.kind is HopKind.UNISWAP_V4 else 0,
-                )
-            )
+            state = self.states.get(info.uid)
+            if state is None:
+                raise FlasharbValueError(f"pool {info.uid} has no state at block {self.block}")
+            hops.append(venue_of(state).hop(state, token_in, checksum_address(token_out)))
             token_in = checksum_address(token_out)
         return Cycle(token=checksum_address(token), hops=tuple(hops))
 
@@ -501,23 +499,37 @@ def _leave_out(
     return out
 
 
+def _venues(venues: Venues) -> list[Venue]:
+    return [cast(Venue, v) for v in venues]
+
+
+def _lender_topics(venues: Venues) -> tuple[bytes, ...]:
+    return tuple(dict.fromkeys(t for v in _venues(venues) for t in v.lender_logs()[1]))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _LenderReads:
-    """What the lenders held at a block: the Vault's flash fee and balances, the V4
-    PoolManager's balances (`token -> balance`, its ETH under the zero address), V3 pools'
-    balances (`(pool, token) -> balance`)."""
+    """The answers to every venue's lender reads at a block: (contract, calldata) -> bytes."""
 
-    vault_fee_percentage: int
-    vault_balances: Mapping[str, int]
-    v3_balances: Mapping[tuple[str, str], int]
-    v4_balances: Mapping[str, int] = field(default_factory=dict)
+    venues: tuple[Venue, ...]
+    answers: Mapping[tuple[str, bytes], bytes]
 
     @classmethod
     def read(
-        cls, w3: Web3, states: Iterable[PoolState], tokens: Sequence[str], block: int
+        cls,
+        w3: Web3,
+        venues: Sequence[Venue],
+        states: Iterable[PoolState],
+        tokens: Sequence[str],
+        block: int,
     ) -> _LenderReads:
-        fee, vault, v3, v4 = _read_lenders(w3, states, tokens, block, vault=True, pools=None)
-        return cls(vault_fee_percentage=fee, vault_balances=vault, v3_balances=v3, v4_balances=v4)
+        wanted = frozenset(checksum_address(t) for t in tokens)
+        calls = [
+            c
+            for venue, mine in group_by_venue(states, venues)
+            for c in venue.lender_reads(mine, wanted)
+        ]
+        return cls(venues=tuple(venues), answers=_answer(w3, calls, block))
 
     def refreshed(
         self,
@@ -526,64 +538,39 @@ class _LenderReads:
         tokens: Sequence[str],
         block: int,
         *,
-        vault: bool,
-        pools: Sequence[str],
-    ) -> _LenderReads:
-        states = list(states)
-        fee, vault_balances, v3, v4 = _read_lenders(
-            w3, states, tokens, block, vault=vault, pools=set(pools)
-        )
+        emitters: Iterable[str],
+        changed: Sequence[PoolState],
+        everything: bool,
+    ) -> tuple[_LenderReads, bool]:
+        """These answers with what the new blocks may have moved read again: every read of a
+        venue whose lender contracts logged (or all, with `everything`), and the reads of the
+        changed pools. Also whether anything was read."""
+        wanted = frozenset(checksum_address(t) for t in tokens)
+        logged = set(emitters)
+        calls: list[tuple[str, bytes]] = []
+        moved = {s.uid for s in changed}
+        for venue, mine in group_by_venue(states, self.venues):
+            if everything or logged & set(venue.lender_logs()[0]):
+                calls += venue.lender_reads(mine, wanted)
+            else:
+                ours = [s for s in mine if s.uid in moved]
+                if ours:
+                    calls += venue.lender_reads(ours, wanted)
+        if not calls:
+            return self, False
         return _LenderReads(
-            vault_fee_percentage=fee if vault else self.vault_fee_percentage,
-            vault_balances=vault_balances if vault else self.vault_balances,
-            v3_balances={**self.v3_balances, **v3},
-            v4_balances=v4 if vault else self.v4_balances,
-        )
+            venues=self.venues, answers={**self.answers, **_answer(w3, calls, block)}
+        ), True
 
     def lenders(self, states: Iterable[PoolState], tokens: Iterable[str]) -> Lenders:
-        return Lenders.from_states(
-            states,
-            tokens,
-            vault_balances=self.vault_balances,
-            vault_fee_percentage=self.vault_fee_percentage,
-            v3_balances=self.v3_balances,
-            v4_balances=self.v4_balances,
-        )
+        return Lenders.from_reads(states, tokens, self.answers, self.venues)
 
 
-def _read_lenders(
-    w3: Web3,
-    states: Iterable[PoolState],
-    tokens: Sequence[str],
-    block: int,
-    *,
-    vault: bool,
-    pools: set[str] | None,
-) -> tuple[int, dict[str, int], dict[tuple[str, str], int], dict[str, int]]:
-    """One eth_call: the Vault's flash fee and its balance of each of `tokens` and the V4
-    PoolManager's (and its ETH) (when `vault`), and the balance of each V3 pool (all, or those
-    in `pools`) in each of those tokens it holds."""
-    wanted = {checksum_address(t) for t in tokens}
-    pairs: list[tuple[str, str]] = []  # (token, holder)
-    if vault:
-        pairs += [(t, A.BALANCER_VAULT) for t in sorted(wanted)]
-    n_vault = len(pairs)
-    if vault:
-        pairs += [(t, A.UNISWAP_V4_POOL_MANAGER) for t in [*sorted(wanted), A.NATIVE_ETH]]
-    n_v4 = len(pairs) - n_vault
-    for state in states:
-        if isinstance(state, V3PoolState) and (pools is None or state.address in pools):
-            pairs += [(t, state.address) for t in state.tokens if t in wanted]
-    if not pairs and not vault:
-        return 0, {}, {}, {}
-    data = _LENDER_BALANCES + encode(
-        ["address[]", "address[]"], [[t for t, _ in pairs], [h for _, h in pairs]]
-    )
-    raw = call_reader(w3, _READER, data, block)
-    fee, balances = decode(["uint256", "uint256[]"], raw)
-    values = [0 if b == _FAILED else int(b) for b in balances]
-    vault_balances = {t: values[i] for i, (t, _) in enumerate(pairs[:n_vault])}
-    v4 = {t: values[n_vault + i] for i, (t, _) in enumerate(pairs[n_vault : n_vault + n_v4])}
-    rest = n_vault + n_v4
-    v3 = {(h, t): v for (t, h), v in zip(pairs[rest:], values[rest:], strict=True)}
-    return (0 if fee == _FAILED else int(fee)), vault_balances, v3, v4
+def _answer(
+    w3: Web3, calls: Sequence[tuple[str, bytes]], block: int
+) -> dict[tuple[str, bytes], bytes]:
+    """One eth_call answering every (contract, calldata) view call, each once."""
+    unique = list(dict.fromkeys(calls))
+    if not unique:
+        return {}
+    return dict(zip(unique, multicall(w3, unique, block), strict=True))

@@ -32,6 +32,7 @@ from flasharb.search.gas import GasModel, GasShape
 from flasharb.search.route import encode_amounts, encode_path, execute_arb_calldata
 from flasharb.search.sizing import SizedCycle
 from flasharb.search.valuation import EthPrice, PriceBook, eth_price
+from flasharb.state.registry import normal_uid
 
 __all__ = [
     "BookUpdate",
@@ -374,7 +375,7 @@ class OpportunityBook:
             if cycle_id not in affected:
                 self._cost(cycle_id, funded)
         self.last = BookUpdate(
-            pools=len({s.address for s in states}),
+            pools=len({s.uid for s in states}),
             affected=int(ids.size),
             candidates=int(passing.size),
             sized=len(found),
@@ -401,7 +402,7 @@ class OpportunityBook:
         """Opportunities through the pools of `moved` (hypothetical states: a pending swap
         applied), funded and costed at `gas_price_wei`, best first; the book is untouched."""
         _, sized = self.engine.evaluate(moved)
-        states = {**self.engine.states, **{checksum_address(a): s for a, s in moved.items()}}
+        states = {**self.engine.states, **{normal_uid(a): s for a, s in moved.items()}}
         lent = lenders or self.lenders.replace_pools(moved.values())
         prices = PriceBook(states.values(), self.weth)
         gas_price = self.gas_price_wei if gas_price_wei is None else gas_price_wei

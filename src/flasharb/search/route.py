@@ -2,7 +2,8 @@
 `executeArb` calldata around them.
 
 The search needs these bytes (their calldata gas is part of the one gas model) and the planner
-sends them, so the encoding lives here, once:
+sends them, so the encoding lives here, once; each hop is packed by its venue
+(`flasharb.search.venue.Venue.encode_hop`, in `flasharb.venues`):
 
     path    = token (20) | hop_0 | ... | hop_{n-1}
     V2 hop  = KIND_UNISWAP_V2 (1) | factory (1) | tokenOut (20)  pair = CREATE2(factory, tokens)
@@ -38,6 +39,7 @@ from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind
 from flasharb.search.cycles import Cycle, Hop
 from flasharb.search.graph import V2_FACTORY_VENUES
+from flasharb.search.venue import venue_for_hop
 
 __all__ = [
     "BPS",
@@ -114,19 +116,20 @@ def v4_zero_for_one(hop: Hop) -> bool:
 
 
 def encode_path(cycle: Cycle) -> bytes:
-    """LibRoute's packed path of `cycle`. A V3 hop's pool is derived on-chain from its tokens
-    and fee, so it must be the canonical factory's pool; a V2 hop's pair from its tokens and
-    the factory it indexes (`Hop.factory`); a Balancer hop carries its pool id.
+    """LibRoute's packed path of `cycle`: the route token, then each hop as its venue packs it
+    (`Hop.packed`, or the venue of its kind packs it from its fields: a V3 hop's pool is derived
+    on-chain from its tokens and fee, so it must be the canonical factory's pool; a V2 hop's
+    pair from its tokens and the factory it indexes; a Balancer hop carries its pool id).
 
     A V4 hop's pool is the hookless key of its tokens, fee and spacing (`v4_pool_key`); its
     `pool_id` must be that key's id, so a hop read from a pool with hooks (another id) is refused
     here, as the facet could never reach it.
 
     Raises:
-        FlasharbValueError: too many hops, a V3 hop off the canonical factory, a V2 hop of a
-            venue the facet has no factory for, a Balancer hop without its 32-byte pool id, a
-            V4 hop whose pool id is not the hookless key's or whose fee or spacing is out of
-            range.
+        FlasharbValueError: too many hops, or a hop its venue cannot pack (a V3 hop off the
+            canonical factory, a V2 hop of a venue the facet has no factory for, a Balancer
+            hop without its 32-byte pool id, a V4 hop whose pool id is not the hookless key's
+            or whose fee or spacing is out of range, a hop of a venue the facet has no hop for).
     """
     if not 1 <= len(cycle.hops) <= MAX_ROUTE_HOPS:
         raise FlasharbValueError(
@@ -134,49 +137,34 @@ def encode_path(cycle: Cycle) -> bytes:
         )
     out = bytearray(bytes.fromhex(cycle.token[2:]))
     for hop in cycle.hops:
-        token_out = bytes.fromhex(hop.token_out[2:])
-        if hop.kind is HopKind.UNISWAP_V2:
-            if not 0 <= hop.factory < len(V2_FACTORY_VENUES):
-                raise FlasharbValueError(
-                    f"V2 hop via {hop.pool}: factory index {hop.factory} is not one the diamond "
-                    f"trades ({', '.join(V2_FACTORY_VENUES)}); cut in a facet with that factory"
-                )
-            out += b"\x00" + bytes((hop.factory,)) + token_out
-        elif hop.kind is HopKind.UNISWAP_V3:
-            canonical = v3_pool_address(hop.token_in, hop.token_out, hop.fee_pips)
-            if canonical != checksum_address(hop.pool):
-                raise FlasharbValueError(
-                    f"V3 hop via {hop.pool} is not the Uniswap V3 factory's pool for "
-                    f"{hop.token_in}/{hop.token_out} at fee {hop.fee_pips} ({canonical})"
-                )
-            out += b"\x01" + token_out + hop.fee_pips.to_bytes(3, "big")
-        elif hop.kind is HopKind.BALANCER:
-            if len(hop.pool_id) != 32:
-                raise FlasharbValueError(f"Balancer hop via {hop.pool}: no 32-byte pool id")
-            out += b"\x02" + hop.pool_id + token_out
-        elif hop.kind is HopKind.UNISWAP_V4:
-            key = v4_pool_key(hop)
-            if not (0 <= hop.fee_pips < 1_000_000 and 1 <= hop.tick_spacing <= 32767):
-                raise FlasharbValueError(
-                    f"V4 hop via {hop.pool}: fee {hop.fee_pips} pips / tick spacing "
-                    f"{hop.tick_spacing} is not a static-fee pool's key"
-                )
-            if hop.pool_id != key.pool_id():
-                raise FlasharbValueError(
-                    f"V4 hop via {hop.pool} is not the hookless pool of {key.currency0}/"
-                    f"{key.currency1} fee {key.fee} spacing {key.tick_spacing} "
-                    f"(0x{key.pool_id().hex()}): the facet trades pools without hooks only"
-                )
-            out += (
-                b"\x03"
-                + token_out
-                + hop.fee_pips.to_bytes(3, "big")
-                + hop.tick_spacing.to_bytes(3, "big")
-                + bytes((int(hop.native),))
-            )
-        else:  # pragma: no cover - HopKind has no other member
-            raise FlasharbValueError(f"hop kind {hop.kind!r} is not executable ({hop.pool})")
+        if hop.kind is HopKind.UNISWAP_V4:
+            out += _v4_hop(hop)
+        else:
+            out += hop.packed or venue_for_hop(hop.kind).encode_hop(hop)
     return bytes(out)
+
+
+def _v4_hop(hop: Hop) -> bytes:
+    """LibRoute's packed V4 hop (kind 3): token out, fee, spacing, native flag."""
+    key = v4_pool_key(hop)
+    if not (0 <= hop.fee_pips < 1_000_000 and 1 <= hop.tick_spacing <= 32767):
+        raise FlasharbValueError(
+            f"V4 hop via {hop.pool}: fee {hop.fee_pips} pips / tick spacing "
+            f"{hop.tick_spacing} is not a static-fee pool's key"
+        )
+    if hop.pool_id != key.pool_id():
+        raise FlasharbValueError(
+            f"V4 hop via {hop.pool} is not the hookless pool of {key.currency0}/"
+            f"{key.currency1} fee {key.fee} spacing {key.tick_spacing} "
+            f"(0x{key.pool_id().hex()}): the facet trades pools without hooks only"
+        )
+    return (
+        b"\x03"
+        + bytes.fromhex(hop.token_out[2:])
+        + hop.fee_pips.to_bytes(3, "big")
+        + hop.tick_spacing.to_bytes(3, "big")
+        + bytes((int(hop.native),))
+    )
 
 
 def encode_amounts(amount_in: int, amounts_out: Sequence[int]) -> bytes:

@@ -58,7 +58,7 @@ class ScanResult:
             base_fee_wei=market.head.next_base_fee,
             gas_price_wei=market.gas_price_wei,
             max_hops=market.config.max_hops,
-            pools=[info for info in market.registry if info.address in market.states],
+            pools=[info for info in market.registry if info.uid in market.states],
             states=dict(market.states),
             failed=dict(market.stale),
             lenders=market.lenders,

@@ -2,10 +2,11 @@
 sizing starts, and what it is checked against.
 
 Every hop is modelled by the real-valued curve its pool's integer math rounds (floats only
-seed and check; every amount returned to a user is an exact quote, exact.py):
+seed and check; every amount returned to a user is an exact quote, exact.py); each venue gives
+its pools' curve (`flasharb.search.venue.Venue.curve`), e.g.:
 
 - V2 pair: `y = g*R_out*x / (R_in + g*x)`, a Moebius map (exact up to the floors).
-- V3 pool: between two initialized ticks the swap is constant product on the virtual
+- V3 / V4 pool: between two initialized ticks the swap is constant product on the virtual
   reserves `L/sqrtP` (token0) and `L*sqrtP` (token1) with the fee taken off the input first,
   so again a Moebius map; its marginal rate is `g*sqrtP'^2` (token0 in) or `g/sqrtP'^2` at
   the price `sqrtP'` the swap reaches. At an initialized tick the liquidity changes by the
@@ -33,221 +34,42 @@ Moebius, converge quadratically).
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.amm.pool import PoolState
-from flasharb.amm.uniswap_v2 import FEE_DENOMINATOR, V2PairState
-from flasharb.amm.uniswap_v3 import V3PoolState
-from flasharb.amm.uniswap_v3.tick_bitmap import next_initialized_tick_within_one_word
-from flasharb.amm.uniswap_v3.tick_math import MAX_TICK, MIN_TICK, get_sqrt_ratio_at_tick
-from flasharb.errors import FlasharbValueError, IncompleteStateError
 from flasharb.search.cycles import Cycle
 from flasharb.search.sizing import state_for
+from flasharb.search.venue import venue_of
 
 __all__ = [
-    "POW_ERROR",
+    "Curve",
+    "Point",
     "RouteCurve",
     "SmoothOptimum",
-    "V2Curve",
-    "V3Curve",
-    "WeightedCurve",
     "hop_curve",
     "level_interval",
     "route_curve",
     "smooth_optimum",
 ]
 
-Q96 = float(2**96)
-POW_ERROR = 1e-14  # FixedPoint.MAX_POW_RELATIVE_ERROR: powUp adds this much of the power
-_BALANCER_ONE = 1e18
-_MAX_IN_RATIO = 0.3  # WeightedMath: at most 30% of the balance in (after the fee)
 MAX_STEPS = 60  # Newton / bisection steps; 2-5 are typical
 X_TOL = 1e-11  # relative input tolerance: a relative input error e costs ~e^2 of the profit
 
 Point = tuple[float, float, float]  # (y, dy/dx, d2y/dx2)
 
 
-class V2Curve:
-    """A V2 pair, one direction: `y = g*R_out*x / (R_in + g*x)`."""
+class Curve(Protocol):
+    """One pool in one direction: `at(x)` is (output, its first and second derivative) at
+    input x, None past what the pool can take."""
 
-    __slots__ = ("g", "k", "limit", "r_in")
-
-    def __init__(self, state: V2PairState, token_in: str) -> None:
-        r_in, r_out = state.reserves_for(token_in)
-        self.g = (FEE_DENOMINATOR - state.fee_pips) / FEE_DENOMINATOR
-        self.r_in = float(r_in)
-        self.k = self.g * float(r_out)
-        self.limit = math.inf if r_in > 0 and r_out > 0 else 0.0
-
-    def at(self, x: float) -> Point | None:
-        if x > self.limit:
-            return None
-        den = self.r_in + self.g * x
-        if den <= 0.0:
-            return 0.0, 0.0, 0.0
-        d1 = self.k * self.r_in / (den * den)
-        return self.k * x / den, d1, -2.0 * self.g * d1 / den
-
-
-class V3Curve:
-    """A V3 pool, one direction: constant product on the virtual reserves of each initialized
-    tick range, the ranges walked lazily from the current price.
-
-    Segment k starts at input `starts[k]` (gross, fee included), having paid `outs[k]`, at
-    sqrt price `sqrts[k]` (float, 2^96 removed) with liquidity `liqs[k]`. The last segment is
-    open (its end not walked yet) while `open`; once the walk meets the end of the state's
-    bitmap window (or MIN/MAX_TICK) the curve ends at `limit`.
-    """
-
-    __slots__ = (
-        "_liquidity",
-        "_sqrt_x96",
-        "_state",
-        "_tick",
-        "g",
-        "limit",
-        "liqs",
-        "open",
-        "outs",
-        "sqrts",
-        "starts",
-        "zero_for_one",
-    )
-
-    def __init__(self, state: V3PoolState, zero_for_one: bool) -> None:
-        self._state = state
-        self.zero_for_one = zero_for_one
-        self.g = 1.0 - state.fee / 1e6
-        self.starts = [0.0]
-        self.outs = [0.0]
-        self.sqrts = [state.sqrt_price_x96 / Q96]
-        self.liqs = [float(state.liquidity)]
-        self._tick = state.tick  # slot0.tick at the open segment's start, as the swap keeps it
-        self._liquidity = state.liquidity
-        self._sqrt_x96 = state.sqrt_price_x96  # the open segment's start price, exactly
-        self.open = state.sqrt_price_x96 > 0
-        self.limit = math.inf if self.open else 0.0
-
-    def _segment_end(self, sqrt_end_x96: int) -> tuple[float, float]:
-        """(input, output) at which the open segment reaches `sqrt_end_x96`; the price move
-        is taken from the integers (no cancellation in a narrow segment)."""
-        s, liq = self.sqrts[-1], self.liqs[-1]
-        moved = abs(sqrt_end_x96 - self._sqrt_x96) / Q96
-        s_end = sqrt_end_x96 / Q96
-        if self.zero_for_one:  # token0 in: L*(1/s_end - 1/s), token1 out: L*(s - s_end)
-            width, out = liq * moved / (s * s_end) / self.g, liq * moved
-        else:
-            width, out = liq * moved / self.g, liq * moved / (s * s_end)
-        return self.starts[-1] + width, self.outs[-1] + out
-
-    def _close(self, sqrt_end_x96: int | None) -> None:
-        """The swap cannot go past `sqrt_end_x96` (None: past the open segment's start)."""
-        self.open = False
-        if sqrt_end_x96 is None:
-            self.limit = self.starts[-1]
-        else:
-            self.limit = self._segment_end(sqrt_end_x96)[0]
-
-    def _extend(self) -> None:
-        """Walk to the next initialized tick, as `UniswapV3Pool.swap`'s loop steps: close the
-        open segment there and open the next one with the tick's liquidityNet applied."""
-        state, zfo = self._state, self.zero_for_one
-        tick, reached = self._tick, None
-        while True:
-            try:
-                nxt, initialized = next_initialized_tick_within_one_word(
-                    state.tick_bitmap, tick, state.tick_spacing, zfo, state.word_range
-                )
-            except IncompleteStateError:  # the swap would raise here: the curve ends
-                self._close(None if reached is None else get_sqrt_ratio_at_tick(reached))
-                return
-            if nxt <= MIN_TICK or nxt >= MAX_TICK:  # the price limit: nothing beyond
-                self._close(get_sqrt_ratio_at_tick(max(min(nxt, MAX_TICK), MIN_TICK)))
-                return
-            if initialized:
-                break
-            tick, reached = (nxt - 1 if zfo else nxt), nxt  # an empty word: same liquidity
-        net = state.ticks.get(nxt)
-        sqrt_next = get_sqrt_ratio_at_tick(nxt)
-        if net is None:  # set in the bitmap, not read: the exact swap raises
-            self._close(sqrt_next)
-            return
-        x_end, y_end = self._segment_end(sqrt_next)
-        self._liquidity += -net if zfo else net
-        self._tick = nxt - 1 if zfo else nxt
-        self._sqrt_x96 = sqrt_next
-        self.starts.append(x_end)
-        self.outs.append(y_end)
-        self.sqrts.append(sqrt_next / Q96)
-        self.liqs.append(float(max(self._liquidity, 0)))
-
-    def at(self, x: float) -> Point | None:
-        while self.open and x >= self.starts[-1]:
-            self._extend()
-        if x > self.limit:
-            return None
-        k = bisect_right(self.starts, x) - 1
-        s, liq = self.sqrts[k], self.liqs[k]
-        if liq <= 0.0:  # no liquidity ahead in the window
-            return self.outs[k], 0.0, 0.0
-        g = self.g
-        net = g * (x - self.starts[k])
-        if self.zero_for_one:  # out L*(s - s_new) = L*s^2*net / (L + s*net): no cancellation
-            den = liq + net * s
-            s_new = liq * s / den
-            d1 = g * s_new * s_new
-            return self.outs[k] + liq * s * s * net / den, d1, -2.0 * g * d1 * s_new / liq
-        s_new = s + net / liq
-        d1 = g / (s_new * s_new)
-        return self.outs[k] + net / (s * s_new), d1, -2.0 * g * d1 / (liq * s_new)
-
-    def segment_count(self) -> int:
-        """Segments walked so far (the open one included)."""
-        return len(self.starts)
-
-
-class WeightedCurve:
-    """A Balancer weighted pool, one direction:
-    `y = B_out*(1 - (B_in/(B_in + g*x))^rho) - POW_ERROR*B_out*(B_in/(B_in + g*x))^rho`."""
-
-    __slots__ = ("b_in", "b_out", "g", "limit", "rho")
-
-    def __init__(self, state: WeightedPoolState, token_in: str, token_out: str) -> None:
-        i, j = state.index_of(token_in), state.index_of(token_out)
-        self.b_in = float(state.balances[i])  # raw units: the scaling factors cancel
-        self.b_out = float(state.balances[j])
-        self.g = 1.0 - state.swap_fee / _BALANCER_ONE
-        self.rho = state.normalized_weights[i] / state.normalized_weights[j]
-        self.limit = _MAX_IN_RATIO * self.b_in / self.g if self.b_in > 0 and self.b_out > 0 else 0.0
-
-    def at(self, x: float) -> Point | None:
-        if x > self.limit:
-            return None
-        gx = self.g * x
-        den = self.b_in + gx
-        log_base = -self.rho * math.log1p(gx / self.b_in)
-        power = math.exp(log_base)  # (B_in / (B_in + g*x))^rho
-        b_out = self.b_out
-        y = -b_out * math.expm1(log_base) - POW_ERROR * b_out * power
-        d1 = self.rho * self.g * b_out * power * (1.0 + POW_ERROR) / den
-        return y, d1, -(self.rho + 1.0) * self.g * d1 / den
-
-
-Curve = V2Curve | V3Curve | WeightedCurve
+    def at(self, x: float) -> Point | None: ...
 
 
 def hop_curve(state: PoolState, token_in: str, token_out: str) -> Curve:
-    """The smooth curve of one pool in one direction."""
-    if isinstance(state, V2PairState):
-        return V2Curve(state, token_in)
-    if isinstance(state, V3PoolState):
-        return V3Curve(state, token_in == state.token0)
-    if isinstance(state, WeightedPoolState):
-        return WeightedCurve(state, token_in, token_out)
-    raise FlasharbValueError(f"pool {state.address}: unknown pool type {type(state).__name__}")
+    """The smooth curve of one pool in one direction, by its venue."""
+    return venue_of(state).curve(state, token_in, token_out)
 
 
 class RouteCurve:

@@ -27,6 +27,7 @@ from flasharb.amm.uniswap_v2 import FEE_DENOMINATOR, V2PairState, checksum_addre
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind
 from flasharb.search.cycles import Cycle, Hop
+from flasharb.state.registry import normal_uid
 
 __all__ = [
     "SizedCycle",
@@ -77,7 +78,7 @@ def state_for(states: Mapping[str, S], hop: Hop) -> S:
     """The state of the hop's pool (keyed by EIP-55 address, or as given)."""
     state = states.get(hop.pool)
     if state is None:
-        state = states.get(checksum_address(hop.pool))
+        state = states.get(normal_uid(hop.pool))
     if state is None:
         raise FlasharbValueError(
             f"no state for pool {hop.pool} ({hop.token_in} -> {hop.token_out}); read it first"

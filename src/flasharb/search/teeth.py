@@ -19,11 +19,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flasharb.amm.pool import PoolState
-from flasharb.amm.uniswap_v3 import V3PoolState
 from flasharb.errors import FlasharbError
 from flasharb.search.cycles import Cycle
 from flasharb.search.segments import RouteCurve, SmoothOptimum, level_interval
 from flasharb.search.sizing import state_for
+from flasharb.search.venue import venue_of
 
 __all__ = [
     "CERTIFY_TOL",
@@ -74,7 +74,7 @@ class ExactRoute:
     """The hops of a cycle with their states; exact forward and backward quotes, and the
     objective `out - x - fee(x)` on `1 <= x <= cap`."""
 
-    __slots__ = ("best_p", "best_x", "cap", "fee", "left", "seen", "steps")
+    __slots__ = ("best_p", "best_x", "cap", "fee", "left", "seen", "steps", "swaps")
 
     def __init__(
         self,
@@ -84,6 +84,7 @@ class ExactRoute:
         cap: int | None = None,
     ) -> None:
         self.steps = [(state_for(states, hop), hop.token_in, hop.token_out) for hop in cycle.hops]
+        self.swaps = [venue_of(state).swap for state, _, _ in self.steps]  # exact, with ticks
         self.seen: dict[int, int | None] = {}
         self.best_x, self.best_p = 0, 0  # the best input seen (0, 0: none pays)
         self.fee = fee
@@ -115,24 +116,18 @@ class ExactRoute:
         return x
 
     def evaluate(self, x: int) -> Evaluation | None:
-        """The amounts after each hop at input x, by the pools' own math (V3 hops through
-        `swap`, as `quote_exact_in` runs it, counting the initialized ticks crossed); None
-        where the route reverts."""
+        """The amounts after each hop at input x, by the pools' own math (each venue's exact
+        `swap`, which counts the initialized ticks a V3 or V4 swap crosses); None where the
+        route reverts."""
         amounts, crossed = [], 0
-        for state, token_in, token_out in self.steps:
+        for (state, token_in, token_out), swap in zip(self.steps, self.swaps, strict=True):
+            if x <= 0:
+                return None
             try:
-                if isinstance(state, V3PoolState):
-                    if state.sqrt_price_x96 == 0 or x <= 0:
-                        return None
-                    result = state.swap(token_in == state.token0, x)
-                    if not result.filled:  # quote_exact_in raises InsufficientLiquidityError
-                        return None
-                    crossed += result.ticks_crossed
-                    x = result.amount_out
-                else:
-                    x = state.quote_exact_in(token_in, token_out, x)
+                x, ticks = swap(state, token_in, token_out, x)
             except FlasharbError:
                 return None
+            crossed += ticks
             if x <= 0:
                 return None
             amounts.append(x)

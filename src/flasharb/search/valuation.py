@@ -5,9 +5,10 @@ opportunities across tokens and to convert a gas bill, not to quote a trade. It 
 exact ratio, `1 token wei = num/den ETH wei`, so the amounts shown are integer conversions
 (floored); the float form only feeds the screen.
 
-Depth, to pick the pool: the WETH reserve (V2), the WETH balance (Balancer), or the WETH
-virtual reserve of the current range, `L*2^96/sqrtP` or `L*sqrtP/2^96` (V3). Ties go to the
-lower pool address.
+Each venue quotes its pools against WETH (`flasharb.search.venue.Venue.weth_quotes`). Depth,
+to pick the pool: the WETH reserve (V2), the WETH balance (Balancer), or the WETH virtual
+reserve of the current range, `L*2^96/sqrtP` or `L*sqrtP/2^96` (V3, V4). Ties go to the lower
+pool uid.
 """
 
 from __future__ import annotations
@@ -15,15 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.amm.pool import PoolState
-from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
-from flasharb.amm.uniswap_v3 import V3PoolState
+from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.errors import FlasharbValueError
+from flasharb.search.venue import venue_of
 
 __all__ = ["EthPrice", "PriceBook", "eth_price", "token_value_in_eth", "weth_prices"]
-
-Q192 = 2**192
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,7 +29,7 @@ class EthPrice:
     """`1 token wei = num / den ETH wei`, read from `pool`."""
 
     token: str
-    pool: str
+    pool: str  # uid
     num: int
     den: int
     depth_weth: int  # what made this pool the deepest, in WETH wei
@@ -52,26 +50,7 @@ class EthPrice:
 
 def _quotes(state: PoolState, weth: str) -> Iterable[tuple[str, int, int, int]]:
     """(token, num, den, depth) for each token the pool prices against WETH."""
-    if isinstance(state, V2PairState):
-        if weth in (state.token0, state.token1):
-            reserve_weth, reserve_token = state.reserves_for(weth)
-            if reserve_weth > 0 and reserve_token > 0:
-                yield state.other(weth), reserve_weth, reserve_token, reserve_weth
-    elif isinstance(state, V3PoolState):
-        sqrt_p, liquidity = state.sqrt_price_x96, state.liquidity
-        if weth in (state.token0, state.token1) and sqrt_p > 0 and liquidity > 0:
-            p_num = sqrt_p * sqrt_p  # token1 wei per token0 wei = p_num / 2^192
-            if weth == state.token1:
-                yield state.token0, p_num, Q192, liquidity * sqrt_p >> 96
-            else:
-                yield state.token1, Q192, p_num, (liquidity << 96) // sqrt_p
-    elif isinstance(state, WeightedPoolState) and weth in state.tokens:
-        w = state.index_of(weth)
-        b_weth, w_weth = state.balances[w], state.normalized_weights[w]
-        for i, token in enumerate(state.tokens):
-            b, weight = state.balances[i], state.normalized_weights[i]
-            if i != w and b > 0 and b_weth > 0:
-                yield token, b_weth * weight, b * w_weth, b_weth
+    return venue_of(state).weth_quotes(state, weth)
 
 
 def weth_prices(states: Iterable[PoolState], weth: str) -> dict[str, EthPrice]:
@@ -82,9 +61,9 @@ def weth_prices(states: Iterable[PoolState], weth: str) -> dict[str, EthPrice]:
         for token, num, den, depth in _quotes(state, weth):
             seen = best.get(token)
             mine = (depth, seen.pool.lower() if seen else "")
-            if seen is None or mine > (seen.depth_weth, state.address.lower()):
+            if seen is None or mine > (seen.depth_weth, state.uid.lower()):
                 best[token] = EthPrice(
-                    token=token, pool=state.address, num=num, den=den, depth_weth=depth
+                    token=token, pool=state.uid, num=num, den=den, depth_weth=depth
                 )
     return best
 
@@ -125,17 +104,17 @@ class PriceBook:
         """Take new states (new pools too); re-rank the tokens they price."""
         touched: set[str] = set()
         for state in states:
-            for token in self._priced.pop(state.address, ()):  # its old quotes go first
-                self._quotes[token].pop(state.address, None)
+            for token in self._priced.pop(state.uid, ()):  # its old quotes go first
+                self._quotes[token].pop(state.uid, None)
                 touched.add(token)
             priced = set()
             for token, num, den, depth in _quotes(state, self.weth):
-                self._quotes.setdefault(token, {})[state.address] = EthPrice(
-                    token=token, pool=state.address, num=num, den=den, depth_weth=depth
+                self._quotes.setdefault(token, {})[state.uid] = EthPrice(
+                    token=token, pool=state.uid, num=num, den=den, depth_weth=depth
                 )
                 priced.add(token)
             if priced:
-                self._priced[state.address] = priced
+                self._priced[state.uid] = priced
                 touched |= priced
         for token in touched:
             quotes = self._quotes.get(token, {})

@@ -1,187 +1,138 @@
-"""Pool discovery from the chain: factories and the Balancer Vault, never a hand list.
+"""Pool discovery from the chain: factories, the Balancer Vault, the V4 PoolManager, never a hand
+list. The driver knows no venue; each venue of `Venues` says where its pools come from
+(`flasharb.state.venue.PoolSource`):
 
-- Uniswap-V2-style venues: `allPairs` of each factory at the discovery block (one call per
-  `pairs_per_call` pairs); later pairs from the factories' `PairCreated` logs (`add_created`).
-- Uniswap V3: the factory's `PoolCreated` logs (tokens, fee and tick spacing are in the event).
-- Balancer V2: the Vault's `PoolRegistered` logs, then `getPoolTokens` and a probe of the
-  weighted-pool views; a pool whose `getNormalizedWeights` fails is not a weighted pool and is
-  skipped with the reason (its math is not in flasharb.amm).
+1. `enumerate`: pools that exist without a log in the scanned range (a V2 factory's `allPairs`
+   at the discovery block);
+2. one log scan from `Venues.from_block` to the block, in ranges of `Venues.log_chunk` blocks,
+   of every venue's creation topics from every venue's creation contracts; each log goes to
+   the venues that listen to its contract and topic (`created`), which may probe the chain and
+   refuse a pool with a reason (`PoolRegistry.skipped`);
+3. the decimals of every new token, in one batched call per 500 tokens, for all venues at once;
+   a pool with a token that has no `decimals()` is skipped. Native ETH (a V4 currency,
+   address(0)) has 18 and no contract.
 
-Log queries run from `Venues.from_block` (0 on the replica; on a fork of mainnet, a block before
-the deployments, e.g. 10_000_835 for Uniswap V2) in ranges of `Venues.log_chunk` blocks.
-Token decimals are read for every token in one batched call per 500 tokens.
+`add_created` is step 2 and 3 for the creation logs a sync meets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector as selector
 from web3 import Web3
 
-from flasharb.amm.uniswap_v2 import DEFAULT_FEE_PIPS, checksum_address
-from flasharb.chain.addresses import (
-    BALANCER_VAULT,
-    BALANCER_WEIGHTED_POOL_V3_FACTORY,
-    UNISWAP_V3_FACTORY,
-    V2_FACTORIES,
-)
-from flasharb.kinds import HopKind
-from flasharb.state._rpc import RawLog, block_param, call_reader, get_logs, request, resolve_block
-from flasharb.state.events import PAIR_CREATED, POOL_CREATED, POOL_REGISTERED
-from flasharb.state.registry import BALANCER, UNISWAP_V3, PoolInfo, PoolRegistry
+from flasharb.amm.uniswap_v2 import checksum_address
+from flasharb.state._rpc import RawLog, call_reader, get_logs, resolve_block
+from flasharb.state.registry import PoolInfo, PoolRegistry
+from flasharb.state.venue import PoolSource, Scan, Venues
 
-__all__ = ["Venues", "add_created", "creation_sources", "discover"]
+__all__ = [
+    "NATIVE",
+    "READER",
+    "Venues",
+    "add_created",
+    "creation_sources",
+    "discover",
+    "fetch_decimals",
+    "multicall",
+]
 
 READER = "PoolDiscoveryReader"
 FAILED = 2**256 - 1  # the reader's "this call failed"
-_V2_PAIRS = selector("v2Pairs(address,uint256,uint256)")
+NATIVE = "0x0000000000000000000000000000000000000000"  # native ether, where a venue names it
 _DECIMALS = selector("decimalsOf(address[])")
-_BALANCER = selector("balancerPools(bytes32[],address[])")
-_FACTORY_OF = selector("factoryOf(address[],address[])")
-# Weighted-pool factories whose pools run weighted-pool-v3's math (the rest: the 20210418 pool's)
-_WEIGHTED_V3_FACTORIES = (BALANCER_WEIGHTED_POOL_V3_FACTORY,)
+_CALLS = selector("calls(address[],bytes[])")
 _DECIMALS_PER_CALL = 500
-_BALANCER_PER_CALL = 200
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Venues:
-    """Where to look for pools. The Balancer Vault is the mainnet one the readers know."""
-
-    v2_factories: Mapping[str, str] = field(default_factory=lambda: dict(V2_FACTORIES))
-    v2_fee_pips: Mapping[str, int] = field(
-        default_factory=lambda: {"uniswap_v2": 3000, "sushiswap": 3000}  # 0.30% on both
-    )
-    v3_factory: str | None = UNISWAP_V3_FACTORY  # None: no Uniswap V3
-    balancer: bool = True  # Balancer V2 weighted pools through the Vault
-    from_block: int = 0  # first block scanned for creation logs
-    log_chunk: int = 10_000  # blocks per eth_getLogs (real RPCs cap the range)
-    pairs_per_call: int = 1_000  # allPairs entries per eth_call
+_CALLS_PER_CALL = 400
 
 
 def creation_sources(venues: Venues) -> dict[str, str]:
-    """Contracts whose creation events count: address -> venue."""
-    out = {checksum_address(f): venue for venue, f in venues.v2_factories.items()}
-    if venues.v3_factory:
-        out[checksum_address(venues.v3_factory)] = UNISWAP_V3
-    if venues.balancer:
-        out[BALANCER_VAULT] = BALANCER
-    return out
+    """Contracts whose creation events count: address -> the first venue listening to it."""
+    return {address: found[0][0].name for address, found in venues.creation_sources().items()}
 
 
 def discover(
     w3: Web3, *, block: int | str | None = None, venues: Venues | None = None
 ) -> PoolRegistry:
-    """Every usable pool of `venues` at `block` (default: the head)."""
-    v = venues or Venues()
+    """Every usable pool of `venues` (default: every built-in venue) at `block` (default: the
+    head)."""
+    v = venues if venues is not None else Venues()
     number = resolve_block(w3, block)
     registry = PoolRegistry(number)
-    _discover_v2(w3, registry, v, number)
-    topics = [t for t, on in ((POOL_CREATED, v.v3_factory), (POOL_REGISTERED, v.balancer)) if on]
+    scan = v.scan(w3, number)
+    found: list[tuple[PoolSource, PoolInfo]] = []
+    for venue in v:
+        found.extend((venue, info) for info in venue.enumerate(scan, registry))
+    topics = v.creation_topics()
     if topics:
-        sources = [a for a, venue in creation_sources(v).items() if venue in (UNISWAP_V3, BALANCER)]
         logs = get_logs(
             w3,
             from_block=v.from_block,
             to_block=number,
             topics=topics,
-            address=sources,
+            address=sorted(v.creation_sources()),
             chunk=v.log_chunk,
         )
-        add_created(w3, registry, logs, v, number)
+        found.extend(_announced(scan, registry, logs, v))
+    _add(scan, registry, found)
     return registry
 
 
-def _has_code(w3: Web3, address: str, block: int) -> bool:
-    code = request(w3, "eth_getCode", [address, block_param(block)], f"code of {address}")
-    return len(code) > 2
-
-
-def _discover_v2(w3: Web3, registry: PoolRegistry, v: Venues, block: int) -> None:
-    found: list[tuple[str, str, str, str, str]] = []  # venue, factory, pair, token0, token1
-    for venue, factory in v.v2_factories.items():
-        if not _has_code(w3, factory, block):
-            registry.absent[venue] = f"factory {factory} has no code at block {block}"
-            continue
-        start, total = 0, 1
-        while start < total:
-            end = start + v.pairs_per_call
-            data = _V2_PAIRS + encode(["address", "uint256", "uint256"], [factory, start, end])
-            raw = call_reader(w3, READER, data, block)
-            total, pairs, t0s, t1s = decode(["uint256", "address[]", "address[]", "address[]"], raw)
-            found.extend((venue, factory, *row) for row in zip(pairs, t0s, t1s, strict=True))
-            start = end
-    _add_pairs(w3, registry, v, found, block)
-
-
-def _add_pairs(
-    w3: Web3,
-    registry: PoolRegistry,
-    v: Venues,
-    found: Sequence[tuple[str, str, str, str, str]],
-    block: int,
+def add_created(
+    w3: Web3, registry: PoolRegistry, logs: Iterable[RawLog], venues: Venues, block: int
 ) -> list[str]:
-    bad = "0x" + "ff" * 20  # the reader's FAILED, as an address
-    fetch_decimals(w3, registry, [t for row in found for t in row[3:] if t.lower() != bad], block)
-    added = []
-    for venue, factory, pair, t0, t1 in found:
-        address = checksum_address(pair)
-        if bad in (t0.lower(), t1.lower()):
-            registry.skip(address, f"{venue} pair {address}: token0() or token1() failed")
+    """Add the pools that creation `logs` announce (only logs from a venue's creation
+    contracts count: anyone can emit a look-alike event). Returns the new pools' uids."""
+    scan = venues.scan(w3, block)
+    return _add(scan, registry, _announced(scan, registry, logs, venues))
+
+
+def _announced(
+    scan: Scan, registry: PoolRegistry, logs: Iterable[RawLog], venues: Venues
+) -> list[tuple[PoolSource, PoolInfo]]:
+    sources = venues.creation_sources()
+    per_venue: dict[str, list[RawLog]] = {}
+    for log in sorted(logs, key=lambda lg: (lg.block, lg.index)):
+        if not log.topics:
             continue
-        info = _info_or_skip(
-            registry,
-            address=address,
-            venue=venue,
-            kind=HopKind.UNISWAP_V2,
-            tokens=(checksum_address(t0), checksum_address(t1)),
-            fee=v.v2_fee_pips.get(venue, DEFAULT_FEE_PIPS),
-            source=checksum_address(factory),
-        )
-        if info is not None and registry.add(info):
-            added.append(address)
+        for venue, topics in sources.get(log.address, ()):
+            if log.topics[0] in topics:
+                per_venue.setdefault(venue.name, []).append(log)
+    out: list[tuple[PoolSource, PoolInfo]] = []
+    for venue in venues:
+        mine = per_venue.get(venue.name)
+        if mine:
+            out.extend((venue, info) for info in venue.created(scan, registry, mine))
+    return out
+
+
+def _add(
+    scan: Scan, registry: PoolRegistry, found: Sequence[tuple[PoolSource, PoolInfo]]
+) -> list[str]:
+    fetch_decimals(scan.w3, registry, [t for _, info in found for t in info.tokens], scan.block)
+    added = []
+    for _venue, info in found:
+        decimals = [registry.decimals.get(t) for t in info.tokens]
+        missing = [t for t, d in zip(info.tokens, decimals, strict=True) if d is None]
+        if missing:
+            registry.skip(info.uid, f"pool {info.uid}: token {missing[0]} has no decimals()")
+            continue
+        full = replace(info, decimals=tuple(d for d in decimals if d is not None))
+        if registry.add(full):
+            added.append(full.uid)
     return added
 
 
-def _info_or_skip(
-    registry: PoolRegistry,
-    *,
-    address: str,
-    venue: str,
-    kind: HopKind,
-    tokens: tuple[str, ...],
-    fee: int,
-    source: str,
-    tick_spacing: int = 0,
-    pool_id: bytes = b"",
-    version: int = 1,
-) -> PoolInfo | None:
-    """A PoolInfo with the tokens' decimals, or None (and the pool skipped) if one is unknown."""
-    decimals = [registry.decimals.get(t) for t in tokens]
-    for token, d in zip(tokens, decimals, strict=True):
-        if d is None:
-            registry.skip(address, f"pool {address}: token {token} has no decimals()")
-            return None
-    return PoolInfo(
-        address=address,
-        venue=venue,
-        kind=kind,
-        tokens=tokens,
-        decimals=tuple(d for d in decimals if d is not None),
-        fee=fee,
-        source=source,
-        tick_spacing=tick_spacing,
-        pool_id=pool_id,
-        version=version,
-    )
-
-
 def fetch_decimals(w3: Web3, registry: PoolRegistry, tokens: Iterable[str], block: int) -> None:
-    """Read decimals() of every token not yet in `registry.decimals`; None where it failed."""
+    """Read decimals() of every token not yet in `registry.decimals`; None where it failed
+    (native ETH: 18, no call)."""
     todo = sorted({checksum_address(t) for t in tokens} - set(registry.decimals))
+    if NATIVE in todo:
+        registry.decimals[NATIVE] = 18
+        todo.remove(NATIVE)
     for start in range(0, len(todo), _DECIMALS_PER_CALL):
         chunk = todo[start : start + _DECIMALS_PER_CALL]
         raw = call_reader(w3, READER, _DECIMALS + encode(["address[]"], [chunk]), block)
@@ -191,95 +142,15 @@ def fetch_decimals(w3: Web3, registry: PoolRegistry, tokens: Iterable[str], bloc
             registry.decimals[token] = value if ok else None
 
 
-def add_created(
-    w3: Web3, registry: PoolRegistry, logs: Iterable[RawLog], venues: Venues, block: int
-) -> list[str]:
-    """Add the pools that creation `logs` announce (only logs from `venues`' factories and the
-    Vault count: anyone can emit a look-alike event). Returns the new pools' addresses."""
-    sources = creation_sources(venues)
-    pairs: list[tuple[str, str, str, str, str]] = []
-    v3: list[tuple[str, str, str, int, int]] = []  # pool, token0, token1, fee, tick spacing
-    balancer: list[tuple[bytes, str]] = []  # pool id, pool
-    for log in sorted(logs, key=lambda lg: (lg.block, lg.index)):
-        venue = sources.get(log.address)
-        if venue is None or not log.topics:
-            continue
-        t = log.topics
-        if t[0] == PAIR_CREATED and venue in venues.v2_factories and len(t) == 3:
-            pairs.append((venue, log.address, _addr(log.data[:32]), _addr(t[1]), _addr(t[2])))
-        elif t[0] == POOL_CREATED and venue == UNISWAP_V3 and len(t) == 4:
-            spacing = int.from_bytes(log.data[:32], "big", signed=True)
-            v3.append(
-                (_addr(log.data[32:64]), _addr(t[1]), _addr(t[2]), int.from_bytes(t[3]), spacing)
-            )
-        elif t[0] == POOL_REGISTERED and venue == BALANCER and len(t) == 3:
-            balancer.append((t[1], _addr(t[2])))
-    added = _add_pairs(w3, registry, venues, pairs, block)
-    fetch_decimals(w3, registry, [t for row in v3 for t in row[1:3]], block)
-    for pool, t0, t1, fee, spacing in v3:
-        info = _info_or_skip(
-            registry,
-            address=pool,
-            venue=UNISWAP_V3,
-            kind=HopKind.UNISWAP_V3,
-            tokens=(t0, t1),
-            fee=fee,
-            tick_spacing=spacing,
-            source=checksum_address(str(venues.v3_factory)),
+def multicall(w3: Web3, calls: Sequence[tuple[str, bytes]], block: int) -> list[bytes]:
+    """Each (contract, calldata) STATICCALLed at `block`, in as few eth_calls as fit: each
+    call's return data, empty where it reverted or the contract has no code."""
+    out: list[bytes] = []
+    for start in range(0, len(calls), _CALLS_PER_CALL):
+        chunk = calls[start : start + _CALLS_PER_CALL]
+        data = _CALLS + encode(
+            ["address[]", "bytes[]"], [[c[0] for c in chunk], [c[1] for c in chunk]]
         )
-        if info is not None and registry.add(info):
-            added.append(pool)
-    added += _add_balancer(w3, registry, balancer, block)
-    return added
-
-
-def _addr(word: bytes) -> str:
-    return checksum_address("0x" + word[-20:].hex())
-
-
-def _add_balancer(
-    w3: Web3, registry: PoolRegistry, found: Sequence[tuple[bytes, str]], block: int
-) -> list[str]:
-    shapes: list[tuple[bytes, str, list[str], int, int, int]] = []
-    for start in range(0, len(found), _BALANCER_PER_CALL):
-        chunk = found[start : start + _BALANCER_PER_CALL]
-        pools = [c[1] for c in chunk]
-        data = _BALANCER + encode(["bytes32[]", "address[]"], [[c[0] for c in chunk], pools])
-        raw = call_reader(w3, READER, data, block)
-        tokens, counts, fees = decode(["address[][]", "uint256[]", "uint256[]"], raw)
-        data = _FACTORY_OF + encode(["address[]", "address[]"], [pools, _WEIGHTED_V3_FACTORIES])
-        (which,) = decode(["uint256[]"], call_reader(w3, READER, data, block))
-        shapes.extend(
-            (pid, pool, [checksum_address(t) for t in toks], n, fee, 3 if f != FAILED else 1)
-            for (pid, pool), toks, n, fee, f in zip(chunk, tokens, counts, fees, which, strict=True)
-        )
-    fetch_decimals(w3, registry, [t for s in shapes for t in s[2]], block)
-    added = []
-    for pool_id, pool, tokens, n_weights, fee, version in shapes:
-        if len(tokens) < 2:
-            registry.skip(pool, f"Balancer pool {pool}: {len(tokens)} tokens registered")
-        elif n_weights == FAILED or fee == FAILED:
-            registry.skip(
-                pool,
-                f"Balancer pool {pool}: getNormalizedWeights() or getSwapFeePercentage() "
-                "failed; not a weighted pool (no math for it)",
-            )
-        elif n_weights != len(tokens):
-            registry.skip(
-                pool, f"Balancer pool {pool}: {n_weights} weights for {len(tokens)} tokens"
-            )
-        else:
-            info = _info_or_skip(
-                registry,
-                address=pool,
-                venue=BALANCER,
-                kind=HopKind.BALANCER,
-                tokens=tuple(tokens),
-                fee=fee,
-                pool_id=pool_id,
-                source=BALANCER_VAULT,
-                version=version,
-            )
-            if info is not None and registry.add(info):
-                added.append(pool)
-    return added
+        (results,) = decode(["bytes[]"], call_reader(w3, READER, data, block))
+        out.extend(bytes(r) for r in results)
+    return out

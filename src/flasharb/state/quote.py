@@ -80,7 +80,8 @@ def quote(
     if amount is None or amount <= 0:
         raise FlasharbValueError(f"the amount must be a positive integer of base units: {amount}")
     try:
-        info = identify(w3, checksum(pool, "pool"), block=block)
+        uid = pool.lower() if len(pool) == 66 else checksum(pool, "pool")  # a V4 pool's id
+        info = identify(w3, uid, block=block)
     except FlasharbValueError as exc:
         if "check the address" in str(exc):
             raise
@@ -103,10 +104,10 @@ def quote(
             )
     for words in WINDOWS:  # V3: widen the tick window until the swap fits in it
         res = read_states(w3, [info], block=block, config=ReadConfig(words_per_side=words))
-        state = res.states.get(info.address)
+        state = res.states.get(info.uid)
         if state is None:
             raise FlasharbValueError(
-                f"pool {info.address} state could not be read: {res.failed.get(info.address)}"
+                f"pool {info.uid} state could not be read: {res.failed.get(info.uid)}"
             )
         try:
             if amount_in is not None:
@@ -118,7 +119,7 @@ def quote(
                 raise
             continue
         return Quote(
-            pool=info.address,
+            pool=info.uid,
             venue=info.venue,
             token_in=t_in,
             token_out=t_out,

@@ -1,64 +1,82 @@
-"""The pool registry: every pool discovery found whose math flasharb has, keyed by EIP-55 address.
+"""The pool registry: every pool discovery found whose math flasharb has, keyed by its `uid`.
 
-An entry holds what does not change between blocks (venue, kind, tokens, decimals, fee, tick
-spacing, Balancer pool id); the state at a block lives in the `flasharb.amm` state classes that
-`flasharb.state.reader` fills. Pools that were found but cannot be used are kept aside with the
-reason, so a user can see why a pool they expected is missing.
+A pool's uid is the EIP-55 address of its contract, or, for a pool with no contract of its own
+(a Uniswap V4 pool is an entry of the PoolManager), its 32-byte id as 0x-hex: no pool is given
+an address it does not have. An entry holds what does not change between blocks (venue, hop
+kind, tokens, decimals, fee, tick spacing, the Vault's or the PoolManager's pool id, and what
+else its venue needs, in `meta`); the state at a block lives in the `flasharb.amm` state classes
+that `flasharb.state.reader` fills. Pools that were found but cannot be used are kept aside with
+the reason, so a user can see why a pool they expected is missing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 
 from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind
 
-__all__ = ["BALANCER", "PoolInfo", "PoolRegistry", "UNISWAP_V3"]
+__all__ = ["BALANCER", "UNISWAP_V3", "PoolInfo", "PoolRegistry", "id_uid", "normal_uid"]
 
 UNISWAP_V3 = "uniswap_v3"
 BALANCER = "balancer"
+
+
+def normal_uid(uid: str) -> str:
+    """`uid` as registries key it: an address in EIP-55, a 32-byte id in lower-case hex."""
+    return uid.lower() if len(uid) == 66 else checksum_address(uid)
+
+
+def id_uid(pool_id: bytes) -> str:
+    """The uid of a pool known only by a 32-byte id (a Uniswap V4 PoolId): its 0x-hex."""
+    if len(pool_id) != 32:
+        raise FlasharbValueError(f"a pool id is 32 bytes, not {len(pool_id)}")
+    return "0x" + pool_id.hex()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PoolInfo:
     """What a pool is, independent of the block: everything a state read needs besides state."""
 
-    address: str  # EIP-55
-    venue: str  # uniswap_v2, sushiswap, uniswap_v3, balancer
-    kind: HopKind  # how the facet swaps through it (and, for now, which math prices it)
+    address: str  # EIP-55: the contract that holds the pool (V4: the PoolManager)
+    venue: str  # the venue's name: uniswap_v2, sushiswap, uniswap_v3, balancer, ...
+    kind: HopKind | None  # how the facet swaps through it (None: no facet hop, read only)
     tokens: tuple[str, ...]  # EIP-55, in the pool's own order (token0, token1 / the Vault's)
-    decimals: tuple[int, ...]  # per token
-    # V2 and V3: in pips (hundredths of a bip, 3000 = 0.3%). Weighted: 18-decimal fixed point
-    # (3e15 = 0.3%) as last read; the pool owner may change it, WeightedPoolState.swap_fee is live.
+    decimals: tuple[int, ...]  # per token (`()` until discovery has read them)
+    # V2, V3, V4: in pips (hundredths of a bip, 3000 = 0.3%). Balancer: 18-decimal fixed point
+    # (3e15 = 0.3%) as last read; the pool owner may change it, the state's fee is live.
     fee: int
-    source: str  # the factory, or the Balancer Vault, the pool was found through
-    tick_spacing: int = 0  # V3 only
-    pool_id: bytes = b""  # weighted only: the Vault's 32-byte id
-    # weighted only: which WeightedPool's math: 1 = the 20210418 deployment, 3 = weighted-pool-v3
-    # (20230206: a newer FixedPoint.pow and scaling), told by the factory that created the pool
-    version: int = 1
+    source: str  # the factory, the Vault or the PoolManager the pool was found through
+    tick_spacing: int = 0  # V3, V4
+    pool_id: bytes = b""  # Balancer: the Vault's 32-byte id; V4: the PoolId
+    # a pool with no contract of its own (V4): its 0x-hex id; empty for a contract pool
+    hosted_id: str = ""
+    meta: Hashable = None  # what else the venue keeps about the pool (frozen, hashable)
+
+    @property
+    def uid(self) -> str:
+        """The registry key: the pool's address, or the 0x-hex id of a hosted pool."""
+        return self.hosted_id or self.address
 
     def __post_init__(self) -> None:
-        if len(self.tokens) != len(self.decimals) or len(self.tokens) < 2:
+        if len(self.tokens) < 2 or (self.decimals and len(self.decimals) != len(self.tokens)):
             raise FlasharbValueError(
-                f"pool {self.address}: {len(self.tokens)} tokens, {len(self.decimals)} decimals"
+                f"pool {self.uid}: {len(self.tokens)} tokens, {len(self.decimals)} decimals"
             )
-        if self.kind is HopKind.UNISWAP_V3 and self.tick_spacing <= 0:
-            raise FlasharbValueError(f"V3 pool {self.address}: tick spacing {self.tick_spacing}")
-        if self.kind is HopKind.BALANCER and len(self.pool_id) != 32:
-            raise FlasharbValueError(f"Balancer pool {self.address}: pool id is not 32 bytes")
+        if self.pool_id and len(self.pool_id) != 32:
+            raise FlasharbValueError(f"pool {self.uid}: pool id is not 32 bytes")
 
 
 class PoolRegistry:
-    """Pools by address, plus the ones skipped (address -> reason) and the block scanned to."""
+    """Pools by uid, plus the ones skipped (uid -> reason) and the block scanned to."""
 
     def __init__(self, block: int) -> None:
         self.block = block  # discovery has seen every creation up to and including this block
         self._pools: dict[str, PoolInfo] = {}
         self._by_pool_id: dict[bytes, str] = {}
-        self.skipped: dict[str, str] = {}  # address -> why the pool is not used
+        self.skipped: dict[str, str] = {}  # uid -> why the pool is not used
         self.absent: dict[str, str] = {}  # venue -> why it was not scanned (no code on this chain)
         self.decimals: dict[str, int | None] = {}  # token -> decimals (None: no decimals())
 
@@ -70,28 +88,28 @@ class PoolRegistry:
     def __iter__(self) -> Iterator[PoolInfo]:
         return iter(self._pools.values())
 
-    def __contains__(self, address: object) -> bool:
-        return address in self._pools
+    def __contains__(self, uid: object) -> bool:
+        return uid in self._pools
 
-    def __getitem__(self, address: str) -> PoolInfo:
+    def __getitem__(self, uid: str) -> PoolInfo:
         try:
-            return self._pools[address]
+            return self._pools[uid]
         except KeyError:
             pass
-        normal = checksum_address(address)
+        normal = normal_uid(uid)
         if normal not in self._pools:
-            raise FlasharbValueError(f"pool {address} is not in the registry; is it a pool?")
+            raise FlasharbValueError(f"pool {uid} is not in the registry; is it a pool?")
         return self._pools[normal]
 
-    def get(self, address: str) -> PoolInfo | None:
-        return self._pools.get(address)
+    def get(self, uid: str) -> PoolInfo | None:
+        return self._pools.get(uid)
 
-    def addresses(self) -> list[str]:
+    def uids(self) -> list[str]:
         return list(self._pools)
 
     def by_pool_id(self, pool_id: bytes) -> PoolInfo | None:
-        address = self._by_pool_id.get(pool_id)
-        return None if address is None else self._pools[address]
+        uid = self._by_pool_id.get(pool_id)
+        return None if uid is None else self._pools[uid]
 
     def of_kind(self, kind: HopKind) -> list[PoolInfo]:
         return [p for p in self._pools.values() if p.kind is kind]
@@ -110,17 +128,17 @@ class PoolRegistry:
 
     def add(self, info: PoolInfo) -> bool:
         """Add or replace `info`; True if the pool is new."""
-        new = info.address not in self._pools
-        self._pools[info.address] = info
+        new = info.uid not in self._pools
+        self._pools[info.uid] = info
         if info.pool_id:
-            self._by_pool_id[info.pool_id] = info.address
-        self.skipped.pop(info.address, None)
+            self._by_pool_id[info.pool_id] = info.uid
+        self.skipped.pop(info.uid, None)
         return new
 
     def add_all(self, infos: Iterable[PoolInfo]) -> None:
         for info in infos:
             self.add(info)
 
-    def skip(self, address: str, reason: str) -> None:
-        if address not in self._pools:
-            self.skipped[address] = reason
+    def skip(self, uid: str, reason: str) -> None:
+        if uid not in self._pools:
+            self.skipped[uid] = reason

@@ -14,21 +14,23 @@ from flasharb.chain.addresses import V2_FACTORIES
 from flasharb.errors import FlasharbRuntimeError
 from flasharb.kinds import HopKind
 from flasharb.state._rpc import resolve_block
-from flasharb.state.discovery import Venues, discover
+from flasharb.state.discovery import discover
 from flasharb.state.reader import ReadResult, read_states
 from flasharb.state.registry import PoolInfo
+from flasharb.state.venue import Venues
 
 __all__ = ["by_address", "discover_pairs", "pool_summary", "refresh_reserves"]
 
 
 def discover_pairs(
-    w3: Web3, factories: dict[str, str] | None = None, block: int | str = "latest"
+    w3: Web3, venues: Sequence[str] = tuple(V2_FACTORIES), block: int | str = "latest"
 ) -> list[V2PairState]:
-    """Every pair of every factory (venue -> factory address), with tokens and reserves, in
-    factory then allPairs order. A venue whose factory has no code on this chain is left out."""
+    """Every pair of the V2-style `venues` (names: uniswap_v2, sushiswap), with tokens and
+    reserves, in venue then allPairs order. A venue whose factory has no code on this chain is
+    left out."""
     number = resolve_block(w3, block)
-    venues = Venues(v2_factories=dict(factories or V2_FACTORIES), v3_factory=None, balancer=False)
-    pools = discover(w3, block=number, venues=venues).of_kind(HopKind.UNISWAP_V2)
+    only = Venues().only(*venues)
+    pools = discover(w3, block=number, venues=only).of_kind(HopKind.UNISWAP_V2)
     return _pairs(read_states(w3, pools, block=number), pools)
 
 
@@ -57,7 +59,7 @@ def _pairs(result: ReadResult, pools: Sequence[PoolInfo]) -> list[V2PairState]:
         raise FlasharbRuntimeError(f"batched pool read failed for {address}: {reason}")
     out = []
     for p in pools:
-        state = result.states[p.address]
+        state = result.states[p.uid]
         assert isinstance(state, V2PairState)  # a V2 request decodes to a V2 state
         out.append(state)
     return out

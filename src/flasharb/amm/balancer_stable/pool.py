@@ -205,6 +205,11 @@ class StablePoolState:
 
     # ------------------------------------------------------------ tokens
 
+    @property
+    def uid(self) -> str:
+        """The pool's identity in flasharb: its address (the Vault knows it by `pool_id`)."""
+        return self.address
+
     def _pair(self, token_in: str, token_out: str, amount: int | None) -> tuple[int, int]:
         """Indexes, checked in the Vault's order (`BAL#509`, `BAL#510`, `BAL#521`), then the BPT."""
         i, j = self._index.get(token_in), self._index.get(token_out)

@@ -100,6 +100,11 @@ class WeightedPoolState:
 
     # ------------------------------------------------------------ tokens
 
+    @property
+    def uid(self) -> str:
+        """The pool's identity in flasharb: its address (the Vault knows it by `pool_id`)."""
+        return self.address
+
     def index_of(self, token: str) -> int:
         """Position of `token` in `tokens`; raises `BAL#521 TOKEN_NOT_REGISTERED` if absent."""
         i = self._index.get(token)

@@ -106,6 +106,11 @@ class V3PoolState:
     # ------------------------------------------------------------ PoolState interface
 
     @property
+    def uid(self) -> str:
+        """The pool's identity in flasharb: its address."""
+        return self.address
+
+    @property
     def tokens(self) -> tuple[str, ...]:
         """(token0, token1), the pool's own order."""
         return (self.token0, self.token1)

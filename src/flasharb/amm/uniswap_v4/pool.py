@@ -137,6 +137,11 @@ class V4PoolState:
         return checksum_address(POOL_MANAGER)
 
     @property
+    def uid(self) -> str:
+        """The pool's identity in flasharb: its PoolId as 0x-hex (66 characters)."""
+        return "0x" + self.pool_id.hex()
+
+    @property
     def tokens(self) -> tuple[str, ...]:
         """(currency0, currency1); address(0) is native ETH."""
         return (self.key.currency0, self.key.currency1)

@@ -12,7 +12,7 @@ from tests.helpers import Cli
 
 def test_every_pool_discovery_finds(cli: Cli, w3: Web3) -> None:
     listed = cli.json("pools")
-    found = {p.address: p for p in discover(w3)}
+    found = {p.uid: p for p in discover(w3)}  # a V4 pool by its PoolId
     assert {p["address"] for p in listed["pools"]} == set(found)
     v3 = next(p for p in listed["pools"] if p["venue"] == "uniswap_v3")
     assert v3["fee_pips"] == found[v3["address"]].fee

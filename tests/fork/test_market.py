@@ -27,12 +27,13 @@ def _key(o: Any) -> tuple[Any, ...]:
 def test_updated_market_equals_a_fresh_one(w3: Web3) -> None:
     market = Market.build(w3)
     rng = random.Random(2)
-    pools = sorted(market.registry.uids())
+    # pools `shock` can swap (a contract of their own: not V4's), sold one of their tokens (no BPT)
+    pools = sorted(p.uid for p in market.registry if p.address == p.uid)
     moved = 0
     for _ in range(10):
         pool = rng.choice(pools)
         info = market.registry[pool]
-        token = rng.choice(info.tokens)
+        token = rng.choice([t for t in info.tokens if t != info.address])
         held = balance_of(
             w3, token, pool if info.kind is not HopKind.BALANCER else A.BALANCER_VAULT
         )

@@ -21,6 +21,7 @@ from flasharb.replica import uniswap_v3 as V3
 from flasharb.replica.spec import (
     ReplicaSpec,
     StablePoolSpec,
+    V4PoolSpec,
     V2PoolSpec,
     V3PoolSpec,
     WeightedPoolSpec,
@@ -38,6 +39,7 @@ from flasharb.venues.uniswap_v2 import PAIR_CREATED, UniswapV2
 _NEW_VENUES: dict[str, int] = {
     "balancer_weighted_v3": len(load_spec().pools_of(WeightedV3PoolSpec)),
     "balancer_stable": len(load_spec().pools_of(StablePoolSpec)),
+    "uniswap_v4": len(load_spec().pools_of(V4PoolSpec)),
 }
 
 
@@ -90,8 +92,13 @@ class TestReplicaPools:
     ) -> None:
         by_address = {t.address: t.decimals for t in spec.tokens}
         by_address |= {p.address: 18 for p in registry if p.address in p.tokens}  # a pool's BPT
+        if any(A.NATIVE_ETH in p.tokens for p in registry):
+            by_address[A.NATIVE_ETH] = 18  # native ETH, a V4 currency: no contract to ask
         assert set(registry.decimals) == set(by_address)
         for token, decimals in registry.decimals.items():
+            if token == A.NATIVE_ETH:
+                assert decimals == 18
+                continue
             onchain = _at(session_w3, token, ERC20_DECIMALS_ABI).functions.decimals().call()
             assert decimals == onchain == by_address[token], token
         for info in registry:

@@ -89,7 +89,8 @@ class TestEveryFieldEqualsPlainCalls:
     """One batched call returns what one view call per field returns."""
 
     def test_reads_every_pool_in_one_call(self, full: ReadResult, registry: PoolRegistry) -> None:
-        assert (full.calls, full.failed) == (1, {})
+        # one call per parallel share: the whole replica fits one call's gas budget
+        assert full.calls <= ReadConfig().parallel_calls and full.failed == {}
         assert list(full.states) == registry.uids()
 
     def test_v2_reserves(self, session_w3: Web3, full: ReadResult, registry: PoolRegistry) -> None:
@@ -138,7 +139,7 @@ class TestEveryFieldEqualsPlainCalls:
         self, session_w3: Web3, full: ReadResult, registry: PoolRegistry
     ) -> None:
         vault = _at(session_w3, A.BALANCER_VAULT, npm_artifact(B.VAULT).abi)
-        for info in registry.of_kind(HopKind.BALANCER):
+        for info in registry.of_venue("balancer") + registry.of_venue("balancer_weighted_v3"):
             state = full.states[info.address]
             assert isinstance(state, WeightedPoolState)
             pool = _at(session_w3, info.address, B.task_artifact(B.WEIGHTED_POOL).abi)
@@ -166,9 +167,10 @@ class TestFailingPools:
         wrong_id = replace(weighted, address=eoa, pool_id=b"\x07" * 32)  # the Vault reverts
         gas_burner = registry.of_kind(HopKind.UNISWAP_V2)[1]
         w3.provider.make_request("anvil_setCode", [gas_burner.address, INVALID])  # type: ignore[arg-type]
-        good = [p for p in registry if p.address != gas_burner.address]
+        good = [p for p in registry if p.uid != gas_burner.uid]
         bad = [not_a_pair, no_code, wrong_id, gas_burner]
-        result = read_states(w3, [*bad[:2], *good, *bad[2:]], config=config)
+        one = replace(config, parallel_calls=1)
+        result = read_states(w3, [*bad[:2], *good, *bad[2:]], config=one)
         assert result.calls == 1
         assert set(result.failed) == {p.address for p in bad}
         assert "getReserves()" in result.failed[A.USDC]
@@ -176,7 +178,7 @@ class TestFailingPools:
         # its storage is empty: no price
         assert ("not initialized" if config.v3_slots else "slot0()") in result.failed[empty]
         assert "getReserves()" in result.failed[gas_burner.address]
-        assert result.states == {p.address: full.states[p.address] for p in good}
+        assert result.states == {p.uid: full.states[p.uid] for p in good}
 
     def test_uninitialized_v3_pool_is_flagged(
         self, w3: Web3, registry: PoolRegistry, config: ReadConfig

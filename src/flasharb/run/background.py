@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from web3 import Web3
 
-from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.chain.cheats import balance_of
 from flasharb.errors import FlasharbError
 from flasharb.execute.shock import ShockResult, shock
@@ -42,17 +41,21 @@ class BackgroundSwaps:
         self.failed = 0
 
     def step(self, registry: PoolRegistry, states: Mapping[str, AnyPoolState]) -> list[ShockResult]:
-        pools = sorted(a for a in states if a in registry)
+        # pools `shock` can swap: those with a contract of their own (it has no path through the
+        # V4 PoolManager's unlock yet)
+        pools = sorted(a for a in states if a in registry and registry[a].address == a)
         out: list[ShockResult] = []
         for _ in range(self.per_step if pools else 0):
             address = self.rng.choice(pools)
             info = registry[address]
-            i_in = self.rng.randrange(len(info.tokens))
-            i_out = self.rng.choice([i for i in range(len(info.tokens)) if i != i_in])
+            tokens = [i for i, t in enumerate(info.tokens) if t != info.address]  # no BPT
+            i_in = self.rng.choice(tokens)
+            i_out = self.rng.choice([i for i in tokens if i != i_in])
             state = states[address]
+            balances = getattr(state, "balances", None)  # a Balancer pool's: in the Vault
             held = (
-                state.balances[i_in]
-                if isinstance(state, WeightedPoolState)
+                balances[i_in]
+                if balances is not None
                 else balance_of(self.w3, info.tokens[i_in], address)
             )
             amount = held * self.rng.randint(self.min_bps, self.max_bps) // BPS

@@ -55,7 +55,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from flasharb.amm.uniswap_v2 import checksum_address
-from flasharb.chain.addresses import BALANCER_VAULT
+from flasharb.chain.addresses import BALANCER_VAULT, NATIVE_ETH as NATIVE
 from flasharb.chain.rpc import lab_id
 from flasharb.errors import FlasharbRuntimeError
 from flasharb.kinds import HopKind
@@ -201,13 +201,19 @@ class ProbeResult:
     seconds: float
 
 
+def traded(p: PoolInfo) -> list[str]:
+    """The tokens of `p` a route may trade: not native ETH (no token contract: nothing to
+    probe) nor a pool's own token (a Balancer stable pool's BPT: joins and exits only)."""
+    return [t for t in p.tokens if t != NATIVE and t != p.address]
+
+
 def holders_of(pools: Iterable[PoolInfo]) -> dict[str, list[str]]:
-    """Token -> who holds it for the pools: the pool itself, or the Vault for Balancer pools
-    (at most MAX_HOLDERS each, in the order met)."""
+    """Token -> who holds it for the pools: the pool's contract (the V4 PoolManager for its
+    pools), or the Vault for Balancer pools (at most MAX_HOLDERS each, in the order met)."""
     out: dict[str, list[str]] = {}
     for p in pools:
         holder = BALANCER_VAULT if p.kind is HopKind.BALANCER else p.address
-        for t in p.tokens:
+        for t in traded(p):
             held = out.setdefault(t, [])
             if holder not in held and len(held) < MAX_HOLDERS:
                 held.append(holder)
@@ -608,7 +614,7 @@ class TokenScreen:
         verdicts = self.verdicts(w3, holders_of(pools), at)
         out: dict[str, str] = {}
         for p in pools:
-            bad = [verdicts[t] for t in p.tokens if not verdicts[t].ok]
+            bad = [verdicts[t] for t in traded(p) if not verdicts[t].ok]
             if bad:
-                out[p.address] = "; ".join(f"token {v.token} refused: {v.reason}" for v in bad)
+                out[p.uid] = "; ".join(f"token {v.token} refused: {v.reason}" for v in bad)
         return out

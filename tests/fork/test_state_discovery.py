@@ -21,9 +21,9 @@ from flasharb.replica import uniswap_v3 as V3
 from flasharb.replica.spec import (
     ReplicaSpec,
     StablePoolSpec,
-    V4PoolSpec,
     V2PoolSpec,
     V3PoolSpec,
+    V4PoolSpec,
     WeightedPoolSpec,
     WeightedV3PoolSpec,
     load_spec,

@@ -16,7 +16,10 @@ from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.capital import ZERO_ADDRESS, FlashSource, Lender, Lenders, fund
 from flasharb.search.cycles import Cycle, Hop
 from flasharb.search.exact import size_cycle
+from flasharb.state._rpc import READER_ADDRESS
+from flasharb.venues.balancer_weighted import BALANCER
 from flasharb.venues.base import balance_read
+from flasharb.venues.uniswap_v4 import UNISWAP_V4
 from flasharb_testing.pool_builders import full_range, sqrt_price_x96_of, v3_pool
 
 VAULT = A.BALANCER_VAULT
@@ -280,16 +283,21 @@ class TestUniswapV4Source:
         with pytest.raises(FlasharbValueError, match="native ETH"):
             FlashSource(kind=SourceKind.BALANCER_V2, native=True)
 
-    def test_from_states_after_the_vault(self) -> None:
-        """Its ERC-20 balance for each token, its ETH for WETH only, after the Vault."""
-        lenders = Lenders.from_states(
-            [],
-            [A.WETH, A.USDC, A.DAI],
-            vault_balances={A.WETH: 10**22},
-            vault_fee_percentage=0,
-            v3_balances={},
-            v4_balances={A.WETH: 10**20, A.USDC: 5 * 10**12, ZERO_ADDRESS: 10**23},
-        )
+    def test_from_reads_after_the_vault(self) -> None:
+        """Its ERC-20 balance for each token, its ETH for WETH only, after the Vault: the
+        lenders the V4 venue offers from the answers to its own view calls."""
+        tokens = frozenset({A.WETH, A.USDC, A.DAI})
+        held = {
+            balance_read(A.WETH, A.BALANCER_VAULT): 10**22,
+            balance_read(A.WETH, A.UNISWAP_V4_POOL_MANAGER): 10**20,
+            balance_read(A.USDC, A.UNISWAP_V4_POOL_MANAGER): 5 * 10**12,
+        }
+        calls = [c for v in (BALANCER, UNISWAP_V4) for c in v.lender_reads([], tokens)]
+        eth = [c for c in calls if c[0] == READER_ADDRESS]
+        assert len(eth) == 1  # the PoolManager's ETH, asked of the reader itself, for WETH
+        held[eth[0]] = 10**23
+        reads = {c: held.get(c, 0).to_bytes(32, "big") for c in calls}
+        lenders = Lenders.from_reads([], tokens, reads, [BALANCER, UNISWAP_V4])
         got = [(ln.source.kind, ln.source.native, ln.capacity) for ln in lenders.of(A.WETH)]
         assert got == [
             (SourceKind.BALANCER_V2, False, 10**22),
@@ -309,7 +317,7 @@ class TestUniswapV4Source:
         lenders = Lenders(by_token={A.WETH: (VAULT_LENDER, v4)})
         hops = list(_cycle([V2, V2]).hops)
         hops[1] = Hop(
-            pool=A.UNISWAP_V4_POOL_MANAGER,  # even keyed by the PoolManager's address
+            pool="0x" + "ab" * 32,  # its registry uid: the PoolId, never the PoolManager
             token_in=hops[1].token_in,
             token_out=hops[1].token_out,
             fee_pips=500,

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from eth_utils import keccak
 
 from flasharb.amm.pool import PoolState
-from flasharb.amm.uniswap_v4 import V4PoolState
 from flasharb.chain.addresses import WETH
 from flasharb.errors import FlasharbValueError, InsufficientLiquidityError
-from flasharb.kinds import SourceKind
+from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.capital import ZERO_ADDRESS, FlashSource, locked_sources
 from flasharb.search.cycles import Cycle
 from flasharb.search.rank import Opportunity
@@ -30,7 +29,6 @@ from flasharb.search.route import (
     encode_path,
     execute_arb_calldata,
     v3_pool_address,
-    v4_zero_for_one,
 )
 from flasharb.search.sizing import state_for
 from flasharb.search.venue import venue_of
@@ -174,22 +172,15 @@ def plan_route(
     ticks, v4_ticks, amount = 0, 0, amount_in
     for hop in cycle.hops:
         state = state_for(states, hop)
-        if isinstance(state, V4PoolState):
-            v4 = state.swap(v4_zero_for_one(hop), -amount)
-            if not v4.filled:
-                raise FlasharbValueError(
-                    f"V4 pool {hop.pool} cannot take {amount} of {hop.token_in}: "
-                    "it runs out of liquidity first"
-                )
-            v4_ticks += v4.ticks_crossed
-            amount = v4.amount_out
+        try:
+            amount, crossed = venue_of(state).swap(state, hop.token_in, hop.token_out, amount)
+        except InsufficientLiquidityError as exc:
+            raise FlasharbValueError(
+                f"pool {hop.pool} cannot take {amount} of {hop.token_in}: {exc}"
+            ) from exc
+        if hop.kind is HopKind.UNISWAP_V4:
+            v4_ticks += crossed
         else:
-            try:
-                amount, crossed = venue_of(state).swap(state, hop.token_in, hop.token_out, amount)
-            except InsufficientLiquidityError as exc:
-                raise FlasharbValueError(
-                    f"pool {hop.pool} cannot take {amount} of {hop.token_in}: {exc}"
-                ) from exc
             ticks += crossed
         amounts.append(amount)
     return Plan(

@@ -36,7 +36,6 @@ from flasharb.amm.uniswap_v2 import checksum_address
 from flasharb.chain import addresses as A
 from flasharb.chain.uniswap_v4 import NATIVE, PoolKey
 from flasharb.errors import FlasharbValueError
-from flasharb.kinds import HopKind
 from flasharb.search.cycles import Cycle, Hop
 from flasharb.search.graph import V2_FACTORY_VENUES
 from flasharb.search.venue import venue_for_hop
@@ -54,7 +53,6 @@ __all__ = [
     "v2_pair_address",
     "v3_pool_address",
     "v4_pool_key",
-    "v4_zero_for_one",
 ]
 
 MAX_ROUTE_HOPS = 4  # LibRoute.MAX_HOPS
@@ -104,17 +102,6 @@ def v4_pool_key(hop: Hop) -> PoolKey:
     return PoolKey(currency0=c0, currency1=c1, fee=hop.fee_pips, tick_spacing=hop.tick_spacing)
 
 
-def v4_zero_for_one(hop: Hop) -> bool:
-    """Whether the V4 hop sells its pool's currency0 (native ETH, when `hop.native`, sorts
-    first), as FlashArbFacet's LibUniswapV4.swap decides."""
-    t_in, t_out = checksum_address(hop.token_in), checksum_address(hop.token_out)
-    if hop.native and t_in == A.WETH:
-        return True
-    if hop.native and t_out == A.WETH:
-        return False
-    return int(t_in, 16) < int(t_out, 16)
-
-
 def encode_path(cycle: Cycle) -> bytes:
     """LibRoute's packed path of `cycle`: the route token, then each hop as its venue packs it
     (`Hop.packed`, or the venue of its kind packs it from its fields: a V3 hop's pool is derived
@@ -137,34 +124,8 @@ def encode_path(cycle: Cycle) -> bytes:
         )
     out = bytearray(bytes.fromhex(cycle.token[2:]))
     for hop in cycle.hops:
-        if hop.kind is HopKind.UNISWAP_V4:
-            out += _v4_hop(hop)
-        else:
-            out += hop.packed or venue_for_hop(hop.kind).encode_hop(hop)
+        out += hop.packed or venue_for_hop(hop.kind).encode_hop(hop)
     return bytes(out)
-
-
-def _v4_hop(hop: Hop) -> bytes:
-    """LibRoute's packed V4 hop (kind 3): token out, fee, spacing, native flag."""
-    key = v4_pool_key(hop)
-    if not (0 <= hop.fee_pips < 1_000_000 and 1 <= hop.tick_spacing <= 32767):
-        raise FlasharbValueError(
-            f"V4 hop via {hop.pool}: fee {hop.fee_pips} pips / tick spacing "
-            f"{hop.tick_spacing} is not a static-fee pool's key"
-        )
-    if hop.pool_id != key.pool_id():
-        raise FlasharbValueError(
-            f"V4 hop via {hop.pool} is not the hookless pool of {key.currency0}/"
-            f"{key.currency1} fee {key.fee} spacing {key.tick_spacing} "
-            f"(0x{key.pool_id().hex()}): the facet trades pools without hooks only"
-        )
-    return (
-        b"\x03"
-        + bytes.fromhex(hop.token_out[2:])
-        + hop.fee_pips.to_bytes(3, "big")
-        + hop.tick_spacing.to_bytes(3, "big")
-        + bytes((int(hop.native),))
-    )
 
 
 def encode_amounts(amount_in: int, amounts_out: Sequence[int]) -> bytes:

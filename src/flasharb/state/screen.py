@@ -55,7 +55,8 @@ from eth_utils import keccak
 from web3 import Web3
 
 from flasharb.amm.uniswap_v2 import checksum_address
-from flasharb.chain.addresses import BALANCER_VAULT, NATIVE_ETH as NATIVE
+from flasharb.chain.addresses import BALANCER_VAULT
+from flasharb.chain.addresses import NATIVE_ETH as NATIVE
 from flasharb.chain.rpc import lab_id
 from flasharb.errors import FlasharbRuntimeError
 from flasharb.kinds import HopKind

@@ -18,12 +18,11 @@
   WETH in the graph, its hops and quotes (the amm state takes WETH for native ETH), and the
   facet wraps and unwraps around the swap (`Hop.native`). A pool holding both ETH and WETH is
   not routed (it would swap WETH for itself).
-- Hop: LibRoute's `KIND_UNISWAP_V4 (1) | tokenOut (20) | fee (3) | tickSpacing (3) | native (1)`:
-  the facet builds the hookless PoolKey from the hop's tokens, fee and spacing. The hop exists
-  in the facet from the venues-sol branch on (`HopKind.UNISWAP_V4`, `route.v4_pool_key`); on a
-  build without it the pools are read, synced and priced, never routed (`hop_kind` is None).
+- Hop: LibRoute's `KIND_UNISWAP_V4 (3) | tokenOut (20) | fee (3) | tickSpacing (3) | native (1)`:
+  the facet builds the hookless PoolKey from the hop's tokens, fee and spacing
+  (`route.v4_pool_key`), so a hop's pool id must be that key's.
 - Lending: the PoolManager lends what it holds at no fee (take, then settle in the same unlock;
-  native ETH for WETH routes), where the facet has the V4 source (`SourceKind.UNISWAP_V4`).
+  native ETH for WETH routes: `SourceKind.UNISWAP_V4`).
 
 ref: v4-core src/PoolManager.sol (`initialize`, `swap`, `modifyLiquidity`, events),
 src/libraries/StateLibrary.sol, src/libraries/LPFeeLibrary.sol (DYNAMIC_FEE_FLAG)
@@ -32,8 +31,8 @@ src/libraries/StateLibrary.sol, src/libraries/LPFeeLibrary.sol (DYNAMIC_FEE_FLAG
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar, cast
+from dataclasses import dataclass
+from typing import ClassVar
 
 from eth_utils import function_signature_to_4byte_selector as selector
 
@@ -43,9 +42,9 @@ from flasharb.amm.uniswap_v4 import NATIVE, PoolKey, V4PoolState
 from flasharb.amm.uniswap_v4.fees import DYNAMIC_FEE_FLAG
 from flasharb.chain import addresses as A
 from flasharb.errors import FlasharbValueError, InsufficientLiquidityError
-from flasharb.kinds import HopKind, SourceKind
-from flasharb.search import capital, route
-from flasharb.search.capital import Lender
+from flasharb.kinds import HopKind
+from flasharb.search import route
+from flasharb.search.capital import FlashSource, Lender
 from flasharb.search.cycles import Hop
 from flasharb.state._rpc import READER_ADDRESS, RawLog, get_logs
 from flasharb.state.events import topic
@@ -64,8 +63,6 @@ STATE_TOPICS = (
     topic("ProtocolFeeUpdated(bytes32,uint24)"),
 )
 _ETH_BALANCE = selector("ethBalanceOf(address)")  # PoolDiscoveryReader's own view
-_HOP_KIND: HopKind | None = getattr(HopKind, "UNISWAP_V4", None)  # the facet's V4 hop
-_SOURCE_KIND: SourceKind | None = getattr(SourceKind, "UNISWAP_V4", None)  # and its V4 loans
 _FAILURES = {
     1: "reading slot0 and liquidity through extsload failed",
     3: "its tick spacing is outside 1..32767",
@@ -96,8 +93,8 @@ class UniswapV4(BaseVenue):
 
     pool_manager: str = A.UNISWAP_V4_POOL_MANAGER
 
-    hop_kind: ClassVar[HopKind | None] = _HOP_KIND
-    gas_per_hop: ClassVar[int] = 60_000  # sync, transfer, settle, swap, take (venues-sol's fit)
+    hop_kind: ClassVar[HopKind | None] = HopKind.UNISWAP_V4
+    gas_per_hop: ClassVar[int] = 66_836  # sync, transfer, settle, swap, take (GasModel fit)
     hop_bytes: ClassVar[int] = 28
     state_types: ClassVar[tuple[type, ...]] = (V4PoolState,)
     reader: ClassVar[str] = "UniswapV4Reader"
@@ -235,60 +232,43 @@ class UniswapV4(BaseVenue):
 
     def hop(self, state: PoolState, token_in: str, token_out: str) -> Hop:
         pool = _pool(state)
-        if self.hop_kind is None:
-            raise FlasharbValueError(
-                f"uniswap_v4 pool {pool.uid}: this build's FlashArbFacet has no V4 hop"
-            )
-        kw: dict[str, Any] = {
-            "pool": pool.uid,
-            "token_in": token_in,
-            "token_out": token_out,
-            "fee_pips": pool.key.fee,
-            "kind": self.hop_kind,
-            "pool_id": pool.pool_id,
-        }
-        have = {f.name for f in fields(Hop)}
-        if "tick_spacing" in have:  # the facet's V4 hop names its key's spacing and nativeness
-            kw["tick_spacing"] = pool.key.tick_spacing
-        if "native" in have:
-            kw["native"] = _wrapped(pool) and A.WETH in (token_in, token_out)
-        hop: Hop = cast(Any, Hop)(**kw)
-        return hop
+        return Hop(
+            pool=pool.uid,
+            token_in=token_in,
+            token_out=token_out,
+            fee_pips=pool.key.fee,
+            kind=HopKind.UNISWAP_V4,
+            pool_id=pool.pool_id,
+            tick_spacing=pool.key.tick_spacing,
+            native=_wrapped(pool) and A.WETH in (token_in, token_out),
+        )
 
     def encode_hop(self, hop: Hop) -> bytes:
-        """The facet's packed V4 hop, from venues-sol's `route.v4_pool_key` (the PoolKey the facet
-        builds from the hop: its pool id must be this key's, so a hooked pool cannot be named).
+        """The facet's packed V4 hop. The facet builds the PoolKey from the hop
+        (`route.v4_pool_key`): its pool id must be that key's, so a hooked pool cannot be named.
 
         Raises:
-            FlasharbValueError: a build whose facet has no V4 hop; a hop that is not the
-                hookless static-fee pool of its tokens, fee and spacing.
+            FlasharbValueError: a hop that is not the hookless static-fee pool of its tokens,
+                fee and spacing.
         """
-        pool_key = getattr(route, "v4_pool_key", None)
-        spacing: int = getattr(hop, "tick_spacing", 0)
-        native: bool = getattr(hop, "native", False)
-        if pool_key is None or self.hop_kind is None:
+        key = route.v4_pool_key(hop)
+        if not (0 <= hop.fee_pips < 1_000_000 and 1 <= hop.tick_spacing <= 32767):
             raise FlasharbValueError(
-                f"V4 hop via {hop.pool}: this build's FlashArbFacet has no Uniswap V4 hop "
-                "(LibRoute KIND_UNISWAP_V4); deploy a diamond with it"
-            )
-        key: PoolKey = pool_key(hop)
-        if not (0 <= hop.fee_pips < 1_000_000 and 1 <= spacing <= 32767):
-            raise FlasharbValueError(
-                f"V4 hop via {hop.pool}: fee {hop.fee_pips} pips / tick spacing {spacing} is "
-                "not a static-fee pool's key"
+                f"V4 hop via {hop.pool}: fee {hop.fee_pips} pips / tick spacing "
+                f"{hop.tick_spacing} is not a static-fee pool's key"
             )
         if hop.pool_id != key.pool_id():
             raise FlasharbValueError(
                 f"V4 hop via {hop.pool} is not the hookless pool of {key.currency0}/"
-                f"{key.currency1} fee {key.fee} spacing {key.tick_spacing}: the facet trades "
-                "pools without hooks only"
+                f"{key.currency1} fee {key.fee} spacing {key.tick_spacing} "
+                f"(0x{key.pool_id().hex()}): the facet trades pools without hooks only"
             )
         return (
-            bytes((int(self.hop_kind),))
+            bytes((int(HopKind.UNISWAP_V4),))
             + bytes.fromhex(hop.token_out[2:])
             + hop.fee_pips.to_bytes(3, "big")
-            + spacing.to_bytes(3, "big")
-            + bytes((int(native),))
+            + hop.tick_spacing.to_bytes(3, "big")
+            + bytes((int(hop.native),))
         )
 
     def swap(
@@ -338,15 +318,10 @@ class UniswapV4(BaseVenue):
 
     # ------------------------------------------------------------ lending
 
-    def _lends(self) -> bool:
-        return _SOURCE_KIND is not None and hasattr(capital.FlashSource, "uniswap_v4")
-
     def lender_reads(
         self, states: Sequence[PoolState], tokens: frozenset[str]
     ) -> Iterable[tuple[str, bytes]]:
         """The PoolManager's balance of every borrowable token, and its ETH (for WETH)."""
-        if not self._lends():
-            return
         for token in sorted(tokens):
             yield balance_read(token, self.pool_manager)
         if A.WETH in tokens:
@@ -360,9 +335,6 @@ class UniswapV4(BaseVenue):
     ) -> Iterable[tuple[str, tuple[object, ...], Lender]]:
         """The PoolManager lends at no fee what it holds of a token (an ERC-20), and its native
         ETH for WETH routes; it is preferred after the Vault."""
-        if not self._lends():
-            return
-        uniswap_v4 = getattr(capital.FlashSource, "uniswap_v4")  # noqa: B009 - venues-sol's
         eth = (READER_ADDRESS, _ETH_BALANCE + bytes(12) + bytes.fromhex(self.pool_manager[2:]))
         for token in sorted(tokens):
             for native, held in (
@@ -373,7 +345,7 @@ class UniswapV4(BaseVenue):
                     yield (
                         token,
                         (0, 1 + int(native), -held, ""),
-                        Lender(source=uniswap_v4(native=native), capacity=held),
+                        Lender(source=FlashSource.uniswap_v4(native=native), capacity=held),
                     )
 
     def lender_logs(self) -> tuple[tuple[str, ...], tuple[bytes, ...]]:

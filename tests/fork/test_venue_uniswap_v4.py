@@ -31,23 +31,25 @@ from flasharb.state.sync import StateSync
 from flasharb.venues.uniswap_v4 import UNISWAP_V4
 from tests import test_v4_parity as P
 
-pytestmark = pytest.mark.fork
-
 VENUE = "uniswap_v4"
 SWAPPER = """// SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
 interface IPoolManager {
-    struct PoolKey { address currency0; address currency1; uint24 fee; int24 tickSpacing; address hooks; }
+    struct PoolKey {
+        address currency0; address currency1; uint24 fee; int24 tickSpacing; address hooks;
+    }
     struct SwapParams { bool zeroForOne; int256 amountSpecified; uint160 sqrtPriceLimitX96; }
     function unlock(bytes calldata data) external returns (bytes memory);
-    function swap(PoolKey memory key, SwapParams memory params, bytes calldata hookData) external returns (int256);
+    function swap(PoolKey memory key, SwapParams memory params, bytes calldata hookData)
+        external returns (int256);
     function sync(address currency) external;
     function settle() external payable returns (uint256);
     function take(address currency, address to, uint256 amount) external;
 }
 
-/// @notice Test only: an exact-input swap through the PoolManager, paid from this contract's balance.
+/// @notice Test only: an exact-input swap through the PoolManager, paid from this contract's
+///         balance.
 contract V4TestSwapper {
     IPoolManager internal constant PM = IPoolManager(0x000000000004444c5dc75cB358380D2e3dE08A90);
 
@@ -63,14 +65,16 @@ contract V4TestSwapper {
         int256 delta = PM.swap(key, IPoolManager.SwapParams(zfo, -int256(amountIn), limit), "");
         int128 a0 = int128(delta >> 128);
         int128 a1 = int128(delta);
-        (address cin, address cout) = zfo ? (key.currency0, key.currency1) : (key.currency1, key.currency0);
+        (address cin, address cout) =
+            zfo ? (key.currency0, key.currency1) : (key.currency1, key.currency0);
         uint256 pay = uint256(int256(-(zfo ? a0 : a1)));
         uint256 got = uint256(int256(zfo ? a1 : a0));
         if (cin == address(0)) {
             PM.settle{value: pay}();
         } else {
             PM.sync(cin);
-            (bool ok,) = cin.call(abi.encodeWithSignature("transfer(address,uint256)", address(PM), pay));
+            (bool ok,) =
+                cin.call(abi.encodeWithSignature("transfer(address,uint256)", address(PM), pay));
             require(ok);
             PM.settle();
         }

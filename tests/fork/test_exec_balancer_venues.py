@@ -18,9 +18,7 @@ from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.capital import FlashSource
 from flasharb.search.market import Market, MarketConfig
 from flasharb_testing import routes as R
-from tests.test_exec_routes import _check, _dust  # noqa: F401 - the autouse dust fixture
-
-pytestmark = pytest.mark.fork
+from tests.fork.test_exec_routes import _check, _dust  # noqa: F401 - the autouse dust fixture
 
 
 class TestHandBuiltRoutes:

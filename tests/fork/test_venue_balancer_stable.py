@@ -28,10 +28,8 @@ from flasharb.state.reader import ReadConfig, read_states
 from flasharb.state.registry import PoolRegistry
 from flasharb.state.sync import StateSync
 from flasharb.venues.balancer_stable import StableMeta
-from tests.test_balancer_2023_parity import _join_init, _tx, read_stable, stable_cases
-from tests.test_balancer_parity import GIVEN_IN, Case, query
-
-pytestmark = pytest.mark.fork
+from tests.fork.test_balancer_2023_parity import _join_init, _tx, read_stable, stable_cases
+from tests.fork.test_balancer_parity import GIVEN_IN, Case, query
 
 VENUE = "balancer_stable"
 

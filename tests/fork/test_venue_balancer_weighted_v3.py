@@ -17,10 +17,8 @@ from flasharb.state.discovery import discover
 from flasharb.state.reader import read_states
 from flasharb.state.registry import PoolRegistry
 from flasharb.state.sync import StateSync
-from tests.test_balancer_2023_parity import read_weighted
-from tests.test_balancer_parity import plan_cases, python_quote, query
-
-pytestmark = pytest.mark.fork
+from tests.fork.test_balancer_2023_parity import read_weighted
+from tests.fork.test_balancer_parity import plan_cases, python_quote, query
 
 VENUE = "balancer_weighted_v3"
 

@@ -29,7 +29,7 @@ from flasharb.state.reader import ReadConfig, read_states
 from flasharb.state.registry import PoolRegistry, id_uid
 from flasharb.state.sync import StateSync
 from flasharb.venues.uniswap_v4 import UNISWAP_V4
-from tests import test_v4_parity as P
+from tests.fork import test_v4_parity as P
 
 VENUE = "uniswap_v4"
 SWAPPER = """// SPDX-License-Identifier: MIT

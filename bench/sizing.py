@@ -250,7 +250,7 @@ def bench_market(
         assert new is not None and old is not None
         if new.amount_in:  # exact, to the wei; ticks from the sizing's own final evaluation
             assert exact_profit(cycle, states, new.amount_in) == new.profit
-            assert new.ticks_crossed == exact.ticks_crossed(cycle, states, new.amount_in)
+            assert new.ticks_crossed == exact.ticks_crossed(cycle, states, new.amount_in)[0]
         best = reference(cycle, states, [new.amount_in, old.amount_in])
         evals_new = count_quotes(lambda c=cycle, s=seed: exact.size_cycle(c, states, s))
         evals_old = count_quotes(lambda c=cycle, s=seed: baseline.size_cycle(c, states, s))

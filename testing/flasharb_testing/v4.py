@@ -28,7 +28,7 @@ from flasharb.execute.plan import Plan, plan_route
 from flasharb.kinds import HopKind
 from flasharb.search.capital import FlashSource
 from flasharb.search.cycles import Cycle, Hop
-from flasharb.search.route import v4_pool_key, v4_zero_for_one
+from flasharb.search.route import v4_pool_key
 from flasharb.search.sizing import state_for
 from flasharb.state.reader import read_states
 from flasharb_testing import routes as R
@@ -225,7 +225,8 @@ def states(w3: Web3, route: Cycle, block: int | str = "latest") -> dict[str, Poo
         state = out[h.pool]
         if isinstance(state, V4PoolState):
             try:
-                state.swap(v4_zero_for_one(h), -(2**100))
+                paid = NATIVE if h.native and h.token_in == A.WETH else h.token_in
+                state.swap(paid == v4_pool_key(h).currency0, -(2**100))
             except IncompleteStateError:
                 out.update(read(w3, [state.key], block, full=True))
             except FlasharbError:

@@ -130,7 +130,11 @@ def _selector(sig: str) -> bytes:
     return function_signature_to_4byte_selector(sig)
 
 
-LENDER_VIEWS = {_selector("balanceOf(address)"), _selector("getFlashLoanFeePercentage()")}
+LENDER_VIEWS = {  # the Vault's fee, ERC-20 balances, the PoolManager's ETH (the reader's own view)
+    _selector("balanceOf(address)"),
+    _selector("getFlashLoanFeePercentage()"),
+    _selector("ethBalanceOf(address)"),
+}
 
 
 def _inner_selectors(r: dict[str, Any]) -> list[bytes]:

@@ -20,6 +20,7 @@ from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.gas import GasModel, GasShape
 from flasharb.search.market import Market, MarketConfig
 from flasharb.search.rank import Opportunity
+from flasharb.state.venue import Venues, builtin_venues
 from flasharb_testing import routes as R
 
 RECEIPT_TOLERANCE = 0.05  # the default model against each receipt's gas used
@@ -29,6 +30,7 @@ RECEIPT_TOLERANCE = 0.05  # the default model against each receipt's gas used
 # estimate, and within this below it.
 ESTIMATE_GAP = 0.25
 MAX_ROUTES = 24  # executed: the best route of each hop sequence, ticks and source
+V4_ROUTES = 8  # and as many from the market with Uniswap V4
 
 
 def _shock_v3_and_balancer(w3: Web3) -> None:
@@ -39,25 +41,42 @@ def _shock_v3_and_balancer(w3: Web3) -> None:
     shock(w3, bal.address, A.WETH, 300 * 10**18)
 
 
-def _routes(market: Market) -> list[Opportunity]:
-    found: dict[tuple[tuple[HopKind, ...], int, str], Opportunity] = {}
+def _routes(market: Market, limit: int) -> list[Opportunity]:
+    """The best route of each hop sequence, ticks and source (`limit` of them)."""
+    found: dict[tuple[tuple[HopKind, ...], int, int, str], Opportunity] = {}
     for opp in market.opportunities():
-        key = (tuple(h.kind for h in opp.cycle.hops), min(opp.ticks_crossed, 2), opp.flash_source)
-        found.setdefault(key, opp)
-        if len(found) == MAX_ROUTES:
+        ticks = (min(opp.ticks_crossed, 2), min(opp.v4_ticks_crossed, 2))
+        found.setdefault((tuple(h.kind for h in opp.cycle.hops), *ticks, opp.flash_source), opp)
+        if len(found) == limit:
             break
     return list(found.values())
 
 
+def _markets(w3: Web3) -> list[Market]:
+    """The scan without Uniswap V4 (its free loan and cheap hops would take every route: the
+    other sources and walks would go untested), then with it."""
+    no_v4 = Venues(venues=tuple(v for v in builtin_venues() if v.name != "uniswap_v4"))
+    return [
+        Market.build(w3, MarketConfig(max_hops=3, venues=no_v4)),
+        Market.build(w3, MarketConfig(max_hops=3)),
+    ]
+
+
 def test_default_model_matches_every_receipt(w3: Web3, deployment: Any) -> None:
     _shock_v3_and_balancer(w3)
-    market = Market.build(w3, MarketConfig(max_hops=3))
-    if warm_balancer(w3, market, [o.cycle for o in _routes(market)]):
-        market.update()  # no TWAP oracle sample due on their Balancer pools (see shapes.py)
-    routes = _routes(market)
+    markets = _markets(w3)
+    picked = [_routes(m, n) for m, n in zip(markets, (MAX_ROUTES, V4_ROUTES), strict=True)]
+    if warm_balancer(w3, markets[0], [o.cycle for rs in picked for o in rs]):
+        for m in markets:
+            m.update()  # no TWAP oracle sample due on their Balancer pools (see shapes.py)
+    routes: list[tuple[Market, Opportunity]] = []
+    for m, rs in zip(markets, picked, strict=True):  # the same routes, at the new block
+        wanted = {o.cycle for o in rs}
+        now = {o.cycle: o for o in reversed(m.opportunities()) if o.cycle in wanted}
+        routes += [(m, o) for o in now.values()]
     model = GasModel()
     seen: list[GasShape] = []
-    for opp in routes:
+    for market, opp in routes:
         for dust in (True, False):
             with snapshot(w3):
                 for token in {h.token_out for h in opp.cycle.hops}:
@@ -72,15 +91,23 @@ def test_default_model_matches_every_receipt(w3: Web3, deployment: Any) -> None:
             shape = GasShape.of(
                 opp.cycle,
                 source=opp.source.kind,
+                native_loan=opp.source.native,
                 batch=opp.source.batch,
                 ticks_crossed=opp.ticks_crossed,
+                v4_ticks_crossed=opp.v4_ticks_crossed,
                 calldata=prepared.calldata,
                 cold_balance=not dust,
                 gas_used=trade.gas_used,
             )
             seen.append(shape)
             predicted = model.estimate(shape)
-            what = (opp.flash_source, [h.kind.label for h in opp.cycle.hops], opp.ticks_crossed)
+            venues = [market.states[h.pool].venue for h in opp.cycle.hops]
+            import os
+            if os.environ.get('DBG'):
+                for h in opp.cycle.hops:
+                    st = market.states[h.pool]
+                    print('   DBG', h.pool, st.venue, h.gas, getattr(st, 'rate_caches', None), getattr(st, 'timestamp', None), len(getattr(st,'tokens',())))
+            what = (opp.flash_source, venues, opp.ticks_crossed, opp.v4_ticks_crossed)
             print(
                 f"  {what} dust={dust}: model {predicted} used {trade.gas_used} "
                 f"estimateGas {estimate} ({predicted / estimate - 1:+.1%})"
@@ -91,6 +118,11 @@ def test_default_model_matches_every_receipt(w3: Web3, deployment: Any) -> None:
     # what the routes exercised: every hop kind, ticks, two sources, a batch swap, two walks
     assert {k for s in seen for k in s.kinds} == set(HopKind)
     assert any(s.ticks_crossed > 0 for s in seen)
-    assert {s.source for s in seen} >= {SourceKind.BALANCER_V2, SourceKind.UNISWAP_V3}
+    assert {s.source for s in seen} >= {
+        SourceKind.BALANCER_V2,
+        SourceKind.UNISWAP_V3,
+        SourceKind.UNISWAP_V4,
+    }
+    assert any(s.v4_ticks_crossed > 0 for s in seen)
     assert any(s.batch for s in seen)
     assert any(s.vault_swap and s.via_diamond for s in seen)

@@ -323,6 +323,7 @@ class TestJson:
             "gas_price_wei",
             "net_profit_eth",
             "ticks_crossed",
+            "v4_ticks_crossed",
             "block",
         ]
         assert doc["flash_source"] == "balancer_v2"

@@ -154,6 +154,7 @@ def plan(opportunity: Opportunity) -> Plan:
         path=encode_path(o.cycle),
         packed_amounts=encode_amounts(o.amount_in, o.amounts),
         ticks_crossed=o.ticks_crossed,
+        v4_ticks_crossed=o.v4_ticks_crossed,
     )
 
 

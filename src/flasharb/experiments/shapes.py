@@ -59,17 +59,19 @@ def shock_v2_weth_usdc(w3: Web3, weth: int) -> None:
 def warm_balancer(w3: Web3, market: Market, routes: Iterable[Cycle]) -> list[str]:
     """A tiny swap (a millionth of its first token's balance) through each Balancer pool of
     `routes`, so that each has traded within the last two minutes, as an active mainnet pool
-    has (a backrun follows the swap that moved the pool). Why: a two-token weighted pool keeps
-    a TWAP oracle and writes a new sample on the first swap two minutes after the last one; on
+    has (a backrun follows the swap that moved the pool). Why: a 20210418 weighted pool keeps
+    a TWAP oracle (the 20230206 weighted and the ComposableStable pools keep none) and writes a
+    new sample on the first swap two minutes after the last one; on
     the replica that sample lands in a never-written slot of the oracle's 1,024-sample buffer
     (the pools were seeded at genesis, hours of block time earlier), ~22,000 gas that a mainnet
     pool, its buffer long filled, does not pay. The pools swapped, in pool order; the caller
     moves its market forward (`Market.update`) before trading."""
-    pools = sorted({h.pool for c in routes for h in c.hops if h.kind is HopKind.BALANCER})
-    for pool in pools:
+    pools = []
+    for pool in sorted({h.pool for c in routes for h in c.hops if h.kind is HopKind.BALANCER}):
         state = market.states[pool]
-        assert isinstance(state, WeightedPoolState)  # HopKind.BALANCER: a weighted pool
-        shock(w3, pool, state.tokens[0], state.balances[0] // _WARM_PART, state.tokens[1])
+        if isinstance(state, WeightedPoolState) and state.version == 1:  # (the others keep none)
+            shock(w3, pool, state.tokens[0], state.balances[0] // _WARM_PART, state.tokens[1])
+            pools.append(pool)
     return pools
 
 

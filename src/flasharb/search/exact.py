@@ -185,6 +185,7 @@ def _sized(cycle: Cycle, x: int, found: Evaluation) -> SizedCycle:
         profit_bound=None,
         exact=False,
         ticks_crossed=found.ticks_crossed,
+        v4_ticks_crossed=found.v4_ticks_crossed,
     )
 
 
@@ -200,15 +201,19 @@ def _zero(cycle: Cycle, *, proven: bool) -> SizedCycle:
     )
 
 
-def ticks_crossed(cycle: Cycle, states: Mapping[str, PoolState], amount_in: int) -> int:
-    """Initialized ticks (V3, V4) the route crosses at `amount_in` (each costs gas). Sizing
-    counts them during its own final evaluation (`SizedCycle.ticks_crossed`); this re-quotes."""
-    crossed, amount = 0, amount_in
+def ticks_crossed(cycle: Cycle, states: Mapping[str, PoolState], amount_in: int) -> tuple[int, int]:
+    """Initialized ticks the route crosses at `amount_in`, (V3, V4): each costs gas, V4's at
+    its own figure. Sizing counts them during its own final evaluation
+    (`SizedCycle.ticks_crossed`, `v4_ticks_crossed`); this re-quotes."""
+    crossed, v4_crossed, amount = 0, 0, amount_in
     for hop in cycle.hops:
         state = state_for(states, hop)
         amount, ticks = venue_of(state).swap(state, hop.token_in, hop.token_out, amount)
-        crossed += ticks
-    return crossed
+        if hop.kind is HopKind.UNISWAP_V4:
+            v4_crossed += ticks
+        else:
+            crossed += ticks
+    return crossed, v4_crossed
 
 
 def _check_terms(fee_rate: float, cap: int | None) -> None:

@@ -69,6 +69,7 @@ class Opportunity:
     net_profit_eth: int  # net_profit valued in ETH wei, for ranking across tokens
     price: EthPrice  # 1 token wei = price.num / price.den ETH wei
     block: int = 0  # the block whose states it was computed on
+    v4_ticks_crossed: int = 0  # initialized V4 ticks the route crosses (priced apart)
 
     @property
     def amount_out(self) -> int:
@@ -118,6 +119,7 @@ class Opportunity:
             "gas_price_wei": str(self.gas_price_wei),
             "net_profit_eth": str(self.net_profit_eth),
             "ticks_crossed": self.ticks_crossed,
+            "v4_ticks_crossed": self.v4_ticks_crossed,
             "block": self.block,
         }
 
@@ -150,6 +152,7 @@ def cost(
             native_loan=source.native,
             batch=source.batch,
             ticks_crossed=sized.ticks_crossed,
+            v4_ticks_crossed=sized.v4_ticks_crossed,
             calldata=calldata,
         )
     )
@@ -161,6 +164,7 @@ def cost(
         amount_in=sized.amount_in,
         amounts=sized.amounts,
         ticks_crossed=sized.ticks_crossed,
+        v4_ticks_crossed=sized.v4_ticks_crossed,
         flash_fee=fee,
         gas_estimate=gas,
         gas_price_wei=gas_price_wei,

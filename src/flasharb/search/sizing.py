@@ -64,6 +64,7 @@ class SizedCycle:
     profit_bound: int | None  # no input can make more; None: no bound known (V3, Balancer)
     exact: bool  # True if amount_in is proven to be the exact integer argmax
     ticks_crossed: int = 0  # initialized V3 ticks crossed at amount_in (gas)
+    v4_ticks_crossed: int = 0  # initialized V4 ticks crossed at amount_in (gas, priced apart)
 
     @property
     def optimality_gap(self) -> int | None:

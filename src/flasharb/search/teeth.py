@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from flasharb.amm.pool import PoolState
 from flasharb.errors import FlasharbError
+from flasharb.kinds import HopKind
 from flasharb.search.cycles import Cycle
 from flasharb.search.segments import RouteCurve, SmoothOptimum, level_interval
 from flasharb.search.sizing import state_for
@@ -67,14 +68,15 @@ class Evaluation:
     """A route evaluated at one input by the pools' own math."""
 
     amounts: tuple[int, ...]
-    ticks_crossed: int
+    ticks_crossed: int  # initialized V3 ticks crossed
+    v4_ticks_crossed: int = 0  # initialized V4 ticks crossed (the gas model prices them apart)
 
 
 class ExactRoute:
     """The hops of a cycle with their states; exact forward and backward quotes, and the
     objective `out - x - fee(x)` on `1 <= x <= cap`."""
 
-    __slots__ = ("best_p", "best_x", "cap", "fee", "left", "seen", "steps", "swaps")
+    __slots__ = ("best_p", "best_x", "cap", "fee", "left", "seen", "steps", "swaps", "v4")
 
     def __init__(
         self,
@@ -84,7 +86,9 @@ class ExactRoute:
         cap: int | None = None,
     ) -> None:
         self.steps = [(state_for(states, hop), hop.token_in, hop.token_out) for hop in cycle.hops]
-        self.swaps = [venue_of(state).swap for state, _, _ in self.steps]  # exact, with ticks
+        venues = [venue_of(state) for state, _, _ in self.steps]
+        self.swaps = [v.swap for v in venues]  # exact, with ticks
+        self.v4 = [v.hop_kind is HopKind.UNISWAP_V4 for v in venues]  # whose ticks are V4's
         self.seen: dict[int, int | None] = {}
         self.best_x, self.best_p = 0, 0  # the best input seen (0, 0: none pays)
         self.fee = fee
@@ -119,19 +123,24 @@ class ExactRoute:
         """The amounts after each hop at input x, by the pools' own math (each venue's exact
         `swap`, which counts the initialized ticks a V3 or V4 swap crosses); None where the
         route reverts."""
-        amounts, crossed = [], 0
-        for (state, token_in, token_out), swap in zip(self.steps, self.swaps, strict=True):
+        amounts, crossed, v4_crossed = [], 0, 0
+        for (state, token_in, token_out), swap, v4 in zip(
+            self.steps, self.swaps, self.v4, strict=True
+        ):
             if x <= 0:
                 return None
             try:
                 x, ticks = swap(state, token_in, token_out, x)
             except FlasharbError:
                 return None
-            crossed += ticks
+            if v4:
+                v4_crossed += ticks
+            else:
+                crossed += ticks
             if x <= 0:
                 return None
             amounts.append(x)
-        return Evaluation(tuple(amounts), crossed)
+        return Evaluation(tuple(amounts), crossed, v4_crossed)
 
     def objective(self, x: int, out: int) -> int:
         return out - x - (self.fee(x) if self.fee is not None else 0)

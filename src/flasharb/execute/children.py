@@ -9,20 +9,39 @@ are that child's, so one `Trader` per child signs with its own key
 The master's registry (`Deployment.children`, `Deployment.child(which)`, see
 docs/capital-interface.md) is read when the deployment has one; until then a deployment is one
 child.
+
+Capital moves (`capital_moves`) are read from the chain's logs, never inferred: the master's
+`Allocated` / `Recalled` (each names its child) and a child's own `Withdrawn` (TreasuryFacet: the
+owner took funds out of it).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_address, keccak, to_checksum_address
 
 from flasharb.errors import FlasharbValueError
 from flasharb.execute.deploy import Deployment
 from flasharb.paths import state_dir
+from flasharb.state._rpc import request
 
-__all__ = ["SINGLE_LABEL", "children", "find_child", "recorded_labels"]
+__all__ = [
+    "ALLOCATED",
+    "RECALLED",
+    "SINGLE_LABEL",
+    "WITHDRAWN",
+    "capital_moves",
+    "children",
+    "find_child",
+    "recorded_labels",
+]
+
+ALLOCATED = "0x" + keccak(text="Allocated(address,address,uint256)").hex()  # master -> child
+RECALLED = "0x" + keccak(text="Recalled(address,address,uint256)").hex()  # child -> master
+WITHDRAWN = "0x" + keccak(text="Withdrawn(address,address,uint256)").hex()  # TreasuryFacet
 
 SINGLE_LABEL = "diamond"  # the label of a single-diamond deployment's one child
 
@@ -65,3 +84,55 @@ def recorded_labels() -> dict[str, str]:
     if not kids:
         return {to_checksum_address(raw["diamond"]): SINGLE_LABEL}
     return {to_checksum_address(c["address"]): str(c["label"]) for c in kids}
+
+
+def _word_address(topic: str) -> str:
+    return to_checksum_address("0x" + topic[-40:])
+
+
+def capital_moves(
+    w3: Any, master: str, kids: Iterable[str], from_block: int, to_block: int
+) -> list[dict[str, Any]]:
+    """Capital that moved to or from the children `kids` in blocks `from_block..to_block`, one
+    per log, in chain order: `{"child", "kind" (allocate | recall | withdraw), "token",
+    "amount", "block", "tx_hash", "log_index"}` (the journal's `capital` rows): the `master`'s
+    allocations and recalls ("" for none) and the children's withdrawals. One eth_getLogs."""
+    kids = {to_checksum_address(k) for k in kids}
+    if to_block < from_block or not kids:
+        return []
+    logs = request(
+        w3,
+        "eth_getLogs",
+        [
+            {
+                "fromBlock": hex(from_block),
+                "toBlock": hex(to_block),
+                "address": ([master] if master else []) + sorted(kids),
+                "topics": [[ALLOCATED, RECALLED, WITHDRAWN]],
+            }
+        ],
+        "capital moves",
+    )
+    out = []
+    for log in logs:
+        emitter = to_checksum_address(log["address"])
+        topic, *args = [str(t) for t in log["topics"]]
+        if master and emitter == master and topic in (ALLOCATED, RECALLED) and len(args) == 2:
+            kind = "allocate" if topic == ALLOCATED else "recall"
+            child, token = _word_address(args[0]), _word_address(args[1])
+        elif emitter in kids and topic == WITHDRAWN and len(args) == 2:
+            kind, child, token = "withdraw", emitter, _word_address(args[0])
+        else:
+            continue
+        out.append(
+            {
+                "child": child,
+                "kind": kind,
+                "token": token,
+                "amount": int(str(log["data"])[2:66], 16),
+                "block": int(log["blockNumber"], 16),
+                "tx_hash": log["transactionHash"],
+                "log_index": int(log["logIndex"], 16),
+            }
+        )
+    return out

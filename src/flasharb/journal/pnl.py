@@ -21,6 +21,9 @@ Definitions (every amount an exact integer in wei; the order is the journal's, b
 - *Maximum drawdown*: max over k of (max_{j <= k} C_j - C_k): the largest fall of the cumulative
   net below its running peak (the peak starts at C_0 = 0, so a first losing trade is already a
   drawdown). 0 when the series never falls.
+- *Capital*: what was allocated to the child, recalled from it and withdrawn from it, per token
+  (the journal's `capital` rows, read from the chain's events); not part of the P&L, shown beside
+  it so a child's balance change = realized profit + allocated - recalled - withdrawn.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ __all__ = [
     "PnlFold",
     "PnlReport",
     "Since",
+    "capital",
     "fills",
     "parse_since",
     "pnl",
@@ -228,6 +232,9 @@ class PnlReport:
     total: PnlFold
     since: Since
     labels: dict[str, str]  # child address -> label, when a deployment names it
+    capital: dict[str, dict[str, dict[str, int]]] = field(
+        default_factory=dict
+    )  # child, kind, token
 
     def label(self, child: str) -> str:
         if child == UNATTRIBUTED:
@@ -238,7 +245,9 @@ class PnlReport:
         return {
             "since": self.since.to_json(),
             "children": [
-                {"child": c or None, "label": self.label(c)} | fold.to_json()
+                {"child": c or None, "label": self.label(c)}
+                | fold.to_json()
+                | {"capital": _amounts(self.capital.get(c, {}))}
                 for c, fold in sorted(self.children.items())
             ],
             "total": self.total.to_json(),
@@ -275,6 +284,37 @@ class PnlReport:
                 row[f"bribes:{t}"] = str(fold.bribes.get(t, 0))
             w.writerow(row)
         return buf.getvalue()
+
+
+def _amounts(by_kind: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, str]]:
+    return {k: {t: str(v) for t, v in sorted(m.items())} for k, m in sorted(by_kind.items())}
+
+
+def capital(
+    journal: Journal,
+    *,
+    child: str | None = None,
+    since: Since | None = None,
+    lab: str | None = None,
+    run_id: int | None = None,
+) -> dict[str, dict[str, dict[str, int]]]:
+    """child -> kind (allocate | recall | withdraw) -> token -> amount, from the journal."""
+    where, args = ["1 = 1"], []
+    for sql, value in (
+        ("child = ?", child),
+        ("block >= ?", since.block if since else None),
+        ("created_at >= ?", since.time if since else None),
+        ("lab IS ?", lab),
+        ("run_id = ?", run_id),
+    ):
+        if value is not None:
+            where.append(sql)
+            args.append(value)
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for r in journal.rows(f"SELECT * FROM capital WHERE {' AND '.join(where)} ORDER BY id", args):
+        by_token = out.setdefault(r["child"], {}).setdefault(r["kind"], {})
+        by_token[r["token"]] = by_token.get(r["token"], 0) + int(r["amount"])
+    return out
 
 
 def fills(
@@ -330,12 +370,19 @@ def pnl(
 ) -> PnlReport:
     """P&L per child and in total from the journal's mined trades (see the module docstring)."""
     entries = fills(journal, child=child, since=since, lab=lab, run_id=run_id)
-    per: dict[str, PnlFold] = {}
+    moves = capital(journal, child=child, since=since, lab=lab, run_id=run_id)
+    per: dict[str, PnlFold] = {c: PnlFold() for c in moves}  # a funded child that never traded
     total = PnlFold()
     for f in entries:
         per.setdefault(f.child, PnlFold()).add(f)
         total.add(f)
-    return PnlReport(children=per, total=total, since=since or Since(), labels=dict(labels or {}))
+    return PnlReport(
+        children=per,
+        total=total,
+        since=since or Since(),
+        labels=dict(labels or {}),
+        capital=moves,
+    )
 
 
 def to_text(report: PnlReport, fmt: str) -> str:

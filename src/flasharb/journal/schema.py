@@ -8,7 +8,7 @@ token) and its ETH value `bribe_eth`, `realized_profit_eth` (the realized profit
 wei at the opportunity's own price; NULL when nothing priced it), `event_profit`,
 `effective_gas_price` and `tx_index`. A trade mined with status 0 is `status = 'reverted'` with
 its hash and its gas (a loss), no longer a 'failed' row without them. `capital`: allocations and
-recalls between the master and a child, and owner deposits and withdrawals, one row per moving
+recalls between the master and a child, and the owner's withdrawals from a child, one row per
 log. `risk_events`: a circuit breaker that tripped (which limit, its value, its threshold, the
 pause transaction) and the owner's resume, per lab and child. Older trades keep child NULL (no
 journal before v5 named the diamond); their ETH value and gas price are filled where exact
@@ -136,7 +136,7 @@ CREATE TABLE IF NOT EXISTS capital (
     lab TEXT,                         -- the node instance
     created_at REAL NOT NULL,
     child TEXT NOT NULL,              -- the child diamond the capital moved to or from
-    kind TEXT NOT NULL,               -- allocate | recall (master <-> child) | deposit | withdraw
+    kind TEXT NOT NULL,               -- allocate | recall (master <-> child) | withdraw (owner)
     token TEXT NOT NULL,
     amount TEXT NOT NULL,             -- base units, > 0: kind says the direction
     block INTEGER NOT NULL,

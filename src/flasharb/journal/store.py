@@ -9,8 +9,8 @@ nothing. The file is in WAL mode, so `flasharb journal` can read while a run wri
     opportunities  every opportunity of a scan, ranked, with its full route
     trades         every trade tried, by child: predicted / simulated / realized profit (and in
                    ETH), bribe and gas; a reverted one with its gas; or why it was not sent
-    capital        allocations and recalls between the master and a child (and deposits and
-                   withdrawals), one row per log
+    capital        allocations and recalls between the master and a child, and the owner's
+                   withdrawals from a child, one row per log
     risk_events    circuit breakers that tripped (limit, value, threshold, the pause) and resumes
     points         one per experiment point: its parameters and measured metrics (JSON)
     token_verdicts the token screen's verdict per lab and token (flasharb.state.screen)
@@ -335,7 +335,7 @@ class Journal:
         lab: str | None,
         run_id: int | None = None,
     ) -> int:
-        """Capital moved between the master and children (or in and out of a diamond): each a
+        """Capital moved between the master and children, or out of a child: each a
         `{"child", "kind", "token", "amount", "block", "tx_hash", "log_index"}`, in one
         transaction. A log already journaled on this lab is skipped (not a second row).
         Returns how many rows were added."""

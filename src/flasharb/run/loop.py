@@ -37,6 +37,7 @@ from web3 import Web3
 
 from flasharb.chain.rpc import lab_id
 from flasharb.errors import TransactionFailed
+from flasharb.execute.children import capital_moves
 from flasharb.execute.children import children as children_of
 from flasharb.execute.deploy import Deployment
 from flasharb.execute.keys import signer
@@ -251,6 +252,7 @@ class Runner:
         self.lab: str | None = None
         self.backrunner: Backrunner | None = None  # set by start() when the node holds txs
         self.risk: RiskBook | None = None  # set by start()
+        self._capital_from = deployment.block  # the next block whose capital moves to journal
 
     def start(self) -> int:
         self.market = Market.build(self.w3, self.config.market())
@@ -266,6 +268,7 @@ class Runner:
         self.risk = RiskBook(
             self.w3, self.journal, self.lab, self.config.limits, self.children, run_id=self.run_id
         )
+        self.sync_capital(self.market.block)
         if self.config.backrun and not automine(self.w3):
             self.backrunner = Backrunner(
                 self.market,
@@ -309,6 +312,7 @@ class Runner:
         updated = perf_counter()
         if not update.changed and not first:  # nothing moved: the last evaluation stands
             backruns, reverted = self._settle()
+            self.sync_capital(market.block)
             t_settled = perf_counter()
             tripped = self._breakers(backruns, reverted)
             phases = self._phases(update, updated - seen)
@@ -392,6 +396,7 @@ class Runner:
             failed.append({"reason": reason, "route": opp["route"], "child": p.to})
         if self.backrunner is not None and self.backrunner.trader in self.active():
             self.backrunner.backrun(self.journal, self.run_id)  # the swaps waiting, this state
+        self.sync_capital(market.block)
         t_settled = perf_counter()
         tripped = self._breakers(trades, reverted)
         phases |= {"settle": _ms(t_settled - sent_at), "risk": _ms(perf_counter() - t_settled)}
@@ -411,6 +416,16 @@ class Runner:
         )
         self.totals.add(report)
         return report
+
+    def sync_capital(self, to_block: int) -> None:
+        """Journal the allocations, recalls and withdrawals of the children up to `to_block`
+        (each log once: the journal refuses a second row for it)."""
+        master = str(getattr(self.deployment, "master", "") or "")
+        kids = [dep.diamond for _, dep in self.children]
+        moves = capital_moves(self.w3, master, kids, self._capital_from, to_block)
+        if moves:
+            self.journal.record_capital(moves, lab=self.lab, run_id=self.run_id)
+        self._capital_from = to_block + 1
 
     def _breakers(
         self, trades: Sequence[dict[str, Any]], reverted: Sequence[dict[str, Any]]

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import re
 import sys
 import time
@@ -196,7 +197,7 @@ def setup(w3: Web3, n: int, url: str) -> tuple[Deployment, list[tuple[str, Deplo
 
         kids = children(dep)
         master = str(dep.master)
-        total = ALLOCATION_WETH * n
+        total = ALLOCATION_WETH * (n + 1)  # the master keeps one share (and its dust)
         send(w3, {"from": owner, "to": A.WETH, "value": total}, "wrap ETH")  # WETH9's fallback
         call(
             w3, owner, A.WETH, "transfer(address,uint256)", ["address", "uint256"], [master, total]
@@ -370,6 +371,8 @@ def main() -> int:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "journal.sqlite").unlink(missing_ok=True)
+    # the generated child and risk keys go to a state folder of the soak's own
+    os.environ.setdefault("FLASHARB_STATE_DIR", str(args.out.resolve() / "state"))
 
     with start_replica_lab() as lab:
         w3 = connect(lab.rpc_url)

@@ -20,6 +20,7 @@ from web3 import Web3
 
 from flasharb.chain.node import Lab
 from flasharb.chain.rpc import connect
+from flasharb.execute import deploy as deploy_module
 from flasharb.execute.deploy import Deployment
 from flasharb.journal.store import Journal
 from flasharb.run.loop import BlockReport, RunConfig, Runner
@@ -194,3 +195,45 @@ def test_a_tripped_child_waits_for_resume_across_runs(w3: Web3, cli: Cli) -> Non
     assert done["trades"] > 0 and done["tripped"] == [] and done["halted"] == {}
     (gas_line,) = [s for s in cli.json("risk", "status")["status"] if s["limit"] == "daily_gas"]
     assert gas_line["state"] == "ok" and 0 < int(gas_line["use"]) < 10**18  # counted anew
+
+
+@pytest.mark.skipif(
+    not hasattr(deploy_module, "deploy_capital"),
+    reason="the master diamond (issue 17's on-chain half, branch gas) is not in this tree",
+)
+def test_a_child_of_a_master_is_paused_by_the_risk_key_and_its_sibling_trades_on(
+    w3: Web3, owner: str, tmp_path: Path
+) -> None:
+    """With a master, the breaker pauses the child with its `pause()`, signed by the risk
+    guardian's key (not the owner's); the block's best trade then goes to the next child. One
+    trade per block (top 1): the first child takes it, spends gas, trips at once."""
+    dep = deploy_module.deploy_capital(w3, owner, 2, record=False)  # type: ignore[attr-defined]
+    journal = Journal(tmp_path / "j.sqlite")
+    config = RunConfig(top=1, background_swaps=2, seed=5, limits=RiskLimits(daily_gas_wei=1))
+    runner = Runner(w3, dep, journal, config)
+    runner.start()
+    (_, a), (_, b) = runner.children
+    trips: list[Any] = []
+    nonce_a: int | None = None
+    nonce_b = 0
+    for i in range(3 * MAX_STEPS):
+        report = runner.step(first=i == 0)
+        if report is None:
+            continue
+        trips += report.tripped
+        if len(trips) == 1 and nonce_a is None:
+            nonce_a = w3.eth.get_transaction_count(a.executor)
+            nonce_b = w3.eth.get_transaction_count(b.executor)
+        if len(trips) == 2:
+            break
+    first, second = trips
+    assert (first.child, second.child) == (a.diamond, b.diamond)
+    for trip in trips:
+        assert trip.limit == "daily_gas"
+        pause = w3.eth.get_transaction(trip.tx_hash)
+        assert pause["from"] == dep.risk and pause["to"] == trip.child  # the guardian's key
+        assert is_paused(w3, trip.child)
+    # after its trip the first child sent nothing; the second traded (and then tripped too)
+    assert w3.eth.get_transaction_count(a.executor) == nonce_a
+    assert w3.eth.get_transaction_count(b.executor) > nonce_b
+    assert set(runner.halted()) == {a.diamond, b.diamond}

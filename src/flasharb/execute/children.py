@@ -56,7 +56,8 @@ def children(dep: Deployment) -> list[tuple[str, Deployment]]:
     reg = _registry(dep)
     if not reg:
         return [(SINGLE_LABEL, dep)]
-    return [(str(c.label), dep.child(str(c.label))) for c in reg]  # type: ignore[attr-defined]
+    pick: Any = getattr(dep, "child", None)  # Deployment.child(label), with the master
+    return [(str(c.label), pick(str(c.label))) for c in reg]
 
 
 def find_child(dep: Deployment, which: str) -> tuple[str, Deployment]:

@@ -226,9 +226,16 @@ def setup(w3: Web3, n: int, url: str) -> tuple[Deployment, list[tuple[str, Deplo
 
 
 def reconcile(
-    w3: Web3, journal: Journal, run_id: int, executors: set[str], first: int, last: int
+    w3: Web3,
+    journal: Journal,
+    run_id: int,
+    executors: set[str],
+    first: int,
+    last: int,
+    around: dict[str, int],
 ) -> dict[str, Any]:
-    """Every mined journal row against its receipt; nothing the executors sent unjournaled."""
+    """Every mined journal row against its receipt; nothing the executors sent unjournaled.
+    `around`: each executed trade's balance change over its block, read during the run."""
     rows = journal.rows(
         "SELECT * FROM trades WHERE run_id = ? AND status IN ('executed', 'reverted') ORDER BY id",
         (run_id,),
@@ -242,7 +249,6 @@ def reconcile(
             strict=True,
         )
     )
-    around = balance_checks(w3, rows)
     bad: list[str] = []
     for row, rc in zip(rows, receipts, strict=True):
         tx = row["tx_hash"]
@@ -263,7 +269,7 @@ def reconcile(
             realized = int(row["realized_profit"])
             checks |= {
                 "alone_in_block": len(header["transactions"]) == 1,
-                "realized=balance change": around[tx] == realized,
+                "realized=balance change": around.get(tx) == realized,
                 "realized=logs": log_delta(rc, token, child) == realized,
                 "bribe=logs": log_bribe(rc, token, child, addr(header["miner"]))
                 == int(row["bribe"] or 0),
@@ -287,17 +293,17 @@ def reconcile(
     }
 
 
-def balance_checks(w3: Web3, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """tx -> the child's balance change in the route token over the trade's block."""
-    executed = [r for r in rows if r["status"] == "executed"]
+def balance_checks(w3: Web3, trades: list[dict[str, Any]]) -> dict[str, int]:
+    """tx -> the child's balance change in the route token over the trade's block. Run after
+    each step: the fork keeps the state of its last 256 blocks only (--prune-history)."""
     calls = []
-    for r in executed:
+    for r in trades:
         data = "0x" + (BALANCE_OF + encode(["address"], [r["child"]])).hex()
         for b in (int(r["block"]), int(r["block"]) - 1):
             calls.append([{"to": r["profit_token"], "data": data}, hex(b)])
     got = fetch(w3, "eth_call", calls)
     return {
-        r["tx_hash"]: int(got[2 * i], 16) - int(got[2 * i + 1], 16) for i, r in enumerate(executed)
+        r["tx_hash"]: int(got[2 * i], 16) - int(got[2 * i + 1], 16) for i, r in enumerate(trades)
     }
 
 
@@ -404,6 +410,8 @@ def main() -> int:
         steps: list[float] = []
         phases: dict[str, list[float]] = {}
         refused: Counter[str] = Counter()
+        around: dict[str, int] = {}  # executed trade -> balance change over its block
+        check_in_loop = 0.0
         moved_midway = False
         t0 = time.perf_counter()
         deadline = t0 + 60 * args.max_minutes
@@ -420,6 +428,10 @@ def main() -> int:
             if report is None:
                 continue
             steps.append(1000 * (time.perf_counter() - s))
+            c = time.perf_counter()
+            if report.trades:  # while the fork still has the state of these blocks
+                around |= balance_checks(w3, [dict(t) for t in report.trades])
+            check_in_loop += time.perf_counter() - c
             for k, v in report.phases.items():
                 phases.setdefault(k, []).append(v)
             for f in report.failed:  # the reason's words, without its figures
@@ -454,14 +466,14 @@ def main() -> int:
                     [b.diamond, A.WETH, half],
                 )
                 moved_midway = True
-        wall = time.perf_counter() - t0
+        wall = time.perf_counter() - t0 - check_in_loop  # the loop's own time
         memory.sample(runner.totals.trades)
         summary = runner.finish("done" if runner.totals.trades >= args.trades else "interrupted")
         runner.sync_capital(w3.eth.block_number)  # the last moves, if any came after the step
         end_block = w3.eth.block_number
         print(f"soak: loop done in {wall:.0f} s; checking against the chain", flush=True)
         t_check = time.perf_counter()
-        checked = reconcile(w3, journal, run_id, executors, start_block + 1, end_block)
+        checked = reconcile(w3, journal, run_id, executors, start_block + 1, end_block, around)
         bal1 = balances(w3, holders, tokens, end_block)
         book = ledger(journal, run_id, kids, master, bal0, bal1, tokens)
         report_pnl = pnl(journal, run_id=run_id)
@@ -473,7 +485,7 @@ def main() -> int:
         }
         eth_spent = {e: eth0[e] - w3.eth.get_balance(e, end_block) for e in executors}
         eth_unaccounted = {e: eth_spent[e] - gas_by_executor[e] for e in executors}
-        check_s = time.perf_counter() - t_check
+        check_s = time.perf_counter() - t_check + check_in_loop
         capital_rows = journal.rows("SELECT COUNT(*) AS n FROM capital WHERE run_id = ?", (run_id,))
 
     trades = runner.totals.trades

@@ -356,3 +356,19 @@ def test_fold_is_the_pnl(journal: Journal) -> None:
     for row in journal.trades():
         fold.add(Fill.of(row))
     assert fold.to_json() == pnl(journal).total.to_json()
+
+
+def test_capital_and_risk_rows_export(journal: Journal) -> None:
+    journal.record_risk_event(
+        lab="L", child=CHILD_A, event="tripped", limit_name="daily_gas", value=HUGE, threshold=1
+    )
+    res = CliRunner().invoke(
+        main,
+        ["journal", "export", "--table", "risk_events", "--journal", str(journal.path), "--json"],
+    )
+    (row,) = json.loads(res.output)
+    assert (row["child"], row["limit_name"], row["value"]) == (CHILD_A, "daily_gas", str(HUGE))
+    res = CliRunner().invoke(
+        main, ["journal", "export", "--table", "capital", "--journal", str(journal.path)]
+    )
+    assert res.output.startswith("id,run_id,lab,created_at,child,kind,token,amount")

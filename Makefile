@@ -8,10 +8,10 @@ STAMP   := $(VENV)/.flasharb-stamp
 NODE_STAMP := node_modules/.flasharb-stamp
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup demo test lint clean replica bench fuzz audit wheel-smoke soak
+.PHONY: help setup demo test test-unit lint clean replica bench fuzz audit wheel-smoke soak
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 # Python: a venv with the exact versions of requirements.lock, then flasharb itself (editable).
 $(STAMP): requirements.lock pyproject.toml
@@ -37,17 +37,22 @@ setup: $(STAMP) $(NODE_STAMP)  ## install pinned Python + node toolchains, the s
 demo: setup  ## the whole flow on the replica: build, fork, deploy, shock, scan, execute, report
 	$(VENV)/bin/flasharb demo
 
-test: setup  ## the test suite, against real Anvil processes
+# Tests by tier, one folder each (tests/conftest.py marks them): tests/unit (no chain), tests/fork,
+# tests/experiments, tests/audit. `make test` runs every tier; the others run one.
+test: setup  ## every tier of the suite (tests/unit, fork, experiments, audit), against real Anvils
 	@command -v chromium >/dev/null || apt-get install -y -q chromium >/dev/null 2>&1 \
 	  || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } \
 	  || echo "chromium (Debian apt) could not be installed: the report render tests will fail"
 	$(PY) -m pytest -q
 
-fuzz: setup  ## the diamond property fuzz at 10,000 cases (make test runs 1,000)
-	FLASHARB_FUZZ_EXAMPLES=$${FLASHARB_FUZZ_EXAMPLES:-10000} $(PY) -m pytest -q -m fuzz tests/test_fuzz_diamond.py
+test-unit: setup  ## the chain-free tier, the fast loop: tests/unit without its one slow benchmark run
+	$(PY) -m pytest -q -m "not slow" tests/unit
 
-audit: setup  ## adversarial contract tests + Slither (+ fuzz if present), with a summary
-	$(PY) -m pytest -q -m "audit or fuzz"
+fuzz: setup  ## the diamond property fuzz at 10,000 cases (make test runs 1,000)
+	FLASHARB_FUZZ_EXAMPLES=$${FLASHARB_FUZZ_EXAMPLES:-10000} $(PY) -m pytest -q -m fuzz tests/audit/test_fuzz_diamond.py
+
+audit: setup  ## the audit tier: adversarial contract tests, Slither, the diamond fuzz; a summary
+	$(PY) -m pytest -q tests/audit
 
 replica: setup  ## build the replica state file
 	$(VENV)/bin/flasharb replica build

@@ -45,7 +45,7 @@ from flasharb.chain import addresses as A
 from flasharb.chain.cheats import deal, impersonate, set_balance
 from flasharb.chain.rpc import connect
 from flasharb.kinds import HopKind
-from flasharb.paths import build_dir, repo_root
+from flasharb.paths import build_dir, bundle
 from flasharb.state._rpc import READER_ADDRESS, block_param, reader_code
 from flasharb.state.reader import SLOT_READER_CODE, ReadConfig, read_states
 from flasharb.state.reader import words_per_side as words_per_side_of
@@ -65,7 +65,7 @@ WHALE = to_checksum_address("0x000000000000000000000000000000000000bE4c")
 
 def make_spec() -> Path:
     """The replica's data file plus synthetic tokens and pools; written only when it changes."""
-    base = json.loads((repo_root() / "data/replica/mainnet.json").read_text())
+    base = json.loads((bundle() / "data" / "replica" / "mainnet.json").read_text())
     rng = random.Random(1000)
     tokens: list[dict[str, Any]] = []
     for i in range(NEW_TOKENS):

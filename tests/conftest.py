@@ -1,5 +1,14 @@
 """flasharb's own test fixtures on top of its pytest plugin (flasharb.pytest_plugin): an isolated
-state folder, the CLI on the session fork, the parity summary."""
+state folder, the CLI on the session fork, the parity summary; and the tiers.
+
+Every test lives in one tier folder, and the folder sets its marker (`pytest -m unit` is
+tests/unit):
+
+    tests/unit         no chain, no network (tests/unit/conftest.py makes both fail)  make test-unit
+    tests/fork         everything that starts or talks to an Anvil
+    tests/experiments  the experiment runner on forks
+    tests/audit        adversarial tests, Slither, the diamond fuzz                     make audit
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,38 @@ import pytest
 from web3 import Web3
 
 from flasharb.chain.node import Lab
+
+TESTS = Path(__file__).resolve().parent
+TIERS = ("unit", "fork", "experiments", "audit")
+
+
+def _tier(item: pytest.Item) -> str | None:
+    """The tier folder `item` lives in; None for items outside tests/ (tests_ape/)."""
+    try:
+        rel = item.path.resolve().relative_to(TESTS)
+    except ValueError:
+        return None
+    if len(rel.parts) < 2 or rel.parts[0] not in TIERS:
+        raise pytest.UsageError(
+            f"{item.nodeid} is in no tier: move it into tests/{', tests/'.join(TIERS)}"
+        )
+    return rel.parts[0]
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects, and before the audit summary counts
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test with its folder's tier; a tier marker written by hand must agree."""
+    for item in items:
+        tier = _tier(item)
+        if tier is None:
+            continue
+        other = {m.name for m in item.iter_markers() if m.name in TIERS} - {tier}
+        if other:
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked {', '.join(sorted(other))} but lives in tests/{tier}:"
+                " the folder sets the tier, move the file or drop the marker"
+            )
+        item.add_marker(tier)
 
 
 @pytest.fixture(scope="session", autouse=True)

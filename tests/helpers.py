@@ -1,4 +1,4 @@
-"""Small test helpers shared by the fork tests."""
+"""Small test helpers shared by the tiers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,36 @@ def send_failing(w3: Web3, tx: dict[str, Any], gas: int = 3_000_000) -> dict[str
     """Mine `tx` even though it reverts (explicit gas skips estimation); return the receipt."""
     tx_hash = w3.eth.send_transaction({**tx, "gas": gas})  # type: ignore[typeddict-item]
     return dict(w3.eth.wait_for_transaction_receipt(tx_hash))
+
+
+def run_flasharb(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`flasharb ARGS` in a subprocess in `cwd`, as a user there runs it: the session's
+    FLASHARB_STATE_DIR, FLASHARB_PROJECT and FLASHARB_ROOT are dropped unless `env` sets them."""
+    e = {**os.environ, **env}
+    for k in ("FLASHARB_STATE_DIR", "FLASHARB_PROJECT", "FLASHARB_ROOT"):
+        if k not in env:
+            e.pop(k, None)
+    return subprocess.run(
+        [sys.executable, "-m", "flasharb.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=e,
+        timeout=300,
+    )
+
+
+def junit_outcomes(report: Path) -> dict[str, str]:
+    """What a pytest run wrote with `--junitxml=report`: "classname::name" of every test ->
+    passed, failed, error or skipped (read from the report, never from the runner's output)."""
+    out = {}
+    for case in ET.parse(report).iter("testcase"):
+        kinds = {child.tag for child in case} & {"failure", "error", "skipped"}
+        outcome = "failed" if "failure" in kinds else "error" if "error" in kinds else None
+        out[f"{case.get('classname')}::{case.get('name')}"] = outcome or (
+            "skipped" if kinds else "passed"
+        )
+    return out
 
 
 class Cli:

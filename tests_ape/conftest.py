@@ -3,7 +3,7 @@
 Plain `ape test` is enough: unless APE_FOUNDRY_HOST names a running fork, the lab (the replica
 upstream and a fork of it) is started here before ape connects, ape-foundry attaches to it, and
 it is stopped at the end. The compiler is flasharb's solc shim (SOLCX_BINARY_PATH), never a
-download. tests/test_ape.py runs it inside `make test`.
+download. tests/fork/test_ape.py runs it inside `make test`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,12 @@ pragma solidity 0.8.28;
 import {IBalancerVault} from "../interfaces/IBalancerVault.sol";
 import {IERC20} from "../interfaces/IERC20.sol";
 import {IFlashLoanRecipient} from "../interfaces/IFlashLoanRecipient.sol";
-import {IUniswapV2Callee, IUniswapV3FlashCallback, IUniswapV3SwapCallback} from "../interfaces/IUniswapCallbacks.sol";
+import {
+    IUniswapV2Callee,
+    IUniswapV3FlashCallback,
+    IUniswapV3SwapCallback,
+    IUnlockCallback
+} from "../interfaces/IUniswapCallbacks.sol";
 import {IWETH} from "../interfaces/IWETH.sol";
 import {LibBalancer} from "../libraries/LibBalancer.sol";
 import {LibGuard} from "../libraries/LibGuard.sol";
@@ -12,10 +17,11 @@ import {LibRoute} from "../libraries/LibRoute.sol";
 import {LibSafeERC20} from "../libraries/LibSafeERC20.sol";
 import {LibUniswapV2} from "../libraries/LibUniswapV2.sol";
 import {LibUniswapV3} from "../libraries/LibUniswapV3.sol";
+import {LibUniswapV4} from "../libraries/LibUniswapV4.sol";
 import {TransientState} from "../storage/TransientState.sol";
 
-/// @notice Flash-loan arbitrage: take capital (a Balancer, Uniswap V3 or Uniswap V2 flash loan, or the diamond's own
-///         inventory), swap it around a cycle of Uniswap V2, Uniswap V3 and Balancer pools, keep the profit.
+/// @notice Flash-loan arbitrage: take capital (a Balancer, Uniswap V3, Uniswap V2 or Uniswap V4 flash loan, or the
+///         diamond's own inventory), swap it around a cycle of Uniswap V2, V3, V4 and Balancer pools, keep the profit.
 /// @dev Gas is a product feature here: no storage writes (transient only), no standing approvals, a packed route
 ///      (LibRoute) with every V2 output computed off-chain (no getReserves; the pair's k check guards the amount),
 ///      each hop paying the next V2 pair directly, and one balance read before and after for the profit check.
@@ -28,11 +34,15 @@ import {TransientState} from "../storage/TransientState.sol";
 ///      the profit cannot be routed into a contract the executor wrote. What a route through genuine pools the
 ///      executor owns could still leave in them is bounded by the owner's minimum profit per token
 ///      (GuardFacet.setMinProfit), which the executor cannot lower.
+///      Uniswap V4 (issue 16): a route with a V4 hop runs inside one PoolManager.unlock (a V4 loan is that unlock);
+///      V4 pools are named by a PoolKey built on chain with no hooks, the PoolManager is a constant, and consecutive
+///      V4 hops (and a V4 loan with the V4 hops next to it) net their deltas instead of moving tokens.
 contract FlashArbFacet is
     IFlashLoanRecipient,
     IUniswapV3SwapCallback,
     IUniswapV3FlashCallback,
     IUniswapV2Callee,
+    IUnlockCallback,
     TransientState
 {
     /*//////////////////////////////////////////////////////////////
@@ -42,22 +52,31 @@ contract FlashArbFacet is
     /// @notice The Balancer V2 Vault: a flash-loan source, the only caller receiveFlashLoan accepts, Balancer hops.
     IBalancerVault internal constant BALANCER_VAULT = LibBalancer.VAULT; // 0xBA12...F2C8, same address on every chain
 
+    /// @notice The Uniswap V4 PoolManager: a flash-loan source, V4 hops, the only caller unlockCallback accepts.
+    address internal constant POOL_MANAGER = LibUniswapV4.POOL_MANAGER; // 0x0000...4444...8A90 (mainnet)
+
     /// @notice WETH9: a bribe in WETH is unwrapped and paid to block.coinbase in ETH.
     address internal constant WETH = 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2; // WETH9 (mainnet, and the replica)
 
     // Capital source: `source` = kind << 248 | V2 factory index << 192 | lender fee << 160 | lender's other token.
     // The lender is derived, never given: the V3 pool of (route token, other token, fee tier), the V2 pair of the
-    // indexed factory for (route token, other token). Bits 184..191 and 200..247 are ignored.
+    // indexed factory for (route token, other token). Bits 184..191 and 200..247 are ignored. A V4 loan is
+    // kind << 248 | native << 160: the PoolManager lends the route token, or (native = 1, route token WETH) native
+    // ETH, wrapped.
     uint8 internal constant SOURCE_BALANCER = 0; // Vault.flashLoan, fee = the Vault's flash fee (0 on mainnet)
     uint8 internal constant SOURCE_UNISWAP_V3 = 1; // pool.flash, fee = the pool's fee tier, rounded up
     uint8 internal constant SOURCE_UNISWAP_V2 = 2; // pair.swap with data (flash swap), repay ceil(amount*1e6/(1e6-fee))
     uint8 internal constant SOURCE_INVENTORY = 3; // the diamond's own balance: no loan, no callback
+    uint8 internal constant SOURCE_UNISWAP_V4 = 4; // PoolManager.unlock, take, settle before returning: no fee
+    uint256 internal constant V4_NATIVE_SHIFT = 160; // a V4 loan's bit 160: lend native ETH (wrapped) for WETH
     uint256 internal constant LENDER_FEE_MASK = 0xffffff; // bits 160..183: a V3 lender's fee tier, a V2 lender's fee
 
-    // executeArb's `terms` = bribeBps << 240 | deadlineBlock: one word, so the selector (and every caller that sends
-    // no bribe) is unchanged, and a bribe costs 2 calldata bytes instead of a 32-byte argument.
+    // executeArb's `terms` = bribeBps << 240 | loss << 128 | deadlineBlock: one word, so the selector (and every
+    // caller that sends no bribe and accepts no loss) is unchanged, and each costs a few calldata bytes, not a word.
     uint256 internal constant BRIBE_SHIFT = 240; // bits 240..255: the bribe in basis points of the profit
-    uint256 internal constant DEADLINE_MASK = (1 << 240) - 1; // bits 0..239: the last block the arb may run in
+    uint256 internal constant LOSS_SHIFT = 128; // bits 128..239: the most the arb may lose of the route token
+    uint256 internal constant LOSS_MASK = (1 << 112) - 1; // 112 bits: no pool holds more (LibRoute.MAX_AMOUNT_IN)
+    uint256 internal constant DEADLINE_MASK = (1 << 128) - 1; // bits 0..127: the last block the arb may run in
     uint256 internal constant BPS = 10_000; // basis points in a whole
 
     /*//////////////////////////////////////////////////////////////
@@ -75,20 +94,16 @@ contract FlashArbFacet is
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice An arb completed. `routeHash` = keccak256(path) (pools and tokens, not amounts: one id per path);
-    ///         `source` is the packed capital source as sent; `amountOut` is the last hop's output; `profit` is the
-    ///         diamond's balance change in `token` (net of the loan fee and the bribe); `bribe` is what
-    ///         block.coinbase got, in ETH when `token` is WETH, else in `token`. The loan fee is
-    ///         amountOut - amountIn - profit - bribe.
-    event ArbExecuted(
-        bytes32 indexed routeHash,
-        address indexed token,
-        uint256 source,
-        uint256 amountIn,
-        uint256 amountOut,
-        uint256 profit,
-        uint256 bribe
-    );
+    /// @notice An arb completed in this diamond (the log's address: a child names itself). `token` is the route
+    ///         token; `profit` is the diamond's balance change in it, net of the loan fee and the bribe (negative
+    ///         only for an arb its executor allowed to lose, within the owner's maximum loss); `bribe` is what
+    ///         block.coinbase got, in ETH when `token` is WETH, else in `token`.
+    /// @dev Issue 17 dropped what the transaction already says (gas: a LOG2 of two words instead of a LOG3 of five,
+    ///      and no keccak of the path): the route id keccak256(path), the source word and amountIn are in
+    ///      executeArb's input; the last hop's output is in the input for a V2 hop and in the pool's Swap log (or
+    ///      the Vault's) otherwise, and the loan fee in the lender's log (Balancer FlashLoan, Uniswap V3 Flash) or
+    ///      the V2 pair's Swap log. What only the diamond knows, its balance change and the bribe, stays.
+    event ArbExecuted(address indexed token, int256 profit, uint256 bribe);
 
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
@@ -104,7 +119,8 @@ contract FlashArbFacet is
     error UnsolicitedFlashLoan();
     /// @notice The lender returned without calling back, so nothing was traded.
     error FlashLoanNotTaken(address lender);
-    /// @notice The source word names no known capital source, or a V2 lender fee of 1e6 or more.
+    /// @notice The source word names no known capital source, a V2 lender fee of 1e6 or more, or a native V4 loan of
+    ///         a route token that is not WETH.
     error InvalidFlashSource(uint256 source);
     /// @notice uniswapV3SwapCallback from `caller`, which is not the pool this contract is swapping on right now.
     error UnauthorizedSwapCallback(address caller);
@@ -117,6 +133,8 @@ contract FlashArbFacet is
     /// @notice The route returned `profit` (negative: a loss) net of the loan, its fee and the bribe, below `minProfit`
     ///         (the larger of executeArb's argument and the owner's minimum for the token).
     error InsufficientProfit(int256 profit, uint256 minProfit);
+    /// @notice The route lowered the diamond's balance of its token by `loss`, more than the `allowed` in its terms.
+    error LossAboveAllowance(uint256 loss, uint256 allowed);
     /// @notice The constructor was given a zero factory or pair code hash.
     error InvalidV2Factory(address factory, bytes32 pairCodeHash);
 
@@ -163,6 +181,8 @@ contract FlashArbFacet is
     ///      route, InvalidFlashSource for an unknown source, BalancerHopInBalancerLoan for a Balancer hop inside a
     ///      Balancer loan, InsufficientProfit when the cycle keeps less than max(minProfit, the owner's minimum for
     ///      the token) after the bribe. A cycle of Balancer hops only runs as one Vault batchSwap and needs no capital.
+    ///      An arb whose terms allow it a loss (issue 17: at most the owner's maximum loss for the token, LossAboveCap
+    ///      before borrowing) may instead end with the balance at most that much lower (LossAboveAllowance).
     ///      Loans carry data = source | path.length (one word each) | path | amounts; its hash is the in-flight
     ///      marker the lender's callback must match (see _acceptLoan).
     ///      The bribe (issue 14: pay the block only out of profit) is bribeBps / 10,000 of the diamond's gain in the
@@ -185,26 +205,29 @@ contract FlashArbFacet is
     /// @param amounts uint128 amountIn, then each hop's exact output, packed.
     /// @param minProfit Least acceptable gain in the route token, net of the loan fee and the bribe (0: break-even
     ///        is enough); the owner's minimum for the token applies when it is larger.
-    /// @param terms bribeBps << 240 | deadlineBlock: the share of the profit paid to block.coinbase, in basis points
-    ///        (at most the owner's cap), and the last block in which the arb may execute.
-    /// @return profit The diamond's balance gain in the route token, after the bribe.
+    /// @param terms bribeBps << 240 | loss << 128 | deadlineBlock: the share of the profit paid to block.coinbase, in
+    ///        basis points (at most the owner's cap); the most this arb may lower the diamond's balance of the route
+    ///        token (0: it must not lose; at most the owner's maximum loss for the token); the last block in which
+    ///        the arb may execute.
+    /// @return profit The diamond's balance change in the route token, after the bribe (negative: an allowed loss).
     function executeArb(
         uint256 source,
         bytes calldata path,
         bytes calldata amounts,
         uint256 minProfit,
         uint256 terms
-    ) external returns (uint256 profit) {
-        LibGuard.enforceCaller(); // strangers learn nothing else
+    ) external returns (int256 profit) {
+        uint256 hot = LibGuard.enforceCaller(_builtInExecutor()); // strangers learn nothing else
         if (block.number > terms & DEADLINE_MASK) revert DeadlinePassed(terms & DEADLINE_MASK, block.number);
-        if (_arbLocked) revert Reentrancy();
-        _arbLocked = true;
-        Run memory r = _run(source, path, amounts, terms >> BRIBE_SHIFT);
+        if (_arbLocked != 0) revert Reentrancy();
+        _arbLocked = 1;
+        Run memory r = _run(source, path, amounts, terms, hot);
         if (r.floor < minProfit) r.floor = minProfit; // the larger of the owner's minimum and the caller's
         uint256 bribe;
-        (profit, bribe) = _settle(r.token, r.balanceBefore, r.floor, terms >> BRIBE_SHIFT);
-        _arbLocked = false;
-        emit ArbExecuted(keccak256(path), r.token, source, r.amountIn, _arbAmountOut, profit, bribe);
+        uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
+        (profit, bribe) = _settle(r.token, r.balanceBefore, r.floor, terms >> BRIBE_SHIFT, loss);
+        _arbLocked = 0;
+        emit ArbExecuted(r.token, profit, bribe);
     }
 
     /// @notice Balancer V2 flash-loan callback: runs the route, repays the Vault.
@@ -217,20 +240,27 @@ contract FlashArbFacet is
     ///      in-flight marker in transient storage just before flashLoan, and this callback requires both
     ///      (UnsolicitedFlashLoan otherwise), then clears the marker: good for one callback, never beyond the
     ///      transaction. The profit check runs in executeArb after the loan, on real balances.
-    /// @param tokens The borrowed token (exactly one: the route token).
+    ///      The token repaid is the path's route token, which is what executeArb asked the Vault for (the hash
+    ///      check proves the path is executeArb's): the `tokens` argument is not read (issue 17: the element read
+    ///      and its address validation cost ~150 gas).
     /// @param amounts The borrowed amount.
     /// @param feeAmounts The Vault's fee on the loan, owed on top of the amount.
     /// @param userData The loan data executeArb sent.
     function receiveFlashLoan(
-        IERC20[] calldata tokens,
+        IERC20[] calldata,
         uint256[] calldata amounts,
         uint256[] calldata feeAmounts,
         bytes calldata userData
     ) external override {
         if (msg.sender != address(BALANCER_VAULT)) revert UnauthorizedFlashLoanCaller(msg.sender);
         (, bytes calldata path, bytes calldata hopAmounts) = _acceptLoan(userData);
-        _arbAmountOut = _runHops(path, hopAmounts, _arbKinds);
-        LibSafeERC20.safeTransfer(tokens[0], address(BALANCER_VAULT), amounts[0] + feeAmounts[0]); // the Vault checks its balance after we return
+        _runHops(path, hopAmounts, _arbKinds);
+        uint256 owed;
+        unchecked {
+            owed = amounts[0] + feeAmounts[0]; // cannot overflow: the loan is < 2^112 (validate), its fee smaller
+        }
+        IERC20 token = IERC20(LibRoute.addressAt(path, 0));
+        LibSafeERC20.safeTransfer(token, address(BALANCER_VAULT), owed); // the Vault checks its balance after we return
     }
 
     /// @notice Uniswap V3 flash callback: runs the route, repays the pool the loan plus its fee.
@@ -243,7 +273,7 @@ contract FlashArbFacet is
     function uniswapV3FlashCallback(uint256 fee0, uint256 fee1, bytes calldata data) external override {
         if (msg.sender != _arbLender) revert UnauthorizedFlashLoanCaller(msg.sender); // zero until executeArb borrows
         (, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
-        _arbAmountOut = _runHops(path, amounts, _arbKinds);
+        _runHops(path, amounts, _arbKinds);
         uint256 owed = LibRoute.amountAt(amounts, 0) + fee0 + fee1; // one of the fees is 0: one token was lent
         LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), msg.sender, owed); // the pool checks its balance
     }
@@ -259,9 +289,59 @@ contract FlashArbFacet is
         if (msg.sender != _arbLender) revert UnauthorizedFlashLoanCaller(msg.sender); // zero until executeArb borrows
         if (sender != address(this)) revert UnsolicitedFlashLoan();
         (uint256 source, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
-        _arbAmountOut = _runHops(path, amounts, _arbKinds);
+        _runHops(path, amounts, _arbKinds);
         uint256 repay = LibUniswapV2.flashRepayment(amount0 + amount1, (source >> 160) & LENDER_FEE_MASK); // fee < 1e6: checked in _borrow
         LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), msg.sender, repay); // the pair's k check verifies it
+    }
+
+    /// @notice Uniswap V4 unlock callback: runs the route inside the PoolManager's flash accounting; for a V4 loan,
+    ///         also takes the loan and settles it.
+    /// @dev Same two properties as receiveFlashLoan: (1) the caller must be the PoolManager, a constant
+    ///      (UnauthorizedFlashLoanCaller otherwise); (2) the unlock must be this contract's own, in this transaction,
+    ///      for this exact route: executeArb (or the hop walk, for a route with V4 hops on another source) records the
+    ///      PoolManager as the lender and keccak256(data) as the in-flight marker just before unlock, and
+    ///      _acceptLoan requires both and consumes the marker (UnsolicitedFlashLoan). The PoolManager calls back only
+    ///      the contract that called unlock, so nobody else's unlock reaches here.
+    ///      data = source | path.length | path | amounts. A V4 loan (source kind SOURCE_UNISWAP_V4) runs the hops here
+    ///      and repays: the first V4 hop in the loan's currency swaps against the loan without taking it, a last V4
+    ///      hop's output nets against it, and only the difference moves (take the gain; a loss is paid from inventory
+    ///      and then fails the profit check). Any other source word means the route's own unlock (the capital is
+    ///      already in the diamond): the walk pays V4 inputs in and takes V4 outputs out, netting consecutive hops.
+    /// @param data The unlock data this contract sent.
+    /// @return Nothing.
+    function unlockCallback(bytes calldata data) external override returns (bytes memory) {
+        if (msg.sender != POOL_MANAGER) revert UnauthorizedFlashLoanCaller(msg.sender);
+        (uint256 source, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
+        uint256 n = (amounts.length >> 4) - 1; // validated: 1..MAX_HOPS
+        Step memory s;
+        if (uint8(source >> 248) != SOURCE_UNISWAP_V4) {
+            _arbAmountOut = _runMixed(path, amounts, n, s); // the route's own unlock: capital is in the diamond
+            return "";
+        }
+        uint256 amountIn = LibRoute.amountAt(amounts, 0);
+        address cur = LibUniswapV4.currency(LibRoute.addressAt(path, 0), (source >> V4_NATIVE_SHIFT) & 1 == 1);
+        uint256 kinds = _arbKinds;
+        if (kinds & LibRoute.SHAPE_UNISWAP_V4 == 0) {
+            LibUniswapV4.take(cur, address(this), amountIn); // no V4 hop to net against: lend, run, repay
+            _arbAmountOut = _runHops(path, amounts, kinds);
+            LibUniswapV4.pay(cur, amountIn);
+            return "";
+        }
+        s.v4Loan = true;
+        s.loanCurrency = cur;
+        s.inPM = LibRoute.kindAt(path, LibRoute.TOKEN_LENGTH) == LibRoute.KIND_UNISWAP_V4 &&
+            LibUniswapV4.currency(LibRoute.addressAt(path, 0), LibRoute.v4Native(path, LibRoute.TOKEN_LENGTH)) == cur;
+        if (!s.inPM) LibUniswapV4.take(cur, address(this), amountIn); // the first hop needs the tokens
+        uint256 out = _runMixed(path, amounts, n, s);
+        _arbAmountOut = out;
+        if (!s.inPM) {
+            LibUniswapV4.pay(cur, amountIn); // the output is in the diamond
+        } else if (out >= amountIn) {
+            if (out > amountIn) LibUniswapV4.take(cur, address(this), out - amountIn); // the gain; the loan nets
+        } else {
+            LibUniswapV4.pay(cur, amountIn - out); // a loss, from inventory: executeArb's profit check reverts
+        }
+        return "";
     }
 
     /// @notice Uniswap V3 swap callback: pays the pool this contract is swapping on right now, in the hop's token.
@@ -293,17 +373,19 @@ contract FlashArbFacet is
         uint256 floor; // the owner's minimum profit for `token` (0: none); executeArb raises it to its minProfit
     }
 
-    /// @dev Validate the route, check the guard's limits, note the balance, then run it on the source's capital.
-    function _run(uint256 source, bytes calldata path, bytes calldata amounts, uint256 bribeBps)
+    /// @dev Validate the route, check the guard's limits (`hot`: the guard's slot 0 as enforceCaller read it) for the
+    ///      bribe and loss allowance in `terms`, note the balance, then run it on the source's capital.
+    function _run(uint256 source, bytes calldata path, bytes calldata amounts, uint256 terms, uint256 hot)
         private
         returns (Run memory r)
     {
         uint256 kinds;
         (r.token, r.amountIn, , kinds) = LibRoute.validate(path, amounts, uint8(source >> 248) == SOURCE_BALANCER); // before anything is borrowed
-        r.floor = LibGuard.enforceLimits(r.token, r.amountIn, bribeBps);
+        uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
+        r.floor = LibGuard.enforceLimits(hot, r.token, r.amountIn, terms >> BRIBE_SHIFT, loss);
         r.balanceBefore = _balanceOf(r.token);
         if (uint8(source >> 248) == SOURCE_INVENTORY) {
-            _arbAmountOut = _runHops(path, amounts, kinds);
+            _runHops(path, amounts, kinds);
         } else {
             _arbKinds = kinds; // for the callback, which runs on the same (hash-checked) route
             _borrow(source, r.token, r.amountIn, path, amounts); // the callback runs the hops and repays
@@ -311,10 +393,10 @@ contract FlashArbFacet is
     }
 
     /// @dev Ask the lender `source` describes for `amountIn` of `token`; its callback runs the hops and repays.
-    ///      The lender is the Vault, or derived: the canonical V3 pool of (token, other token, fee tier), or the pair
-    ///      of (token, other token) of an allowed V2 factory. A derived address with no code never calls back
-    ///      (FlashLoanNotTaken). The loan data is source | path.length | path | amounts (words, then the packed
-    ///      route); its hash is the in-flight marker. The call is encoded by hand: the ABI encoder's generic array
+    ///      The lender is the Vault, the V4 PoolManager, or derived: the canonical V3 pool of (token, other token,
+    ///      fee tier), or the pair of (token, other token) of an allowed V2 factory. A derived address with no code
+    ///      never calls back (FlashLoanNotTaken). The loan data is source | path.length | path | amounts (words,
+    ///      then the packed route); its hash is the in-flight marker. The call is encoded by hand: the ABI encoder's generic array
     ///      and bytes code cost more than the whole route's calldata.
     function _borrow(
         uint256 source,
@@ -330,6 +412,8 @@ contract FlashArbFacet is
             lender = address(BALANCER_VAULT);
         } else if (kind == SOURCE_UNISWAP_V3) {
             lender = LibUniswapV3.poolAddress(token, other, uint24(source >> 160)); // the factory's pool, or no code
+        } else if (kind == SOURCE_UNISWAP_V4 && ((source >> V4_NATIVE_SHIFT) & 1 == 0 || token == WETH)) {
+            lender = POOL_MANAGER;
         } else if (
             kind == SOURCE_UNISWAP_V2 &&
             (source >> 160) & LENDER_FEE_MASK < 1e6 &&
@@ -367,6 +451,11 @@ contract FlashArbFacet is
                 mstore(add(p, 0x44), mul(amountIn, iszero(token0))) // amount1
                 mstore(add(p, 0x64), 0x80) // offset of data
                 head := 0x84
+            }
+            case 4 {
+                mstore(p, shl(224, 0x48c89491)) // PoolManager.unlock(bytes)
+                mstore(add(p, 0x04), 0x20) // offset of data
+                head := 0x24
             }
             default {
                 mstore(p, shl(224, 0x022c0d9f)) // UniswapV2Pair.swap(uint256,uint256,address,bytes)
@@ -419,12 +508,51 @@ contract FlashArbFacet is
     }
 
     /// @dev Swap amounts[0] of the route token along the (validated) route; the last hop pays this contract.
-    ///      Returns the last hop's output. `kinds` picks the walk: V2 only, Balancer only, or mixed.
+    ///      Returns the last hop's output. `kinds` picks the walk: V2 only, Balancer only, mixed, or (some V4 hop) the
+    ///      mixed walk inside the PoolManager's unlock. Never called inside an unlock.
     function _runHops(bytes calldata path, bytes calldata amounts, uint256 kinds) private returns (uint256) {
         if (kinds == LibRoute.SHAPE_UNISWAP_V2) return _runV2(path, amounts);
         uint256 n = (amounts.length >> 4) - 1; // validated: 1..MAX_HOPS
         if (kinds == LibRoute.SHAPE_BALANCER) return LibBalancer.batchSwapCycle(path, amounts, n); // net settlement
-        return _runMixed(path, amounts, n);
+        if (kinds & LibRoute.SHAPE_UNISWAP_V4 != 0) return _unlockRoute(path, amounts);
+        Step memory s;
+        return _runMixed(path, amounts, n, s);
+    }
+
+    /// @dev Run the route inside PoolManager.unlock (unlockCallback walks it): V4 swaps exist only there. The unlock
+    ///      data is 0 | path.length | path | amounts (source word 0: not a V4 loan), its hash the in-flight marker,
+    ///      as for a loan (_acceptLoan); the callback leaves the last hop's output in _arbAmountOut.
+    function _unlockRoute(bytes calldata path, bytes calldata amounts) private returns (uint256) {
+        uint256 p;
+        uint256 size;
+        bytes32 marker;
+        assembly ("memory-safe") {
+            p := mload(0x40)
+            mstore(p, shl(224, 0x48c89491)) // PoolManager.unlock(bytes)
+            mstore(add(p, 0x04), 0x20) // offset of data
+            let data := add(p, 0x44)
+            mstore(data, 0) // source word: the route's own unlock
+            mstore(add(data, 0x20), path.length)
+            calldatacopy(add(data, 0x40), path.offset, path.length)
+            calldatacopy(add(add(data, 0x40), path.length), amounts.offset, amounts.length)
+            let len := add(0x40, add(path.length, amounts.length))
+            mstore(add(p, 0x24), len)
+            mstore(add(data, len), 0) // ABI zero padding of the last word
+            marker := keccak256(data, len)
+            size := add(0x44, and(add(len, 31), not(31)))
+            mstore(0x40, add(p, size)) // claim the payload: nothing may reuse it before the call below
+        }
+        _arbLender = POOL_MANAGER;
+        _arbInFlight = marker; // unlockCallback accepts this exact unlock and nothing else
+        address pm = POOL_MANAGER; // assembly reads direct constants only
+        assembly ("memory-safe") {
+            if iszero(call(gas(), pm, 0, p, size, 0, 0)) {
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+        }
+        if (_arbInFlight != bytes32(0)) revert FlashLoanNotTaken(POOL_MANAGER); // no PoolManager on this chain
+        return _arbAmountOut;
     }
 
     /// @dev A route of V2 pairs only: pay the first pair, then each pair pays the next, the last pays this contract.
@@ -464,14 +592,21 @@ contract FlashArbFacet is
         address recipient; // the next V2 pair, or this contract
         address pair; // this hop's V2 pair when the previous pool already paid it (derived then), else zero
         bool measure; // a V2 output landing here for a V3 or Balancer hop: count what arrives, not what was asked
+        bool inPM; // the hop's input is a credit in the V4 PoolManager (a V4 output, or the V4 loan), not tokens here
+        bool toPM; // a V4 hop leaves its output as a credit in the PoolManager (the next V4 hop or the loan nets it)
+        bool v4Loan; // the walk runs inside a V4 loan (then s.inPM may start true)
+        address loanCurrency; // that loan's currency (address(0): native ETH)
     }
 
     /// @dev Any mix of hop kinds. Where a hop's input comes from: hop 0 from this contract (loan or inventory);
     ///      later V2 hops already hold it (the previous pool paid the pair directly); V3 and Balancer hops from
     ///      this contract, exactly what the previous hop delivered (a V2 output landing here is measured by
-    ///      balance, not taken from calldata).
-    function _runMixed(bytes calldata path, bytes calldata amounts, uint256 n) private returns (uint256) {
-        Step memory s;
+    ///      balance, not taken from calldata); V4 hops (inside the unlock) from the PoolManager's credit of the
+    ///      previous V4 hop or the V4 loan, or else from this contract. `s` comes zeroed, or with a V4 loan's state.
+    function _runMixed(bytes calldata path, bytes calldata amounts, uint256 n, Step memory s)
+        private
+        returns (uint256)
+    {
         s.offset = LibRoute.TOKEN_LENGTH;
         s.tokenIn = LibRoute.addressAt(path, 0);
         s.amount = LibRoute.amountAt(amounts, 0);
@@ -496,6 +631,7 @@ contract FlashArbFacet is
                     s.measure = true;
                 }
             }
+            if (s.kind == LibRoute.KIND_UNISWAP_V4) s.toPM = _v4Nets(s, path, next, i < n);
             _swap(s, path, i - 1);
             s.pair = s.recipient == address(this) ? address(0) : s.recipient; // the next hop's pair, already paid
             s.tokenIn = s.tokenOut;
@@ -529,6 +665,8 @@ contract FlashArbFacet is
             if (_v3Pool != address(0)) revert SwapCallbackMissing(pool);
             if (out < s.minOut) revert InsufficientOutput(i, out, s.minOut);
             s.amount = out;
+        } else if (s.kind == LibRoute.KIND_UNISWAP_V4) {
+            _swapV4(s, path, i);
         } else {
             s.amount = LibBalancer.swap(
                 LibRoute.balancerPoolId(path, s.offset),
@@ -539,6 +677,42 @@ contract FlashArbFacet is
                 s.recipient
             ); // the Vault checks minOut (BAL#507)
         }
+    }
+
+    /// @dev V4 hop `i` described by `s` (inside the unlock): pay the input in unless it is already a credit, swap,
+    ///      then leave the output as a credit (s.toPM) or take it to s.recipient (the next V2 pair, or this contract;
+    ///      native ETH is wrapped here, and the next V2 pair is then paid by its own hop). The pool is the hookless
+    ///      key of the hop's tokens, fee and spacing (LibUniswapV4.swap); the PoolManager, a constant, is the only
+    ///      contract paid or called.
+    function _swapV4(Step memory s, bytes calldata path, uint256 i) private {
+        bool native = LibRoute.v4Native(path, s.offset);
+        address cIn = LibUniswapV4.currency(s.tokenIn, native);
+        address cOut = LibUniswapV4.currency(s.tokenOut, native);
+        if (!s.inPM) LibUniswapV4.pay(cIn, s.amount); // exactly what the previous hop delivered
+        uint256 out = LibUniswapV4.swap(
+            cIn,
+            cOut,
+            LibRoute.v4Fee(path, s.offset),
+            LibRoute.v4TickSpacing(path, s.offset),
+            s.amount
+        );
+        if (out < s.minOut) revert InsufficientOutput(i, out, s.minOut);
+        s.inPM = s.toPM;
+        s.amount = out;
+        if (s.toPM) return; // the next V4 hop (or the loan) nets it: nothing moves
+        LibUniswapV4.take(cOut, s.recipient, out);
+        if (cOut == address(0)) s.recipient = address(this); // wrapped here: a next V2 hop pays its pair itself
+    }
+
+    /// @dev Whether the V4 hop `s` leaves its output in the PoolManager: the next hop (at `next`, if `more`) is a V4
+    ///      hop selling the same currency, or this is the last hop of a V4 loan in the loan's currency.
+    function _v4Nets(Step memory s, bytes calldata path, uint256 next, bool more) private pure returns (bool) {
+        address cOut = LibUniswapV4.currency(s.tokenOut, LibRoute.v4Native(path, s.offset));
+        if (more) {
+            return LibRoute.kindAt(path, next) == LibRoute.KIND_UNISWAP_V4 &&
+                LibUniswapV4.currency(s.tokenOut, LibRoute.v4Native(path, next)) == cOut;
+        }
+        return s.v4Loan && cOut == s.loanCurrency;
     }
 
     /// @dev The pair of `tokenA`/`tokenB` of the allowed V2 factory at `factory` (< V2_FACTORY_COUNT: LibRoute.validate
@@ -563,15 +737,28 @@ contract FlashArbFacet is
         }
     }
 
-    /// @dev Settle the arb: the diamond's gain in `token` since `balanceBefore`, less the bribe (bribeBps of the gain,
-    ///      rounded down; none without a coinbase), must be at least `floor` (InsufficientProfit otherwise, and on a
-    ///      loss); then the bribe is paid. Returns what the diamond keeps and what the coinbase got (0 if it refused).
-    function _settle(address token, uint256 balanceBefore, uint256 floor, uint256 bribeBps)
+    /// @dev Settle the arb. Without a loss allowance (`loss` 0, the usual case) the diamond's gain in `token` since
+    ///      `balanceBefore`, less the bribe (bribeBps of the gain, rounded down; none without a coinbase), must be at
+    ///      least `floor` (InsufficientProfit otherwise, and on any loss); then the bribe is paid. With one, the
+    ///      balance may end at most `loss` below `balanceBefore` (LossAboveAllowance otherwise) and `floor` does not
+    ///      apply: the executor asked to be allowed a loss and the owner's maximum loss bounds it (issue 17); a gain
+    ///      pays its bribe as usual, a loss pays none. Returns the diamond's balance change after the bribe and what
+    ///      the coinbase got (0 if it refused).
+    function _settle(address token, uint256 balanceBefore, uint256 floor, uint256 bribeBps, uint256 loss)
         private
-        returns (uint256 kept, uint256 bribe)
+        returns (int256 profit, uint256 bribe)
     {
         uint256 balanceAfter = _balanceOf(token);
-        if (balanceAfter < balanceBefore) revert InsufficientProfit(_signedDelta(balanceAfter, balanceBefore), floor);
+        if (balanceAfter < balanceBefore) {
+            uint256 lost;
+            unchecked {
+                lost = balanceBefore - balanceAfter; // cannot underflow: checked just above
+            }
+            if (loss == 0) revert InsufficientProfit(_signedDelta(balanceAfter, balanceBefore), floor);
+            if (lost > loss) revert LossAboveAllowance(lost, loss);
+            return (-int256(lost), 0); // lost <= loss < 2^112
+        }
+        uint256 kept;
         unchecked {
             kept = balanceAfter - balanceBefore; // cannot underflow: checked just above
         }
@@ -579,8 +766,15 @@ contract FlashArbFacet is
             bribe = (kept * bribeBps) / BPS; // bribeBps <= the owner's cap <= 10,000: never more than the gain
             kept -= bribe;
         }
-        if (kept < floor) revert InsufficientProfit(_signedDelta(kept, 0), floor);
+        if (kept < floor && loss == 0) revert InsufficientProfit(_signedDelta(kept, 0), floor);
         if (bribe != 0 && !_payBribe(token, bribe)) (kept, bribe) = (kept + bribe, 0); // refused: the diamond keeps it
+        profit = int256(kept); // a balance gain below 2^255: far above any real token's supply
+    }
+
+    /// @dev The diamond's built-in executor, checked without a storage read (LibGuard.enforceCaller); none here. A
+    ///      child diamond (ChildDiamond), which runs this code as its own, returns its immutable executor.
+    function _builtInExecutor() internal view virtual returns (address) {
+        return address(0);
     }
 
     /// @dev Pay `amount` of the profit to block.coinbase: as ETH when `token` is WETH (unwrapped here, sent with the

@@ -50,13 +50,17 @@ contract GuardFacet {
     }
 
     /// @notice Allow (true) or disallow (false) `executor` to call executeArb.
-    /// @dev Owner only (NotContractOwner). For a hot key that trades but never withdraws.
+    /// @dev Owner only (NotContractOwner). For a hot key that trades but never withdraws. A revocation also sets
+    ///      `executorRevoked`, which turns off a child diamond's read-free check of its built-in executor for good
+    ///      (LibGuard.enforceCaller): from then on every executor, that one included, is checked in the allowlist.
     /// @param executor The account.
     /// @param allowed Whether it may execute.
     function setExecutor(address executor, bool allowed) external {
         LibDiamond.enforceIsContractOwner();
         if (executor == address(0)) revert ZeroAddress();
-        GuardStorage.layout().executors[executor] = allowed;
+        GuardStorage.Layout storage g = GuardStorage.layout();
+        g.executors[executor] = allowed;
+        if (!allowed) g.executorRevoked = true; // for good: a child's built-in executor is then read from the map
         emit ExecutorSet(executor, allowed);
     }
 

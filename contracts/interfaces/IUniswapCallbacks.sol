@@ -28,3 +28,11 @@ interface IUniswapV2Callee {
     /// @param data The bytes the swap caller passed.
     function uniswapV2Call(address sender, uint256 amount0, uint256 amount1, bytes calldata data) external;
 }
+
+/// @notice Uniswap V4 PoolManager unlock callback (v4-core IUnlockCallback).
+interface IUnlockCallback {
+    /// @notice Called by the PoolManager during unlock: every delta must be settled before returning.
+    /// @param data The bytes the unlock caller passed.
+    /// @return What unlock returns to its caller.
+    function unlockCallback(bytes calldata data) external returns (bytes memory);
+}

@@ -112,11 +112,12 @@ library LibDiamond {
     }
 
     /// @notice Route new selectors to `_facetAddress`.
-    /// @param _facetAddress The facet; must have code.
+    /// @param _facetAddress The facet; must have code, unless it is the diamond itself (EIP-2535 immutable functions,
+    ///        added by a ChildDiamond's constructor, when its code is not deployed yet).
     /// @param _functionSelectors Selectors not yet routed.
     function addFunctions(address _facetAddress, bytes4[] memory _functionSelectors) internal {
         if (_facetAddress == address(0)) revert CannotAddSelectorsToZeroAddress(_functionSelectors);
-        enforceHasContractCode(_facetAddress);
+        if (_facetAddress != address(this)) enforceHasContractCode(_facetAddress);
         DiamondStorage storage ds = diamondStorage();
         uint16 position = uint16(ds.selectors.length);
         for (uint256 i; i < _functionSelectors.length; ++i) {

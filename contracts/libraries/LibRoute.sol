@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {LibUniswapV4} from "./LibUniswapV4.sol";
+
 /// @notice The amounts are not one uint128 for amountIn plus one per hop, or the hop count is 0 or above MAX_HOPS.
 error InvalidHopCount(uint256 amountsLength);
 /// @notice amountIn is zero or above what any supported pool can hold (2^112 - 1).
@@ -8,8 +10,8 @@ error InvalidAmountIn(uint256 amountIn);
 /// @notice Hop `hopIndex` is a Balancer hop inside a Balancer flash loan (the Vault would revert BAL#400).
 error BalancerHopInBalancerLoan(uint256 hopIndex);
 /// @notice Hop `hopIndex` breaks the route: it runs past the end of the path, names an unknown kind or V2 factory,
-///         swaps a token for itself, or (last hop) does not end in the route's token, or the path has bytes after
-///         the last hop.
+///         swaps a token for itself, flags a V4 hop native without WETH on either side, or (last hop) does not end in
+///         the route's token, or the path has bytes after the last hop.
 error InvalidRoute(uint256 hopIndex);
 
 /// @notice The packed route format: a cycle of hops from and back to one token, and its amounts.
@@ -18,6 +20,8 @@ error InvalidRoute(uint256 hopIndex);
 ///      V2 hop  = KIND_UNISWAP_V2 (1) | factory (1) | tokenOut (20)           22 bytes, pair = CREATE2(factory, tokens)
 ///      V3 hop  = KIND_UNISWAP_V3 (1) | tokenOut (20) | fee (3)                24 bytes, pool = CREATE2(tokens, fee)
 ///      Bal hop = KIND_BALANCER (1)   | poolId (32) | tokenOut (20)           53 bytes, swapped through the Vault
+///      V4 hop  = KIND_UNISWAP_V4 (1) | tokenOut (20) | fee (3) | tickSpacing (3) | native (1)
+///                                                                            28 bytes, key = (tokens, fee, spacing, no hooks)
 ///      amounts = amountIn (16) | out_0 (16) | ... | out_{n-1} (16)           uint128 each, big-endian
 ///      A hop's tokenIn is the previous hop's tokenOut (route token for hop 0); the last tokenOut must be the route
 ///      token. out_i is hop i's exact output, computed off-chain: a V2 pair is asked for exactly that (its own k
@@ -26,38 +30,45 @@ error InvalidRoute(uint256 hopIndex);
 ///      the pair is derived from that factory, its pair init-code hash and the hop's two tokens, as V3 pools are:
 ///      a route can only name a pair the factory deployed (issue 14: a pair taken from calldata let an executor
 ///      route the profit into a contract of its own). 1 byte instead of 20 also saves ~300 gas of calldata a hop.
+///      A V4 hop names no pool either: its PoolKey is built from the two tokens, the fee, the tick spacing and
+///      hooks = address(0), always (LibUniswapV4), so a pool with hooks cannot be written; `native` = 1 trades the
+///      pool whose WETH side is native ETH (the route still speaks WETH: the facet unwraps and wraps at the hop).
 ///      keccak256(path) is the route's id: it names the pools and tokens, not the sizes, so one path keeps one id
 ///      across amounts.
 library LibRoute {
     uint8 internal constant KIND_UNISWAP_V2 = 0; // constant-product pair, paid before `swap`, output sent anywhere
     uint8 internal constant KIND_UNISWAP_V3 = 1; // concentrated liquidity, paid in uniswapV3SwapCallback
     uint8 internal constant KIND_BALANCER = 2; // Balancer V2 pool, swapped through the Vault (exact approval)
+    uint8 internal constant KIND_UNISWAP_V4 = 3; // hookless Uniswap V4 pool, swapped inside the PoolManager's unlock
 
     uint256 internal constant TOKEN_LENGTH = 20; // the route token heads the path
     uint256 internal constant V2_HOP_LENGTH = 22; // kind | factory index | tokenOut
     uint256 internal constant V2_FACTORY_COUNT = 2; // factory indexes 0 (Uniswap V2) and 1 (SushiSwap): FlashArbFacet
     uint256 internal constant V3_HOP_LENGTH = 24; // kind | tokenOut | fee
     uint256 internal constant BALANCER_HOP_LENGTH = 53; // kind | poolId | tokenOut
+    uint256 internal constant V4_HOP_LENGTH = 28; // kind | tokenOut | fee | tickSpacing | native
     uint256 internal constant AMOUNT_LENGTH = 16; // uint128
     uint256 internal constant MAX_HOPS = 4; // longer cycles are never profitable after gas on mainnet
     uint256 internal constant MAX_AMOUNT_IN = type(uint112).max; // a V2 pair cannot hold more (UniswapV2: OVERFLOW)
 
     uint256 internal constant SHAPE_UNISWAP_V2 = 1 << KIND_UNISWAP_V2; // validate's `kinds` for a V2-only route
     uint256 internal constant SHAPE_BALANCER = 1 << KIND_BALANCER; // ... and for a Balancer-only one (one batchSwap)
+    uint256 internal constant SHAPE_UNISWAP_V4 = 1 << KIND_UNISWAP_V4; // some hop is V4: the route runs in an unlock
 
     /// @notice Check `path` and `amounts` form a route this build can execute; return what the caller needs.
     /// @dev One pass, before anything is borrowed: 1..MAX_HOPS hops (InvalidHopCount), 0 < amountIn <= 2^112 - 1
     ///      (InvalidAmountIn: the cap keeps the unchecked arithmetic downstream overflow-free), known kinds (and V2
-    ///      factory indexes) with their full length inside the path, no hop selling a token for itself, the last
-    ///      hop back in the route token and nothing after it (InvalidRoute), and no Balancer hop when the loan comes
-    ///      from the Vault (BalancerHopInBalancerLoan). Later reads of the route trust these bounds.
+    ///      factory indexes) with their full length inside the path, no hop selling a token for itself, a V4 hop's
+    ///      native flag 0 or 1 and set only next to WETH, the last hop back in the route token and nothing after it
+    ///      (InvalidRoute), and no Balancer hop when the loan comes from the Vault (BalancerHopInBalancerLoan). Later reads of the route trust these bounds.
     /// @param path The packed path.
     /// @param amounts The packed amounts.
     /// @param vaultLoan Whether the capital is a Balancer flash loan.
     /// @return token The route token.
     /// @return amountIn The amount put in.
     /// @return n The hop count.
-    /// @return kinds Bit k set when some hop is of kind k (SHAPE_UNISWAP_V2, SHAPE_BALANCER: single-venue routes).
+    /// @return kinds Bit k set when some hop is of kind k (SHAPE_UNISWAP_V2, SHAPE_BALANCER: single-venue routes;
+    ///         SHAPE_UNISWAP_V4: some V4 hop).
     function validate(bytes calldata path, bytes calldata amounts, bool vaultLoan)
         internal
         pure
@@ -76,7 +87,7 @@ library LibRoute {
         token = addressAt(path, 0);
         address tokenIn = token;
         uint256 offset = TOKEN_LENGTH;
-        for (uint256 i; i < n; ++i) {
+        for (uint256 i; i < n; ) {
             if (offset >= len) revert InvalidRoute(i);
             uint256 head; // the hop's first 32 bytes: kind, then fields (a read past the end is caught below)
             assembly ("memory-safe") {
@@ -94,12 +105,22 @@ library LibRoute {
                 if (vaultLoan) revert BalancerHopInBalancerLoan(i);
                 bought = addressAt(path, offset + 33);
                 offset += BALANCER_HOP_LENGTH;
+            } else if (head >> 248 == KIND_UNISWAP_V4) {
+                bought = address(uint160(head >> 88)); // kind | tokenOut: bytes 1..20
+                uint256 native = (head >> 32) & 0xff; // byte 27
+                if (native > 1 || (native == 1 && tokenIn != LibUniswapV4.WETH && bought != LibUniswapV4.WETH)) {
+                    revert InvalidRoute(i); // a native side must be the WETH side
+                }
+                offset += V4_HOP_LENGTH;
             } else {
                 revert InvalidRoute(i);
             }
             if (offset > len || bought == tokenIn) revert InvalidRoute(i); // a read past the end only saw zeros
             tokenIn = bought;
             kinds |= 1 << (head >> 248); // the hop's kind
+            unchecked {
+                ++i; // cannot overflow: i < n <= MAX_HOPS
+            }
         }
         unchecked {
             if (offset != len || tokenIn != token) revert InvalidRoute(n - 1); // cannot underflow: n >= 1
@@ -142,6 +163,7 @@ library LibRoute {
     function hopLength(uint8 kind) internal pure returns (uint256) {
         if (kind == KIND_UNISWAP_V2) return V2_HOP_LENGTH;
         if (kind == KIND_UNISWAP_V3) return V3_HOP_LENGTH;
+        if (kind == KIND_UNISWAP_V4) return V4_HOP_LENGTH;
         return BALANCER_HOP_LENGTH;
     }
 
@@ -162,7 +184,7 @@ library LibRoute {
     /// @return tokenOut The token the hop buys.
     function tokenOut(bytes calldata path, uint256 offset, uint8 kind) internal pure returns (address) {
         if (kind == KIND_UNISWAP_V2) return addressAt(path, offset + 2); // after kind | factory
-        if (kind == KIND_UNISWAP_V3) return addressAt(path, offset + 1); // after kind
+        if (kind == KIND_UNISWAP_V3 || kind == KIND_UNISWAP_V4) return addressAt(path, offset + 1); // after kind
         return addressAt(path, offset + 33); // Balancer: after kind | poolId
     }
 
@@ -183,6 +205,36 @@ library LibRoute {
     function balancerPoolId(bytes calldata path, uint256 offset) internal pure returns (bytes32 poolId) {
         assembly ("memory-safe") {
             poolId := calldataload(add(path.offset, add(offset, 1)))
+        }
+    }
+
+    /// @notice Fee of the V4 hop at `offset`, in hundredths of a bip (bounds: validate).
+    /// @param path The packed path.
+    /// @param offset Byte offset of the hop.
+    /// @return fee The pool key's static fee (3000 = 0.30%).
+    function v4Fee(bytes calldata path, uint256 offset) internal pure returns (uint24 fee) {
+        assembly ("memory-safe") {
+            fee := shr(232, calldataload(add(path.offset, add(offset, 21)))) // 3 bytes after kind | tokenOut
+        }
+    }
+
+    /// @notice Tick spacing of the V4 hop at `offset` (bounds: validate).
+    /// @param path The packed path.
+    /// @param offset Byte offset of the hop.
+    /// @return tickSpacing The pool key's tick spacing (a spacing no pool has names no initialized pool).
+    function v4TickSpacing(bytes calldata path, uint256 offset) internal pure returns (int24 tickSpacing) {
+        assembly ("memory-safe") {
+            tickSpacing := signextend(2, shr(232, calldataload(add(path.offset, add(offset, 24))))) // after the fee
+        }
+    }
+
+    /// @notice Whether the V4 hop at `offset` trades the pool whose WETH side is native ETH (bounds: validate).
+    /// @param path The packed path.
+    /// @param offset Byte offset of the hop.
+    /// @return native The hop's last byte is 1.
+    function v4Native(bytes calldata path, uint256 offset) internal pure returns (bool native) {
+        assembly ("memory-safe") {
+            native := byte(27, calldataload(add(path.offset, offset)))
         }
     }
 }

@@ -79,9 +79,35 @@ contract PoolDiscoveryReader {
         }
     }
 
+    /// @notice Which factory created each pool: Balancer pool factories answer isPoolFromFactory(pool), so a
+    ///         pool's factory says which version of the pool's math it runs.
+    /// @param pools Pool contracts.
+    /// @param factories Candidate factories, in order of preference.
+    /// @return which The index in `factories` of the first that created each pool, or type(uint256).max if none.
+    function factoryOf(address[] calldata pools, address[] calldata factories)
+        external
+        view
+        returns (uint256[] memory which)
+    {
+        which = new uint256[](pools.length);
+        for (uint256 k; k < pools.length; ++k) {
+            which[k] = FAILED;
+            for (uint256 f; f < factories.length; ++f) {
+                (bool ok, bytes memory ret) = factories[f].staticcall{gas: CALL_GAS}(
+                    abi.encodeWithSelector(IReaderPoolFactory.isPoolFromFactory.selector, pools[k])
+                );
+                if (ok && ret.length >= 32 && abi.decode(ret, (uint256)) == 1) {
+                    which[k] = f;
+                    break;
+                }
+            }
+        }
+    }
+
     /// @notice What flash lenders can lend: the Balancer Vault's flash-loan fee, and balanceOf(holder) of each
-    ///         (token, holder) pair (the Vault's and V3 pools' balances).
-    /// @param tokens ERC-20 tokens.
+    ///         (token, holder) pair (the Vault's, the V4 PoolManager's and V3 pools' balances); token address(0)
+    ///         reads the holder's ETH (the PoolManager lends native ETH).
+    /// @param tokens ERC-20 tokens, or address(0) for ETH.
     /// @param holders The holder of each token (same length).
     /// @return flashFee The Vault's flash-loan fee percentage (18 decimals), or type(uint256).max if unreadable.
     /// @return balances tokens[k].balanceOf(holders[k]), or type(uint256).max where the call failed.
@@ -94,6 +120,10 @@ contract PoolDiscoveryReader {
         flashFee = _uint(collector, IReaderFeesCollector.getFlashLoanFeePercentage.selector); // FAILED if no code
         balances = new uint256[](tokens.length);
         for (uint256 k; k < tokens.length; ++k) {
+            if (tokens[k] == address(0)) {
+                balances[k] = holders[k].balance;
+                continue;
+            }
             (bool ok, bytes memory ret) =
                 tokens[k].staticcall{gas: CALL_GAS}(abi.encodeWithSelector(IReaderERC20Balance.balanceOf.selector, holders[k]));
             if (!ok || ret.length < 32) {
@@ -204,4 +234,9 @@ interface IReaderWeightedPool {
     /// @notice Swap fee, 18 decimals (1e18 = 100%).
     /// @return The fee.
     function getSwapFeePercentage() external view returns (uint256);
+}
+
+/// @notice Balancer pool factories (BasePoolFactory): whether they created a pool.
+interface IReaderPoolFactory {
+    function isPoolFromFactory(address pool) external view returns (bool);
 }

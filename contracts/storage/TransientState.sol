@@ -11,12 +11,14 @@ pragma solidity 0.8.28;
 ///      upgrades is harmless; append anyway, so facets live at the same time always agree.
 ///      This is the one deviation from "facets declare no state variables": no persistent state lives here.
 ///      Layout history: issue 6 replaced _arbBalanceBefore / _arbFlashFee (slots 2, 4) with the lender and the V3
-///      swap in flight; FlashArbFacet, their only reader, was replaced in the same cut.
+///      swap in flight; FlashArbFacet, their only reader, was replaced in the same cut. Issue 17 stopped reading slot 3
+///      (_arbAmountOut) on every route; only a route walked inside the V4 unlock still hands its output back in it.
 abstract contract TransientState {
-    bool internal transient _arbLocked; // FlashArbFacet.executeArb reentrancy lock
+    uint256 internal transient _arbLocked; // FlashArbFacet.executeArb reentrancy lock: 1 while it runs (a full word:
+    //                                        writing it reads nothing; issue 17, it was a bool, same slot)
     bytes32 internal transient _arbInFlight; // keccak256 of the loan data executeArb sent its lender; 0 = none
     address internal transient _arbLender; // the only address whose loan callback is accepted while _arbInFlight != 0
-    uint256 internal transient _arbAmountOut; // last hop's output, for the ArbExecuted event
+    uint256 internal transient _arbAmountOut; // a route walked inside the V4 unlock: its last hop's output
     uint256 internal transient _arbKinds; // LibRoute.validate's hop-kind bits of the route in flight
     address internal transient _v3Pool; // the V3 pool being swapped right now: the only one uniswapV3SwapCallback pays
     address internal transient _v3TokenIn; // what that pool is paid in

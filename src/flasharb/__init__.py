@@ -53,7 +53,7 @@ _EXPORTS: dict[str, str] = {
     "Experiment": "flasharb.experiments.base",
     "register_experiment": "flasharb.experiments.registry",
     "run_experiment": "flasharb.experiments.runner",
-    "audit": "flasharb.audit.harness",
+    "run_audit": "flasharb.audit.harness",
     # errors
     "FlasharbError": "flasharb.errors",
 }
@@ -87,7 +87,7 @@ __all__ = [  # what `from flasharb import *` gives; _EXPORTS says where each liv
     "Experiment",
     "register_experiment",
     "run_experiment",
-    "audit",
+    "run_audit",
     "FlasharbError",
 ]
 
@@ -109,7 +109,7 @@ assert set(__all__) == {"__version__", *_EXPORTS}, "__all__ and _EXPORTS list th
 
 
 if TYPE_CHECKING:  # the names above, for type checkers and IDEs
-    from flasharb.audit.harness import audit
+    from flasharb.audit.harness import run_audit
     from flasharb.chain.cheats import deal, impersonating, mine, snapshot
     from flasharb.chain.node import Lab
     from flasharb.chain.rpc import connect

@@ -48,17 +48,43 @@ def main(debug: bool) -> None:
 
 
 @main.command()
+@click.option(
+    "--children",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Deploy a master diamond and N child diamonds (child-1..child-N), each with its own "
+    "generated executor key; 0: one diamond, no master.",
+)
+@click.option(
+    "--strategies",
+    default=None,
+    metavar="A,B,...",
+    help="A master and one child per strategy label (instead of --children).",
+)
 @rpc_url_option
 @json_option
 @handled
-def deploy(as_json: bool) -> None:
-    """Deploy the diamond and its facets on the fork (owner: the fork's first account)."""
+def deploy(children: int, strategies: str | None, as_json: bool) -> None:
+    """Deploy the diamond and its facets on the fork (owner: the fork's first account), or a
+    master and its children (--children N / --strategies a,b): executor and risk keys go to the
+    project's key store (.flasharb/keys/, 0600), addresses to .flasharb/deployment.json."""
     from flasharb.chain.rpc import find_rpc_url
+    from flasharb.errors import FlasharbValueError
+    from flasharb.execute.deploy import child_labels
     from flasharb.execute.deploy import deploy as do_deploy
 
+    if strategies is not None and children:
+        raise FlasharbValueError("give --children N or --strategies a,b, not both")
+    wanted: list[str] = []
+    if strategies is not None:
+        wanted = child_labels(strategies.split(","))
+    elif children:
+        wanted = child_labels(children)  # FlasharbValueError outside 1..MAX_CHILDREN
+    what = f"a master and {len(wanted)} children" if wanted else "the diamond and its facets"
     w3 = _w3()
-    with busy("deploying the diamond and its facets", as_json):
-        dep = do_deploy(w3, w3.eth.accounts[0], find_rpc_url())
+    with busy(f"deploying {what}", as_json):
+        dep = do_deploy(w3, w3.eth.accounts[0], find_rpc_url(), children=wanted)
     _emit(dep.to_json(), as_json, _kv)
 
 

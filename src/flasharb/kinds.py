@@ -55,6 +55,7 @@ class HopKind(_Coded):
     UNISWAP_V2 = 0  # a constant-product pair (Uniswap V2, SushiSwap, ...): paid before `swap`
     UNISWAP_V3 = 1  # a Uniswap V3 pool of the canonical factory: paid in its swap callback
     BALANCER = 2  # a Balancer V2 pool, through the Vault (one batchSwap for an all-Balancer cycle)
+    UNISWAP_V4 = 3  # a hookless Uniswap V4 pool, inside the PoolManager's unlock (flash accounting)
 
 
 class SourceKind(_Coded):
@@ -64,3 +65,4 @@ class SourceKind(_Coded):
     UNISWAP_V3 = 1  # a V3 pool's flash, fee = its tier rounded up
     UNISWAP_V2 = 2  # a V2 pair's flash swap, repaid ceil(amount * 1e6 / (1e6 - fee))
     INVENTORY = 3  # the diamond's own balance (an all-Balancer cycle needs none: one batchSwap)
+    UNISWAP_V4 = 4  # the V4 PoolManager's unlock: take, settle before it returns; no fee

@@ -42,11 +42,6 @@ def project_dir() -> Path:
     return here
 
 
-def repo_root() -> Path:
-    """The project folder (the name predates installing flasharb into other projects)."""
-    return project_dir()
-
-
 def state_dir(create: bool = True) -> Path:
     """Run state of this project (node records, deployments, journal): `.flasharb/`, or
     FLASHARB_STATE_DIR."""

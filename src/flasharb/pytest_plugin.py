@@ -217,8 +217,6 @@ def market(w3: Any) -> Callable[..., Any]:
 def trader(w3: Any, deployment: Any) -> Any:
     """The trader for the session's diamond: plan, sign (the executor's key), simulate as
     mined, send, reconcile."""
-    from flasharb.execute.keys import signer
     from flasharb.execute.trader import Trader
 
-    who = getattr(deployment, "executor", None) or deployment.owner
-    return Trader(w3, deployment, signer(who))
+    return Trader(w3, deployment, deployment.trading_signer())

@@ -21,10 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from flasharb.amm.pool import PoolState
+from flasharb.search.cycles import CycleIndex
+from flasharb.search.engine import SearchEngine
 from flasharb.search.enumeration import MAX_HOPS
 from flasharb.search.graph import TokenGraph
 
-__all__ = ["CrossCheck", "NegativeCycle", "cross_check", "negative_cycles"]
+__all__ = ["CrossCheck", "NegativeCycle", "cross_check", "engine_of", "negative_cycles"]
 
 TOL = 1e-12  # improvements and cycle weights smaller than this are float noise
 
@@ -165,3 +168,10 @@ def cross_check(
                 ids.append(row)
         out.append(CrossCheck(cycle=cycle, status=status, cycle_ids=tuple(ids)))
     return out
+
+
+def engine_of(pools: list[PoolState], starts: list[str]) -> SearchEngine:
+    """The search engine over `pools` (cycles of up to four hops from `starts`) whose index the
+    cross-check looks cycles up in."""
+    index = CycleIndex.build(pools, starts, max_hops=4)
+    return SearchEngine(index, {p.address: p for p in pools})

@@ -89,7 +89,7 @@ def zoo_tokens(w3: Web3, attacker: str) -> dict[str, str]:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the summary as a plugin: a conftest's own report hooks only see the tests
-    under it, and the summary also counts the fuzz tests elsewhere in tests/."""
+    under it, the plugin sees the session's (tier markers are set by tests/conftest.py first)."""
     from tests.audit.summary import AuditSummary
 
     if not config.pluginmanager.has_plugin("flasharb-audit-summary"):

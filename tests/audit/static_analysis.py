@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from flasharb.chain.artifacts import EVM_VERSION, OPTIMIZER_RUNS
-from flasharb.paths import build_dir, repo_root
+from flasharb.paths import build_dir
 
 CONFIG = "slither.config.json"
 TRIAGE = "slither.triage.json"
 SEVERITIES = ("High", "Medium", "Low", "Informational", "Optimization")
 BLOCKING = ("High", "Medium")
+REPO = Path(__file__).resolve().parents[2]  # the checkout: its contracts and triage file
 LAST_REPORT: dict[str, Report] = {}  # the last audit() of this process, for the summary
 
 
@@ -69,7 +70,7 @@ def _where(element: dict[str, Any]) -> str:
 
 
 def _input_file() -> Path:
-    root = repo_root()
+    root = REPO
     sources = {
         str(f.relative_to(root)): {"content": f.read_text()}
         for f in sorted((root / "contracts").rglob("*.sol"))
@@ -90,7 +91,7 @@ def _input_file() -> Path:
 
 def run_slither() -> list[Finding]:
     """Run Slither with slither.config.json; return every finding left after its filters."""
-    root = repo_root()
+    root = REPO
     target = _input_file()
     result_file = target.with_name("slither-results.json")
     result_file.unlink(missing_ok=True)
@@ -128,7 +129,7 @@ def run_slither() -> list[Finding]:
 
 
 def triage() -> list[dict[str, str]]:
-    entries: list[dict[str, str]] = json.loads((repo_root() / TRIAGE).read_text())["findings"]
+    entries: list[dict[str, str]] = json.loads((REPO / TRIAGE).read_text())["findings"]
     for e in entries:
         missing = {"check", "where", "why"} - e.keys()
         if missing or not e["why"].strip():

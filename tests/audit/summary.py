@@ -46,7 +46,8 @@ class AuditSummary:
             return
         tr = terminalreporter
         tr.section("audit summary")
-        adversarial = [n for n in ran["audit"] if "test_static_analysis" not in n]
+        fuzz = set(ran["fuzz"])  # the fuzz lives in tests/audit too: counted on its own line
+        adversarial = [n for n in ran["audit"] if "test_static_analysis" not in n and n not in fuzz]
         tr.write_line(f"adversarial  {self._tally(adversarial)}")
         report = LAST_REPORT.get("report")
         if report is None:
@@ -76,5 +77,5 @@ def _fuzz_report() -> dict[str, int]:
     """What the diamond fuzz counted as it ran (empty if it did not run in this session)."""
     import sys
 
-    module = sys.modules.get("tests.test_fuzz_diamond")
+    module = sys.modules.get("tests.audit.test_fuzz_diamond")
     return dict(getattr(module, "REPORT", {}) or {})

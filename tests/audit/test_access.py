@@ -21,8 +21,6 @@ from flasharb_testing import routes as R
 from tests.audit.attack import deploy_audit, mine_attack, revert_of, trader_refuses
 from tests.audit.nothing_lost import NothingLost
 
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
-
 VIEW = "view"  # anyone may call it; it must be declared view/pure and succeed
 NOT_OWNER = "NotContractOwner(_user={who}, _contractOwner={owner})"
 FLASH_CALLER = "UnauthorizedFlashLoanCaller(caller={who})"
@@ -43,6 +41,7 @@ ACCESS: dict[str, tuple[str, str]] = {
     "receiveFlashLoan(address[],uint256[],uint256[],bytes)": (FLASH_CALLER, FLASH_CALLER),
     "uniswapV3FlashCallback(uint256,uint256,bytes)": (FLASH_CALLER, FLASH_CALLER),
     "uniswapV2Call(address,uint256,uint256,bytes)": (FLASH_CALLER, FLASH_CALLER),
+    "unlockCallback(bytes)": (FLASH_CALLER, FLASH_CALLER),  # the V4 PoolManager's, issue 16
     "uniswapV3SwapCallback(int256,int256,bytes)": (
         "UnauthorizedSwapCallback(caller={who})",
         "UnauthorizedSwapCallback(caller={who})",

@@ -134,3 +134,78 @@ def test_tip_bait_costs_the_bounded_worst_case_not_the_bait(own_fork: Web3, tmp_
 def journal_quarantine(path: Path) -> list[dict[str, Any]]:
     with Journal(path) as j:
         return j.rows("SELECT pool, reason, until_block FROM quarantine")
+
+
+@pytest.mark.parametrize("revert_when_priced", [True, False], ids=["reverts", "burns"])
+def test_mined_only_token_bait_costs_nothing(
+    own_fork: Web3, tmp_path: Path, revert_when_priced: bool
+) -> None:
+    """The bait with a token that misbehaves only when mined (GasPriceAwareToken): the builder
+    creates two real pairs of its token at different prices, then sends a pending swap with a
+    huge tip that widens the gap. With the token screen off (the worst case: the pairs are in
+    the market and the backrun looks profitable on the overlay), the backrun's simulation as
+    mined — the victim first, at the fee caps that would be sent — reverts, so it is never
+    sent: the owner pays nothing. With the screen on the pairs never enter the market."""
+    from tests.audit.test_screen_tokens import gas_price_aware_pairs
+
+    w3 = own_fork
+    builder = w3.eth.accounts[7]
+    rpc_request(_url(w3), "anvil_setCoinbase", [builder])
+    dep = deploy(w3, w3.eth.accounts[0], record=False)
+    token, _uni, sushi = gas_price_aware_pairs(w3, builder)
+    if not revert_when_priced:
+        w3.eth.send_transaction(  # type: ignore[typeddict-item]
+            {
+                "from": builder,
+                "to": token,
+                "data": "0x"
+                + (selector("setRevertWhenPriced(bool)") + encode(["bool"], [False])).hex(),
+            }
+        )
+    weth_in = 2 * 10**18
+    w3.eth.send_transaction(  # type: ignore[typeddict-item]
+        {"from": builder, "to": A.WETH, "value": weth_in, "data": "0xd0e30db0"}
+    )
+    with Journal(tmp_path / "j.sqlite") as journal:
+        rpc_request(_url(w3), "evm_setAutomine", [False])
+        try:
+            runner = Runner(w3, dep, journal, RunConfig(top=0, screen=False))
+            runner.start()
+            assert runner.backrunner is not None
+            assert any(sushi in o.cycle.pools for o in runner.market.opportunities()), (
+                "with the screen off the trap pairs are in the market"
+            )
+            executor = runner.trader.sender
+            nonce = w3.eth.get_transaction_count(executor)  # type: ignore[arg-type]
+            balance = w3.eth.get_balance(executor)  # type: ignore[arg-type]
+            runner.step(first=True)
+            token0 = min(token.lower(), A.WETH.lower()) == token.lower()
+            out = 100 * 10**18  # of the token: well inside what 2 WETH buys on the 13-WETH pair
+            bait = {"maxPriorityFeePerGas": BAIT_TIP, "maxFeePerGas": 2 * BAIT_TIP, "gas": 300_000}
+            pay = selector("transfer(address,uint256)") + encode(
+                ["address", "uint256"], [sushi, weth_in]
+            )
+            w3.eth.send_transaction(  # type: ignore[typeddict-item]
+                {"from": builder, "to": A.WETH, "data": "0x" + pay.hex()} | bait
+            )
+            swap = selector("swap(uint256,uint256,address,bytes)") + encode(
+                ["uint256", "uint256", "address", "bytes"],
+                [out if token0 else 0, 0 if token0 else out, builder, b""],
+            )
+            w3.eth.send_transaction(  # type: ignore[typeddict-item]
+                {"from": builder, "to": sushi, "data": "0x" + swap.hex()} | bait
+            )
+            assert runner.step() is None  # no block yet: the backrunner looked at the pool
+            assert runner.backrunner.sent == [], "a backrun through the trap was sent"
+            rpc_request(_url(w3), "evm_mine")
+            runner.step()
+        finally:
+            rpc_request(_url(w3), "evm_setAutomine", [True])
+        refused = journal.rows("SELECT reason FROM trades WHERE status = 'failed'")
+    assert refused, "the backrunner saw the bait and refused it (journaled)"
+    assert w3.eth.get_transaction_count(executor) == nonce  # type: ignore[arg-type]
+    assert w3.eth.get_balance(executor) == balance  # type: ignore[arg-type]
+    print(
+        f"\nmined-only token bait ({'reverts' if revert_when_priced else 'burns'}): "
+        f"backrun refused before sending ({refused[0]['reason']}); owner's cost 0 wei"
+    )

@@ -20,12 +20,11 @@ from flasharb_testing import routes as R
 from tests.audit.attack import deploy_audit, mine_attack
 from tests.audit.nothing_lost import NothingLost
 
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
-
 CALLBACKS = {  # name -> (args, error raised for an unexpected caller)
     "uniswapV3SwapCallback": ([10**9, -1, b""], "UnauthorizedSwapCallback"),
     "uniswapV3FlashCallback": ([10**9, 0, b"\x01"], "UnauthorizedFlashLoanCaller"),
     "uniswapV2Call": (["DIAMOND", 10**9, 0, b"\x01"], "UnauthorizedFlashLoanCaller"),
+    "unlockCallback": ([b"\x01" * 64], "UnauthorizedFlashLoanCaller"),  # V4 PoolManager
 }
 CREATE_POOL = "0xa1671295"  # UniswapV3Factory.createPool(address,address,uint24)
 

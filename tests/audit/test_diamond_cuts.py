@@ -15,7 +15,6 @@ from web3 import Web3
 from flasharb.chain import addresses as A
 from flasharb.chain.rpc import send
 from flasharb.execute.deploy import FACETS, facet_args, selectors
-from flasharb.paths import repo_root
 from tests.audit.attack import deploy_audit, describe, error_data, mine_attack
 from tests.audit.nothing_lost import (
     DIAMOND_SLOT,
@@ -29,8 +28,6 @@ from tests.audit.nothing_lost import (
     mapping_slot,
     take,
 )
-
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
 
 ADD, REPLACE, REMOVE = 0, 1, 2
 ZERO = "0x" + "00" * 20
@@ -213,7 +210,7 @@ class TestInitializers:
 def _declared_namespaces() -> dict[str, int]:
     """namespace -> SLOT constant, from every `erc7201:` annotation under contracts/storage."""
     out = {}
-    for f in sorted(Path(repo_root(), "contracts", "storage").glob("*.sol")):
+    for f in sorted((Path(__file__).resolve().parents[2] / "contracts" / "storage").glob("*.sol")):
         text = f.read_text()
         for ns in re.findall(r"erc7201:([\w.]+)", text):
             m = re.search(r"bytes32 internal constant SLOT = (0x[0-9a-fA-F]{64})", text)

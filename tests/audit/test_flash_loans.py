@@ -27,8 +27,6 @@ from flasharb_testing import routes as R
 from tests.audit.attack import callees, deploy_audit, mine_attack, trader_refuses
 from tests.audit.nothing_lost import NothingLost
 
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
-
 FLASH_LOAN = "0x5c38449e"  # Vault.flashLoan(address,address[],uint256[],bytes)
 
 

@@ -13,8 +13,6 @@ from flasharb.chain.cheats import deal
 from flasharb.chain.rpc import send
 from tests.audit.nothing_lost import NothingLost
 
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
-
 
 def _owner_tx(w3: Web3, diamond: Any, owner: str, fn: str, *args: Any) -> None:
     send(w3, {"from": owner, "to": diamond.address, "data": diamond.encode_abi(fn, list(args))})

@@ -19,7 +19,7 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from web3 import Web3
 
-from flasharb.audit import AuditReport, Kind, Row, Verdict, audit
+from flasharb.audit import AuditReport, Kind, Row, Verdict, run_audit
 from flasharb.audit.arena import STRANGER
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import compile_file
@@ -28,8 +28,6 @@ from flasharb.chain.node import Lab
 from flasharb.chain.rpc import send
 from flasharb.cli import main
 from flasharb.execute.deploy import diamond_abi
-
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "naive_flashloan" / "deploy.py"
 MAX = 2**256 - 1
@@ -92,7 +90,7 @@ def naive(session_w3: Web3, owner: str) -> Audited:
             for s in (A.UNISWAP_V3_SWAP_ROUTER, A.BALANCER_VAULT)
         }
         before = fingerprint()
-        report = audit(w3, address, abi)
+        report = run_audit(w3, address, abi)
         return Audited(
             address=address,
             report=report,
@@ -193,7 +191,7 @@ class TestVerdicts:
         art = compile_file(source)["Leaky"]
         receipt = send(w3, {"from": owner, "data": "0x" + art.bytecode.hex()}, "deploy Leaky")
         address = str(receipt["contractAddress"])
-        report = audit(w3, address, art.abi, kinds=(Kind.STRANGER_CALL,))
+        report = run_audit(w3, address, art.abi, kinds=(Kind.STRANGER_CALL,))
         holes = {r.attack.split(",")[0]: r for r in report.findings}
         assert set(holes) == {"poke()", "befriend(address)"}
         (slot, before, after), *more = holes["poke()"].storage

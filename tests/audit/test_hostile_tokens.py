@@ -24,8 +24,6 @@ from flasharb_testing import routes as R
 from tests.audit.attack import mine_attack, trader_refuses
 from tests.audit.nothing_lost import NothingLost
 
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
-
 UNIT = 10**18
 FACTORY_ABI = npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json").abi
 PAIR_ABI = npm_artifact("@uniswap/v2-core/build/UniswapV2Pair.json").abi

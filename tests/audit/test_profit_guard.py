@@ -41,8 +41,6 @@ from flasharb_testing import routes as R
 from tests.audit.attack import deploy_audit, mine_attack
 from tests.audit.nothing_lost import NothingLost
 
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
-
 ZERO = "0x" + "00" * 20
 MAX_BRIBE_BPS = 5_000  # what the owner allows in these tests
 FACTORY_ABI = npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json").abi

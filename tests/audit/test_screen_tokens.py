@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector as selector
 from web3 import Web3
@@ -27,8 +26,6 @@ from flasharb.state.discovery import Venues
 from flasharb.state.screen import Quirk
 from flasharb_testing import routes as R
 from tests.helpers import send_failing
-
-pytestmark = [pytest.mark.fork, pytest.mark.audit]
 
 UNIT = 10**18
 FACTORY = npm_artifact("@uniswap/v2-core/build/UniswapV2Factory.json")
@@ -59,7 +56,7 @@ def _pair_of(w3: Web3, factory: str, a: str, b: str) -> str:
 
 def gas_price_aware_pairs(w3: Web3, attacker: str) -> tuple[str, str, str]:
     """The attacker's token and its two WETH pairs (Uniswap V2, SushiSwap), created with the
-    real factories and seeded as tests/test_market.py seeds one: the tokens are minted into the
+    real factories and seeded as tests/fork/test_market.py seeds one: the tokens are minted into the
     pair (a mint is not a transfer, so the token's trap does not fire), then `mint`."""
     token = zoo.deploy_zoo(w3, attacker, names=[zoo.GAS_PRICE_AWARE])[zoo.GAS_PRICE_AWARE]
     weth = contract_at(w3, A.WETH, WETH_ABI)

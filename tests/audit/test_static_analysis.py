@@ -7,7 +7,7 @@ import pytest
 
 from tests.audit import static_analysis as sa
 
-pytestmark = [pytest.mark.audit, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 
 def test_no_unexplained_high_or_medium_finding() -> None:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # flasharb as a user gets it: build the wheel, install it into a fresh venv outside this checkout
 # (pinned by requirements.lock, from PyPI), then in an empty folder run setup, replica build,
-# node up, deploy, shock, scan and node down. The node toolchain goes into a fresh cache (npm ci
+# node up, deploy, shock, scan and node down; then a user's own test suite (examples/user_project)
+# with only the installed pytest plugin. The node toolchain goes into a fresh cache (npm ci
 # of the lock inside the wheel), state into the empty folder; nothing may be written into the
 # venv's site-packages. Every anvil started is stopped, whatever fails.
 #
@@ -91,4 +92,19 @@ leaked="$(find "$site" \( -name .flasharb -o -name build -o -name reports -o -na
 [ -z "$leaked" ] || { echo "written into the installed package: $leaked"; exit 1; }
 echo "state in $proj: $(ls -A "$proj" | tr '\n' ' ')"
 echo "toolchain in $FLASHARB_CACHE_DIR: $(ls "$FLASHARB_CACHE_DIR" | tr '\n' ' ')"
+step "examples/user_project: a user's own pytest suite, with only the installed plugin"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -c "$repo/requirements.lock" \
+  pytest 2>&1 | quiet_pip
+cp -r "$repo/examples/user_project" "$work/user_project"
+cd "$work/user_project"
+# the replica built above is reused (FLASHARB_BUILD_DIR); the plugin starts and stops its own lab
+FLASHARB_BUILD_DIR="$proj/build" "$venv/bin/python" -m pytest -p no:cacheprovider -q \
+  --junitxml="$work/user_project.xml"
+"$venv/bin/python" - "$work/user_project.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+suite = ET.parse(sys.argv[1]).getroot().find("testsuite")
+n, bad = int(suite.get("tests")), int(suite.get("failures")) + int(suite.get("errors"))
+assert n >= 4 and bad == 0 and int(suite.get("skipped")) == 0, (n, bad)
+print(f"user project: {n} tests, all passed")
+PY
 echo "wheel smoke: passed"

@@ -68,7 +68,7 @@ def audit_command(
     from rich.console import Console
 
     from flasharb.audit.abi import load_abi
-    from flasharb.audit.harness import audit
+    from flasharb.audit.harness import run_audit
     from flasharb.audit.report import print_report
 
     abi = load_abi(abi_path)
@@ -83,7 +83,7 @@ def audit_command(
             if spinner is not None:
                 spinner.update(f"auditing: {msg}")
 
-        report = audit(w3, target, abi, owner=owner, kinds=kinds, log=log)
+        report = run_audit(w3, target, abi, owner=owner, kinds=kinds, log=log)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:

@@ -1,6 +1,6 @@
-"""`audit(w3, target, abi)`: every generic attack on one contract, each mined on the fork inside its
-own snapshot, each with a verdict; the whole audit inside one more snapshot, so the fork is left
-exactly as it was found.
+"""`run_audit(w3, target, abi)`: every generic attack on one contract, each mined on the fork
+inside its own snapshot, each with a verdict; the whole audit inside one more snapshot, so the
+fork is left exactly as it was found.
 
 The verdict of an attack (flasharb.audit.report.Verdict):
 - HOLE: the target's ETH or a token balance went down; it approved someone (an allowance went
@@ -43,7 +43,7 @@ from flasharb.state.discovery import discover
 from flasharb.state.registry import PoolRegistry
 from flasharb.state.tokens import token_info
 
-__all__ = ["ATTACK_GAS", "COMMON_SPENDERS", "audit"]
+__all__ = ["ATTACK_GAS", "COMMON_SPENDERS", "run_audit"]
 
 ATTACK_GAS = 6_000_000  # explicit: an attack that reverts is mined too
 GAS_MONEY = 10 * 10**18  # ETH given to an impersonated lender for gas
@@ -65,7 +65,7 @@ COMMON_SPENDERS = tuple(SPENDER_NAMES)  # every allowance to these is read, for 
 Log = Callable[[str], None]
 
 
-def audit(
+def run_audit(
     w3: Web3,
     target: str,
     abi: Sequence[dict[str, Any]],

@@ -69,6 +69,7 @@ class Row:
     txs: tuple[tuple[Call, int | None], ...] = ()  # (call, status; None: not mined)
 
     def to_json(self) -> dict[str, Any]:
+        """One row of the `--json` report: deltas and storage words as strings."""
         return {
             "kind": self.kind.value,
             "attack": self.attack,
@@ -84,6 +85,10 @@ class Row:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditReport:
+    """What `audit` found: one row per attack (and per standing approval), the stage it ran
+    on (block, owner, stranger, the inventory dealt to the target) and the loan data it
+    harvested."""
+
     target: str
     block: int  # the fork's head the audit started from (everything is undone after)
     chain_id: int
@@ -98,6 +103,7 @@ class AuditReport:
 
     @property
     def findings(self) -> tuple[Row, ...]:
+        """The HOLE rows."""
         return tuple(r for r in self.rows if r.result is Verdict.HOLE)
 
     @property
@@ -106,6 +112,7 @@ class AuditReport:
         return 1 if self.findings else 0
 
     def summary(self) -> dict[str, Any]:
+        """Counts: attacks, holes, notes, safe, and each verdict per attack kind."""
         by_kind: dict[str, dict[str, int]] = {}
         for r in self.rows:
             counts = by_kind.setdefault(r.kind.value, {v.value: 0 for v in Verdict})
@@ -119,6 +126,7 @@ class AuditReport:
         }
 
     def to_json(self) -> dict[str, Any]:
+        """The `flasharb audit --json` shape (docs/audit.md)."""
         return {
             "target": self.target,
             "block": self.block,

@@ -51,9 +51,11 @@ class Lab:
 
     @property
     def rpc_url(self) -> str:
+        """The fork's JSON-RPC URL: what `connect`, the CLI (`--rpc-url`) and ape talk to."""
         return self.fork.url
 
     def stop(self) -> None:
+        """Stop the fork, then the upstream if this lab started one (never a user's RPC)."""
         self.fork.stop()
         if self.upstream is not None:
             self.upstream.stop()

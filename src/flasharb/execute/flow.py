@@ -13,7 +13,6 @@ from web3 import Web3
 
 from flasharb.errors import TransactionFailed
 from flasharb.execute.deploy import Deployment, load
-from flasharb.execute.keys import signer
 from flasharb.execute.trader import Prepared, SendPolicy, Trade, Trader, TradeReverted
 from flasharb.search.market import DEFAULT_PRIORITY_FEE_WEI, Market, MarketConfig
 from flasharb.state.tokens import token_info
@@ -111,7 +110,7 @@ def execute_top(
     chosen = m.select(top=top, min_net_profit_eth=min_net_profit_eth)
     scanned = time.monotonic()
     t = trader or Trader(
-        w3, dep, signer(dep.owner), policy=SendPolicy(priority_fee_wei=priority_fee_wei)
+        w3, dep, dep.trading_signer(), policy=SendPolicy(priority_fee_wei=priority_fee_wei)
     )
     found = m.opportunities()
     scan_id = (

@@ -19,6 +19,8 @@ from eth_utils import keccak
 
 from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v3 import V3PoolState
+from flasharb.amm.uniswap_v4 import V4PoolState
+from flasharb.chain.addresses import WETH
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.capital import ZERO_ADDRESS, FlashSource
@@ -29,6 +31,7 @@ from flasharb.search.route import (
     encode_path,
     execute_arb_calldata,
     v3_pool_address,
+    v4_zero_for_one,
 )
 from flasharb.search.sizing import state_for
 
@@ -47,9 +50,11 @@ class Plan:
     path: bytes  # LibRoute packed path
     packed_amounts: bytes  # LibRoute packed amounts
     ticks_crossed: int = 0  # initialized V3 ticks the V3 hops cross (each costs gas)
+    v4_ticks_crossed: int = 0  # initialized V4 ticks the V4 hops cross (plan_route counts them)
 
     @property
     def amount_out(self) -> int:
+        """What the last hop pays back, in the route token."""
         return self.amounts[-1]
 
     @property
@@ -69,13 +74,17 @@ class Plan:
 
     @property
     def route_hash(self) -> str:
-        """keccak256(path): ArbExecuted's routeHash (pools and tokens, not amounts)."""
+        """keccak256(path): the route's id (pools and tokens, not amounts; LibRoute)."""
         return "0x" + keccak(self.path).hex()
 
-    def calldata(self, min_profit: int, deadline_block: int, bribe_bps: int = 0) -> bytes:
+    def calldata(
+        self, min_profit: int, deadline_block: int, bribe_bps: int = 0, loss_allowance: int = 0
+    ) -> bytes:
         """executeArb(source, path, amounts, minProfit, terms), ABI-encoded; `terms` packs
-        `deadline_block` and `bribe_bps`, the share of the realized profit (basis points) the
-        facet pays block.coinbase after the minProfit check (at most the owner's cap)."""
+        `deadline_block`, `bribe_bps` (the share of the realized profit, in basis points, the
+        facet pays block.coinbase after the minProfit check, at most the owner's cap) and
+        `loss_allowance` (the most the trade may lower the diamond's balance of the route token,
+        within the owner's maximum loss; 0: it must not lose)."""
         return execute_arb_calldata(
             self.source.word,
             self.path,
@@ -83,6 +92,7 @@ class Plan:
             min_profit,
             deadline_block,
             bribe_bps,
+            loss_allowance,
         )
 
     def call(
@@ -92,9 +102,10 @@ class Plan:
         min_profit: int,
         deadline_block: int,
         bribe_bps: int = 0,
+        loss_allowance: int = 0,
     ) -> dict[str, str]:
         """An eth_call / eth_sendTransaction object for this plan from `sender`."""
-        data = self.calldata(min_profit, deadline_block, bribe_bps)
+        data = self.calldata(min_profit, deadline_block, bribe_bps, loss_allowance)
         return {"from": sender, "to": diamond, "data": "0x" + data.hex()}
 
 
@@ -105,6 +116,10 @@ def _check(cycle: Cycle, source: FlashSource) -> None:
         raise FlasharbValueError(
             "a Balancer hop cannot run inside a Balancer flash loan (the Vault reverts "
             "BAL#400): pick another source"
+        )
+    if source.native and cycle.token != WETH:
+        raise FlasharbValueError(
+            f"a native-ETH V4 loan funds WETH routes only, not a route in {cycle.token}"
         )
     if source.kind in (SourceKind.UNISWAP_V3, SourceKind.UNISWAP_V2):
         if source.lender in set(cycle.pools):
@@ -153,12 +168,12 @@ def plan_route(
     `states` with the pool math (pure: a hand-built route, e.g. an attack in the audit suite).
 
     Raises:
-        FlasharbValueError: as `plan`, a pool missing from `states`, or a V3 hop that runs out
-            of liquidity first.
+        FlasharbValueError: as `plan`, a pool missing from `states`, or a V3 or V4 hop that
+            runs out of liquidity first.
     """
     _check(cycle, source)
     amounts: list[int] = []
-    ticks, amount = 0, amount_in
+    ticks, v4_ticks, amount = 0, 0, amount_in
     for hop in cycle.hops:
         state = state_for(states, hop)
         if isinstance(state, V3PoolState):
@@ -170,6 +185,15 @@ def plan_route(
                 )
             ticks += result.ticks_crossed
             amount = result.amount_out
+        elif isinstance(state, V4PoolState):
+            v4 = state.swap(v4_zero_for_one(hop), -amount)
+            if not v4.filled:
+                raise FlasharbValueError(
+                    f"V4 pool {hop.pool} cannot take {amount} of {hop.token_in}: "
+                    "it runs out of liquidity first"
+                )
+            v4_ticks += v4.ticks_crossed
+            amount = v4.amount_out
         else:
             amount = state.quote_exact_in(hop.token_in, hop.token_out, amount)
         amounts.append(amount)
@@ -182,4 +206,5 @@ def plan_route(
         path=encode_path(cycle),
         packed_amounts=encode_amounts(amount_in, amounts),
         ticks_crossed=ticks,
+        v4_ticks_crossed=v4_ticks,
     )

@@ -1,15 +1,21 @@
-"""Turn revert data into a readable line: custom errors of every facet, Error(string), Panic."""
+"""Turn revert data into a readable line: custom errors of every facet and of the Uniswap V4
+PoolManager (a V4 hop bubbles its errors up: PoolNotInitialized, CurrencyNotSettled, ...),
+Error(string), Panic."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any, cast
 
 from eth_abi import decode
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 
+from flasharb.chain import toolchain
 from flasharb.chain.artifacts import contract
+from flasharb.errors import ToolchainError
 
+_POOL_MANAGER = "@uniswap/v4-core/out/PoolManager.sol/PoolManager.json"
 _ERROR_STRING = bytes.fromhex("08c379a0")
 _PANIC = bytes.fromhex("4e487b71")
 _SOURCES = (
@@ -19,6 +25,10 @@ _SOURCES = (
     "OwnershipFacet",
     "FlashArbFacet",
     "TreasuryFacet",
+    "GuardFacet",
+    "ChildFacet",
+    "MasterFacet",
+    "ChildDiamond",
     "DiamondInit",
 )
 
@@ -26,8 +36,14 @@ _SOURCES = (
 @cache
 def _errors() -> dict[bytes, dict[str, Any]]:
     table: dict[bytes, dict[str, Any]] = {}
-    for name in _SOURCES:
-        for entry in contract(name).abi:
+    abis = [contract(name).abi for name in _SOURCES]
+    try:  # the PoolManager's own errors, from its npm artifact (Foundry's format)
+        path = toolchain.node_modules() / _POOL_MANAGER
+        abis.insert(0, json.loads(path.read_text())["abi"])
+    except (ToolchainError, OSError):
+        pass  # no node toolchain: its errors show as unknown custom errors
+    for abi in abis:
+        for entry in abi:
             if entry["type"] == "error":
                 table[function_abi_to_4byte_selector(cast(Any, entry))] = entry
     return table

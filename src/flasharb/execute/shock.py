@@ -29,6 +29,8 @@ FAR_DEADLINE = 2**32
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ShockResult:
+    """A whale swap that was mined: its hash, what the whale got, and the swap it made."""
+
     tx_hash: str
     amount_out: int
     pool: str
@@ -38,6 +40,7 @@ class ShockResult:
     amount_in: int
 
     def to_json(self) -> dict[str, str]:
+        """The `flasharb shock --json` shape: amounts as decimal strings."""
         return {
             "tx_hash": self.tx_hash,
             "amount_out": str(self.amount_out),

@@ -1,7 +1,7 @@
 """The one path from opportunity to receipt: prepare (plan, sign, simulate as mined), send
 (the signed bytes), reconcile (receipt, realized profit, event).
 
-    trader = Trader(w3, deployment, signer(deployment.owner))
+    trader = Trader(w3, deployment, deployment.trading_signer())   # the executor's key
     prepared = trader.prepare(market.select(top=2), market.head)   # nothing sent
     trades = [trader.reconcile(trader.send(p)) for p in prepared if p.ok]
 
@@ -68,7 +68,7 @@ __all__ = [
     "Trader",
 ]
 
-ARB_EXECUTED = keccak(text="ArbExecuted(bytes32,address,uint256,uint256,uint256,uint256,uint256)")
+ARB_EXECUTED = keccak(text="ArbExecuted(address,int256,uint256)")  # issue 17: token, profit, bribe
 _BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
 _RECEIPT_POLL_S = 0.01
 OUT_OF_GAS = "out of gas"  # Prepared.error of a simulation that used its whole limit, no data
@@ -173,6 +173,7 @@ class Prepared:
 
     @property
     def ok(self) -> bool:
+        """It simulated to a profit that pays its gas, within the loss bound: it may be sent."""
         return self.simulated_profit is not None and self.refused is None
 
     @property
@@ -182,6 +183,7 @@ class Prepared:
 
     @property
     def effective_gas_price(self) -> int:
+        """What it pays per gas in the block it is meant for: min(fee cap, base fee + tip)."""
         return min(self.max_fee_per_gas, self.context.base_fee + self.max_priority_fee_per_gas)
 
     def to_eth(self, amount: int) -> int | None:
@@ -194,6 +196,8 @@ class Prepared:
         return self.opportunity.price.to_eth(amount)
 
     def to_json(self) -> dict[str, Any]:
+        """The `flasharb execute --dry-run --json` shape: route, amounts, profits, the signed
+        transaction's fields, its worst case, the simulated block and why it was refused."""
         opp = self.opportunity
         route = [
             {"pool": h.pool, "kind": h.kind.label, "token_in": h.token_in, "token_out": h.token_out}
@@ -244,7 +248,7 @@ class Trade:
 
     prepared: Prepared
     realized_profit: int  # the diamond's balance change in the receipt's block
-    event_profit: int  # what ArbExecuted reported (-1: no event)
+    event_profit: int | None  # what ArbExecuted reported (signed); None: no event
     bribe: int = 0  # what ArbExecuted says block.coinbase got (ETH for WETH routes, else token)
     gas_used: int
     effective_gas_price: int
@@ -253,31 +257,38 @@ class Trade:
 
     @property
     def plan(self) -> Plan:
+        """The executeArb that was sent."""
         return self.prepared.plan
 
     @property
     def opportunity(self) -> Opportunity | None:
+        """What the market found (None for a hand-built plan)."""
         return self.prepared.opportunity
 
     @property
     def amount_in(self) -> int:
+        """Borrowed (or taken from inventory), in the route token."""
         return self.plan.amount_in
 
     @property
     def predicted_profit(self) -> int:
+        """The plan's out - in - fee, computed with the pool math before anything was sent."""
         return self.plan.predicted_profit
 
     @property
     def simulated_profit(self) -> int:
+        """executeArb's return value in the simulation as mined."""
         assert self.prepared.simulated_profit is not None  # only ok trades are sent
         return self.prepared.simulated_profit
 
     @property
     def gas_predicted(self) -> int:
+        """The gas model's figure on the exact calldata."""
         return self.prepared.gas_predicted
 
     @property
     def tx_hash(self) -> str:
+        """The hash of the signed transaction."""
         return self.prepared.tx_hash
 
     @property
@@ -302,6 +313,7 @@ class Trade:
         return self.prepared.to_eth(self.bribe)
 
     def to_json(self) -> dict[str, Any]:
+        """The `flasharb execute --json` trade shape (what `Journal.record_trade` takes)."""
         p = self.prepared
         out = p.to_json()
         out.pop("refused", None)
@@ -310,7 +322,7 @@ class Trade:
             "simulated_profit": str(self.simulated_profit),
             "realized_profit": str(self.realized_profit),
             "realized_profit_eth": _opt(self.realized_profit_eth),
-            "event_profit": str(self.event_profit),
+            "event_profit": _opt(self.event_profit),
             "bribe": str(self.bribe),
             "bribe_eth": _opt(self.bribe_eth),
             "gas_used": str(self.gas_used),
@@ -427,8 +439,10 @@ class Trader:
             GasShape.of(
                 p.cycle,
                 source=p.source.kind,
+                native_loan=p.source.native,
                 batch=p.source.batch,
                 ticks_crossed=p.ticks_crossed,
+                v4_ticks_crossed=p.v4_ticks_crossed,
                 calldata=data,
                 cold_balance=not self._dust.get(p.cycle.token, True),
             )
@@ -510,7 +524,7 @@ class Trader:
                 out.append(
                     replace(
                         p,
-                        simulated_profit=int.from_bytes(ret[:32], "big"),
+                        simulated_profit=int.from_bytes(ret[:32], "big", signed=True),
                         simulated_gas=int(c["gasUsed"], 16),
                     )
                 )
@@ -800,14 +814,14 @@ def _int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
-def _event(receipt: Mapping[str, Any], diamond: str) -> tuple[int, int]:
-    """ArbExecuted's `profit` and `bribe` in `receipt` (data = source, amountIn, amountOut,
-    profit, bribe), or (-1, 0)."""
+def _event(receipt: Mapping[str, Any], diamond: str) -> tuple[int | None, int]:
+    """ArbExecuted's `profit` (signed) and `bribe` in `receipt` (topics: signature, token; data:
+    profit, bribe), or (None, 0) when the diamond logged none."""
     topic = "0x" + ARB_EXECUTED.hex()
     for log in receipt.get("logs", []):
         topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in log["topics"]]
         if topics and topics[0] == topic and to_checksum_address(log["address"]) == diamond:
             data = log["data"]
             raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
-            return int.from_bytes(raw[96:128], "big"), int.from_bytes(raw[128:160], "big")
-    return -1, 0
+            return int.from_bytes(raw[0:32], "big", signed=True), int.from_bytes(raw[32:64], "big")
+    return None, 0

@@ -36,12 +36,18 @@ class Context:
 
 @dataclass(frozen=True, slots=True)
 class Figure:
+    """One plot an experiment's `plots` wrote into the report directory, with its caption."""
+
     file: str  # PNG name inside the report directory
     caption: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Experiment:
+    """An experiment: a grid of points, how to measure one point on a fork, and how to turn the
+    journaled points into table rows and plots. `flasharb experiment` and `run_experiment` run
+    it; `register_experiment` names it in this process, `module:attribute` everywhere."""
+
     name: str
     title: str
     question: str  # what the experiment answers, one sentence for the report

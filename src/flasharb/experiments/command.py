@@ -44,9 +44,9 @@ def experiment(
     from flasharb.experiments.registry import get
     from flasharb.experiments.runner import rebuild, run_experiment
     from flasharb.journal.store import Journal, default_path
-    from flasharb.paths import repo_root
+    from flasharb.paths import reports_dir
 
-    out_dir = out or repo_root() / "reports" / get(name).name  # a bad name: one line, exit 2
+    out_dir = out or reports_dir() / get(name).name  # a bad name: one line, exit 2
     with Journal(journal_path or default_path()) as journal:
         if from_journal:
             report = rebuild(name, journal, out_dir, run_id)

@@ -10,7 +10,6 @@ from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of
 from flasharb.errors import FlasharbValueError
-from flasharb.execute.keys import signer
 from flasharb.execute.trader import SendPolicy, Trader
 from flasharb.experiments.base import Context, Metrics
 from flasharb.search.market import Market, MarketConfig
@@ -38,11 +37,11 @@ def deepest_weth_pool(w3: Web3, venue: str) -> str:
 
 
 def trader(ctx: Context, priority_fee_wei: int | None = None) -> Trader:
-    """The worker's trader: the diamond's owner signs (a lab account)."""
+    """The worker's trader: the diamond's executor signs (a lab account)."""
     policy = (
         SendPolicy() if priority_fee_wei is None else SendPolicy(priority_fee_wei=priority_fee_wei)
     )
-    return Trader(ctx.w3, ctx.deployment, signer(ctx.deployment.owner), policy=policy)
+    return Trader(ctx.w3, ctx.deployment, ctx.deployment.trading_signer(), policy=policy)
 
 
 def backrun(ctx: Context, *, priority_fee_wei: int, max_hops: int = 3, top: int = 3) -> Metrics:

@@ -50,6 +50,7 @@ DUST_TOKENS = (A.USDC, A.WETH, A.DAI, A.USDT)  # 1 wei each: steady-state balanc
 
 _SMALL = [
     ("2-hop V2", "balancer_v2"),
+    ("2-hop V2", "uniswap_v4"),
     ("3-hop V2", "balancer_v2"),
     ("4-hop V2", "balancer_v2"),
     ("V2 > V3", "balancer_v2"),
@@ -77,6 +78,16 @@ _FULL_SHAPES = [
     ("3-hop V2", "inventory"),
     ("V2 > V3", "inventory"),
     ("V2 > Bal", "inventory"),
+    ("2-hop V2", "uniswap_v4"),
+    ("3-hop V2", "uniswap_v4"),
+    ("V2 > V3", "uniswap_v4"),
+    ("V3 > V2", "uniswap_v4"),
+    ("V2 > Bal", "uniswap_v4"),
+    # V4 hops: they run once the market reads V4 pools (its uniswap_v4 venue); until then
+    # these points say why not, and bench/gas_fit.py adds V4-hop receipts of its own
+    ("V2 > V4", "balancer_v2"),
+    ("V4 > V2", "uniswap_v4"),
+    ("V2 > V4 > V4", "balancer_v2"),
 ]
 _COLD = [  # the diamond holds none of the route token: its balance is written from zero
     ("2-hop V2", "balancer_v2"),
@@ -86,6 +97,7 @@ _COLD = [  # the diamond holds none of the route token: its balance is written f
     ("2-hop V2", "uniswap_v3"),
     ("V2 > Bal", "uniswap_v3"),
     ("2-hop V2", "uniswap_v2"),
+    ("2-hop V2", "uniswap_v4"),
 ]
 GRIDS: dict[str, list[Params]] = {
     "small": [{"shape": s, "source": src, "shock_weth": 500, "dust": True} for s, src in _SMALL],
@@ -98,6 +110,18 @@ GRIDS: dict[str, list[Params]] = {
 }
 
 
+def _no_route() -> Metrics:
+    return {
+        "hops": 0,
+        "kinds": [],
+        "v2_hops": 0,
+        "v3_hops": 0,
+        "balancer_hops": 0,
+        "v4_hops": 0,
+        "via_diamond": 0,
+    }
+
+
 def grid(size: str) -> list[Params]:
     return [dict(p) for p in GRIDS[size]]
 
@@ -107,7 +131,10 @@ def run_point(ctx: Context, p: Params) -> Metrics:
     dust = bool(p.get("dust", True))
     shock_v2_weth_usdc(w3, int(p["shock_weth"]))
     market = Market.build(w3, MarketConfig(max_hops=2))  # the shapes are given: a small index
-    route = shape(market, p["shape"])
+    try:
+        route = shape(market, p["shape"])
+    except FlasharbValueError as exc:  # a pool this market does not hold (V4: no venue yet)
+        return {"executed": False, "reason": str(exc)[:160], **_no_route()}
     if warm_balancer(w3, market, [route]):  # no TWAP sample due: the steady state's gas
         market.update()
     for token in DUST_TOKENS:  # TreasuryFacet leaves 1 wei: balance writes are non-zero
@@ -120,6 +147,7 @@ def run_point(ctx: Context, p: Params) -> Metrics:
         "v2_hops": kinds.count(HopKind.UNISWAP_V2),
         "v3_hops": kinds.count(HopKind.UNISWAP_V3),
         "balancer_hops": kinds.count(HopKind.BALANCER),
+        "v4_hops": kinds.count(HopKind.UNISWAP_V4),
         "via_diamond": GasShape.of(route).via_diamond,
     }
     t = trader(ctx)
@@ -138,8 +166,10 @@ def run_point(ctx: Context, p: Params) -> Metrics:
     receipt = GasShape.of(
         route,
         source=opp.source.kind,
+        native_loan=opp.source.native,
         batch=opp.source.batch,
         ticks_crossed=opp.ticks_crossed,
+        v4_ticks_crossed=prepared.plan.v4_ticks_crossed,
         calldata=prepared.calldata,
         cold_balance=cold,
         gas_used=trade.gas_used,
@@ -154,6 +184,11 @@ def run_point(ctx: Context, p: Params) -> Metrics:
         "amount_in": str(opp.amount_in),
         "realized_profit": str(trade.realized_profit),
         "cold_balance": cold,
+        "v4_ticks_crossed": receipt.v4_ticks_crossed,
+        "v4_netted": receipt.v4_netted,
+        "v4_loan_netted": receipt.v4_loan_netted,
+        "wraps": receipt.wraps,
+        "unwraps": receipt.unwraps,
         "calldata_gas": receipt.calldata_gas,
         "gas_used": trade.gas_used,
         "gas_predicted": trade.gas_predicted,
@@ -173,6 +208,11 @@ def gas_shape(r: dict[str, Any]) -> GasShape:
         calldata_gas=int(r["calldata_gas"]),
         cold_balance=bool(r["cold_balance"]),
         gas_used=int(r["gas_used"]),
+        v4_ticks_crossed=int(r.get("v4_ticks_crossed", 0)),
+        v4_netted=int(r.get("v4_netted", 0)),
+        v4_loan_netted=int(r.get("v4_loan_netted", 0)),
+        wraps=int(r.get("wraps", 0)),
+        unwraps=int(r.get("unwraps", 0)),
     )
 
 
@@ -236,10 +276,16 @@ def rows(points: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "v2_hops": m["v2_hops"],
                 "v3_hops": m["v3_hops"],
                 "balancer_hops": m["balancer_hops"],
+                "v4_hops": m.get("v4_hops", 0),
                 "via_diamond": m["via_diamond"],
                 "ticks_crossed": m.get("ticks_crossed", 0),
                 "source": m.get("source", prm["source"]),
                 "cold_balance": m.get("cold_balance", False),
+                "v4_ticks_crossed": m.get("v4_ticks_crossed", 0),
+                "v4_netted": m.get("v4_netted", 0),
+                "v4_loan_netted": m.get("v4_loan_netted", 0),
+                "wraps": m.get("wraps", 0),
+                "unwraps": m.get("unwraps", 0),
                 "calldata_gas": m.get("calldata_gas", 0),
                 "gas_used": m.get("gas_used", 0),
                 "gas_predicted": m.get("gas_predicted", 0),
@@ -292,9 +338,10 @@ def plots(table: Sequence[dict[str, Any]], out: Path) -> list[Figure]:
     fitted = figures(model) if model else ""
     fig2, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     mixes: tuple[tuple[str, Callable[[dict[str, Any]], bool]], ...] = (
-        ("V2 only", lambda r: r["v3_hops"] == 0 and r["balancer_hops"] == 0),
-        ("with V3", lambda r: r["v3_hops"] > 0 and r["balancer_hops"] == 0),
+        ("V2 only", lambda r: r["v3_hops"] == r["balancer_hops"] == r["v4_hops"] == 0),
+        ("with V3", lambda r: r["v3_hops"] > 0 and r["balancer_hops"] == r["v4_hops"] == 0),
         ("with Balancer", lambda r: r["balancer_hops"] > 0),
+        ("with V4", lambda r: r["v4_hops"] > 0 and r["balancer_hops"] == 0),
     )
     for name, keep in mixes:
         sub = [r for r in done if keep(r)]

@@ -89,6 +89,10 @@ def _bal(m: Market, a: str, b: str) -> PoolInfo:
     return m.pool("balancer", a, b)
 
 
+def _v4(m: Market, a: str, b: str, fee: int) -> PoolInfo:
+    return m.pool("uniswap_v4", a, b, fee=fee)
+
+
 SHAPES: dict[str, Callable[[Market], Cycle]] = {
     "2-hop V2": lambda m: m.route(
         A.USDC, (_uni(m), A.WETH), (_v2(m, "sushiswap", A.WETH, A.USDC), A.USDC)
@@ -122,6 +126,14 @@ SHAPES: dict[str, Callable[[Market], Cycle]] = {
     ),
     "V2 > Bal": lambda m: m.route(A.USDC, (_uni(m), A.WETH), (_bal(m, A.WETH, A.USDC), A.USDC)),
     "Bal > V2": lambda m: m.route(A.WETH, (_bal(m, A.WETH, A.USDC), A.USDC), (_uni(m), A.WETH)),
+    "V2 > V4": lambda m: m.route(A.USDC, (_uni(m), A.WETH), (_v4(m, A.WETH, A.USDC, 500), A.USDC)),
+    "V4 > V2": lambda m: m.route(A.WETH, (_v4(m, A.WETH, A.USDC, 500), A.USDC), (_uni(m), A.WETH)),
+    "V2 > V4 > V4": lambda m: m.route(
+        A.USDC,
+        (_uni(m), A.WETH),
+        (_v4(m, A.WETH, A.USDT, 500), A.USDT),
+        (_v4(m, A.USDC, A.USDT, 100), A.USDC),
+    ),
     "V2 > Bal > V2": lambda m: m.route(
         A.USDC,
         (_uni(m), A.WETH),

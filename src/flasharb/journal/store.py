@@ -70,6 +70,7 @@ class Journal:
         migrate(self.db)
 
     def close(self) -> None:
+        """Close the file (also on leaving a `with Journal() as j:` block)."""
         self.db.close()
 
     def __enter__(self) -> Journal:
@@ -102,6 +103,7 @@ class Journal:
     def end_run(
         self, run_id: int, status: str = "done", summary: Mapping[str, Any] | None = None
     ) -> None:
+        """Close run `run_id` with `status` (done, interrupted, failed) and a JSON summary."""
         with self.db:
             self.db.execute(
                 "UPDATE runs SET ended_at = ?, status = ?, summary = ? WHERE id = ?",
@@ -470,16 +472,19 @@ class Journal:
     # ------------------------------------------------------------ reads
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Any read-only query, as dicts keyed by column (amounts stay decimal strings)."""
         cur = self.db.execute(sql, tuple(args))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def trades(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        """Trade rows (of one run, or all), oldest first, routes parsed from JSON."""
         where, args = ("WHERE run_id = ?", (run_id,)) if run_id is not None else ("", ())
         rows = self.rows(f"SELECT * FROM trades {where} ORDER BY id", args)
         return [r | {"route": json.loads(r["route"])} for r in rows]
 
     def run(self, run_id: int) -> dict[str, Any] | None:
+        """Run `run_id`'s row with its params and summary parsed, or None."""
         rows = self.rows("SELECT * FROM runs WHERE id = ?", (run_id,))
         if not rows:
             return None
@@ -487,6 +492,7 @@ class Journal:
         return r | {"params": json.loads(r["params"]), "summary": json.loads(r["summary"])}
 
     def points(self, run_id: int) -> list[dict[str, Any]]:
+        """Experiment points of a run, in order: `{"seq", "params", "metrics"}`."""
         rows = self.rows("SELECT * FROM points WHERE run_id = ? ORDER BY seq", (run_id,))
         return [
             {

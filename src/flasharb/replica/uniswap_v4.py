@@ -21,18 +21,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from functools import cache
 
 from eth_abi import encode
 from eth_utils import to_checksum_address
 
-from flasharb.amm.uniswap_v3.sqrt_price_math import get_amount0_delta, get_amount1_delta
-from flasharb.amm.uniswap_v3.tick_math import get_sqrt_ratio_at_tick
-from flasharb.amm.uniswap_v4.layout import PoolKey
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import Artifact, contract
 from flasharb.chain.etch import etch
+from flasharb.chain.uniswap_v4 import PoolKey
 from flasharb.errors import FlasharbValueError, ToolchainError
 from flasharb.paths import node_modules
 from flasharb.replica.context import BUILDER, BuildContext, BuiltPool, deploy_code
@@ -42,6 +40,7 @@ from flasharb.replica.uniswap_v3 import (
     MIN_SQRT_RATIO,
     PRECISION,
     Q96,
+    _sqrt_at_tick,
     range_ticks,
     sqrt_price_x96,
 )
@@ -98,7 +97,7 @@ class V4PoolPlan:
     symbol1: str
     sqrt_price_x96: int
     positions: tuple[V4Position, ...]
-    amount0: int  # what the positions cost, rounded up as the PoolManager charges
+    amount0: int  # what the positions cost, rounded up (within a wei of the PoolManager's)
     amount1: int
 
 
@@ -145,8 +144,7 @@ def plan_pool(spec: ReplicaSpec, p: V4PoolSpec) -> V4PoolPlan:
         for pos in p.positions:
             lo_m, hi_m = (pos.lower, pos.upper) if a_is_0 else (1 / pos.upper, 1 / pos.lower)
             lo, hi = range_ticks(raw * lo_m, raw * hi_m, p.tick_spacing)
-            sa = Decimal(get_sqrt_ratio_at_tick(lo)) / Q96
-            sb = Decimal(get_sqrt_ratio_at_tick(hi)) / Q96
+            sa, sb = _sqrt_at_tick(lo), _sqrt_at_tick(hi)
             per_l0 = (sb - s) / (s * sb)
             per_l1 = s - sa
             liquidity = pos.usd / (usd_per_raw1 * (per_l0 * s * s + per_l1))
@@ -154,14 +152,14 @@ def plan_pool(spec: ReplicaSpec, p: V4PoolSpec) -> V4PoolPlan:
             if liq <= 0:
                 raise FlasharbValueError(f"uniswap_v4 pool {name}: a position rounds to 0")
             positions.append(V4Position(tick_lower=lo, tick_upper=hi, liquidity=liq))
-    amount0 = amount1 = 0
-    for q in positions:  # Pool.modifyLiquidity: price inside every range (they straddle it)
-        amount0 += get_amount0_delta(
-            sqrt_p, get_sqrt_ratio_at_tick(q.tick_upper), q.liquidity, True
-        )
-        amount1 += get_amount1_delta(
-            get_sqrt_ratio_at_tick(q.tick_lower), sqrt_p, q.liquidity, True
-        )
+        # what the positions cost (the price is inside every range: they straddle it), from
+        # the 80-digit square roots; the PoolManager charges TickMath's, a fraction of a wei
+        # apart, so the native ETH sent carries ETH_MARGIN and the seeder refunds the rest
+        amount0 = amount1 = 0
+        for q in positions:
+            sa, sb = _sqrt_at_tick(q.tick_lower), _sqrt_at_tick(q.tick_upper)
+            amount0 += int((q.liquidity * (sb - s) / (s * sb)).to_integral_value(ROUND_CEILING))
+            amount1 += int((q.liquidity * (s - sa)).to_integral_value(ROUND_CEILING))
     key = PoolKey(
         currency0=t0.address, currency1=t1.address, fee=p.fee, tick_spacing=p.tick_spacing
     )

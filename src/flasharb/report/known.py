@@ -21,7 +21,7 @@ from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import contract, npm_artifact
 from flasharb.kinds import HopKind
 from flasharb.paths import state_dir
-from flasharb.replica import balancer, tokens, uniswap_v2, uniswap_v3
+from flasharb.replica import balancer, tokens, uniswap_v2, uniswap_v3, uniswap_v4
 from flasharb.state.registry import PoolInfo
 from flasharb.state.tokens import known_tokens
 
@@ -74,6 +74,8 @@ def pool_abi(kind: HopKind) -> ABI:
         return npm_artifact(uniswap_v2.PAIR).abi
     if kind is HopKind.UNISWAP_V3:
         return npm_artifact(uniswap_v3.POOL).abi
+    if kind is HopKind.UNISWAP_V4:  # a V4 pool is an entry of the PoolManager
+        return uniswap_v4.foundry_artifact(uniswap_v4.POOL_MANAGER).abi
     return balancer.task_artifact(balancer.WEIGHTED_POOL).abi
 
 

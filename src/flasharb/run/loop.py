@@ -40,7 +40,6 @@ from flasharb.errors import TransactionFailed
 from flasharb.execute.children import capital_moves
 from flasharb.execute.children import children as children_of
 from flasharb.execute.deploy import Deployment
-from flasharb.execute.keys import signer
 from flasharb.execute.trader import Prepared, SendPolicy, Trader, TradeReverted
 from flasharb.journal.pnl import Fill
 from flasharb.journal.store import Journal
@@ -69,6 +68,7 @@ class RunConfig:
     deadline_blocks: int | None = None
     bribe_bps: int = 0  # share of each trade's profit paid to block.coinbase (SendPolicy)
     limits: RiskLimits = field(default_factory=RiskLimits)  # the circuit breakers
+    screen: bool = True  # probe tokens before their pools enter the market (issue 14)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +82,7 @@ class RunConfig:
             "deadline_blocks": self.deadline_blocks,
             "bribe_bps": self.bribe_bps,
             "risk": self.limits.to_json(),
+            "screen": self.screen,
         }
 
     def policy(self, automining: bool) -> SendPolicy:
@@ -99,6 +100,7 @@ class RunConfig:
             max_hops=self.max_hops,
             priority_fee_wei=self.priority_fee_wei,
             min_net_profit_eth=self.min_profit_eth_wei,
+            screen=self.screen,
         )
 
 
@@ -235,8 +237,7 @@ class Runner:
             kids = list(children) if children is not None else children_of(deployment)
             policy = self.config.policy(automine(w3))
             self.traders = {
-                dep.diamond: Trader(w3, dep, signer(dep.executor or dep.owner), policy=policy)
-                for _, dep in kids
+                dep.diamond: Trader(w3, dep, dep.trading_signer(), policy=policy) for _, dep in kids
             }
         self.children = kids
         self.trader = self.traders[kids[0][1].diamond]  # the backrunner's (the first child's)

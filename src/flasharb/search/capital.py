@@ -11,7 +11,11 @@ Rules (they mirror what the chain allows):
    counted), or takes a Uniswap V2 flash swap from a pair not in the route, whichever is cheaper.
 3. A cycle made only of Balancer pools needs no loan at all: one `batchSwap` nets the deltas,
    and the Vault pays out the profit (`FlashSource.batch()`).
-4. A lender is never a pool of the route (it is locked while it lends).
+4. A lender is never a pool of the route (it is locked while it lends). The Uniswap V4
+   PoolManager is the exception: it lends inside its `unlock` at no fee and its pools trade in
+   the same unlock (flash accounting nets the loan against the route's V4 hops), so a route
+   through V4 pools may borrow from it. It lends what it holds of the token (native ETH too,
+   for a WETH route: wrapped by the facet).
 
 Everything a source needs is read once by the market (the Vault's flash fee and balances, the
 V3 pools' balances; V2 reserves are in the pair states), so choosing and pricing a source is
@@ -26,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from flasharb.amm.pool import PoolState
 from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.amm.uniswap_v3 import V3PoolState
-from flasharb.chain.addresses import BALANCER_VAULT
+from flasharb.chain.addresses import BALANCER_VAULT, UNISWAP_V4_POOL_MANAGER, WETH
 from flasharb.errors import FlasharbError, FlasharbValueError
 from flasharb.kinds import HopKind, SourceKind
 from flasharb.search.cycles import Cycle
@@ -53,6 +57,8 @@ class FlashSource:
     `other`: a V3 or V2 lender's other token, and `factory`: a V2 lender's factory index
     (graph.V2_FACTORY_VENUES): the facet derives the lender from them and the borrowed token,
     never from an address in calldata (issue 14), so `word` carries them, not `lender`.
+    `native`: a V4 loan of native ETH for a WETH route (the facet wraps it, and unwraps the
+    repayment).
     """
 
     kind: SourceKind
@@ -63,6 +69,7 @@ class FlashSource:
     batch: bool = False
     other: str = ZERO_ADDRESS
     factory: int = 0
+    native: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", SourceKind.parse(self.kind))
@@ -82,6 +89,8 @@ class FlashSource:
             raise FlasharbValueError(f"Vault flash fee must be in [0, 1e18]: {self.fee_percentage}")
         if self.batch and self.kind is not SourceKind.INVENTORY:
             raise FlasharbValueError("a batch swap takes no loan: its source kind is inventory")
+        if self.native and self.kind is not SourceKind.UNISWAP_V4:
+            raise FlasharbValueError("only the V4 PoolManager lends native ETH")
 
     # ------------------------------------------------------------ constructors
 
@@ -122,6 +131,12 @@ class FlashSource:
             other=other,
             factory=factory,
         )
+
+    @classmethod
+    def uniswap_v4(cls, *, native: bool = False) -> FlashSource:
+        """A flash loan from the Uniswap V4 PoolManager (take, then settle in the same unlock:
+        no fee); `native` lends native ETH for a WETH route (wrapped by the facet)."""
+        return cls(kind=SourceKind.UNISWAP_V4, lender=UNISWAP_V4_POOL_MANAGER, native=native)
 
     @classmethod
     def inventory(cls) -> FlashSource:
@@ -171,7 +186,8 @@ class FlashSource:
     def word(self) -> int:
         """executeArb's `source`: kind << 248 | V2 factory index << 192 | lender fee << 160 |
         the lender's other token (a V3 lender's fee is its tier: with the two tokens it names
-        the pool). The Vault and inventory are the kind alone (cheaper calldata).
+        the pool). The Vault and inventory are the kind alone (cheaper calldata); a V4 loan is
+        the kind and bit 160 set when it lends native ETH.
         ref: contracts/facets/FlashArbFacet.sol `_borrow`."""
         if self.kind is SourceKind.UNISWAP_V3:
             return int(self.kind) << 248 | self.fee_pips << 160 | int(self.other, 16)
@@ -182,6 +198,8 @@ class FlashSource:
                 | self.fee_pips << 160
                 | int(self.other, 16)
             )
+        if self.kind is SourceKind.UNISWAP_V4:
+            return int(self.kind) << 248 | int(self.native) << 160
         return int(self.kind) << 248
 
     @property
@@ -190,11 +208,13 @@ class FlashSource:
         return "balancer_batch" if self.batch else self.kind.label
 
     def to_json(self) -> dict[str, object]:
+        """Label, lender and fees, as JSON (the Vault's fee percentage as a decimal string)."""
         return {
             "kind": self.label,
             "lender": self.lender,
             "fee_pips": self.fee_pips,
             "fee_percentage": str(self.fee_percentage),
+            **({"native": True} if self.native else {}),
         }
 
 
@@ -211,8 +231,9 @@ class Lender:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Lenders:
-    """What can lend each token (EIP-55 addresses), in order of preference: the Vault, then V3
-    pools by fee tier (then the most held, then address), then V2 pairs likewise."""
+    """What can lend each token (EIP-55 addresses), in order of preference: the Vault, then the
+    V4 PoolManager (its ERC-20, then for WETH its native ETH), then V3 pools by fee tier (then
+    the most held, then address), then V2 pairs likewise."""
 
     by_token: Mapping[str, tuple[Lender, ...]] = field(default_factory=dict)
 
@@ -225,10 +246,13 @@ class Lenders:
         vault_balances: Mapping[str, int],
         vault_fee_percentage: int,
         v3_balances: Mapping[tuple[str, str], int],
+        v4_balances: Mapping[str, int] | None = None,
     ) -> Lenders:
-        """The lenders of `tokens`: the Vault (its balances), every V3 pool holding the token
-        (`v3_balances[(pool, token)]`, read by the market) and every V2-style pair (its reserve,
-        less the 1 wei a flash swap must leave)."""
+        """The lenders of `tokens`: the Vault (its balances), the V4 PoolManager
+        (`v4_balances[token]`, its ERC-20 balance; `v4_balances[ZERO_ADDRESS]` its ETH, lent
+        for WETH routes), every V3 pool holding the token (`v3_balances[(pool, token)]`, read
+        by the market) and every V2-style pair (its reserve, less the 1 wei a flash swap must
+        leave)."""
         wanted = {checksum_address(t) for t in tokens}
         found: dict[str, list[tuple[tuple[int, int, int, str], Lender]]] = {t: [] for t in wanted}
         for token in wanted:
@@ -236,6 +260,14 @@ class Lenders:
             if held > 0:
                 src = FlashSource.balancer(vault_fee_percentage)
                 found[token].append(((0, 0, -held, ""), Lender(source=src, capacity=held)))
+            for native, held in (
+                (False, (v4_balances or {}).get(token, 0)),
+                (True, (v4_balances or {}).get(ZERO_ADDRESS, 0) if token == WETH else 0),
+            ):
+                if held > 0:
+                    src = FlashSource.uniswap_v4(native=native)
+                    key = (0, 1 + int(native), -held, "")
+                    found[token].append((key, Lender(source=src, capacity=held)))
         for state in states:
             if isinstance(state, V3PoolState):
                 for token in state.tokens:
@@ -274,7 +306,7 @@ class Lenders:
         return [
             lender
             for lender in self.of(cycle.token)
-            if lender.source.lender not in pools
+            if (lender.source.lender not in pools or lender.source.kind is SourceKind.UNISWAP_V4)
             and not (balancer_hop and lender.source.kind is SourceKind.BALANCER_V2)
         ]
 

@@ -33,7 +33,12 @@ __all__ = ["MAX_HOPS", "MIN_HOPS", "Cycle", "CycleIndex", "Hop", "enumerate_cycl
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hop:
-    """One swap of a route: sell `token_in` into `pool`, receive `token_out`."""
+    """One swap of a route: sell `token_in` into `pool`, receive `token_out`.
+
+    A Uniswap V4 pool has no address: `pool` is its PoolId in hex (the key its state is kept
+    under), `pool_id` the 32 bytes, `fee_pips` and `tick_spacing` its key's fee and spacing, and
+    a native-ETH pool trades under WETH's name with `native` set (the facet wraps and unwraps).
+    """
 
     pool: str
     token_in: str
@@ -42,6 +47,10 @@ class Hop:
     kind: HopKind = HopKind.UNISWAP_V2  # how FlashArbFacet swaps through the pool
     pool_id: bytes = b""  # a Balancer pool's 32-byte Vault id (the packed path names the id)
     factory: int = 0  # a V2 pair's factory index in FlashArbFacet (graph.V2_FACTORY_VENUES)
+    tick_spacing: int = (
+        0  # a V4 pool's tick spacing (its PoolKey: tokens, fee_pips, spacing, no hooks)
+    )
+    native: bool = False  # a V4 pool whose WETH side is native ETH: the route still says WETH
 
     def __post_init__(self) -> None:
         if type(self.kind) is not HopKind:  # a label or a code: one vocabulary, checked here

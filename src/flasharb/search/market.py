@@ -14,10 +14,12 @@ is re-costed at the new gas price, not re-sized. A pool that appears in the logs
 creation event) joins: the index is rebuilt with it (at the replica's size, milliseconds; it
 happens only on blocks that create pools).
 
-Lenders: the Balancer Vault's flash fee and balances, and the V3 pools' balances, come from
-one eth_call of `PoolDiscoveryReader.lenderBalances` (state-override code, nothing deployed);
-V2 pairs lend their reserves, which the states already hold. The Vault's balances are read
-again when the Vault logged anything in the new blocks; a V3 pool's when its own logs moved it.
+Lenders: the Balancer Vault's flash fee and balances, the Uniswap V4 PoolManager's balances
+(its ETH too), and the V3 pools' balances, come from one eth_call of
+`PoolDiscoveryReader.lenderBalances` (state-override code, nothing deployed); V2 pairs lend
+their reserves, which the states already hold. The Vault's balances are read again when the
+Vault logged anything in the new blocks; the PoolManager's when the Vault's are, or when it
+logged anything itself; a V3 pool's when its own logs moved it.
 Known gap: a plain token transfer to the Vault or a V3 pool (no pool event) changes what it can
 lend without the market seeing it until that pool's next event; the trader's simulation still
 catches a loan the lender cannot make.
@@ -74,6 +76,7 @@ DEFAULT_PRIORITY_FEE_WEI = 100_000_000  # 0.1 gwei tip on top of the next block'
 _READER = "PoolDiscoveryReader"
 _LENDER_BALANCES = selector("lenderBalances(address[],address[])")
 _FAILED = 2**256 - 1
+_FEE_TIERED = (HopKind.UNISWAP_V3, HopKind.UNISWAP_V4)  # pools of one pair differ by fee
 BASE_FEE_MAX_CHANGE_DENOMINATOR = 8  # EIP-1559
 ELASTICITY_MULTIPLIER = 2  # EIP-1559
 
@@ -107,6 +110,8 @@ class Head:
 
     @classmethod
     def of(cls, header: Mapping[str, Any]) -> Head:
+        """The head of an `eth_getBlockByNumber` result (hex strings or integers)."""
+
         def num(key: str) -> int:
             value = header.get(key)
             return int(value, 16) if isinstance(value, str) else int(value or 0)
@@ -166,6 +171,7 @@ class MarketUpdate:
 
     @property
     def changed(self) -> bool:
+        """Whether any pool moved or joined (False: nothing was re-evaluated)."""
         return self.pools_changed > 0 or self.added > 0
 
 
@@ -242,6 +248,7 @@ class Market:
 
     @property
     def block(self) -> int:
+        """The block the market's states are at (`head.number`)."""
         return self.head.number
 
     @property
@@ -251,6 +258,8 @@ class Market:
 
     @property
     def registry(self) -> PoolRegistry:
+        """Every pool discovery found (iterable `PoolInfo`s: address, venue, kind, tokens,
+        fee), screened-out pools included."""
         return self.sync.registry
 
     @property
@@ -333,7 +342,8 @@ class Market:
     def _refresh_lenders(self, result: SyncResult) -> bool:
         """Re-read what the new blocks may have moved of the lenders; True if it read."""
         vault = bool(  # the Vault, or its fees collector (a flash-fee change), logged something
-            result.emitters & {A.BALANCER_VAULT, A.BALANCER_PROTOCOL_FEES_COLLECTOR}
+            result.emitters
+            & {A.BALANCER_VAULT, A.BALANCER_PROTOCOL_FEES_COLLECTOR, A.UNISWAP_V4_POOL_MANAGER}
         )
         pools = [a for a in sorted(result.changed) if isinstance(self.states.get(a), V3PoolState)]
         if not vault and not pools and not result.added:
@@ -393,8 +403,8 @@ class Market:
     def pool(
         self, venue: str, token_a: str, token_b: str, *, fee: int | None = None, n_tokens: int = 2
     ) -> PoolInfo:
-        """The pool of `venue` holding `token_a` and `token_b` (V3: at `fee`; Balancer: with
-        `n_tokens` tokens).
+        """The pool of `venue` holding `token_a` and `token_b` (V3 and V4: at `fee`; Balancer:
+        with `n_tokens` tokens).
 
         Raises:
             FlasharbValueError: none, or more than one, matches.
@@ -405,7 +415,7 @@ class Market:
             if p.venue == venue
             and token_a in p.tokens
             and token_b in p.tokens
-            and (fee is None or p.kind is not HopKind.UNISWAP_V3 or p.fee == fee)
+            and (fee is None or p.kind not in _FEE_TIERED or p.fee == fee)
             and (p.kind is not HopKind.BALANCER or len(p.tokens) == n_tokens)
         ]
         if len(found) != 1:
@@ -427,6 +437,7 @@ class Market:
                     kind=info.kind,
                     pool_id=info.pool_id,
                     factory=v2_factory(info.venue) if info.kind is HopKind.UNISWAP_V2 else 0,
+                    tick_spacing=info.tick_spacing if info.kind is HopKind.UNISWAP_V4 else 0,
                 )
             )
             token_in = checksum_address(token_out)
@@ -492,19 +503,21 @@ def _leave_out(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _LenderReads:
-    """What the lenders held at a block: the Vault's flash fee and balances, V3 pools'
+    """What the lenders held at a block: the Vault's flash fee and balances, the V4
+    PoolManager's balances (`token -> balance`, its ETH under the zero address), V3 pools'
     balances (`(pool, token) -> balance`)."""
 
     vault_fee_percentage: int
     vault_balances: Mapping[str, int]
     v3_balances: Mapping[tuple[str, str], int]
+    v4_balances: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def read(
         cls, w3: Web3, states: Iterable[PoolState], tokens: Sequence[str], block: int
     ) -> _LenderReads:
-        fee, vault, v3 = _read_lenders(w3, states, tokens, block, vault=True, pools=None)
-        return cls(vault_fee_percentage=fee, vault_balances=vault, v3_balances=v3)
+        fee, vault, v3, v4 = _read_lenders(w3, states, tokens, block, vault=True, pools=None)
+        return cls(vault_fee_percentage=fee, vault_balances=vault, v3_balances=v3, v4_balances=v4)
 
     def refreshed(
         self,
@@ -517,13 +530,14 @@ class _LenderReads:
         pools: Sequence[str],
     ) -> _LenderReads:
         states = list(states)
-        fee, vault_balances, v3 = _read_lenders(
+        fee, vault_balances, v3, v4 = _read_lenders(
             w3, states, tokens, block, vault=vault, pools=set(pools)
         )
         return _LenderReads(
             vault_fee_percentage=fee if vault else self.vault_fee_percentage,
             vault_balances=vault_balances if vault else self.vault_balances,
             v3_balances={**self.v3_balances, **v3},
+            v4_balances=v4 if vault else self.v4_balances,
         )
 
     def lenders(self, states: Iterable[PoolState], tokens: Iterable[str]) -> Lenders:
@@ -533,6 +547,7 @@ class _LenderReads:
             vault_balances=self.vault_balances,
             vault_fee_percentage=self.vault_fee_percentage,
             v3_balances=self.v3_balances,
+            v4_balances=self.v4_balances,
         )
 
 
@@ -544,20 +559,23 @@ def _read_lenders(
     *,
     vault: bool,
     pools: set[str] | None,
-) -> tuple[int, dict[str, int], dict[tuple[str, str], int]]:
-    """One eth_call: the Vault's flash fee and its balance of each of `tokens` (when `vault`),
-    and the balance of each V3 pool (all, or those in `pools`) in each of those tokens it
-    holds."""
+) -> tuple[int, dict[str, int], dict[tuple[str, str], int], dict[str, int]]:
+    """One eth_call: the Vault's flash fee and its balance of each of `tokens` and the V4
+    PoolManager's (and its ETH) (when `vault`), and the balance of each V3 pool (all, or those
+    in `pools`) in each of those tokens it holds."""
     wanted = {checksum_address(t) for t in tokens}
     pairs: list[tuple[str, str]] = []  # (token, holder)
     if vault:
         pairs += [(t, A.BALANCER_VAULT) for t in sorted(wanted)]
     n_vault = len(pairs)
+    if vault:
+        pairs += [(t, A.UNISWAP_V4_POOL_MANAGER) for t in [*sorted(wanted), A.NATIVE_ETH]]
+    n_v4 = len(pairs) - n_vault
     for state in states:
         if isinstance(state, V3PoolState) and (pools is None or state.address in pools):
             pairs += [(t, state.address) for t in state.tokens if t in wanted]
     if not pairs and not vault:
-        return 0, {}, {}
+        return 0, {}, {}, {}
     data = _LENDER_BALANCES + encode(
         ["address[]", "address[]"], [[t for t, _ in pairs], [h for _, h in pairs]]
     )
@@ -565,5 +583,7 @@ def _read_lenders(
     fee, balances = decode(["uint256", "uint256[]"], raw)
     values = [0 if b == _FAILED else int(b) for b in balances]
     vault_balances = {t: values[i] for i, (t, _) in enumerate(pairs[:n_vault])}
-    v3 = {(h, t): v for (t, h), v in zip(pairs[n_vault:], values[n_vault:], strict=True)}
-    return (0 if fee == _FAILED else int(fee)), vault_balances, v3
+    v4 = {t: values[n_vault + i] for i, (t, _) in enumerate(pairs[n_vault : n_vault + n_v4])}
+    rest = n_vault + n_v4
+    v3 = {(h, t): v for (t, h), v in zip(pairs[rest:], values[rest:], strict=True)}
+    return (0 if fee == _FAILED else int(fee)), vault_balances, v3, v4

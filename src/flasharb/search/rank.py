@@ -71,10 +71,12 @@ class Opportunity:
 
     @property
     def amount_out(self) -> int:
+        """What the last hop pays back, in the route token."""
         return self.amounts[-1]
 
     @property
     def gross_profit(self) -> int:
+        """amount_out - amount_in, before the flash fee and gas."""
         return self.amount_out - self.amount_in
 
     @property
@@ -84,6 +86,7 @@ class Opportunity:
 
     @property
     def flash_source(self) -> str:
+        """The capital source's JSON label (`source.label`: "balancer_v2", "uniswap_v3", ...)."""
         return self.source.label
 
     def to_json(self) -> dict[str, object]:
@@ -143,6 +146,7 @@ def cost(
         GasShape.of(
             cycle,
             source=source.kind,
+            native_loan=source.native,
             batch=source.batch,
             ticks_crossed=sized.ticks_crossed,
             calldata=calldata,

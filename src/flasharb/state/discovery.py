@@ -22,7 +22,12 @@ from eth_utils import function_signature_to_4byte_selector as selector
 from web3 import Web3
 
 from flasharb.amm.uniswap_v2 import DEFAULT_FEE_PIPS, checksum_address
-from flasharb.chain.addresses import BALANCER_VAULT, UNISWAP_V3_FACTORY, V2_FACTORIES
+from flasharb.chain.addresses import (
+    BALANCER_VAULT,
+    BALANCER_WEIGHTED_POOL_V3_FACTORY,
+    UNISWAP_V3_FACTORY,
+    V2_FACTORIES,
+)
 from flasharb.kinds import HopKind
 from flasharb.state._rpc import RawLog, block_param, call_reader, get_logs, request, resolve_block
 from flasharb.state.events import PAIR_CREATED, POOL_CREATED, POOL_REGISTERED
@@ -35,6 +40,9 @@ FAILED = 2**256 - 1  # the reader's "this call failed"
 _V2_PAIRS = selector("v2Pairs(address,uint256,uint256)")
 _DECIMALS = selector("decimalsOf(address[])")
 _BALANCER = selector("balancerPools(bytes32[],address[])")
+_FACTORY_OF = selector("factoryOf(address[],address[])")
+# Weighted-pool factories whose pools run weighted-pool-v3's math (the rest: the 20210418 pool's)
+_WEIGHTED_V3_FACTORIES = (BALANCER_WEIGHTED_POOL_V3_FACTORY,)
 _DECIMALS_PER_CALL = 500
 _BALANCER_PER_CALL = 200
 
@@ -149,6 +157,7 @@ def _info_or_skip(
     source: str,
     tick_spacing: int = 0,
     pool_id: bytes = b"",
+    version: int = 1,
 ) -> PoolInfo | None:
     """A PoolInfo with the tokens' decimals, or None (and the pool skipped) if one is unknown."""
     decimals = [registry.decimals.get(t) for t in tokens]
@@ -166,6 +175,7 @@ def _info_or_skip(
         source=source,
         tick_spacing=tick_spacing,
         pool_id=pool_id,
+        version=version,
     )
 
 
@@ -230,21 +240,22 @@ def _addr(word: bytes) -> str:
 def _add_balancer(
     w3: Web3, registry: PoolRegistry, found: Sequence[tuple[bytes, str]], block: int
 ) -> list[str]:
-    shapes: list[tuple[bytes, str, list[str], int, int]] = []
+    shapes: list[tuple[bytes, str, list[str], int, int, int]] = []
     for start in range(0, len(found), _BALANCER_PER_CALL):
         chunk = found[start : start + _BALANCER_PER_CALL]
-        data = _BALANCER + encode(
-            ["bytes32[]", "address[]"], [[c[0] for c in chunk], [c[1] for c in chunk]]
-        )
+        pools = [c[1] for c in chunk]
+        data = _BALANCER + encode(["bytes32[]", "address[]"], [[c[0] for c in chunk], pools])
         raw = call_reader(w3, READER, data, block)
         tokens, counts, fees = decode(["address[][]", "uint256[]", "uint256[]"], raw)
+        data = _FACTORY_OF + encode(["address[]", "address[]"], [pools, _WEIGHTED_V3_FACTORIES])
+        (which,) = decode(["uint256[]"], call_reader(w3, READER, data, block))
         shapes.extend(
-            (pid, pool, [checksum_address(t) for t in toks], n, fee)
-            for (pid, pool), toks, n, fee in zip(chunk, tokens, counts, fees, strict=True)
+            (pid, pool, [checksum_address(t) for t in toks], n, fee, 3 if f != FAILED else 1)
+            for (pid, pool), toks, n, fee, f in zip(chunk, tokens, counts, fees, which, strict=True)
         )
     fetch_decimals(w3, registry, [t for s in shapes for t in s[2]], block)
     added = []
-    for pool_id, pool, tokens, n_weights, fee in shapes:
+    for pool_id, pool, tokens, n_weights, fee, version in shapes:
         if len(tokens) < 2:
             registry.skip(pool, f"Balancer pool {pool}: {len(tokens)} tokens registered")
         elif n_weights == FAILED or fee == FAILED:
@@ -267,6 +278,7 @@ def _add_balancer(
                 fee=fee,
                 pool_id=pool_id,
                 source=BALANCER_VAULT,
+                version=version,
             )
             if info is not None and registry.add(info):
                 added.append(pool)

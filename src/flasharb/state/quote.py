@@ -39,6 +39,7 @@ class Quote:
     block: int
 
     def to_json(self) -> dict[str, object]:
+        """The `flasharb quote --json` shape: amounts as decimal strings of base units."""
         return {
             "amount_out": str(self.amount_out),
             "amount_in": str(self.amount_in),

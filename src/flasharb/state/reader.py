@@ -436,6 +436,7 @@ def _decode_weighted(
         normalized_weights=weights,
         swap_fee=fee,
         venue=info.venue,
+        version=info.version,
     )
     return i
 

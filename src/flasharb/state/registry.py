@@ -36,6 +36,9 @@ class PoolInfo:
     source: str  # the factory, or the Balancer Vault, the pool was found through
     tick_spacing: int = 0  # V3 only
     pool_id: bytes = b""  # weighted only: the Vault's 32-byte id
+    # weighted only: which WeightedPool's math: 1 = the 20210418 deployment, 3 = weighted-pool-v3
+    # (20230206: a newer FixedPoint.pow and scaling), told by the factory that created the pool
+    version: int = 1
 
     def __post_init__(self) -> None:
         if len(self.tokens) != len(self.decimals) or len(self.tokens) < 2:

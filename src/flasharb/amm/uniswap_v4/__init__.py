@@ -6,8 +6,8 @@ storage slots a state reader fetches. SqrtPriceMath, TickMath, TickBitmap, FullM
 LiquidityMath are the same Solidity as v3-core's and are reused from `flasharb.amm.uniswap_v3`.
 """
 
-from flasharb.amm.uniswap_v4.layout import NATIVE, PoolKey
 from flasharb.amm.uniswap_v4.pool import POOL_MANAGER, V4PoolState, V4SwapResult
 from flasharb.amm.uniswap_v4.revert import V4Revert
+from flasharb.chain.uniswap_v4 import NATIVE, PoolKey
 
 __all__ = ["NATIVE", "POOL_MANAGER", "PoolKey", "V4PoolState", "V4Revert", "V4SwapResult"]

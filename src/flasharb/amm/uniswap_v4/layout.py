@@ -26,7 +26,6 @@ from eth_utils import keccak
 
 __all__ = [
     "POOLS_SLOT",
-    "PoolKey",
     "Slot0",
     "decode_slot0",
     "decode_tick_liquidity_net",
@@ -40,31 +39,6 @@ POOLS_SLOT = 6  # StateLibrary.POOLS_SLOT: PoolManager._pools
 LIQUIDITY_OFFSET = 3
 TICKS_OFFSET = 4
 TICK_BITMAP_OFFSET = 5
-NATIVE = "0x0000000000000000000000000000000000000000"  # currency0 of a native-ETH pool
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PoolKey:
-    """v4-core's PoolKey: currencies sorted (address(0) is native ETH), fee, spacing, hooks."""
-
-    currency0: str
-    currency1: str
-    fee: int  # pips, or DYNAMIC_FEE_FLAG
-    tick_spacing: int
-    hooks: str = NATIVE
-
-    def encode(self) -> bytes:
-        return encode(
-            ["address", "address", "uint24", "int24", "address"],
-            [self.currency0, self.currency1, self.fee, self.tick_spacing, self.hooks],
-        )
-
-    def pool_id(self) -> bytes:
-        """ref: PoolId.sol `toId`: keccak256 of the ABI-encoded key (5 words)."""
-        return keccak(self.encode())
-
-    def as_tuple(self) -> tuple[str, str, int, int, str]:
-        return (self.currency0, self.currency1, self.fee, self.tick_spacing, self.hooks)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

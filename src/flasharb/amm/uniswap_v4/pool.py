@@ -33,19 +33,21 @@ from flasharb.amm.uniswap_v3.tick_math import (
     get_tick_at_sqrt_ratio,
 )
 from flasharb.amm.uniswap_v4.fees import calculate_swap_fee, directional_protocol_fee
-from flasharb.amm.uniswap_v4.layout import NATIVE, PoolKey
 from flasharb.amm.uniswap_v4.revert import V4Revert
 from flasharb.amm.uniswap_v4.swap_math import (
     MAX_SWAP_FEE,
     compute_swap_step,
     get_sqrt_price_target,
 )
+from flasharb.chain.uniswap_v4 import NATIVE, PoolKey
 from flasharb.errors import FlasharbValueError, IncompleteStateError, InsufficientLiquidityError
 
 __all__ = ["POOL_MANAGER", "V4PoolState", "V4SwapResult"]
 
 # The PoolManager on mainnet (and on the replica): every v4 pool's tokens sit here.
 POOL_MANAGER = "0x000000000004444c5dc75cB358380D2e3dE08A90"
+# WETH9: a route names a native pool's ETH side by it (FlashArbFacet wraps and unwraps 1:1).
+WETH = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
 _INT128 = 2**127
 _INT256 = 2**255
 
@@ -142,6 +144,8 @@ class V4PoolState:
     def _zero_for_one(self, token_in: str, token_out: str) -> bool:
         c0, c1 = self.tokens
         t_in, t_out = checksum_address(token_in), checksum_address(token_out)
+        if c0 == NATIVE and c1 != WETH:  # WETH names native ETH (a route's view of the pool)
+            t_in, t_out = (NATIVE if t == WETH else t for t in (t_in, t_out))
         if {t_in, t_out} != {c0, c1}:
             raise FlasharbValueError(f"{token_in} -> {token_out} is not a swap of pool {c0}/{c1}")
         return t_in == c0
@@ -157,6 +161,7 @@ class V4PoolState:
 
     def quote_exact_in(self, token_in: str, token_out: str, amount_in: int) -> int:
         """What `PoolManager.swap` credits for exactly `amount_in` of `token_in`, no price limit.
+        In a native-ETH pool, WETH names the ETH side (a route trades it wrapped).
 
         Raises:
             FlasharbValueError: a non-positive amount or a token not in the pool.

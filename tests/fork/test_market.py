@@ -1,0 +1,122 @@
+"""The long-lived market on the replica fork: after swaps on random pools of every venue, the
+updated market equals one built from nothing at the same block; a pool created by a factory
+mid-run joins it from the logs."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from eth_abi import encode
+from eth_utils import function_signature_to_4byte_selector as selector
+from web3 import Web3
+
+from flasharb.chain import addresses as A
+from flasharb.chain.cheats import balance_of, deal
+from flasharb.chain.rpc import send
+from flasharb.errors import FlasharbError
+from flasharb.execute.shock import shock
+from flasharb.kinds import HopKind
+from flasharb.search.market import Market
+
+
+def _key(o: Any) -> tuple[Any, ...]:
+    return (o.cycle.key, o.amount_in, o.amounts, o.source, o.net_profit)
+
+
+def test_updated_market_equals_a_fresh_one(w3: Web3) -> None:
+    market = Market.build(w3)
+    rng = random.Random(2)
+    pools = sorted(market.registry.addresses())
+    moved = 0
+    for _ in range(10):
+        pool = rng.choice(pools)
+        info = market.registry[pool]
+        token = rng.choice(info.tokens)
+        held = balance_of(
+            w3, token, pool if info.kind is not HopKind.BALANCER else A.BALANCER_VAULT
+        )
+        try:
+            shock(
+                w3,
+                pool,
+                token,
+                held
+                * rng.randint(50, 400)
+                // 10_000
+                // (10 if info.kind is HopKind.BALANCER else 1),
+            )
+            moved += 1
+        except FlasharbError:
+            continue
+    assert moved >= 5
+    update = market.update()
+    assert update.pools_changed >= moved - 1 and update.book is not None
+    assert update.book.affected < len(market.index)  # only the cycles of the moved pools
+    fresh = Market.build(w3)
+    assert fresh.block == market.block
+    assert [_key(o) for o in market.opportunities()] == [_key(o) for o in fresh.opportunities()]
+    assert market.opportunities(), "ten swaps leave something to trade"
+
+
+def test_a_pool_created_mid_run_joins_from_the_logs(w3: Web3, owner: str) -> None:
+    """A SushiSwap pair that did not exist is created and seeded 3% off Uniswap's price: the
+    next update finds its PairCreated log, reads it, indexes it, and routes through it."""
+    market = Market.build(w3)
+    uni = {
+        t
+        for p in market.registry
+        if p.venue == "uniswap_v2"
+        for t in p.tokens
+        if A.WETH in p.tokens
+    }
+    sushi = {
+        t for p in market.registry if p.venue == "sushiswap" for t in p.tokens if A.WETH in p.tokens
+    }
+    token = sorted(uni - sushi - {A.WETH})[0]
+    send(
+        w3,
+        {
+            "from": owner,
+            "to": A.SUSHISWAP_FACTORY,
+            "data": "0x"
+            + (
+                selector("createPair(address,address)")
+                + encode(["address", "address"], [A.WETH, token])
+            ).hex(),
+        },
+    )
+    pair_raw = w3.eth.call(
+        {
+            "to": A.SUSHISWAP_FACTORY,
+            "data": "0x"
+            + (
+                selector("getPair(address,address)")
+                + encode(["address", "address"], [A.WETH, token])
+            ).hex(),
+        }
+    )
+    pair = Web3.to_checksum_address("0x" + bytes(pair_raw)[12:32].hex())
+    ref = next(
+        p for p in market.registry if p.venue == "uniswap_v2" and set(p.tokens) == {A.WETH, token}
+    )
+    state = market.states[ref.address]
+    weth_reserve, token_reserve = state.reserves_for(A.WETH)
+    deal(w3, A.WETH, pair, weth_reserve // 4)
+    deal(w3, token, pair, token_reserve // 4 * 103 // 100)  # the token 3% cheaper here
+    send(
+        w3,
+        {
+            "from": owner,
+            "to": pair,
+            "data": "0x" + (selector("mint(address)") + encode(["address"], [owner])).hex(),
+        },
+    )
+    cycles_before = len(market.index)
+    update = market.update()
+    assert update.added == 1 and pair in market.states
+    assert len(market.index) > cycles_before
+    through = [o for o in market.opportunities() if pair in o.cycle.pools]
+    assert through, "the mispriced new pair opens a route"
+    fresh = Market.build(w3)
+    assert [_key(o) for o in market.opportunities()] == [_key(o) for o in fresh.opportunities()]

@@ -20,10 +20,9 @@ the children; then every figure is checked against the chain, not against the jo
 - throughput (executed trades per second of the loop) and per-block latency: p50 / p95 of the
   step and of each phase `BlockReport.phases` measures.
 
-With a master (`flasharb.execute.deploy.deploy_capital`, issue 17's on-chain half), the children
-are the master's and capital is allocated before the run and moved between children in the
-middle of it; without one, each child is a diamond of its own with its own executor (the shape
-a deployment had before the master). Seeded: the same command gives the same trades.
+The children are a master's (`flasharb.execute.deploy.deploy_capital`, issue 17's on-chain
+half), each with its own generated executor key: capital is allocated before the run and moved
+between children in the middle of it. Seeded: the same command gives the same trades.
 
 Run: .venv/bin/python bench/soak.py [--trades 1500] [--children 3] [--out reports/soak]
 Prints a table; writes <out>/soak.json and the run's journal <out>/journal.sqlite.
@@ -39,7 +38,6 @@ import re
 import sys
 import time
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +47,8 @@ from web3 import Web3
 
 from flasharb.chain import addresses as A
 from flasharb.chain.rpc import connect, send
-from flasharb.execute import deploy as deploy_module
-from flasharb.execute.deploy import Deployment, deploy, diamond_abi
+from flasharb.execute.children import trading_diamonds
+from flasharb.execute.deploy import Deployment, deploy_capital
 from flasharb.journal.pnl import pnl
 from flasharb.journal.store import Journal
 from flasharb.replica.lab import start_replica_lab
@@ -62,7 +60,7 @@ TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
 DEPOSIT = "0x" + keccak(text="Deposit(address,uint256)").hex()  # WETH9 wraps
 WITHDRAWAL = "0x" + keccak(text="Withdrawal(address,uint256)").hex()  # WETH9 unwraps
 BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
-ALLOCATION_WETH = 20 * 10**18  # per child, before the run (with a master)
+ALLOCATION_WETH = 20 * 10**18  # per child, before the run
 BATCH = 100  # JSON-RPC requests per round trip in the checks
 
 
@@ -187,39 +185,25 @@ def call(w3: Web3, sender: str, to: str, signature: str, types: list[str], args:
 
 
 def setup(w3: Web3, n: int, url: str) -> tuple[Deployment, list[tuple[str, Deployment]], str]:
-    """(deployment, children, master or ""): a master with n children when flasharb has one,
-    else n diamonds, each with its own executor (Anvil accounts 1..n)."""
+    """(deployment, its children, the master): a master with n children, each with its own
+    generated executor key; the master allocates one share of WETH to each and keeps one."""
     owner = w3.eth.accounts[0]
-    deploy_capital = getattr(deploy_module, "deploy_capital", None)
-    if deploy_capital is not None:
-        dep = deploy_capital(w3, owner, n, url, record=False)
-        from flasharb.execute.children import children
-
-        kids = children(dep)
-        master = str(dep.master)
-        total = ALLOCATION_WETH * (n + 1)  # the master keeps one share (and its dust)
-        send(w3, {"from": owner, "to": A.WETH, "value": total}, "wrap ETH")  # WETH9's fallback
+    dep = deploy_capital(w3, owner, n, url, record=False)
+    kids = trading_diamonds(dep)
+    master = dep.master
+    total = ALLOCATION_WETH * (n + 1)  # the master keeps one share (and its dust)
+    send(w3, {"from": owner, "to": A.WETH, "value": total}, "wrap ETH")  # WETH9's fallback
+    call(w3, owner, A.WETH, "transfer(address,uint256)", ["address", "uint256"], [master, total])
+    for _, kid in kids:
         call(
-            w3, owner, A.WETH, "transfer(address,uint256)", ["address", "uint256"], [master, total]
+            w3,
+            owner,
+            master,
+            "allocate(address,address,uint256)",
+            ["address", "address", "uint256"],
+            [kid.diamond, A.WETH, ALLOCATION_WETH],
         )
-        for _, kid in kids:
-            call(
-                w3,
-                owner,
-                master,
-                "allocate(address,address,uint256)",
-                ["address", "address", "uint256"],
-                [kid.diamond, A.WETH, ALLOCATION_WETH],
-            )
-        return dep, kids, master
-    kids = []
-    for i in range(n):
-        dep = deploy(w3, owner, url, record=False)
-        executor = to_checksum_address(w3.eth.accounts[1 + i])
-        c = w3.eth.contract(address=dep.diamond, abi=diamond_abi())  # type: ignore[call-overload]
-        send(w3, c.functions.setExecutor(executor, True).build_transaction({"from": owner}))
-        kids.append((f"child-{i + 1}", replace(dep, executor=executor)))
-    return kids[0][1], kids, ""
+    return dep, kids, master
 
 
 # ---------------------------------------------------------------- checks
@@ -330,7 +314,7 @@ def ledger(
         moved[(m["child"], m["token"])] += sign * int(m["amount"])
         if m["kind"] == "withdraw":
             withdrawn[m["token"]] += int(m["amount"])
-    holders = ([master] if master else []) + [d.diamond for _, d in kids]
+    holders = [master] + [d.diamond for _, d in kids]
     per_token = {}
     per_child = {}
     for t in tokens:
@@ -403,7 +387,7 @@ def main() -> int:
         run_id = runner.start()
         assert runner.market is not None
         tokens = sorted({t for p in runner.market.registry for t in p.tokens})
-        holders = ([master] if master else []) + [d.diamond for _, d in kids]
+        holders = [master] + [d.diamond for _, d in kids]
         bal0 = balances(w3, holders, tokens, start_block)
         memory = Memory(lab.fork.pid)
         memory.sample(0)
@@ -417,8 +401,7 @@ def main() -> int:
         deadline = t0 + 60 * args.max_minutes
         i = 0
         print(
-            f"soak: {args.children} children ({'master' if master else 'no master'}), "
-            f"target {args.trades} trades",
+            f"soak: {args.children} children of master {master}, target {args.trades} trades",
             flush=True,
         )
         while runner.totals.trades < args.trades and time.perf_counter() < deadline:
@@ -445,7 +428,7 @@ def main() -> int:
                     f"rss {memory.samples[-1]['python_rss_kb']} kB",
                     flush=True,
                 )
-            if master and not moved_midway and n >= args.trades // 2:  # capital moves mid-run
+            if not moved_midway and n >= args.trades // 2:  # capital moves mid-run
                 (_, a), (_, b) = kids[0], kids[1 % len(kids)]
                 half = ALLOCATION_WETH // 2
                 types = ["address", "address", "uint256"]
@@ -498,7 +481,7 @@ def main() -> int:
         "refused_reasons": dict(refused.most_common(6)),
         "background_swaps": runner.totals.background_swaps,
         "children": args.children,
-        "master": bool(master),
+        "master": master,
         "capital_moves_journaled": capital_rows[0]["n"],
         "blocks": end_block - start_block,
         "steps": len(steps),
@@ -536,7 +519,7 @@ def print_table(o: dict[str, Any]) -> None:
     rows = [
         ("executed trades", f"{o['trades']} (target {o['target_trades']})"),
         ("reverted on chain / refused before sending", f"{o['reverted']} / {o['refused']}"),
-        ("children (master)", f"{o['children']} ({'yes' if o['master'] else 'no'})"),
+        ("children (master)", f"{o['children']} ({o['master']})"),
         (
             "blocks / steps / background swaps",
             f"{o['blocks']} / {o['steps']} / {o['background_swaps']}",

@@ -108,14 +108,14 @@ def status(child: str | None, journal_path: Path | None, as_json: bool) -> None:
     in a row since the last resume), its threshold and its state (ok / tripped at block X),
     and whether the child is paused on chain."""
     from flasharb.chain.rpc import lab_id
-    from flasharb.execute.children import children, find_child
+    from flasharb.execute.children import trading_diamond, trading_diamonds
     from flasharb.execute.deploy import load
     from flasharb.journal.command import open_journal
     from flasharb.run.risk import RiskBook, RiskLimits
 
     w3 = _w3()
     dep = load(w3)
-    kids = [find_child(dep, child)] if child is not None else children(dep)
+    kids = [trading_diamond(dep, child)] if child is not None else trading_diamonds(dep)
     lab = lab_id(w3)
     with open_journal(journal_path, must_exist=False) as j:
         limits = limits_from(click.get_current_context())
@@ -187,7 +187,7 @@ def resume(child: str, journal_path: Path | None, as_json: bool) -> None:
     the resume: `flasharb run` trades it again, with fresh windows for every limit."""
     from flasharb.chain.rpc import lab_id
     from flasharb.errors import FlasharbValueError
-    from flasharb.execute.children import find_child
+    from flasharb.execute.children import trading_diamond
     from flasharb.execute.deploy import load
     from flasharb.journal.command import open_journal
     from flasharb.run.risk import RiskBook, RiskLimits, is_paused
@@ -195,7 +195,7 @@ def resume(child: str, journal_path: Path | None, as_json: bool) -> None:
 
     w3 = _w3()
     dep = load(w3)
-    label, kid = find_child(dep, child)
+    label, kid = trading_diamond(dep, child)
     lab = lab_id(w3)
     with open_journal(journal_path, must_exist=False) as j:
         trip = RiskBook(w3, j, lab, RiskLimits(), [(label, kid)]).halted(kid.diamond)

@@ -1,14 +1,11 @@
-"""The trading diamonds of a deployment, by label: the children of a master (issue 17), or the
-one diamond of a single deployment (label `diamond`).
+"""The trading diamonds of a deployment, by label: the children of a master (issue 17,
+`Deployment.children` / `Deployment.child`, see docs/capital-interface.md), or the one diamond
+of a single deployment (label `diamond`).
 
 A child is what trades and what the journal, the P&L and the circuit breakers attribute to: a
-diamond with its own executor key. Each comes as a `Deployment` whose `diamond` and `executor`
-are that child's, so one `Trader` per child signs with its own key
-(`Trader(w3, dep, signer(dep.executor))`).
-
-The master's registry (`Deployment.children`, `Deployment.child(which)`, see
-docs/capital-interface.md) is read when the deployment has one; until then a deployment is one
-child.
+diamond with its own executor key. Each comes as the `Deployment` that `Deployment.child` gives
+(its `diamond` and `executor` are the child's), so one `Trader` per child signs with its own key
+(`Trader(w3, kid, kid.trading_signer())`).
 
 Capital moves (`capital_moves`) are read from the chain's logs, never inferred: the master's
 `Allocated` / `Recalled` (each names its child) and a child's own `Withdrawn` (TreasuryFacet: the
@@ -17,15 +14,13 @@ owner took funds out of it).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from eth_utils import is_address, keccak, to_checksum_address
 
 from flasharb.errors import FlasharbValueError
-from flasharb.execute.deploy import Deployment
-from flasharb.paths import state_dir
+from flasharb.execute.deploy import Deployment, recorded
 from flasharb.state._rpc import request
 
 __all__ = [
@@ -34,57 +29,53 @@ __all__ = [
     "SINGLE_LABEL",
     "WITHDRAWN",
     "capital_moves",
-    "children",
-    "find_child",
     "recorded_labels",
+    "trading_diamond",
+    "trading_diamonds",
 ]
 
 ALLOCATED = "0x" + keccak(text="Allocated(address,address,uint256)").hex()  # master -> child
 RECALLED = "0x" + keccak(text="Recalled(address,address,uint256)").hex()  # child -> master
 WITHDRAWN = "0x" + keccak(text="Withdrawn(address,address,uint256)").hex()  # TreasuryFacet
 
-SINGLE_LABEL = "diamond"  # the label of a single-diamond deployment's one child
+SINGLE_LABEL = "diamond"  # the label of a single-diamond deployment's one trading diamond
 
 
-def _registry(dep: Deployment) -> tuple[Any, ...]:
-    return tuple(getattr(dep, "children", ()) or ())
-
-
-def children(dep: Deployment) -> list[tuple[str, Deployment]]:
-    """(label, the child as a Deployment) for every trading diamond of `dep`, in registry
-    order; a single diamond is one child labelled `diamond`."""
-    reg = _registry(dep)
-    if not reg:
+def trading_diamonds(dep: Deployment) -> list[tuple[str, Deployment]]:
+    """(label, `dep.child(label)`) for every child of `dep`, in registry order; a single
+    diamond is one, labelled `diamond`."""
+    if not dep.children:
         return [(SINGLE_LABEL, dep)]
-    pick: Any = getattr(dep, "child", None)  # Deployment.child(label), with the master
-    return [(str(c.label), pick(str(c.label))) for c in reg]
+    return [(c.label, dep.child(c.label)) for c in dep.children]
 
 
-def find_child(dep: Deployment, which: str) -> tuple[str, Deployment]:
-    """The child named `which` (its label or its address).
+def trading_diamond(dep: Deployment, which: str) -> tuple[str, Deployment]:
+    """The trading diamond `which` (a label or an address) as (label, Deployment): a child by
+    `Deployment.child`, or a single deployment's diamond (`diamond` or its address).
 
     Raises:
-        FlasharbValueError: no child of `dep` has that label or address.
+        FlasharbValueError: `dep` has no such child.
     """
     want = which.strip()
-    for label, child in children(dep):
-        if want == label or (is_address(want) and to_checksum_address(want) == child.diamond):
-            return label, child
-    known = ", ".join(f"{lbl} ({c.diamond})" for lbl, c in children(dep))
-    raise FlasharbValueError(f"no child {which!r} in this deployment; its children: {known}")
+    if dep.children:
+        kid = dep.child(want)
+        label = next(c.label for c in dep.children if c.address.lower() == kid.diamond.lower())
+        return label, kid
+    if want == SINGLE_LABEL or (is_address(want) and want.lower() == dep.diamond.lower()):
+        return SINGLE_LABEL, dep
+    raise FlasharbValueError(
+        f"no child {which!r} in this deployment: a single diamond, {SINGLE_LABEL} "
+        f"({dep.diamond}); deploy with --children N for children"
+    )
 
 
 def recorded_labels() -> dict[str, str]:
-    """address -> label from the project's `.flasharb/deployment.json`, without a chain (for
-    reports on the journal alone); empty when nothing was deployed from this project."""
-    path = state_dir(create=False) / "deployment.json"
-    if not path.exists():
+    """address -> label of the project's recorded deployment (`deploy.recorded`), without a
+    chain (for reports on the journal alone); empty when nothing was deployed from it."""
+    dep = recorded()
+    if dep is None:
         return {}
-    raw = json.loads(path.read_text())
-    kids = raw.get("children") or []
-    if not kids:
-        return {to_checksum_address(raw["diamond"]): SINGLE_LABEL}
-    return {to_checksum_address(c["address"]): str(c["label"]) for c in kids}
+    return {to_checksum_address(kid.diamond): label for label, kid in trading_diamonds(dep)}
 
 
 def _word_address(topic: str) -> str:

@@ -37,8 +37,7 @@ from web3 import Web3
 
 from flasharb.chain.rpc import lab_id
 from flasharb.errors import TransactionFailed
-from flasharb.execute.children import capital_moves
-from flasharb.execute.children import children as children_of
+from flasharb.execute.children import capital_moves, trading_diamonds
 from flasharb.execute.deploy import Deployment
 from flasharb.execute.trader import Prepared, SendPolicy, Trader, TradeReverted
 from flasharb.journal.pnl import Fill
@@ -234,7 +233,7 @@ class Runner:
             kids: list[tuple[str, Deployment]] = [("diamond", trader.dep)]
             self.traders = {trader.dep.diamond: trader}
         else:
-            kids = list(children) if children is not None else children_of(deployment)
+            kids = list(children) if children is not None else trading_diamonds(deployment)
             policy = self.config.policy(automine(w3))
             self.traders = {
                 dep.diamond: Trader(w3, dep, dep.trading_signer(), policy=policy) for _, dep in kids
@@ -421,9 +420,8 @@ class Runner:
     def sync_capital(self, to_block: int) -> None:
         """Journal the allocations, recalls and withdrawals of the children up to `to_block`
         (each log once: the journal refuses a second row for it)."""
-        master = str(getattr(self.deployment, "master", "") or "")
         kids = [dep.diamond for _, dep in self.children]
-        moves = capital_moves(self.w3, master, kids, self._capital_from, to_block)
+        moves = capital_moves(self.w3, self.deployment.master, kids, self._capital_from, to_block)
         if moves:
             self.journal.record_capital(moves, lab=self.lab, run_id=self.run_id)
         self._capital_from = to_block + 1

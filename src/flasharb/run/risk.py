@@ -387,12 +387,11 @@ def pause(w3: Web3, dep: Deployment) -> str:
         FlasharbRuntimeError: the pause reverted (the key lost its role?): trading must stop
             anyway, so the caller stops the run.
     """
-    guardian = str(getattr(dep, "risk", "") or "")
     try:
-        if guardian and getattr(dep, "master", ""):
+        if dep.risk and dep.master:
             from flasharb.execute.keys import signer
 
-            return _send_signed(w3, signer(guardian), dep.diamond, _PAUSE, "pause()")
+            return _send_signed(w3, signer(dep.risk), dep.diamond, _PAUSE, "pause()")
         receipt = send(
             w3,
             {"from": dep.owner, "to": dep.diamond, "data": "0x" + (_SET_PAUSED + _word(1)).hex()},

@@ -20,15 +20,12 @@ from web3 import Web3
 
 from flasharb.chain.node import Lab
 from flasharb.chain.rpc import connect
-from flasharb.execute import deploy as deploy_module
-from flasharb.execute.deploy import Deployment
+from flasharb.execute.deploy import Deployment, deploy_capital
 from flasharb.journal.store import Journal
 from flasharb.run.loop import BlockReport, RunConfig, Runner
 from flasharb.run.risk import RiskLimits, is_paused
-from tests.fault_proxy import FaultProxy
+from tests.fork.fault_proxy import FaultProxy
 from tests.helpers import Cli
-
-pytestmark = pytest.mark.fork
 
 MAX_STEPS = 8  # a guard against a run that never trades; each breaker trips in its first block
 
@@ -197,17 +194,13 @@ def test_a_tripped_child_waits_for_resume_across_runs(w3: Web3, cli: Cli) -> Non
     assert gas_line["state"] == "ok" and 0 < int(gas_line["use"]) < 10**18  # counted anew
 
 
-@pytest.mark.skipif(
-    not hasattr(deploy_module, "deploy_capital"),
-    reason="the master diamond (issue 17's on-chain half, branch gas) is not in this tree",
-)
 def test_a_child_of_a_master_is_paused_by_the_risk_key_and_its_sibling_trades_on(
     w3: Web3, owner: str, tmp_path: Path
 ) -> None:
     """With a master, the breaker pauses the child with its `pause()`, signed by the risk
     guardian's key (not the owner's); the block's best trade then goes to the next child. One
     trade per block (top 1): the first child takes it, spends gas, trips at once."""
-    dep = deploy_module.deploy_capital(w3, owner, 2, record=False)  # type: ignore[attr-defined]
+    dep = deploy_capital(w3, owner, 2, record=False)
     journal = Journal(tmp_path / "j.sqlite")
     config = RunConfig(top=1, background_swaps=2, seed=5, limits=RiskLimits(daily_gas_wei=1))
     runner = Runner(w3, dep, journal, config)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
@@ -16,13 +15,11 @@ from web3 import Web3
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of
 from flasharb.chain.rpc import send
-from flasharb.execute import deploy as deploy_module
-from flasharb.execute.deploy import Deployment
+from flasharb.execute.children import trading_diamonds
+from flasharb.execute.deploy import Deployment, deploy_capital
 from flasharb.journal.pnl import pnl
 from flasharb.journal.store import Journal
 from flasharb.run.loop import RunConfig, Runner
-
-pytestmark = pytest.mark.fork
 
 WETH_IN = 5 * 10**18
 
@@ -67,18 +64,12 @@ def test_withdrawals_from_a_child_are_journaled_once(
     assert report.to_json()["children"][0]["capital"] == {"withdraw": {A.WETH: str(2 * 10**18)}}
 
 
-@pytest.mark.skipif(
-    not hasattr(deploy_module, "deploy_capital"),
-    reason="the master diamond (issue 17's on-chain half, branch gas) is not in this tree",
-)
 def test_allocations_and_recalls_are_journaled_per_child(
     w3: Web3, owner: str, tmp_path: Path
 ) -> None:
-    from flasharb.execute.children import children
-
-    dep = deploy_module.deploy_capital(w3, owner, 2, record=False)  # type: ignore[attr-defined]
+    dep = deploy_capital(w3, owner, 2, record=False)
     master = dep.master
-    (_, a), (_, b) = children(dep)
+    (_, a), (_, b) = trading_diamonds(dep)
     send(w3, {"from": owner, "to": A.WETH, "value": 3 * WETH_IN}, "wrap")
     _call(w3, owner, A.WETH, "transfer(address,uint256)", master, 3 * WETH_IN)
     txs = [

@@ -1,10 +1,10 @@
-"""P&L per child equals the sum of its receipts, to the wei (issue 17): two children (each a
-diamond with its own executor key) trade through `flasharb run`'s loop on the replica fork with
-background swaps and a bribe to a funded coinbase; some of their trades revert on chain (a
-deadline of one block while each transaction is mined in its own block: the second trade of a
-step lands too late). Then `flasharb pnl`'s figures are rebuilt from the chain alone: every
-transaction the children's executors sent, its receipt's gas, its status, the children's token
-balances around it, the bribes in its logs, and the executors' ETH."""
+"""P&L per child equals the sum of its receipts, to the wei (issue 17): the two children of a
+master (each a ChildDiamond with its own executor key) trade through `flasharb run`'s loop on
+the replica fork with background swaps and a bribe to a funded coinbase; some of their trades
+revert on chain (a deadline of one block while each transaction is mined in its own block: the
+second trade of a step lands too late). Then `flasharb pnl`'s figures are rebuilt from the chain
+alone: every transaction the children's executors sent, its receipt's gas, its status, the
+children's token balances around it, the bribes in its logs, and the executors' ETH."""
 
 from __future__ import annotations
 
@@ -12,19 +12,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pytest
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from flasharb.chain import addresses as A
 from flasharb.chain.cheats import balance_of
 from flasharb.chain.rpc import send
-from flasharb.execute.deploy import Deployment, deploy, diamond_abi
+from flasharb.execute.children import trading_diamonds
+from flasharb.execute.deploy import deploy_capital, diamond_abi
 from flasharb.journal.pnl import pnl
 from flasharb.journal.store import Journal
 from flasharb.run.loop import RunConfig, Runner
-
-pytestmark = pytest.mark.fork
 
 TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
 WITHDRAWAL = "0x" + keccak(text="Withdrawal(address,uint256)").hex()  # WETH9 unwraps
@@ -58,18 +56,9 @@ def _bribe(receipt: Any, diamond: str, coinbase: str) -> dict[str, int]:
     return out
 
 
-def _second_child(w3: Web3, owner: str, executor: str) -> Deployment:
-    """Another diamond with its own executor: today's shape of a child."""
-    dep = deploy(w3, owner, record=False)
-    c = w3.eth.contract(address=dep.diamond, abi=diamond_abi())  # type: ignore[call-overload]
-    send(w3, c.functions.setExecutor(executor, True).build_transaction({"from": owner}))
-    return replace(dep, executor=to_checksum_address(executor))
-
-
-def test_pnl_per_child_equals_its_receipts(
-    w3: Web3, deployment: Deployment, owner: str, tmp_path: Path
-) -> None:
-    kids = [("a", deployment), ("b", _second_child(w3, owner, w3.eth.accounts[2]))]
+def test_pnl_per_child_equals_its_receipts(w3: Web3, owner: str, tmp_path: Path) -> None:
+    capital = deploy_capital(w3, owner, 2, record=False)  # flash loans: no allocation needed
+    kids = trading_diamonds(capital)
     coinbase = to_checksum_address(w3.eth.accounts[9])
     old_coinbase = w3.eth.get_block("latest")["miner"]
     w3.provider.make_request("anvil_setCoinbase", [coinbase])  # type: ignore[arg-type]
@@ -81,7 +70,7 @@ def test_pnl_per_child_equals_its_receipts(
         eth_before = {d.diamond: w3.eth.get_balance(d.executor, start) for _, d in kids}
         with Journal(tmp_path / "j.sqlite") as j:
             config = RunConfig(top=4, background_swaps=2, seed=11, bribe_bps=BRIBE_BPS)
-            runner = Runner(w3, deployment, j, config, children=kids)
+            runner = Runner(w3, capital, j, config)  # every child of the master
             runner.start()
             for i in range(STEPS + REVERT_STEPS):
                 if i == STEPS:  # from now on the second trade of a step lands a block late

@@ -299,7 +299,11 @@ def ledger(
     start: dict[tuple[str, str], int],
     end: dict[tuple[str, str], int],
     tokens: list[str],
+    start_block: int,
 ) -> dict[str, Any]:
+    """Balances at the end minus at `start_block` against the journal: realized profit and the
+    capital moves after `start_block` (the run journals every move since the deployment, the
+    allocations before the run too: those are in the start balances already)."""
     realized: Counter[tuple[str, str]] = Counter()
     for r in journal.rows(
         "SELECT child, profit_token, realized_profit FROM trades"
@@ -309,7 +313,9 @@ def ledger(
         realized[(r["child"], r["profit_token"])] += int(r["realized_profit"])
     moved: Counter[tuple[str, str]] = Counter()  # into the child, net
     withdrawn: Counter[str] = Counter()
-    for m in journal.rows("SELECT * FROM capital WHERE run_id = ?", (run_id,)):
+    for m in journal.rows(
+        "SELECT * FROM capital WHERE run_id = ? AND block > ?", (run_id, start_block)
+    ):
         sign = {"allocate": 1, "recall": -1, "withdraw": -1}[m["kind"]]
         moved[(m["child"], m["token"])] += sign * int(m["amount"])
         if m["kind"] == "withdraw":
@@ -458,7 +464,7 @@ def main() -> int:
         t_check = time.perf_counter()
         checked = reconcile(w3, journal, run_id, executors, start_block + 1, end_block, around)
         bal1 = balances(w3, holders, tokens, end_block)
-        book = ledger(journal, run_id, kids, master, bal0, bal1, tokens)
+        book = ledger(journal, run_id, kids, master, bal0, bal1, tokens, start_block)
         report_pnl = pnl(journal, run_id=run_id)
         gas_by_executor = {
             d.executor: int(report_pnl.children[d.diamond].gas_wei)

@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.flasharb-stamp
 NODE_STAMP := node_modules/.flasharb-stamp
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup demo test test-unit lint clean replica bench fuzz audit wheel-smoke
+.PHONY: help setup demo test test-unit lint clean replica bench fuzz audit wheel-smoke soak
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ replica: setup  ## build the replica state file
 
 bench: setup  ## the benchmarks in bench/, one table (figure, value, baseline, ratio)
 	$(VENV)/bin/flasharb bench
+
+soak: setup  ## issue 17's validation: 1,500+ trades across children, every row reconciled (not in test)
+	$(PY) bench/soak.py $(SOAK_ARGS)
 
 lint: setup  ## ruff
 	$(PY) -m ruff check src tests scripts bench

@@ -353,7 +353,10 @@ def _attach_lab_commands() -> None:
     from flasharb.commands.cheat import cheat as cheat_group
     from flasharb.commands.lab import node as node_group
     from flasharb.commands.lab import replica as replica_group
+    from flasharb.commands.pnl import pnl as pnl_command
     from flasharb.commands.pools import pools as pools_command
+    from flasharb.commands.risk import add_risk_options
+    from flasharb.commands.risk import risk as risk_group
     from flasharb.commands.setup import setup as setup_command
     from flasharb.commands.trace import trace as trace_command
     from flasharb.experiments.command import experiment as experiment_command
@@ -374,6 +377,9 @@ def _attach_lab_commands() -> None:
     _attach(cheat_group)
     _attach(trace_command)
     add_rpc_url(run_command)
+    add_risk_options(run_command)
+    _attach(pnl_command)
+    _attach(risk_group)
     add_rpc_url(tokens_command)
     _attach(audit_command)
     add_rpc_url(audit_command)

@@ -169,10 +169,15 @@ class TestSentTradeReverts:
         assert receipt["status"] == 0
         with Journal(tmp_path / "journal.sqlite") as j:
             rows = j.rows("SELECT pool, tx_hash, until_block FROM quarantine")
-            failed = j.rows("SELECT reason FROM trades WHERE status = 'failed'")
+            lost = j.rows("SELECT * FROM trades WHERE status = 'reverted'")
         assert {r["pool"] for r in rows} == {h["pool"] for h in reverted["route"]}
         assert all(r["tx_hash"] == reverted["tx_hash"] for r in rows)
-        assert failed and failed[0]["reason"].startswith("reverted on chain")
+        (row,) = lost  # journaled with its hash and the gas it cost (a loss)
+        assert (
+            row["reason"].startswith("reverted on chain") and row["tx_hash"] == reverted["tx_hash"]
+        )
+        assert int(row["gas_cost_wei"]) == receipt["gasUsed"] * receipt["effectiveGasPrice"]
+        assert reverted["gas_cost_wei"] == row["gas_cost_wei"]
         again = Cli(lab.rpc_url, tmp_path).json("execute", "--dry-run")
         for trade in again["trades"]:  # the quarantined pools are out of every route
             assert not {h["pool"] for h in trade["route"]} & {r["pool"] for r in rows}

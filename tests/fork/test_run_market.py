@@ -1,8 +1,9 @@
 """`flasharb run` keeps one market for the whole run: after the first block it never discovers
 pools again nor reads every pool; each block costs the new head's logs (with its header), the
-states of the pools those logs touched, and the trade's own simulation and send. Counted at the
-wire, through a proxy in front of the fork. And two runs on two labs (node down / node up in
-between) both land in one journal, though the deterministic fork gives their trades the same
+states of the pools those logs touched, the trade's own simulation and send, and one query for
+the capital moves of the diamond (its Withdrawn logs; a master's Allocated / Recalled). Counted
+at the wire, through a proxy in front of the fork. And two runs on two labs (node down / node up
+in between) both land in one journal, though the deterministic fork gives their trades the same
 hashes."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from web3 import Web3
 
 from flasharb.chain.rpc import connect
+from flasharb.execute.children import ALLOCATED, RECALLED, WITHDRAWN
 from flasharb.execute.shock import shock
 from flasharb.journal.store import Journal
 from flasharb.replica.lab import start_replica_lab
@@ -119,7 +121,11 @@ def test_one_market_across_blocks(w3: Web3, deployment: Any, tmp_path: Path, lab
             )
             assert state_bytes < full_read_bytes // 10, (state_bytes, full_read_bytes)
             assert report.pools_changed <= len(pools_moved), (report.pools_changed, pools_moved)
-            assert methods["eth_getLogs"] <= 1
+            logs = [r["params"][0] for r in requests if r["method"] == "eth_getLogs"]
+            capital = [f for f in logs if f.get("topics") == [[ALLOCATED, RECALLED, WITHDRAWN]]]
+            assert len(capital) <= 1 and len(logs) - len(capital) <= 1  # the market's: one
+            for f in capital:  # the capital query names the diamond, not every emitter
+                assert [a.lower() for a in f["address"]] == [deployment.diamond.lower()]
             assert methods["eth_getBlockByNumber"] <= 2  # the head's header (with the logs)
         assert any(r.trades for r in reports), "some swap must open a trade"
 

@@ -102,11 +102,6 @@ def test_default_model_matches_every_receipt(w3: Web3, deployment: Any) -> None:
             seen.append(shape)
             predicted = model.estimate(shape)
             venues = [market.states[h.pool].venue for h in opp.cycle.hops]
-            import os
-            if os.environ.get('DBG'):
-                for h in opp.cycle.hops:
-                    st = market.states[h.pool]
-                    print('   DBG', h.pool, st.venue, h.gas, getattr(st, 'rate_caches', None), getattr(st, 'timestamp', None), len(getattr(st,'tokens',())))
             what = (opp.flash_source, venues, opp.ticks_crossed, opp.v4_ticks_crossed)
             print(
                 f"  {what} dust={dust}: model {predicted} used {trade.gas_used} "

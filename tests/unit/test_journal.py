@@ -211,7 +211,7 @@ def test_second_version_journal_is_migrated(tmp_path: Path) -> None:
     )
     db.close()
     with Journal(path) as j:
-        assert int(j.db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 4
+        assert int(j.db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 5
         assert [(t["tx_hash"], t["realized_profit"]) for t in j.trades()] == [("0xsame", "3")]
         j.begin_run("run", lab="anvil:0x02")
         j.record_trade(trade("0xsame", 4))  # a restarted lab: same hash, new run, kept

@@ -92,7 +92,7 @@ class TestMigration:
         db.executescript(V3)
         db.close()
         with Journal(path) as j:
-            assert int(j.db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 4
+            assert int(j.db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 5
             assert [(t["tx_hash"], t["realized_profit"]) for t in j.trades()] == [("0xaa", "3")]
             assert j.run(1) is not None and j.points(1)[0]["seq"] == 1
             j.begin_run("run", lab="anvil:0x02")

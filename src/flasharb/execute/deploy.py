@@ -436,16 +436,13 @@ def save(dep: Deployment) -> None:
     tmp.replace(_record())
 
 
-def load(w3: Web3) -> Deployment:
-    """The deployment recorded by `flasharb deploy`, checked against the chain we talk to."""
-    path = _record()
+def recorded() -> Deployment | None:
+    """The deployment `flasharb deploy` recorded in this project, read without a chain (None:
+    nothing recorded). `load` is the same record checked against the chain."""
+    path = state_dir(create=False) / "deployment.json"
     if not path.exists():
-        raise FlasharbRuntimeError("no diamond deployed on this fork; run 'flasharb deploy'")
+        return None
     raw = json.loads(path.read_text())
-    if not w3.eth.get_code(raw["diamond"]):
-        raise FlasharbRuntimeError(
-            f"no diamond at {raw['diamond']} on this fork (a new fork?); run 'flasharb deploy'"
-        )
     return Deployment(
         diamond=raw["diamond"],
         facets=raw["facets"],
@@ -461,3 +458,15 @@ def load(w3: Web3) -> Deployment:
             for c in raw.get("children", [])
         ),
     )
+
+
+def load(w3: Web3) -> Deployment:
+    """The deployment recorded by `flasharb deploy`, checked against the chain we talk to."""
+    dep = recorded()
+    if dep is None:
+        raise FlasharbRuntimeError("no diamond deployed on this fork; run 'flasharb deploy'")
+    if not w3.eth.get_code(to_checksum_address(dep.diamond)):
+        raise FlasharbRuntimeError(
+            f"no diamond at {dep.diamond} on this fork (a new fork?); run 'flasharb deploy'"
+        )
+    return dep

@@ -13,7 +13,7 @@ from web3 import Web3
 
 from flasharb.errors import TransactionFailed
 from flasharb.execute.deploy import Deployment, load
-from flasharb.execute.trader import Prepared, SendPolicy, Trade, Trader
+from flasharb.execute.trader import Prepared, SendPolicy, Trade, Trader, TradeReverted
 from flasharb.search.market import DEFAULT_PRIORITY_FEE_WEI, Market, MarketConfig
 from flasharb.state.tokens import token_info
 
@@ -49,7 +49,17 @@ class TradeJournal(Protocol):
         scan_id: int | None = None,
         run_id: int | None = None,
     ) -> int:
-        """Record a trade that was refused or reverted; return its id."""
+        """Record a trade that was refused before it was mined; return its id."""
+
+    def record_reverted_trade(
+        self,
+        trade: dict[str, Any],
+        reason: str,
+        scan_id: int | None = None,
+        *,
+        run_id: int | None = None,
+    ) -> int:
+        """Record a trade mined with status 0, with its gas; return its id."""
 
     def record_quarantine(
         self,
@@ -126,9 +136,20 @@ def execute_top(
             continue
         try:
             trade: Trade = t.reconcile(sent)
-        except TransactionFailed as exc:  # mined and reverted: it cost gas
+        except TradeReverted as exc:  # mined and reverted: it cost gas
             reason = f"reverted on chain: {exc.reason}"
-            _skip(journal, reverted, p, reason, m.block, scan_id, run_id)
+            rev = exc.reverted
+            reverted.append(
+                {
+                    "route": p.to_json()["route"],
+                    "reason": reason,
+                    "tx_hash": p.tx_hash,
+                    "gas_used": str(rev.gas_used),
+                    "gas_cost_wei": str(rev.gas_cost_wei),
+                }
+            )
+            if journal is not None:
+                journal.record_reverted_trade(rev.to_json(), reason, scan_id, run_id=run_id)
             until = m.quarantine(p.plan.cycle.pools, reason)
             if journal is not None:
                 journal.record_quarantine(

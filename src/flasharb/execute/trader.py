@@ -42,6 +42,7 @@ from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_
 from web3 import Web3
 from web3.types import RPCEndpoint
 
+from flasharb.chain.addresses import WETH
 from flasharb.errors import (
     FlasharbRuntimeError,
     FlasharbValueError,
@@ -56,7 +57,16 @@ from flasharb.search.market import DEFAULT_PRIORITY_FEE_WEI, Head
 from flasharb.search.rank import Opportunity
 from flasharb.state._rpc import batch, block_param, request
 
-__all__ = ["ARB_EXECUTED", "BlockContext", "Prepared", "SendPolicy", "Trade", "Trader"]
+__all__ = [
+    "ARB_EXECUTED",
+    "BlockContext",
+    "Prepared",
+    "Reverted",
+    "SendPolicy",
+    "Trade",
+    "TradeReverted",
+    "Trader",
+]
 
 ARB_EXECUTED = keccak(text="ArbExecuted(address,int256,uint256)")  # issue 17: token, profit, bribe
 _BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
@@ -176,6 +186,15 @@ class Prepared:
         """What it pays per gas in the block it is meant for: min(fee cap, base fee + tip)."""
         return min(self.max_fee_per_gas, self.context.base_fee + self.max_priority_fee_per_gas)
 
+    def to_eth(self, amount: int) -> int | None:
+        """`amount` of the route token in ETH wei at the opportunity's price (floored); WETH is
+        its own value; None for another token without an opportunity to price it."""
+        if self.plan.cycle.token.lower() == WETH.lower():
+            return amount
+        if self.opportunity is None:
+            return None
+        return self.opportunity.price.to_eth(amount)
+
     def to_json(self) -> dict[str, Any]:
         """The `flasharb execute --dry-run --json` shape: route, amounts, profits, the signed
         transaction's fields, its worst case, the simulated block and why it was refused."""
@@ -185,6 +204,7 @@ class Prepared:
             for h in self.plan.cycle.hops
         ]
         return {
+            "child": self.to,
             "route": route,
             "route_hash": self.plan.route_hash,
             "profit_token": self.plan.cycle.token,
@@ -271,6 +291,27 @@ class Trade:
         """The hash of the signed transaction."""
         return self.prepared.tx_hash
 
+    @property
+    def child(self) -> str:
+        """The diamond that traded (a child of the master, or the one diamond)."""
+        return self.prepared.to
+
+    @property
+    def gas_cost_wei(self) -> int:
+        """What the sender paid for the gas: gas used x the receipt's effective price."""
+        return self.gas_used * self.effective_gas_price
+
+    @property
+    def realized_profit_eth(self) -> int | None:
+        """The realized profit in ETH wei at the opportunity's own price (WETH is its own);
+        None for a hand-built plan in another token: nothing priced it."""
+        return self.prepared.to_eth(self.realized_profit)
+
+    @property
+    def bribe_eth(self) -> int | None:
+        """The bribe in ETH wei: a WETH route pays it in ETH; other tokens at the trade's price."""
+        return self.prepared.to_eth(self.bribe)
+
     def to_json(self) -> dict[str, Any]:
         """The `flasharb execute --json` trade shape (what `Journal.record_trade` takes)."""
         p = self.prepared
@@ -280,15 +321,58 @@ class Trade:
         return out | {
             "simulated_profit": str(self.simulated_profit),
             "realized_profit": str(self.realized_profit),
-            "event_profit": None if self.event_profit is None else str(self.event_profit),
+            "realized_profit_eth": _opt(self.realized_profit_eth),
+            "event_profit": _opt(self.event_profit),
             "bribe": str(self.bribe),
+            "bribe_eth": _opt(self.bribe_eth),
             "gas_used": str(self.gas_used),
-            "gas_cost_wei": str(self.gas_used * self.effective_gas_price),
+            "gas_cost_wei": str(self.gas_cost_wei),
             "effective_gas_price": str(self.effective_gas_price),
             "tx_hash": p.tx_hash,
             "block": self.block,
             "index": self.index,
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reverted:
+    """A sent trade mined with status 0: what it cost (its gas is a loss; nothing moved)."""
+
+    prepared: Prepared
+    gas_used: int
+    effective_gas_price: int
+    block: int
+    index: int
+
+    @property
+    def gas_cost_wei(self) -> int:
+        return self.gas_used * self.effective_gas_price
+
+    def to_json(self) -> dict[str, Any]:
+        """`Prepared.to_json()` with the receipt's figures (the journal's reverted row)."""
+        return self.prepared.to_json() | {
+            "tx_hash": self.prepared.tx_hash,
+            "block": self.block,
+            "index": self.index,
+            "gas_used": str(self.gas_used),
+            "effective_gas_price": str(self.effective_gas_price),
+            "gas_cost_wei": str(self.gas_cost_wei),
+        }
+
+
+class TradeReverted(TransactionFailed):
+    """A sent trade was mined and reverted; `reverted` says what its gas cost."""
+
+    def __init__(self, reverted: Reverted) -> None:
+        self.reverted = reverted
+        super().__init__(
+            "executeArb",
+            f"status 0 in {reverted.prepared.tx_hash} (block {reverted.block})",
+        )
+
+
+def _opt(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 class Trader:
@@ -660,13 +744,21 @@ class Trader:
         the receipt's block), the ArbExecuted event, gas used.
 
         Raises:
-            TransactionFailed: the transaction was mined and reverted.
+            TradeReverted: the transaction was mined and reverted (a TransactionFailed that
+                carries its receipt's gas: the journal counts it as a loss).
         """
         r = dict(receipt) if receipt is not None else self.receipt(prepared.tx_hash)
-        block = int(r["blockNumber"], 16) if isinstance(r["blockNumber"], str) else r["blockNumber"]
-        status = int(r["status"], 16) if isinstance(r["status"], str) else r["status"]
-        if status != 1:
-            raise TransactionFailed("executeArb", f"status 0 in {prepared.tx_hash} (block {block})")
+        block = _int(r["blockNumber"])
+        if _int(r["status"]) != 1:
+            raise TradeReverted(
+                Reverted(
+                    prepared=prepared,
+                    gas_used=_int(r["gasUsed"]),
+                    effective_gas_price=_int(r["effectiveGasPrice"]),
+                    block=block,
+                    index=_int(r["transactionIndex"]),
+                )
+            )
         token = prepared.plan.cycle.token
         data = "0x" + (_BALANCE_OF + encode(["address"], [self.dep.diamond])).hex()
         after, before = batch(

@@ -15,13 +15,15 @@ from flasharb.journal.store import Journal
 
 __all__ = ["TABLES", "export", "list_runs", "table_rows"]
 
-TABLES = ("runs", "scans", "opportunities", "trades", "points")
+TABLES = ("runs", "scans", "opportunities", "trades", "points", "capital", "risk_events")
 _BY_RUN = {  # how each table reaches its run
     "runs": "id = ?",
     "scans": "run_id = ?",
     "opportunities": "scan_id IN (SELECT id FROM scans WHERE run_id = ?)",
     "trades": "run_id = ?",
     "points": "run_id = ?",
+    "capital": "run_id = ?",
+    "risk_events": "run_id = ?",
 }
 
 

@@ -1,6 +1,19 @@
 """The journal's tables, and the move of older journals into them. Bump SCHEMA_VERSION and
 extend `migrate` when a table changes.
 
+Version 5 (issue 17, accounting per child): every trade names its `child` (the diamond that
+traded: a child of the master, or the one diamond of a single deployment) and carries what its
+P&L needs beside the realized profit: `bribe` (ArbExecuted's, ETH for WETH routes, else the route
+token) and its ETH value `bribe_eth`, `realized_profit_eth` (the realized profit valued in ETH
+wei at the opportunity's own price; NULL when nothing priced it), `event_profit`,
+`effective_gas_price` and `tx_index`. A trade mined with status 0 is `status = 'reverted'` with
+its hash and its gas (a loss), no longer a 'failed' row without them. `capital`: allocations and
+recalls between the master and a child, and the owner's withdrawals from a child, one row per
+log. `risk_events`: a circuit breaker that tripped (which limit, its value, its threshold, the
+pause transaction) and the owner's resume, per lab and child. Older trades keep child NULL (no
+journal before v5 named the diamond); their ETH value and gas price are filled where exact
+(WETH-routed profit is its own ETH value; the gas price is gas_cost_wei / gas_used).
+
 Version 4: `quarantine`, the pools of routes that reverted on chain, kept out of the market
 until a block (per lab); `token_verdicts`, the token screen's verdict per lab and token
 (state/screen.py): a token is probed once per lab, and `flasharb tokens` shows why one was
@@ -18,7 +31,7 @@ import sqlite3
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -63,7 +76,7 @@ CREATE TABLE IF NOT EXISTS trades (
     run_id INTEGER REFERENCES runs(id),
     scan_id INTEGER REFERENCES scans(id),
     created_at REAL NOT NULL,
-    status TEXT NOT NULL,             -- executed | failed
+    status TEXT NOT NULL,             -- executed | reverted (mined, status 0: gas spent) | failed
     reason TEXT,
     block INTEGER NOT NULL,
     tx_hash TEXT,
@@ -78,6 +91,13 @@ CREATE TABLE IF NOT EXISTS trades (
     gas_estimate INTEGER,
     gas_used INTEGER,
     gas_cost_wei TEXT,
+    child TEXT,                       -- the diamond that traded (EIP-55), NULL before v5
+    bribe TEXT,                       -- ArbExecuted's bribe: ETH for WETH routes, else the token
+    bribe_eth TEXT,                   -- the bribe in ETH wei
+    realized_profit_eth TEXT,         -- realized_profit in ETH wei at the trade's price
+    event_profit TEXT,                -- ArbExecuted's profit
+    effective_gas_price TEXT,         -- the receipt's, wei per gas
+    tx_index INTEGER,                 -- position in its block
     UNIQUE (run_id, tx_hash)          -- a hash is unique on one lab, not across labs
 );
 CREATE TABLE IF NOT EXISTS points (
@@ -110,7 +130,38 @@ CREATE TABLE IF NOT EXISTS token_verdicts (
     probed_at REAL NOT NULL,
     PRIMARY KEY (lab, token)
 );
+CREATE TABLE IF NOT EXISTS capital (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    lab TEXT,                         -- the node instance
+    created_at REAL NOT NULL,
+    child TEXT NOT NULL,              -- the child diamond the capital moved to or from
+    kind TEXT NOT NULL,               -- allocate | recall (master <-> child) | withdraw (owner)
+    token TEXT NOT NULL,
+    amount TEXT NOT NULL,             -- base units, > 0: kind says the direction
+    block INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    UNIQUE (lab, tx_hash, log_index)  -- one row per log: journaling twice is refused
+);
+CREATE TABLE IF NOT EXISTS risk_events (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    lab TEXT,                         -- the node instance the child was paused on
+    created_at REAL NOT NULL,
+    child TEXT NOT NULL,
+    event TEXT NOT NULL,              -- tripped | resumed
+    limit_name TEXT,                  -- daily_gas | daily_loss | drawdown | consecutive_reverts
+    value TEXT,                       -- the limit's use when it tripped (wei, or a count)
+    threshold TEXT,                   -- the limit (wei, or a count)
+    block INTEGER,                    -- the head when it tripped / resumed
+    tx_hash TEXT,                     -- the pause / unpause transaction
+    note TEXT
+);
 CREATE INDEX IF NOT EXISTS scans_run ON scans(run_id);
+CREATE INDEX IF NOT EXISTS trades_child ON trades(child, id);
+CREATE INDEX IF NOT EXISTS capital_child ON capital(child, id);
+CREATE INDEX IF NOT EXISTS risk_child ON risk_events(lab, child, id);
 CREATE INDEX IF NOT EXISTS quarantine_lab ON quarantine(lab, until_block);
 CREATE INDEX IF NOT EXISTS opportunities_scan ON opportunities(scan_id);
 CREATE INDEX IF NOT EXISTS trades_run ON trades(run_id);
@@ -137,10 +188,11 @@ def migrate(db: sqlite3.Connection) -> None:
             return
         existing = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        if version in (2, 3):
+        if version in (2, 3, 4):
             if version == 2:
-                _from_v2(db)
-            _create_missing(db)  # v3 -> v4: the quarantine and token_verdicts tables
+                _from_v2(db)  # rebuilds trades with every column of today
+            _v5_trade_columns(db)
+            _create_missing(db)  # v3 -> v4: quarantine, token_verdicts; v4 -> v5: capital, risk
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
             return
@@ -168,6 +220,7 @@ def migrate(db: sqlite3.Connection) -> None:
             )
         for table in reversed(legacy):
             db.execute(f"DROP TABLE {table}_v1")
+        _v5_backfill(db)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
     except BaseException:
@@ -183,6 +236,46 @@ def _create_missing(db: sqlite3.Connection) -> None:
     for stmt in SCHEMA.split(";"):
         if stmt.strip():
             db.execute(stmt)
+
+
+_V5_TRADE_COLUMNS = (
+    ("child", "TEXT"),
+    ("bribe", "TEXT"),
+    ("bribe_eth", "TEXT"),
+    ("realized_profit_eth", "TEXT"),
+    ("event_profit", "TEXT"),
+    ("effective_gas_price", "TEXT"),
+    ("tx_index", "INTEGER"),
+)
+_WETH = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"  # mainnet WETH9: its profit is ETH already
+
+
+def _v5_trade_columns(db: sqlite3.Connection) -> None:
+    """v3/v4 -> v5, inside the caller's transaction: the trade columns of v5, and the values
+    that are exact without the chain (see the module docstring)."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(trades)")}
+    for name, kind in _V5_TRADE_COLUMNS:
+        if name not in have:
+            db.execute(f"ALTER TABLE trades ADD COLUMN {name} {kind}")
+    _v5_backfill(db)
+
+
+def _v5_backfill(db: sqlite3.Connection) -> None:
+    """Older executed trades: a WETH profit is its own ETH value; the gas price is the cost over
+    the gas when it divides exactly (it always does: the cost was gas x price)."""
+    rows = db.execute(
+        "SELECT id, profit_token, realized_profit, gas_used, gas_cost_wei FROM trades"
+        " WHERE status = 'executed' AND realized_profit_eth IS NULL"
+    ).fetchall()
+    for tid, token, realized, gas, cost in rows:
+        eth = realized if realized is not None and str(token).lower() == _WETH.lower() else None
+        price = None
+        if gas and cost is not None and int(cost) % int(gas) == 0:
+            price = str(int(cost) // int(gas))
+        db.execute(
+            "UPDATE trades SET realized_profit_eth = ?, effective_gas_price = ? WHERE id = ?",
+            (eth, price, tid),
+        )
 
 
 def _from_v2(db: sqlite3.Connection) -> None:

@@ -7,8 +7,11 @@ nothing. The file is in WAL mode, so `flasharb journal` can read while a run wri
     runs           one per `flasharb run`, `execute`, `demo` or experiment
     scans          one per scanned block: pools changed, opportunities found, the best net
     opportunities  every opportunity of a scan, ranked, with its full route
-    trades         every trade tried: predicted / simulated / realized profit and gas, or why
-                   it failed
+    trades         every trade tried, by child: predicted / simulated / realized profit (and in
+                   ETH), bribe and gas; a reverted one with its gas; or why it was not sent
+    capital        allocations and recalls between the master and a child, and the owner's
+                   withdrawals from a child, one row per log
+    risk_events    circuit breakers that tripped (limit, value, threshold, the pause) and resumes
     points         one per experiment point: its parameters and measured metrics (JSON)
     token_verdicts the token screen's verdict per lab and token (flasharb.state.screen)
 """
@@ -176,19 +179,48 @@ class Journal:
     def record_trade(
         self, trade: Mapping[str, Any], scan_id: int | None = None, *, run_id: int | None = None
     ) -> int:
-        """An executed trade: the `Trade.to_json()` shape."""
+        """An executed trade: the `Trade.to_json()` shape (`child`, `bribe`, `bribe_eth`,
+        `realized_profit_eth`, `event_profit`, `effective_gas_price` and `index` when known)."""
+        return self._insert_mined(trade, "executed", None, scan_id, run_id)
+
+    def record_reverted_trade(
+        self,
+        trade: Mapping[str, Any],
+        reason: str,
+        scan_id: int | None = None,
+        *,
+        run_id: int | None = None,
+    ) -> int:
+        """A trade mined with status 0: `Prepared.to_json()` plus the receipt's `tx_hash`,
+        `block`, `index`, `gas_used`, `effective_gas_price` and `gas_cost_wei`
+        (`flasharb.execute.trader.Reverted.to_json`). Its gas is a loss; it realized nothing."""
+        row = dict(trade) | {"realized_profit": "0", "realized_profit_eth": "0", "bribe": "0"}
+        return self._insert_mined(row | {"bribe_eth": "0"}, "reverted", reason, scan_id, run_id)
+
+    def _insert_mined(
+        self,
+        trade: Mapping[str, Any],
+        status: str,
+        reason: str | None,
+        scan_id: int | None,
+        run_id: int | None,
+    ) -> int:
         route = list(trade["route"])
+        index = trade.get("index")
         with self.db:
             cur = self.db.execute(
-                "INSERT INTO trades (run_id, scan_id, created_at, status, block, tx_hash,"
+                "INSERT INTO trades (run_id, scan_id, created_at, status, reason, block, tx_hash,"
                 " profit_token, flash_source, hops, route, amount_in, predicted_profit,"
-                " simulated_profit, realized_profit, gas_estimate, gas_used, gas_cost_wei)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " simulated_profit, realized_profit, gas_estimate, gas_used, gas_cost_wei,"
+                " child, bribe, bribe_eth, realized_profit_eth, event_profit,"
+                " effective_gas_price, tx_index)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id if run_id is not None else self.current_run,
                     scan_id,
                     time.time(),
-                    "executed",
+                    status,
+                    reason,
                     int(trade["block"]),
                     trade["tx_hash"],
                     trade["profit_token"],
@@ -196,12 +228,19 @@ class Journal:
                     len(route),
                     _json(route),
                     _text(trade["amount_in"]),
-                    _text(trade["predicted_profit"]),
-                    _text(trade["simulated_profit"]),
+                    _text(trade.get("predicted_profit")),
+                    _text(trade.get("simulated_profit")),
                     _text(trade["realized_profit"]),
-                    int(trade["gas_estimate"]),
+                    int(str(trade.get("gas_estimate", 0))),
                     int(trade["gas_used"]),
                     _text(trade["gas_cost_wei"]),
+                    trade.get("child"),
+                    _text(trade.get("bribe")),
+                    _text(trade.get("bribe_eth")),
+                    _text(trade.get("realized_profit_eth")),
+                    _text(trade.get("event_profit")),
+                    _text(trade.get("effective_gas_price")),
+                    None if index is None else int(index),
                 ),
             )
         return int(cur.lastrowid or 0)
@@ -215,14 +254,15 @@ class Journal:
         scan_id: int | None = None,
         run_id: int | None = None,
     ) -> int:
-        """A trade that was not mined: it simulated to a loss or reverted (`Opportunity.to_json`
-        shape plus whatever profit figures are known)."""
+        """A trade that was not mined (refused before sending, or rejected by the node): the
+        `Opportunity.to_json` / `Prepared.to_json` shape plus whatever profit figures are known;
+        `child` when the prepared transaction names its diamond. Nothing was spent."""
         route = list(opportunity["route"])
         with self.db:
             cur = self.db.execute(
                 "INSERT INTO trades (run_id, scan_id, created_at, status, reason, block,"
                 " profit_token, flash_source, hops, route, amount_in, predicted_profit,"
-                " gas_estimate) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " gas_estimate, child) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id if run_id is not None else self.current_run,
                     scan_id,
@@ -237,6 +277,7 @@ class Journal:
                     _text(opportunity["amount_in"]),
                     _text(opportunity.get("predicted_profit", opportunity.get("gross_profit"))),
                     int(str(opportunity.get("gas_estimate", 0))),
+                    opportunity.get("child"),
                 ),
             )
         return int(cur.lastrowid or 0)
@@ -286,6 +327,87 @@ class Journal:
         ):
             out[r["pool"]] = (int(r["until_block"]), str(r["reason"]))
         return out
+
+    # ------------------------------------------------------------ capital and risk
+
+    def record_capital(
+        self,
+        moves: Iterable[Mapping[str, Any]],
+        *,
+        lab: str | None,
+        run_id: int | None = None,
+    ) -> int:
+        """Capital moved between the master and children, or out of a child: each a
+        `{"child", "kind", "token", "amount", "block", "tx_hash", "log_index"}`, in one
+        transaction. A log already journaled on this lab is skipped (not a second row).
+        Returns how many rows were added."""
+        rows = [
+            (
+                run_id if run_id is not None else self.current_run,
+                lab,
+                time.time(),
+                m["child"],
+                m["kind"],
+                m["token"],
+                _text(m["amount"]),
+                int(m["block"]),
+                m["tx_hash"],
+                int(m["log_index"]),
+            )
+            for m in moves
+        ]
+        with self.db:
+            before = self.db.total_changes
+            self.db.executemany(
+                "INSERT OR IGNORE INTO capital (run_id, lab, created_at, child, kind, token,"
+                " amount, block, tx_hash, log_index) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            return self.db.total_changes - before
+
+    def record_risk_event(
+        self,
+        *,
+        lab: str | None,
+        child: str,
+        event: str,
+        limit_name: str | None = None,
+        value: int | None = None,
+        threshold: int | None = None,
+        block: int | None = None,
+        tx_hash: str | None = None,
+        note: str | None = None,
+        run_id: int | None = None,
+    ) -> int:
+        """A circuit breaker tripped (`event="tripped"`: which limit, its use, its threshold, the
+        pause transaction) or the owner resumed the child (`event="resumed"`)."""
+        with self.db:
+            cur = self.db.execute(
+                "INSERT INTO risk_events (run_id, lab, created_at, child, event, limit_name,"
+                " value, threshold, block, tx_hash, note) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id if run_id is not None else self.current_run,
+                    lab,
+                    time.time(),
+                    child,
+                    event,
+                    limit_name,
+                    _text(value),
+                    _text(threshold),
+                    block,
+                    tx_hash,
+                    note,
+                ),
+            )
+        return int(cur.lastrowid or 0)
+
+    def risk_events(self, lab: str | None, child: str | None = None) -> list[dict[str, Any]]:
+        """The risk events of `lab` (of one child, or all), oldest first."""
+        if child is None:
+            return self.rows("SELECT * FROM risk_events WHERE lab IS ? ORDER BY id", (lab,))
+        return self.rows(
+            "SELECT * FROM risk_events WHERE lab IS ? AND child = ? ORDER BY id", (lab, child)
+        )
 
     # ------------------------------------------------------------ experiment points
 

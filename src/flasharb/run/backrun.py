@@ -35,7 +35,7 @@ from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
 from flasharb.errors import FlasharbError, TransactionFailed
-from flasharb.execute.trader import Prepared, Trader
+from flasharb.execute.trader import Prepared, Trader, TradeReverted
 from flasharb.journal.store import Journal
 from flasharb.run.swaps import PendingSwap, apply_swap, decode_swap
 from flasharb.search.market import Market
@@ -80,6 +80,7 @@ class Backrunner:
         self.guard = min_profit_eth_wei
         self.seen: set[str] = set()
         self.sent: list[SentBackrun] = []
+        self.reverted: list[dict[str, Any]] = []  # mined with status 0 since take_reverted()
 
     def pending(self) -> list[PendingSwap]:
         """New decodable swaps in the pool, in (sender, nonce) order."""
@@ -162,20 +163,21 @@ class Backrunner:
         self.sent = waiting
         return [d for d in done if d is not None]
 
+    def take_reverted(self) -> list[dict[str, Any]]:
+        """The backruns mined with status 0 since the last call (journal-shaped, with gas)."""
+        out, self.reverted = self.reverted, []
+        return out
+
     def _reconcile(
         self, s: SentBackrun, receipt: Any, journal: Journal, run_id: int
     ) -> dict[str, Any] | None:
         try:
             trade = self.trader.reconcile(s.prepared, dict(receipt)).to_json()
-        except TransactionFailed:
+        except TradeReverted as exc:  # mined and reverted: its gas is a loss
             reason = f"backrun of {s.victim.tx_hash} reverted in {s.prepared.tx_hash}"
-            journal.record_failed_trade(
-                s.prepared.to_json(),
-                reason,
-                block=receipt["blockNumber"],
-                scan_id=s.scan_id,
-                run_id=run_id,
-            )
+            rev = exc.reverted.to_json()
+            journal.record_reverted_trade(rev, reason, s.scan_id, run_id=run_id)
+            self.reverted.append(rev | {"reason": reason})
             if self.on_revert is not None:
                 self.on_revert(s.prepared, reason)
             return None

@@ -1,5 +1,10 @@
 """`flasharb run`: the block watcher as a command. Ctrl-C (or SIGTERM) finishes the step in
-hand, closes the run in the journal and exits 130; the node is left as it was."""
+hand, closes the run in the journal and exits 130; the node is left as it was.
+
+The circuit breakers' options (`--max-daily-gas` ...) are added by the CLI
+(flasharb.commands.risk.add_risk_options) and arrive as `RiskLimits` fields in click's meta.
+A child a breaker tripped (in this run or an earlier one on the same lab) is not traded until
+`flasharb risk resume --child C`; the run says so on stderr when it starts."""
 
 from __future__ import annotations
 
@@ -45,6 +50,19 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
     show_default=True,
     help="When the node does not automine: backrun the swaps waiting in its transaction pool.",
 )
+@click.option(
+    "--deadline-blocks",
+    type=click.IntRange(min=1),
+    help="executeArb's deadline, in blocks after the head (default 2; on an automining node "
+    "at least --top: each trade is its own block there).",
+)
+@click.option(
+    "--bribe-bps",
+    type=click.IntRange(0, 10_000),
+    default=0,
+    show_default=True,
+    help="Share of each trade's profit paid to block.coinbase (at most the owner's cap).",
+)
 @click.option("--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per block.")
 def run(
@@ -58,15 +76,20 @@ def run(
     seed: int,
     do_deploy: bool,
     backrun: bool,
+    deadline_blocks: int | None,
+    bribe_bps: int,
     journal_path: Path | None,
     as_json: bool,
 ) -> None:
-    """Watch new blocks: sync, scan, execute what clears the guard, journal everything."""
+    """Watch new blocks: sync, scan, execute what clears the guard, journal everything; pause
+    a child whose circuit breaker trips."""
     from flasharb.chain.rpc import connect, find_rpc_url
     from flasharb.execute.deploy import deploy, load
     from flasharb.run.loop import RunConfig, Runner
+    from flasharb.run.risk import RISK_META, RiskLimits
     from flasharb.run.view import make_view
 
+    limits = RiskLimits(**(click.get_current_context().meta.get(RISK_META) or {}))
     url = find_rpc_url()
     w3 = connect(url)
     dep = deploy(w3, w3.eth.accounts[0], url) if do_deploy else load(w3)
@@ -78,6 +101,9 @@ def run(
         background_swaps=background_swaps,
         seed=seed,
         backrun=backrun,
+        deadline_blocks=deadline_blocks,
+        bribe_bps=bribe_bps,
+        limits=limits,
     )
     stop = threading.Event()
 
@@ -94,6 +120,12 @@ def run(
     try:
         run_id = runner.start()
         assert runner.market is not None
+        for child, trip in runner.halted().items():
+            click.echo(
+                f"flasharb: child {child} is paused by its {trip.limit} breaker (tripped at "
+                f"block {trip.block}): not trading it; 'flasharb risk resume --child {child}'",
+                err=True,
+            )
         view.start(run_id, runner.market.block)
         first = True
         while not stop.is_set():

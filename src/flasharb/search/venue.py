@@ -67,11 +67,6 @@ class Venue(PoolSource, Protocol):
         of one kind, e.g. Balancer weighted and stable pools, differ)."""
         ...
 
-    def hop_gas_of(self, state: PoolState) -> int:
-        """What a swap through this pool, in this state, costs beyond `gas_per_hop` (`Hop.gas`:
-        the venue's `hop_gas`, or more where the state says so, e.g. a rate cache to refresh)."""
-        ...
-
     @property
     def hop_bytes(self) -> int:
         """The length of its packed hop in LibRoute's path."""

@@ -63,10 +63,6 @@ _ZERO = "0x" + "00" * 20
 _HOP_GAS_BASE = 24_000  # a stable hop beyond the BALANCER figure: a two-token pool (hop_gas_of)
 _HOP_GAS_TOKEN = 5_000  # per token beyond two
 _HOP_GAS_RATE = 12_000  # per token with a rate provider
-# per rate cache expired at the quote's time: the swap calls the provider's getRate() and
-# rewrites the cache (a cold call, a storage write, TokenRateCacheUpdated): a route's residual
-# on the replica's 2-token rated pool, tests/fork/test_scan_gas.py (20,059)
-_HOP_GAS_REFRESH = 20_000
 _ONE = 1e18
 _FAILURES = {
     1: "Vault.getPoolTokens(poolId) reverted or returned malformed data",
@@ -361,21 +357,14 @@ class BalancerStable(BalancerVenue):
         """StableMath's two Newton loops over every token, scaling, and each rate cache read
         (and its provider's rate when it expires), beyond the BALANCER figure (fitted on the
         20210418 weighted pools): `_HOP_GAS_BASE` + `_HOP_GAS_TOKEN` per token beyond two +
-        `_HOP_GAS_RATE` per rate provider + `_HOP_GAS_REFRESH` per rate cache expired at the
-        state's quote time (the swap refreshes it). Measured by bench/venue_gas.py (one route
+        `_HOP_GAS_RATE` per rate provider. Measured by bench/venue_gas.py (one route
         through each pool, residual over the model): a 3-token pool 28,515 gas, a 2-token pool
         with a rate provider 39,061; a bare Vault.swap through each replica pool: 2 tokens 129-135k,
         3 tokens 139k, 4 tokens 152k, against 103k for a 20210418 2-token pool."""
         pool = _pool(state)
         n = len(pool.tokens) - 1
         rated = sum(c is not None for c in pool.rate_caches)
-        expired = sum(c is not None and pool.timestamp > c.expires for c in pool.rate_caches)
-        return (
-            _HOP_GAS_BASE
-            + _HOP_GAS_TOKEN * max(n - 2, 0)
-            + _HOP_GAS_RATE * rated
-            + _HOP_GAS_REFRESH * expired
-        )
+        return _HOP_GAS_BASE + _HOP_GAS_TOKEN * max(n - 2, 0) + _HOP_GAS_RATE * rated
 
     def graph_tokens(self, state: PoolState) -> tuple[str, ...]:
         """Every token but the BPT (a swap to or from it is a join or an exit); none while the

@@ -32,7 +32,15 @@ from flasharb.audit.arena import STRANGER, Arena, build_arena
 from flasharb.audit.attacks import ATTACK_KINDS, Attack, Call, Kind, Scene, plan
 from flasharb.audit.harvest import Lender, LoanCall, harvest
 from flasharb.audit.report import Approval, AuditReport, Row, Verdict
-from flasharb.audit.watch import APPROVAL_TOPIC, ETH, Holdings, Watch, read, state_diff
+from flasharb.audit.watch import (
+    APPROVAL_TOPIC,
+    ETH,
+    Holdings,
+    Watch,
+    granted_to_all,
+    read,
+    state_diff,
+)
 from flasharb.chain import addresses as A
 from flasharb.chain.artifacts import contract
 from flasharb.chain.cheats import balance_of, impersonate, set_balance, snapshot, stop_impersonating
@@ -112,7 +120,8 @@ def run_audit(
             watch = _watch(w3, target, tokens, registry, arena, loans, block)
             base = read(w3, watch)
             scene = _scene(w3, target, fns, market, arena, loans, registry)
-            rows = _standing_approvals(base, scene.names)
+            inherent = granted_to_all(w3, base.allowances)
+            rows = _standing_approvals(base, scene.names, inherent)
             errors = error_table(abi) | error_table(contract("AttackerRelay").abi)
             attacks = plan(scene, kinds)
             say(f"{len(attacks)} attacks")
@@ -314,7 +323,9 @@ def _names(
     return names
 
 
-def _standing_approvals(base: Holdings, names: dict[str, str]) -> list[Row]:
+def _standing_approvals(
+    base: Holdings, names: dict[str, str], inherent: set[tuple[str, str]]
+) -> list[Row]:
     return [
         Row(
             kind=Kind.STANDING_APPROVAL,
@@ -325,7 +336,7 @@ def _standing_approvals(base: Holdings, names: dict[str, str]) -> list[Row]:
             approvals=(Approval(token=token, spender=spender, before=amount, after=amount),),
         )
         for (token, spender), amount in sorted(base.allowances.items())
-        if amount > 0
+        if amount > 0 and (token, spender) not in inherent  # (a token's own grant: not given)
     ]
 
 

@@ -41,6 +41,27 @@ def _word(address: str) -> bytes:
     return encode(["address"], [address])
 
 
+# an account with no history on any chain flasharb runs (keccak of a label): what a token says
+# it may spend is an allowance nobody gave
+NOBODY = to_checksum_address(keccak(b"flasharb.audit: an account that never approved")[12:])
+
+
+def granted_to_all(
+    w3: Web3, pairs: Iterable[tuple[str, str]], block: int | str = "latest"
+) -> set[tuple[str, str]]:
+    """The (token, spender) pairs whose allowance a token grants every holder, approved or not
+    (NOBODY's allowance is not 0): a Balancer pool token lets the Vault spend it without
+    approval (ref: balancer-v2-monorepo pkg/pool-utils/contracts/BalancerPoolToken.sol
+    `allowance`). Not a standing approval of the target."""
+    keys = list(pairs)
+    at = hex(block) if isinstance(block, int) else block
+    calls = [
+        ("eth_call", [{"to": t, "data": "0x" + (_ALLOWANCE + _word(NOBODY) + _word(s)).hex()}, at])
+        for t, s in keys
+    ]
+    return {k for k, raw in zip(keys, _batch(w3, calls), strict=True) if (_int(raw) or 0) > 0}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Watch:
     """What the guard reads for one target."""

@@ -36,6 +36,8 @@ _EXPORTS: dict[str, str] = {
     "Quote": "flasharb.state.quote",
     "Market": "flasharb.search.market",
     "MarketConfig": "flasharb.search.market",
+    "load_config": "flasharb.config",
+    "Config": "flasharb.config",
     "Opportunity": "flasharb.search.rank",
     "FlashSource": "flasharb.search.capital",
     "GasModel": "flasharb.search.gas",
@@ -72,6 +74,8 @@ __all__ = [  # what `from flasharb import *` gives; _EXPORTS says where each liv
     "Quote",
     "Market",
     "MarketConfig",
+    "load_config",
+    "Config",
     "Opportunity",
     "FlashSource",
     "GasModel",
@@ -113,6 +117,7 @@ if TYPE_CHECKING:  # the names above, for type checkers and IDEs
     from flasharb.chain.cheats import deal, impersonating, mine, snapshot
     from flasharb.chain.node import Lab
     from flasharb.chain.rpc import connect
+    from flasharb.config import Config, load_config
     from flasharb.errors import FlasharbError
     from flasharb.execute.deploy import Deployment, deploy
     from flasharb.execute.keys import signer

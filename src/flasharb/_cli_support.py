@@ -116,6 +116,16 @@ def _set_project(ctx: click.Context, param: click.Parameter, value: str | None) 
         os.environ["FLASHARB_PROJECT"] = str(Path(value).resolve())
 
 
+def _set_config(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """`flasharb --config PATH`: the configuration file for everything after it (and the
+    processes it starts), as FLASHARB_CONFIG; read (and checked) by the commands that use it."""
+    import os
+    from pathlib import Path
+
+    if value is not None:
+        os.environ["FLASHARB_CONFIG"] = str(Path(value).resolve())
+
+
 def _w3() -> Any:
     """The fork to work on, checked: it answers, is chain 1 and has the mainnet contracts."""
     from flasharb.chain.node import check_mainnet_fork

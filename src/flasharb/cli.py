@@ -17,6 +17,7 @@ from flasharb._cli_support import (
     _kv,
     _no_liquidity,
     _priority,
+    _set_config,
     _set_project,
     _w3,
     add_rpc_url,
@@ -38,6 +39,16 @@ from flasharb._cli_support import (
     is_eager=True,
     help="Project folder for .flasharb/, build/ and reports/ (default: the nearest folder up "
     "from here with a .flasharb/, else this one; env FLASHARB_PROJECT).",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    expose_value=False,
+    callback=_set_config,
+    is_eager=True,
+    help="Configuration file: venues, token lists, strategy (default: the project's "
+    "flasharb.toml, else its pyproject.toml [tool.flasharb]; env FLASHARB_CONFIG). "
+    "See docs/config.md.",
 )
 @click.version_option(package_name="flasharb")
 def main(debug: bool) -> None:
@@ -207,28 +218,37 @@ def quote(
 # ------------------------------------------------------------------ scan / execute
 
 
+_MAX_HOPS_HELP = "Longest cycle searched (pools per route) [default: the config file's, else 3]."
+_PRIORITY_HELP = "The tip, in gwei [default: the config file's priority_fee, else 0.1]."
+
+
+def _market(max_hops: int | None, priority_fee_gwei: float | None) -> Any:
+    """The project's configuration (docs/config.md), and its market with these flags over it."""
+    from flasharb.config import load_config
+
+    project = load_config()
+    fee = None if priority_fee_gwei is None else _priority(priority_fee_gwei)
+    return project, project.market(max_hops=max_hops, priority_fee_wei=fee)
+
+
 @main.command()
-@click.option(
-    "--max-hops",
-    type=click.IntRange(2, 4),
-    default=3,
-    show_default=True,
-    help="Longest cycle searched (pools per route).",
-)
-@click.option("--priority-fee-gwei", type=click.FloatRange(min=0), default=0.1, show_default=True)
+@click.option("--max-hops", type=click.IntRange(2, 4), help=_MAX_HOPS_HELP)
+@click.option("--priority-fee-gwei", type=click.FloatRange(min=0), help=_PRIORITY_HELP)
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Rows to show."
 )
 @rpc_url_option
 @json_option
 @handled
-def scan(max_hops: int, priority_fee_gwei: float, limit: int, as_json: bool) -> None:
-    """Ranked opportunities at the current block over every venue, net of flash fee and gas."""
+def scan(max_hops: int | None, priority_fee_gwei: float | None, limit: int, as_json: bool) -> None:
+    """Ranked opportunities at the current block over the configured venues (every venue by
+    default), net of flash fee and gas."""
     from flasharb.report.table import opportunities_table
     from flasharb.search.scan import scan as do_scan
 
+    _, config = _market(max_hops, priority_fee_gwei)
     with busy("reading every pool, sizing every cycle", as_json):
-        res = do_scan(_w3(), max_hops=max_hops, priority_fee_wei=_priority(priority_fee_gwei))
+        res = do_scan(_w3(), config=config)
     data = res.to_json()
     data["opportunities"] = data["opportunities"][:limit]
     _emit(data, as_json, lambda d: opportunities_table(res, limit, _route_tokens(res, limit)))
@@ -247,26 +267,37 @@ def _route_tokens(res: Any, limit: int) -> dict[str, dict[str, Any]]:
 @click.option(
     "--top",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Execute the best K (disjoint).",
+    help="Execute the best K (disjoint) [default: the config file's, else 1].",
 )
 @click.option("--dry-run", is_flag=True, help="Simulate only; send nothing.")
-@click.option("--max-hops", type=click.IntRange(2, 4), default=3, show_default=True)
-@click.option("--priority-fee-gwei", type=click.FloatRange(min=0), default=0.1, show_default=True)
+@click.option("--max-hops", type=click.IntRange(2, 4), help=_MAX_HOPS_HELP)
+@click.option("--priority-fee-gwei", type=click.FloatRange(min=0), help=_PRIORITY_HELP)
 @rpc_url_option
 @json_option
 @handled
 def execute(
-    top: int, dry_run: bool, max_hops: int, priority_fee_gwei: float, as_json: bool
+    top: int | None,
+    dry_run: bool,
+    max_hops: int | None,
+    priority_fee_gwei: float | None,
+    as_json: bool,
 ) -> None:
     """Scan, simulate, then send the best K opportunities that do not share a pool."""
     from flasharb.chain.rpc import lab_id
     from flasharb.execute.flow import execute_top
+    from flasharb.execute.trader import SendPolicy
     from flasharb.journal.store import Journal
     from flasharb.paths import state_dir
     from flasharb.report.table import trades_table
 
+    project, config = _market(max_hops, priority_fee_gwei)
+    strategy = project.strategy
+    top = top if top is not None else strategy.top if strategy.top is not None else 1
+    policy = SendPolicy(
+        priority_fee_wei=config.priority_fee_wei,
+        bribe_bps=strategy.bribe_bps or 0,
+        deadline_blocks=strategy.deadline_blocks or 2,
+    )
     w3 = _w3()
     lab = lab_id(w3)
     journal = Journal(state_dir() / "journal.sqlite")
@@ -277,8 +308,8 @@ def execute(
                 w3,
                 top=top,
                 dry_run=dry_run,
-                max_hops=max_hops,
-                priority_fee_wei=_priority(priority_fee_gwei),
+                config=config,
+                policy=policy,
                 journal=journal,
                 run_id=run_id,
                 lab=lab,

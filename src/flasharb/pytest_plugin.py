@@ -204,11 +204,14 @@ def compile_contract(session_w3: Any) -> Callable[..., Any]:
 @pytest.fixture
 def market(w3: Any) -> Callable[..., Any]:
     """`market(**config)`: flasharb's market built on the test's fork state (every pool, every
-    cycle, exact sizing, capital sources); `MarketConfig` fields as keywords."""
-    from flasharb.search.market import Market, MarketConfig
+    cycle, exact sizing, capital sources): the project's configuration (flasharb.toml or
+    pyproject.toml [tool.flasharb], docs/config.md; none: every venue), with `MarketConfig`
+    fields as keywords over it."""
+    from flasharb.config import load_config
+    from flasharb.search.market import Market
 
     def build(**config: Any) -> Any:
-        return Market.build(w3, MarketConfig(**config))
+        return Market.build(w3, load_config().market(**config))
 
     return build
 

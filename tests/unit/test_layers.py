@@ -16,6 +16,7 @@ LAYERS = [
     "state",
     "search",
     "venues",  # one module per venue: discovery, reads, sync, quotes, hops, gas, lending
+    "config",  # the project's flasharb.toml: venues, token lists, strategy -> MarketConfig
     "execute",
     "journal",
     "report",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from web3 import Web3
@@ -14,7 +15,7 @@ from web3 import Web3
 from flasharb.errors import TransactionFailed
 from flasharb.execute.deploy import Deployment, load
 from flasharb.execute.trader import Prepared, SendPolicy, Trade, Trader, TradeReverted
-from flasharb.search.market import DEFAULT_PRIORITY_FEE_WEI, Market, MarketConfig
+from flasharb.search.market import Market, MarketConfig
 from flasharb.state.tokens import token_info
 
 __all__ = ["TradeJournal", "execute_top"]
@@ -83,35 +84,45 @@ def execute_top(
     *,
     top: int = 1,
     dry_run: bool = False,
-    max_hops: int = 3,
-    priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI,
-    min_net_profit_eth: int = 0,
+    max_hops: int | None = None,
+    priority_fee_wei: int | None = None,
+    min_net_profit_eth: int | None = None,
     deployment: Deployment | None = None,
     journal: TradeJournal | None = None,
     run_id: int | None = None,
     market: Market | None = None,
     trader: Trader | None = None,
     lab: str | None = None,
+    config: MarketConfig | None = None,
+    policy: SendPolicy | None = None,
 ) -> dict[str, Any]:
     """Select the best `top` pool-disjoint opportunities of the market, prepare them, and
     (unless `dry_run`) send and reconcile each that simulated to a profit. Returns the
     `flasharb execute --json` document: `trades` (sent and reconciled, or the dry run's
     prepared transactions), `skipped` (refused before sending: nothing was spent) and
     `reverted` (sent, mined and reverted: gas was spent; their pools are quarantined on this
-    `lab`, and `flasharb execute` exits 1)."""
+    `lab`, and `flasharb execute` exits 1).
+
+    The market is `market`, else built from `config` (default: `market`'s, else
+    `MarketConfig()`: 3 hops, a 0.1 gwei tip, no minimum),
+    with `max_hops`, `priority_fee_wei` and `min_net_profit_eth` overriding it when given; the
+    trader sends with `policy` (default: `SendPolicy` at the market's priority fee)."""
     dep = deployment or load(w3)
     started = time.monotonic()
-    config = MarketConfig(
-        max_hops=max_hops, priority_fee_wei=priority_fee_wei, min_net_profit_eth=min_net_profit_eth
-    )
-    m = market or Market.build(w3, config)
+    given: dict[str, Any] = {
+        "max_hops": max_hops,
+        "priority_fee_wei": priority_fee_wei,
+        "min_net_profit_eth": min_net_profit_eth,
+    }
+    base = config or (market.config if market is not None else MarketConfig())
+    cfg = replace(base, **{k: v for k, v in given.items() if v is not None})
+    m = market or Market.build(w3, cfg)
     if journal is not None:
         m.quarantined.update(journal.quarantined(lab, m.block))
-    chosen = m.select(top=top, min_net_profit_eth=min_net_profit_eth)
+    chosen = m.select(top=top, min_net_profit_eth=cfg.min_net_profit_eth)
     scanned = time.monotonic()
-    t = trader or Trader(
-        w3, dep, dep.trading_signer(), policy=SendPolicy(priority_fee_wei=priority_fee_wei)
-    )
+    send_policy = policy or SendPolicy(priority_fee_wei=cfg.priority_fee_wei)
+    t = trader or Trader(w3, dep, dep.trading_signer(), policy=send_policy)
     found = m.opportunities()
     scan_id = (
         journal.record_scan_result(m.block, found, run_id=run_id, gas_price_wei=m.gas_price_wei)

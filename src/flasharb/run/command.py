@@ -23,16 +23,27 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 @click.command("run")
-@click.option("--max-hops", type=click.IntRange(2, 4), default=3, show_default=True)
-@click.option("--priority-fee-gwei", type=float, default=0.1, show_default=True)
+@click.option(
+    "--max-hops",
+    type=click.IntRange(2, 4),
+    help="Longest cycle searched [default: the config file's, else 3].",
+)
+@click.option(
+    "--priority-fee-gwei",
+    type=click.FloatRange(min=0),
+    help="The tip [default: the config file's, else 0.1].",
+)
 @click.option(
     "--min-profit-eth",
     type=str,
-    default="0",
-    show_default=True,
-    help="Guard: execute only above this net profit, in ETH wei.",
+    help="Guard: execute only above this net profit, in ETH wei [default: the config file's "
+    "min_net_profit, else 0].",
 )
-@click.option("--top", type=int, default=2, show_default=True, help="Trades per block at most.")
+@click.option(
+    "--top",
+    type=int,
+    help="Trades per block at most [default: the config file's, else 2].",
+)
 @click.option("--blocks", "max_blocks", type=int, help="Stop after this many new blocks.")
 @click.option("--poll", type=float, default=0.2, show_default=True, help="Seconds between polls.")
 @click.option(
@@ -53,23 +64,22 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 @click.option(
     "--deadline-blocks",
     type=click.IntRange(min=1),
-    help="executeArb's deadline, in blocks after the head (default 2; on an automining node "
-    "at least --top: each trade is its own block there).",
+    help="executeArb's deadline, in blocks after the head (default: the config file's, else 2; "
+    "on an automining node at least --top: each trade is its own block there).",
 )
 @click.option(
     "--bribe-bps",
     type=click.IntRange(0, 10_000),
-    default=0,
-    show_default=True,
-    help="Share of each trade's profit paid to block.coinbase (at most the owner's cap).",
+    help="Share of each trade's profit paid to block.coinbase (at most the owner's cap) "
+    "[default: the config file's, else 0].",
 )
 @click.option("--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per block.")
 def run(
-    max_hops: int,
-    priority_fee_gwei: float,
-    min_profit_eth: str,
-    top: int,
+    max_hops: int | None,
+    priority_fee_gwei: float | None,
+    min_profit_eth: str | None,
+    top: int | None,
     max_blocks: int | None,
     poll: float,
     background_swaps: int,
@@ -77,33 +87,42 @@ def run(
     do_deploy: bool,
     backrun: bool,
     deadline_blocks: int | None,
-    bribe_bps: int,
+    bribe_bps: int | None,
     journal_path: Path | None,
     as_json: bool,
 ) -> None:
     """Watch new blocks: sync, scan, execute what clears the guard, journal everything; pause
     a child whose circuit breaker trips."""
     from flasharb.chain.rpc import connect, find_rpc_url
+    from flasharb.config import load_config
     from flasharb.execute.deploy import deploy, load
     from flasharb.run.loop import RunConfig, Runner
     from flasharb.run.risk import RISK_META, RiskLimits
     from flasharb.run.view import make_view
 
     limits = RiskLimits(**(click.get_current_context().meta.get(RISK_META) or {}))
+    project = load_config()  # the flags override the file; a bad file: one line, exit 2
+    strategy = project.strategy
+    market = project.market(
+        max_hops=max_hops,
+        priority_fee_wei=None if priority_fee_gwei is None else _priority_wei(priority_fee_gwei),
+        min_net_profit_eth=None if min_profit_eth is None else _wei(min_profit_eth),
+    )
     url = find_rpc_url()
     w3 = connect(url)
     dep = deploy(w3, w3.eth.accounts[0], url) if do_deploy else load(w3)
     config = RunConfig(
-        max_hops=max_hops,
-        priority_fee_wei=int(round(priority_fee_gwei * 10**9)),
-        min_profit_eth_wei=int(min_profit_eth),
-        top=top,
+        max_hops=market.max_hops,
+        priority_fee_wei=market.priority_fee_wei,
+        min_profit_eth_wei=market.min_net_profit_eth,
+        top=_first(top, strategy.top, 2),
         background_swaps=background_swaps,
         seed=seed,
         backrun=backrun,
-        deadline_blocks=deadline_blocks,
-        bribe_bps=bribe_bps,
+        deadline_blocks=strategy.deadline_blocks if deadline_blocks is None else deadline_blocks,
+        bribe_bps=_first(bribe_bps, strategy.bribe_bps, 0),
         limits=limits,
+        market_config=market,
     )
     stop = threading.Event()
 
@@ -154,3 +173,24 @@ def run(
         view.stop(summary)
     if status == "interrupted":
         sys.exit(EXIT_INTERRUPTED)
+
+
+def _first(flag: int | None, file: int | None, default: int) -> int:
+    """The flag if given, else the config file's value, else the default."""
+    return flag if flag is not None else file if file is not None else default
+
+
+def _priority_wei(gwei: float) -> int:
+    return int(round(gwei * 10**9))  # CLI input only; everything after is integer wei
+
+
+def _wei(text: str) -> int:
+    from flasharb.errors import FlasharbValueError
+
+    try:
+        return int(text)
+    except ValueError:
+        raise FlasharbValueError(
+            f"--min-profit-eth {text!r} is not a whole number of ETH wei; give e.g. "
+            "10000000000000000"
+        ) from None

@@ -29,7 +29,7 @@ overlay: the market itself does not move) and the same trader (run/backrun.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
 from typing import Any
 
@@ -68,6 +68,9 @@ class RunConfig:
     bribe_bps: int = 0  # share of each trade's profit paid to block.coinbase (SendPolicy)
     limits: RiskLimits = field(default_factory=RiskLimits)  # the circuit breakers
     screen: bool = True  # probe tokens before their pools enter the market (issue 14)
+    # the market's venues, token lists and floors (a project's: flasharb.config); the fields
+    # above override its max hops, priority fee, minimum profit and screen
+    market_config: MarketConfig | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,7 +98,8 @@ class RunConfig:
         )
 
     def market(self) -> MarketConfig:
-        return MarketConfig(
+        return replace(
+            self.market_config or MarketConfig(),
             max_hops=self.max_hops,
             priority_fee_wei=self.priority_fee_wei,
             min_net_profit_eth=self.min_profit_eth_wei,

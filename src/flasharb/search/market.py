@@ -29,12 +29,22 @@ What enters: pools only from the creation contracts of the venues of `MarketConf
 `MarketConfig.screen` (the default), only pools whose tokens pass the token screen
 (state/screen.py: each token probed once on the fork, as mined and as simulated). A refused
 pool stays out of the index, its state is dropped at every update, and `Market.screened` says
-why.
+why. The same holds for a pool with a token of `MarketConfig.deny_tokens`, or, with
+`MarketConfig.allow_tokens`, a token not in it (its own BPT aside; native ETH counts as WETH):
+these are left out before the screen, which never probes them.
+
+Minimum liquidity: `MarketConfig.min_liquidity_eth` gives a venue a floor on what its pools
+hold, in ETH wei: the sum over the pool's tokens of what it holds near its price
+(`Venue.reserves`: a V2 pair's reserves, a Balancer pool's balances, a V3/V4 pool's virtual
+reserves of the current range) valued at the mid price of each token's deepest WETH pool
+(search/valuation.py; WETH at par, a token no WETH pool prices at 0). A pool under its venue's
+floor stays out of the index and the lenders; it is judged again whenever it moves (it joins
+once it holds enough, and leaves when it falls under), and `Market.thin` says why it is out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any, cast
@@ -52,6 +62,7 @@ from flasharb.search.gas import GasModel
 from flasharb.search.graph import routable
 from flasharb.search.rank import BookUpdate, Opportunity, OpportunityBook, cost
 from flasharb.search.select import select
+from flasharb.search.valuation import EthPrice, PriceBook
 from flasharb.search.venue import Venue, venue_of
 from flasharb.state._rpc import batch, block_param
 from flasharb.state.discovery import multicall
@@ -68,6 +79,7 @@ __all__ = [
     "MarketConfig",
     "MarketUpdate",
     "next_base_fee",
+    "pool_value_eth",
 ]
 
 DEFAULT_PRIORITY_FEE_WEI = 100_000_000  # 0.1 gwei tip on top of the next block's base fee
@@ -139,6 +151,10 @@ class MarketConfig:
     read_config: ReadConfig | None = None
     screen: bool = True  # leave out pools with a token the token screen refuses
     token_screen: TokenScreen | None = None  # verdicts' source and cache (None: one per market)
+    deny_tokens: frozenset[str] = frozenset()  # pools with any of these stay out
+    allow_tokens: frozenset[str] | None = None  # None: any token; else pools of these alone
+    # venue name -> least ETH wei its pools must hold to enter (module doc); absent: no floor
+    min_liquidity_eth: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not MIN_HOPS <= self.max_hops <= MAX_HOPS:
@@ -147,6 +163,36 @@ class MarketConfig:
             )
         if self.priority_fee_wei < 0:
             raise FlasharbValueError(f"priority fee must be >= 0 wei, got {self.priority_fee_wei}")
+        object.__setattr__(
+            self, "deny_tokens", frozenset(checksum_address(t) for t in self.deny_tokens)
+        )
+        if self.allow_tokens is not None:
+            allow = frozenset(checksum_address(t) for t in self.allow_tokens)
+            object.__setattr__(self, "allow_tokens", allow)
+            both = sorted(allow & self.deny_tokens)
+            if both:
+                raise FlasharbValueError(
+                    f"token {both[0]} is both allowed and denied; keep it in one list"
+                )
+        for venue, floor in self.min_liquidity_eth.items():
+            if floor < 0:
+                raise FlasharbValueError(
+                    f"min liquidity of {venue} must be >= 0 ETH wei, got {floor}"
+                )
+
+    def refuses(self, info: PoolInfo) -> str | None:
+        """Why the token lists keep `info`'s pool out (None: they let it in)."""
+        if not self.deny_tokens and self.allow_tokens is None:
+            return None
+        for token in info.tokens:
+            if token == info.address:
+                continue  # a composable pool's own BPT is no token of its trades
+            t = A.WETH if token == A.NATIVE_ETH else token
+            if t in self.deny_tokens:
+                return f"token {t} is on the deny list"
+            if self.allow_tokens is not None and t not in self.allow_tokens:
+                return f"token {t} is not on the allow list"
+        return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,6 +229,8 @@ class Market:
         lenders_raw: _LenderReads,
         token_screen: TokenScreen | None = None,
         screened: Mapping[str, str] | None = None,
+        thin: Mapping[str, str] | None = None,
+        floor_prices: PriceBook | None = None,
     ) -> None:
         self.w3 = w3
         self.config = config
@@ -190,7 +238,10 @@ class Market:
         self.head = head
         self._lenders_raw = lenders_raw
         self.token_screen = token_screen  # None: the screen is off
-        self.screened: dict[str, str] = dict(screened or {})  # pools left out, and why
+        # pools left out for good (the token screen, the token lists), and why
+        self.screened: dict[str, str] = dict(screened or {})
+        self.thin: dict[str, str] = dict(thin or {})  # pools now under their venue's floor
+        self._floor_prices = floor_prices  # what values pools against their floors
         self.stale: dict[str, str] = dict(sync.failed)  # pools whose state is not current
         self.quarantined: dict[str, tuple[int, str]] = {}  # pool -> (until block, why)
         self.index = self._build_index()
@@ -228,11 +279,26 @@ class Market:
             extra_topics=_lender_topics(cfg.venues),
         )
         screen = (cfg.token_screen or TokenScreen()) if cfg.screen else None
-        screened = _leave_out(screen, w3, list(sync.registry), sync, head)
+        screened = _leave_out(screen, w3, list(sync.registry), sync, head, cfg)
+        thin: dict[str, str] = {}
+        floor_prices = None
+        if cfg.min_liquidity_eth:  # priced by every pool let in, those under a floor too
+            floor_prices = PriceBook(sync.states.values(), A.WETH)
+            _under_floor(cfg, sync, list(sync.states), floor_prices.get, thin)
         raw = _LenderReads.read(
             w3, _venues(cfg.venues), sync.states.values(), cfg.flash_tokens, head.number
         )
-        return cls(w3, cfg, sync, head, lenders_raw=raw, token_screen=screen, screened=screened)
+        return cls(
+            w3,
+            cfg,
+            sync,
+            head,
+            lenders_raw=raw,
+            token_screen=screen,
+            screened=screened,
+            thin=thin,
+            floor_prices=floor_prices,
+        )
 
     def _flash_tokens(self) -> list[str]:
         return [
@@ -292,16 +358,27 @@ class Market:
         calls += 1 + (1 if result.changed else 0)
         if result.header is not None:
             self.head = Head.of(result.header)
-        if result.added and self.token_screen is not None:  # new tokens: probed once
-            trips = self.token_screen.round_trips
+        if result.added:  # new pools: the token lists, then new tokens probed once
+            trips = self.token_screen.round_trips if self.token_screen is not None else 0
             added = [self.registry[a] for a in sorted(result.added)]
-            self.screened |= _leave_out(self.token_screen, self.w3, added, self.sync, self.head)
-            calls += self.token_screen.round_trips - trips
+            self.screened |= _leave_out(
+                self.token_screen, self.w3, added, self.sync, self.head, self.config
+            )
+            if self.token_screen is not None:
+                calls += self.token_screen.round_trips - trips
         for address in self.screened.keys() & result.changed:
             self.states.pop(address, None)  # re-read from its logs: still out
         for address in result.changed:
             self.stale.pop(address, None)
         self.stale.update(result.failed)
+        left = False  # a pool of the index fell under its venue's floor
+        if self._floor_prices is not None:
+            moved = sorted(a for a in result.changed if a in self.states)
+            self._floor_prices.update(self.states[a] for a in moved)
+            for address in moved:
+                self.thin.pop(address, None)  # judged again
+            out = _under_floor(self.config, self.sync, moved, self._floor_prices.get, self.thin)
+            left = any(a in self.index.graph.pool_index for a in out)
         t1 = perf_counter()
         lenders_changed = self._refresh_lenders(result)
         calls += int(lenders_changed)
@@ -310,7 +387,7 @@ class Market:
         flipped = any(  # a pool that became routable or stopped being (an amp update's end)
             (a in graph) != routable(self.states[a]) for a in result.changed if a in self.states
         )
-        if result.added or flipped:
+        if result.added or flipped or left:
             self.index = self._build_index()
             self.book = OpportunityBook(
                 self.index,
@@ -487,15 +564,63 @@ class Market:
 
 
 def _leave_out(
-    screen: TokenScreen | None, w3: Web3, pools: Sequence[PoolInfo], sync: StateSync, head: Head
+    screen: TokenScreen | None,
+    w3: Web3,
+    pools: Sequence[PoolInfo],
+    sync: StateSync,
+    head: Head,
+    config: MarketConfig,
 ) -> dict[str, str]:
-    """Pools of `pools` with a token `screen` refuses -> why; their states are dropped."""
-    if screen is None or not pools:
-        return {}
-    at = ProbeBlock(number=head.number, timestamp=head.timestamp, base_fee=head.base_fee)
-    out = screen.leave_out(w3, pools, at)
+    """Pools of `pools` the token lists of `config` refuse, or with a token `screen` refuses,
+    -> why; their states are dropped. The screen never probes the pools the lists refuse."""
+    out: dict[str, str] = {}
+    for info in pools:
+        why = config.refuses(info)
+        if why is not None:
+            out[info.uid] = why
+    rest = [p for p in pools if p.uid not in out]
+    if screen is not None and rest:
+        at = ProbeBlock(number=head.number, timestamp=head.timestamp, base_fee=head.base_fee)
+        out |= screen.leave_out(w3, rest, at)
     for address in out:
         sync.states.pop(address, None)
+    return out
+
+
+def pool_value_eth(state: PoolState, price: Callable[[str], EthPrice | None]) -> int:
+    """What the pool holds near its price (`Venue.reserves`), in ETH wei: each token's amount at
+    `price(token)` (floored), WETH at par, a token without a price at 0."""
+    total = 0
+    for token, amount in venue_of(state).reserves(state):
+        if token == A.WETH:
+            total += amount
+            continue
+        p = price(token)
+        if p is not None:
+            total += p.to_eth(amount)
+    return total
+
+
+def _under_floor(
+    config: MarketConfig,
+    sync: StateSync,
+    uids: Sequence[str],
+    price: Callable[[str], EthPrice | None],
+    thin: dict[str, str],
+) -> list[str]:
+    """Pools of `uids` worth less than their venue's `min_liquidity_eth`: their states are
+    dropped and `thin` says why. Returns them."""
+    out = []
+    for uid in uids:
+        floor = config.min_liquidity_eth.get(sync.registry[uid].venue, 0)
+        state = sync.states.get(uid)
+        if floor <= 0 or state is None:
+            continue
+        worth = pool_value_eth(state, price)
+        if worth < floor:
+            thin[uid] = f"holds {worth} ETH wei near its price, under its venue's floor {floor}"
+            sync.states.pop(uid)
+            out.append(uid)
     return out
 
 

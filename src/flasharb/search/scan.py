@@ -17,7 +17,7 @@ A long-running process keeps the `Market` and calls `update()` per block instead
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from web3 import Web3
@@ -88,21 +88,26 @@ class ScanResult:
 def scan(
     w3: Web3,
     *,
-    max_hops: int = 3,
-    priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI,
+    max_hops: int | None = None,
+    priority_fee_wei: int | None = None,
     gas_model: GasModel | None = None,
     block: int | None = None,
-    min_net_profit_eth: int = 0,
+    min_net_profit_eth: int | None = None,
+    config: MarketConfig | None = None,
 ) -> ScanResult:
-    """Ranked opportunities at `block` (default: the head), net of flash fee and gas.
+    """Ranked opportunities at `block` (default: the head), net of flash fee and gas, in the
+    market of `config` (default: `MarketConfig()`; a project's: `flasharb.config.load_config()
+    .market()`); the other keywords, when given, override its fields (defaults: 3 hops, a
+    0.1 gwei tip, no minimum profit).
 
     Raises:
         FlasharbValueError: `max_hops` outside 2..4 or a negative priority fee.
     """
-    config = MarketConfig(
-        max_hops=max_hops,
-        priority_fee_wei=priority_fee_wei,
-        min_net_profit_eth=min_net_profit_eth,
-        gas_model=gas_model or GasModel(),
-    )
-    return ScanResult.of(Market.build(w3, config, block=block))
+    given: dict[str, Any] = {
+        "max_hops": max_hops,
+        "priority_fee_wei": priority_fee_wei,
+        "min_net_profit_eth": min_net_profit_eth,
+        "gas_model": gas_model,
+    }
+    cfg = replace(config or MarketConfig(), **{k: v for k, v in given.items() if v is not None})
+    return ScanResult.of(Market.build(w3, cfg, block=block))

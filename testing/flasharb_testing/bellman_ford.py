@@ -174,4 +174,4 @@ def engine_of(pools: list[PoolState], starts: list[str]) -> SearchEngine:
     """The search engine over `pools` (cycles of up to four hops from `starts`) whose index the
     cross-check looks cycles up in."""
     index = CycleIndex.build(pools, starts, max_hops=4)
-    return SearchEngine(index, {p.address: p for p in pools})
+    return SearchEngine(index, {p.uid: p for p in pools})

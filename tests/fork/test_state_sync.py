@@ -28,7 +28,7 @@ ZERO = "0x" + "00" * 20
 def assert_same_as_full_reread(w3: Web3, sync: StateSync) -> None:
     """Field by field: the incremental registry and states equal a fresh start at its block."""
     fresh = StateSync.start(w3, block=sync.block)
-    assert {p.address: p for p in sync.registry} == {p.address: p for p in fresh.registry}
+    assert {p.uid: p for p in sync.registry} == {p.uid: p for p in fresh.registry}
     assert sync.failed == fresh.failed
     assert set(sync.states) == set(fresh.states)
     for address, state in fresh.states.items():

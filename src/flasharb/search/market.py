@@ -457,8 +457,9 @@ class Market:
         """Keep `pools` out of every route for `config.quarantine_blocks` blocks (a route through
         them reverted on chain); returns the last block they are out."""
         until = self.head.number + self.config.quarantine_blocks
-        for pool in pools:
-            self.quarantined[checksum_address(pool)] = (until, reason)
+        for pool in pools:  # uids: an address, or a V4 pool's 0x-hex PoolId as it is
+            uid = checksum_address(pool) if len(pool) == 42 else pool.lower()
+            self.quarantined[uid] = (until, reason)
         return until
 
     def select(self, *, top: int, min_net_profit_eth: int | None = None) -> list[Opportunity]:

@@ -143,7 +143,11 @@ class StablePoolState:
     swap_fee: int  # 18-decimal fixed point
     amp: AmpState
     rate_caches: tuple[RateCache | None, ...]  # None: no rate provider (rate 1e18)
-    timestamp: int  # block.timestamp the quote assumes (the next block's)
+    # block.timestamp the quote assumes (the next block's). Not compared: two reads of a pool
+    # whose quote does not move with time (no rate provider, no amplification update) are the
+    # same state at any time; a pool whose quote moves with time is re-read every block and
+    # judged by its quotes (the venue's `moved`), not by this equality
+    timestamp: int = field(compare=False)
     venue: str = "balancer_stable"
     bpt_index: int = field(init=False, compare=False)
     _index: dict[str, int] = field(init=False, repr=False, compare=False)

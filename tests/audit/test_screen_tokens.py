@@ -24,6 +24,7 @@ from flasharb.replica import zoo
 from flasharb.search.market import Market, MarketConfig
 from flasharb.state.discovery import Venues
 from flasharb.state.screen import Quirk
+from flasharb.venues.uniswap_v2 import UniswapV2
 from flasharb_testing import routes as R
 from tests.helpers import send_failing
 
@@ -189,7 +190,8 @@ class TestOnlyKnownFactories:
         _call(w3, attacker, pair, "mint(address)", ["address"], [attacker])
         default = Market.build(w3)
         assert pair not in default.registry and pair not in default.states
-        venues = Venues(v2_factories={**A.V2_FACTORIES, "attackers_v2": factory})
+        attackers = UniswapV2(name="attackers_v2", factory=factory)  # a user's configured venue
+        venues = Venues(venues=(*Venues().venues, attackers))
         trusted = Market.build(w3, MarketConfig(venues=venues))
         assert trusted.registry[pair].venue == "attackers_v2" and pair in trusted.states
         assert trusted.screened == {}

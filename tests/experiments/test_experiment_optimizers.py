@@ -34,7 +34,8 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
 
 
 class TestOptimizers:
-    """The six best cycles (the V3 shock leaves five) after 300 WETH shocks of Uniswap V2 and V3."""
+    """The three best cycles of each route kind (V2 only, mixed) after 300 WETH shocks of Uniswap
+    V2 and V3."""
 
     def test_gaps_are_measured_against_the_best_input_found(
         self, sweep: tuple[Path, dict[str, Any]]
@@ -42,7 +43,8 @@ class TestOptimizers:
         _, report = sweep
         rows = report["rows"]
         per_venue = {v: sum(r["venue"] == v for r in rows) for v in ("uniswap_v2", "uniswap_v3")}
-        assert all(4 <= n <= 6 for n in per_venue.values()), per_venue  # the 6 best, if as many
+        # up to 3 of each route kind per shock, as many as pay (the V3 shock leaves mixed ones)
+        assert all(3 <= n <= 6 for n in per_venue.values()), per_venue
         assert {r["route_kind"] for r in rows} == {"V2 only", "mixed"}
         for r in rows:
             gaps = [int(r[f"{m}_gap"]) for m in METHODS]

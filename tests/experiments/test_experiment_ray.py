@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from flasharb.experiments.hop_gas import grid
 from tests.experiments.test_experiment_hop_gas import experiment_cli
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'flasharb[ray]'")
@@ -102,7 +103,7 @@ def test_ray_sweep_equals_the_local_workers_sweep(
         tmp_path, "hop-gas", *common, "--workers", "2", "--out", str(tmp_path / "local")
     )
     assert on_ray["params"]["ray"] == address and local["params"]["ray"] is None
-    assert len(on_ray["rows"]) == 7 and all(r["executed"] for r in on_ray["rows"])
+    assert len(on_ray["rows"]) == len(grid("small")) and all(r["executed"] for r in on_ray["rows"])
     assert on_ray["rows"] == local["rows"]  # same gas, same profit, to the wei
     for f in ("points.csv", "gas_by_route.png", "gas_fit.png"):
         assert (tmp_path / "ray" / f).read_bytes() == (tmp_path / "local" / f).read_bytes(), f

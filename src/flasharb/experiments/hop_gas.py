@@ -83,8 +83,8 @@ _FULL_SHAPES = [
     ("V2 > V3", "uniswap_v4"),
     ("V3 > V2", "uniswap_v4"),
     ("V2 > Bal", "uniswap_v4"),
-    # V4 hops: they run once the market reads V4 pools (its uniswap_v4 venue); until then
-    # these points say why not, and bench/gas_fit.py adds V4-hop receipts of its own
+    # V4 hops, through the market's uniswap_v4 venue (bench/gas_fit.py adds V4-hop receipts
+    # of its own)
     ("V2 > V4", "balancer_v2"),
     ("V4 > V2", "uniswap_v4"),
     ("V2 > V4 > V4", "balancer_v2"),

@@ -1,9 +1,10 @@
 """optimizers: how much profit each way of sizing a route leaves, and what it costs in time.
 
 Each point sells `size_weth` WETH into one venue's deepest WETH pool, builds the market on the
-shocked fork, and takes its `cycles` best opportunities (the ranked list: nothing is sent, so
-the selection policy, which keeps a pool-disjoint set to send, does not apply). Every cycle is
-sized three ways on the market's exact pool states:
+shocked fork, and takes its `cycles` best opportunities of each route kind, V2 only and mixed
+(the ranked list: nothing is sent, so the selection policy, which keeps a pool-disjoint set to
+send, does not apply; the V2-only routes are where the exact search is proven optimal). Every
+cycle is sized three ways on the market's exact pool states:
 
 - exact: `search.exact.size_cycle`, the engine's integer sizing (the V2 closed form searched
   and proven optimal on the exact saw-tooth; quote-based bracket, golden section and tooth
@@ -53,11 +54,11 @@ MAX_INPUT = 2**112 - 1  # LibRoute.MAX_AMOUNT_IN: nothing larger can be sent
 METHODS = ("exact", "closed_form", "generic")
 GRIDS: dict[str, list[Params]] = {
     "small": [
-        {"venue": "uniswap_v2", "size_weth": 300, "cycles": 6, "repeat": 3},
-        {"venue": "uniswap_v3", "size_weth": 300, "cycles": 6, "repeat": 3},
+        {"venue": "uniswap_v2", "size_weth": 300, "cycles": 3, "repeat": 3},
+        {"venue": "uniswap_v3", "size_weth": 300, "cycles": 3, "repeat": 3},
     ],
     "full": [
-        {"venue": v, "size_weth": s, "cycles": 40, "repeat": 5}
+        {"venue": v, "size_weth": s, "cycles": 20, "repeat": 5}
         for v in ("uniswap_v2", "sushiswap", "uniswap_v3", "balancer")
         for s in (100, 300, 1000)
     ],
@@ -208,7 +209,13 @@ def run_point(ctx: Context, p: Params) -> Metrics:
     found = market.opportunities()
     repeat = int(p["repeat"])
     cycles = []
-    for opp in found[: int(p["cycles"])]:
+    each = int(p["cycles"])  # the best of each route kind
+    chosen = [
+        o
+        for kind in ("V2 only", "mixed")
+        for o in [q for q in found if _route_kind(q.cycle) == kind][:each]
+    ]
+    for opp in chosen:
         c = opp.cycle
         sized, t_exact = _timed(partial(size_cycle, c, states), repeat)
         x_cf, t_cf = _timed(partial(closed_form_size, c, states), repeat)

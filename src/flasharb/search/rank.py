@@ -290,6 +290,21 @@ class OpportunityBook:
             self.opps.pop(cycle_id, None)  # cannot execute the route (a V3 pool off the
             self.dropped[token] = str(exc)  # canonical factory): it cannot be ranked
 
+    def _lent_as_before(self, cycle_id: int, sized: SizedCycle) -> bool:
+        """Whether `fund()` on the new lenders gives this cycle's funding unchanged, told without
+        re-sizing: it was lent for free at its gross optimum (or is a batch swap, which borrows
+        nothing), and the cheapest allowed lender of that input is still that free source (the
+        first branch of `fund`)."""
+        old = self.funded.get(cycle_id)
+        if old is None or old.sized is not sized:
+            return False
+        if old.source.batch:
+            return True
+        amount = sized.amount_in
+        if old.source.fee(amount) != 0:
+            return False
+        return self.lenders.choose(sized.cycle, amount) == old.source
+
     def _fund(self, cycle_id: int, sized: SizedCycle) -> None:
         funded = fund(sized, self.engine.states, self.lenders)
         if funded is None:
@@ -369,21 +384,24 @@ class OpportunityBook:
         for cycle_id, sized in sorted(self.engine.sized.items()):
             if cycle_id in affected:
                 self._fund(cycle_id, sized)
-        refunded = 0
+        refunded: set[int] = set()
         if moved_tokens:
             for cycle_id, sized in sorted(self.engine.sized.items()):
-                if cycle_id not in affected and sized.cycle.token in moved_tokens:
-                    self._fund(cycle_id, sized)
-                    refunded += 1
+                if cycle_id in affected or sized.cycle.token not in moved_tokens:
+                    continue
+                if self._lent_as_before(cycle_id, sized):
+                    continue  # fund() would give the same funding: only its cost moves
+                self._fund(cycle_id, sized)
+                refunded.add(cycle_id)
         for cycle_id, funded in self.funded.items():  # new gas price and ETH prices
-            if cycle_id not in affected:
+            if cycle_id not in affected and cycle_id not in refunded:
                 self._cost(cycle_id, funded)
         self.last = BookUpdate(
             pools=len({s.uid for s in states}),
             affected=int(ids.size),
             candidates=int(passing.size),
             sized=len(found),
-            refunded=refunded,
+            refunded=len(refunded),
             screen_s=t1 - t0,
             size_s=t2 - t1,
             cost_s=perf_counter() - t2,

@@ -10,7 +10,7 @@ subclasses `BaseVenue`, sets its class-level facts and implements the rest.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
 from eth_abi import encode
@@ -50,6 +50,17 @@ def word_address(word: bytes) -> str:
 
 def address_word(address: str) -> bytes:
     return bytes(12) + bytes.fromhex(address[2:])
+
+
+def with_packed(venue: BaseVenue, hop: Hop) -> Hop:
+    """`hop` with its packed bytes (`Hop.packed`), encoded once when the hop is made: a route is
+    re-costed on its exact calldata every block, and packing a hop checks it against the
+    protocol (a V3 pool's CREATE2 address, a V4 pool's id: keccaks). A hop the facet cannot
+    take is left unpacked: encoding the route raises, with the reason, where it is costed."""
+    try:
+        return replace(hop, packed=venue.encode_hop(hop))
+    except FlasharbValueError:
+        return hop
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +124,10 @@ class BaseVenue:
     def pow_slack(self, state: PoolState, token_out: str) -> float:
         return 0.0
 
+    def encode_hop(self, hop: Hop) -> bytes:
+        """LibRoute's packed hop (kind byte first); a venue with a facet hop overrides it."""
+        raise FlasharbValueError(f"{self.name}: the diamond has no hop for this venue yet")
+
     def hop(self, state: PoolState, token_in: str, token_out: str) -> Hop:
         """The hop through `state`'s pool, with its packed bytes."""
         kind = self.hop_kind
@@ -121,16 +136,19 @@ class BaseVenue:
                 f"{self.name} pool {state.uid}: the diamond has no hop for this venue yet"
             )
         pool_id, factory = self._hop_fields(state)
-        return Hop(
-            pool=state.uid,
-            token_in=token_in,
-            token_out=token_out,
-            fee_pips=self.fee_pips(state),
-            kind=kind,
-            pool_id=pool_id,
-            factory=factory,
-            wide=len(self.graph_tokens(state)) > 2,
-            gas=self.hop_gas_of(state),
+        return with_packed(
+            self,
+            Hop(
+                pool=state.uid,
+                token_in=token_in,
+                token_out=token_out,
+                fee_pips=self.fee_pips(state),
+                kind=kind,
+                pool_id=pool_id,
+                factory=factory,
+                wide=len(self.graph_tokens(state)) > 2,
+                gas=self.hop_gas_of(state),
+            ),
         )
 
     def hop_gas_of(self, state: PoolState) -> int:

@@ -51,7 +51,7 @@ from flasharb.state.events import topic
 from flasharb.state.reader import words_per_side
 from flasharb.state.registry import PoolInfo, PoolRegistry, id_uid
 from flasharb.state.venue import ReadConfig, ReadContext, Scan, Watch
-from flasharb.venues.base import BaseVenue, balance_read, uint_of, word_address
+from flasharb.venues.base import BaseVenue, balance_read, uint_of, with_packed, word_address
 from flasharb.venues.uniswap_v3 import V3Curve, decode_window, tick_edge_params, tick_weth_quote
 
 __all__ = ["INITIALIZE", "STATE_TOPICS", "UNISWAP_V4", "UniswapV4"]
@@ -232,7 +232,7 @@ class UniswapV4(BaseVenue):
 
     def hop(self, state: PoolState, token_in: str, token_out: str) -> Hop:
         pool = _pool(state)
-        return Hop(
+        hop = Hop(
             pool=pool.uid,
             token_in=token_in,
             token_out=token_out,
@@ -242,6 +242,7 @@ class UniswapV4(BaseVenue):
             tick_spacing=pool.key.tick_spacing,
             native=_wrapped(pool) and A.WETH in (token_in, token_out),
         )
+        return with_packed(self, hop)
 
     def encode_hop(self, hop: Hop) -> bytes:
         """The facet's packed V4 hop. The facet builds the PoolKey from the hop

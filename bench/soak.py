@@ -392,7 +392,8 @@ def main() -> int:
         eth0 = {e: w3.eth.get_balance(e, start_block) for e in executors}
         run_id = runner.start()
         assert runner.market is not None
-        tokens = sorted({t for p in runner.market.registry for t in p.tokens})
+        # ERC-20s only: a native-ETH V4 pool names ETH as the zero address (ETH is counted apart)
+        tokens = sorted({t for p in runner.market.registry for t in p.tokens} - {A.NATIVE_ETH})
         holders = [master] + [d.diamond for _, d in kids]
         bal0 = balances(w3, holders, tokens, start_block)
         memory = Memory(lab.fork.pid)

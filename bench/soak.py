@@ -8,7 +8,8 @@ the children; then every figure is checked against the chain, not against the jo
   gas cost, block and index; an executed trade's realized profit against the child's balance
   change in that block (each transaction is its own block on the automining lab: checked) and
   against the same change rebuilt from the receipt's logs (ERC-20 Transfer, WETH9 Deposit and
-  Withdrawal), its bribe against the logs (WETH unwrapped for the coinbase, or tokens sent to it);
+  Withdrawal), its bribe against the chain (for WETH, the coinbase's balance change less the
+  trade's priority fee, the trade being alone in its block; else the tokens sent to it);
 - nothing unjournaled: every transaction the executors sent in the run's blocks is a journal row;
 - the ledger, per token: the master's and the children's balances at the end minus at the start
   equal the sum of the journal's realized profit minus the withdrawals (allocations and recalls
@@ -176,6 +177,17 @@ def log_bribe(receipt: dict[str, Any], token: str, child: str, coinbase: str) ->
     return d
 
 
+def coinbase_bribe(w3: Web3, receipt: dict[str, Any], header: dict[str, Any]) -> int:
+    """The ETH a trade alone in its block paid the coinbase beyond its priority fee: the
+    coinbase's balance change over the block, less gas used x (effective price - base fee).
+    (Its WETH logs cannot tell: a V4 native-ETH hop unwraps and wraps WETH as well.)"""
+    block, miner = int(header["number"], 16), addr(header["miner"])
+    before = int(w3.eth.get_balance(miner, block - 1))  # type: ignore[arg-type]
+    after = int(w3.eth.get_balance(miner, block))  # type: ignore[arg-type]
+    tip = int(receipt["effectiveGasPrice"], 16) - int(header["baseFeePerGas"], 16)
+    return after - before - int(receipt["gasUsed"], 16) * tip
+
+
 def call(w3: Web3, sender: str, to: str, signature: str, types: list[str], args: list[Any]) -> None:
     data = function_signature_to_4byte_selector(signature) + encode(types, args)
     send(w3, {"from": sender, "to": to, "data": "0x" + data.hex()}, signature)
@@ -255,7 +267,11 @@ def reconcile(
                 "alone_in_block": len(header["transactions"]) == 1,
                 "realized=balance change": around.get(tx) == realized,
                 "realized=logs": log_delta(rc, token, child) == realized,
-                "bribe=logs": log_bribe(rc, token, child, addr(header["miner"]))
+                "bribe=logs": (
+                    coinbase_bribe(w3, rc, header)
+                    if token == A.WETH  # paid in ETH; a V4 native hop wraps and unwraps too
+                    else log_bribe(rc, token, child, addr(header["miner"]))
+                )
                 == int(row["bribe"] or 0),
             }
         bad += [f"{tx}: {k}" for k, ok in checks.items() if not ok]

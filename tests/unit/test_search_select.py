@@ -121,3 +121,53 @@ class TestBeyondTheLimit:
         monkeypatch.setattr(select, "NODE_BUDGET", 3)
         picked = select_disjoint(opps)
         assert disjoint(picked) and picked  # at least the greedy set
+
+
+def brute_force_top(opps: list[Opportunity], top: int) -> int:
+    best = 0
+    for k in range(1, top + 1):
+        for subset in combinations(opps, k):
+            if disjoint(list(subset)):
+                best = max(best, sum(o.net_profit_eth for o in subset))
+    return best
+
+
+class TestSelectTop:
+    """`select`, the policy every command sends by: the pool-disjoint set of at most `top` with
+    the largest total, against brute force over every subset of that size."""
+
+    @pytest.mark.parametrize("seed", range(30), ids=lambda s: f"seed{s}")
+    @pytest.mark.parametrize("top", [1, 2, 3])
+    def test_matches_brute_force(self, seed: int, top: int) -> None:
+        rng = random.Random(100 + seed)
+        opps = random_opportunities(rng, rng.randint(3, 13), rng.randint(5, 12))
+        picked = select.select(opps, top=top)
+        assert disjoint(picked) and len(picked) <= top
+        assert sum(o.net_profit_eth for o in picked) == brute_force_top(opps, top)
+        values = [o.net_profit_eth for o in picked]
+        assert values == sorted(values, reverse=True)
+
+    def test_two_lighter_disjoint_beat_one_heavy(self) -> None:
+        """The heaviest route conflicts with both others, which together are worth more."""
+        a = opportunity([1, 2], 10, 0)
+        b, c = opportunity([1, 3], 6, 1), opportunity([2, 4], 6, 2)
+        assert select.select([a, b, c], top=2) == [b, c]
+        assert select.select([a, b, c], top=1) == [a]
+
+    def test_guard_and_losses_are_left_out(self) -> None:
+        opps = [opportunity([1, 2], 5, 0), opportunity([3, 4], 3, 1), opportunity([5, 6], -2, 2)]
+        assert select.select(opps, top=3, min_net_profit_eth=3) == [opps[0]]
+
+    def test_node_budget_keeps_at_least_the_greedy_pick(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        rng = random.Random(9)
+        opps = random_opportunities(rng, 14, 12)
+        monkeypatch.setattr(select, "NODE_BUDGET", 1)
+        picked = select.select(opps, top=3)
+        taken: list[Opportunity] = []
+        for o in sorted(opps, key=lambda o: -o.net_profit_eth):
+            if len(taken) < 3 and disjoint([*taken, o]):
+                taken.append(o)
+        assert disjoint(picked)
+        assert sum(o.net_profit_eth for o in picked) >= sum(o.net_profit_eth for o in taken)

@@ -1,11 +1,18 @@
-"""What to send: the one selection policy (`select`), and under it the pool-disjoint set of
-opportunities with the largest total net profit (`select_disjoint`).
+"""What to send: the one selection policy (`select`): the pool-disjoint set of at most `top`
+opportunities with the largest total net profit; and `select_disjoint`, the pool-disjoint set
+of any size with the largest total (what a scan shows as compatible).
 
-Trades in one block change each other's pools, so two picks must not share a pool. That is
-maximum-weight independent set on the conflict graph (an edge between two opportunities that
-share a pool): solved exactly per connected component by branch and bound, and greedily for
-components larger than `EXACT_LIMIT` candidates or when a component exhausts `NODE_BUDGET`
-search nodes (the best set found so far is kept; it is never worse than greedy).
+Trades in one block change each other's pools, so two picks must not share a pool.
+`select` is a branch and bound over the opportunities best first: a set is extended only by
+later (smaller) ones, and a branch stops when its value plus the next ones it could still take
+cannot beat the best set found; the first set it meets is the greedy one, so a search cut
+short by `NODE_BUDGET` is never worse than greedy. Because the best set of `top` only ever
+needs an opportunity whose value plus the `top - 1` largest others reaches the best total
+found, a caller can leave most candidates unsized (`OpportunityBook.select`).
+`select_disjoint` is maximum-weight independent set on the conflict graph (an edge between two
+opportunities that share a pool): solved exactly per connected component by branch and bound,
+and greedily for components larger than `EXACT_LIMIT` candidates or when a component exhausts
+`NODE_BUDGET` search nodes (the best set found so far is kept; it is never worse than greedy).
 """
 
 from __future__ import annotations
@@ -139,10 +146,47 @@ def select_disjoint(opportunities: Iterable[T]) -> list[T]:
 
 def select(opportunities: Iterable[T], *, top: int, min_net_profit_eth: int = 0) -> list[T]:
     """The one selection policy every command uses (`execute`, `demo`, `run`, experiments, the
-    backrunner): the opportunities that net a profit in their own token and more than
-    `min_net_profit_eth` in ETH; of those the pool-disjoint set with the largest total; best
-    first, at most `top`."""
+    backrunner): of the opportunities that net a profit in their own token and more than
+    `min_net_profit_eth` in ETH, the pool-disjoint set of at most `top` with the largest total
+    `net_profit_eth`; best first. Ties go to the set met first, best first (the greedy pick
+    wins a tie)."""
     if top < 1:
         raise FlasharbValueError(f"top must be at least 1, got {top}")
-    ok = [o for o in opportunities if o.net_profit > 0 and o.net_profit_eth > min_net_profit_eth]
-    return select_disjoint(ok)[:top]
+    ranked = sorted(
+        (o for o in opportunities if o.net_profit > 0 and o.net_profit_eth > min_net_profit_eth),
+        key=lambda o: (-o.net_profit_eth, o.cycle.key),
+    )
+    values = [o.net_profit_eth for o in ranked]
+    holders: dict[str, int] = {}  # pool -> bitmask of the opportunities through it
+    for i, o in enumerate(ranked):
+        for pool in o.cycle.pools:
+            holders[pool] = holders.get(pool, 0) | 1 << i
+    conflicts = [0] * len(ranked)  # i -> bitmask of those sharing a pool with i (i included)
+    for i, o in enumerate(ranked):
+        for pool in o.cycle.pools:
+            conflicts[i] |= holders[pool]
+    greedy: tuple[int, ...] = ()
+    free = (1 << len(ranked)) - 1
+    while free and len(greedy) < top:  # the greedy pick first: what a cut search keeps at least
+        j = (free & -free).bit_length() - 1
+        greedy, free = (*greedy, j), free & ~conflicts[j]
+    best: tuple[int, tuple[int, ...]] = (sum(values[j] for j in greedy), greedy)
+    nodes = 0
+
+    def search(candidates: int, chosen: tuple[int, ...], value: int) -> None:
+        """Extend `chosen` by the `candidates` (a bitmask; lowest bit = best value)."""
+        nonlocal best, nodes
+        nodes += 1
+        if value > best[0]:
+            best = (value, chosen)
+        room = top - len(chosen)
+        while room and candidates:
+            low = candidates & -candidates
+            j = low.bit_length() - 1
+            if nodes > NODE_BUDGET or value + sum(values[j : j + room]) <= best[0]:
+                return  # nothing from j on can beat the best (values descend)
+            search((candidates ^ low) & ~conflicts[j], (*chosen, j), value + values[j])
+            candidates ^= low
+
+    search((1 << len(ranked)) - 1, (), 0)
+    return [ranked[i] for i in best[1]]

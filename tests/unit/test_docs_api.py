@@ -136,7 +136,7 @@ def _compare_class(where: str, stub: ast.ClassDef, obj: type) -> list[str]:
         elif not (isinstance(st, ast.Expr) and _is_ellipsis(st.value)):
             problems.append(f"{where}: unexpected {ast.unparse(st)}")
     if dataclasses.is_dataclass(obj):
-        expected = [f.name for f in dataclasses.fields(obj)]
+        expected = [f.name for f in dataclasses.fields(obj) if not f.name.startswith("_")]
         if fields != expected:
             problems.append(f"{where}: fields {fields} != the dataclass's {expected}")
     if issubclass(obj, enum.Enum) and fields != list(obj.__members__):

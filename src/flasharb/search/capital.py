@@ -293,6 +293,8 @@ class Lenders:
             if lender.capacity < amount:
                 continue
             key = (lender.source.fee(amount), rank)
+            if key[0] == 0:  # free, and every lender before it costs more or cannot lend
+                return lender.source
             if best is None or key < best:
                 best, chosen = key, lender.source
         return chosen

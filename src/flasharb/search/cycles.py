@@ -72,6 +72,9 @@ class Cycle:
 
     token: str
     hops: tuple[Hop, ...]
+    # derived once in __post_init__: read for every cycle on every block (selection, costing)
+    _pools: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _key: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.hops:
@@ -87,11 +90,18 @@ class Cycle:
                     f"broken route: hop via {prev.pool} gives {prev.token_out}, "
                     f"next hop via {nxt.pool} takes {nxt.token_in}"
                 )
+        pools = tuple(hop.pool for hop in self.hops)
+        object.__setattr__(self, "_pools", pools)
+        if any(hop.wide for hop in self.hops):
+            key = (self.token, *pools, *(hop.token_out for hop in self.hops[:-1]))
+        else:
+            key = (self.token, *pools)
+        object.__setattr__(self, "_key", key)
 
     @property
     def pools(self) -> tuple[str, ...]:
         """Pool addresses in route order."""
-        return tuple(hop.pool for hop in self.hops)
+        return self._pools
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -103,9 +113,7 @@ class Cycle:
         """Identity for dedup: the start token and the pools in order, which fix every hop of
         two-token pools; a route through a wider pool (a Balancer pool of three or more
         tokens, `Hop.wide`) adds the intermediate tokens."""
-        if any(hop.wide for hop in self.hops):
-            return (self.token, *self.pools, *self.tokens[1:-1])
-        return (self.token, *self.pools)
+        return self._key
 
 
 class CycleIndex:

@@ -297,7 +297,7 @@ def optimize_route(
         amounts=amounts,
         profit_bound=None,
         exact=False,
-        ticks_crossed=ticks_crossed(cycle, states, best_x)[0],
+        ticks_crossed=ticks_crossed(cycle, states, best_x),
     )
 
 

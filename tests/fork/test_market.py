@@ -1,12 +1,14 @@
 """The long-lived market on the replica fork: after swaps on random pools of every venue, the
 updated market equals one built from nothing at the same block; a pool created by a factory
-mid-run joins it from the logs."""
+mid-run joins it from the logs; its lazy selection picks what the policy picks over the whole
+book."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
+import numpy as np
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector as selector
 from web3 import Web3
@@ -17,7 +19,10 @@ from flasharb.chain.rpc import send
 from flasharb.errors import FlasharbError
 from flasharb.execute.shock import shock
 from flasharb.kinds import HopKind
+from flasharb.run.background import BackgroundSwaps
+from flasharb.search.exact import gross_bound
 from flasharb.search.market import Market
+from flasharb.search.select import select
 
 
 def _key(o: Any) -> tuple[Any, ...]:
@@ -121,3 +126,31 @@ def test_a_pool_created_mid_run_joins_from_the_logs(w3: Web3, owner: str) -> Non
     assert through, "the mispriced new pair opens a route"
     fresh = Market.build(w3)
     assert [_key(o) for o in market.opportunities()] == [_key(o) for o in fresh.opportunities()]
+
+
+def test_lazy_selection_is_the_policy_over_the_whole_book(w3: Web3) -> None:
+    """`Market.select` sizes and re-costs only what can change the pick (OpportunityBook); over
+    blocks of background swaps it picks exactly what the policy picks over the whole book made
+    current, and every sized route stays under the bounds the laziness stands on."""
+    market = Market.build(w3)
+    swaps = BackgroundSwaps(w3, per_step=2, seed=5)
+    lazy_blocks = 0
+    for _ in range(6):
+        swaps.step(market.registry, market.states)
+        market.update()
+        picks = {top: market.select(top=top) for top in (1, 2, 3)}
+        made = len(market.book.current)
+        everything = market.opportunities()  # sizes and re-costs the rest
+        assert everything
+        for top, picked in picks.items():
+            assert picked == select(everything, top=top), top
+        lazy_blocks += made < len(everything)
+        engine = market.book.engine
+        ids = np.asarray(sorted(engine.sized), dtype=np.int64)
+        passing, _, bound = engine.screen(ids)
+        for cycle_id, most in zip(passing.tolist(), bound.tolist(), strict=True):
+            found = engine.sized[cycle_id]
+            assert found.profit <= most * (1 + 1e-9) + 1, found.cycle.key
+            fine = gross_bound(found.cycle, engine.states)
+            assert fine is None or found.profit <= fine * (1 + 1e-9) + 1, found.cycle.key
+    assert lazy_blocks >= 3, "the pick needed most of the book on most blocks"

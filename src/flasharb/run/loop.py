@@ -365,6 +365,12 @@ class Runner:
         sent_at = perf_counter()
         phases = self._phases(update, updated - seen)
         phases |= {"select": _ms(selected - updated)}
+        stats = market.book.last_select
+        if chosen and stats is not None:  # the sizing and costing select needed, apart
+            phases["size"] = phases.get("size", 0.0) + _ms(stats.size_s + stats.refine_s)
+            phases["fund_cost"] = phases.get("fund_cost", 0.0) + _ms(stats.cost_s)
+            lazy = stats.size_s + stats.refine_s + stats.cost_s
+            phases["select"] = _ms(max(selected - updated - lazy, 0.0))
         if prepared:
             phases |= {"encode_sign": _ms(timing["sign"]), "simulate": _ms(timing["simulate"])}
         if first_send is not None:

@@ -140,14 +140,25 @@ class SearchEngine:
         self, ids: IntArray | None = None, rates: EdgeRates | None = None
     ) -> tuple[IntArray, FloatArray]:
         """(ids passing the screen, their closed-form x*), ids ascending."""
+        passing, x_star, _ = self.screen(ids, rates)
+        return passing, x_star
+
+    def screen(
+        self, ids: IntArray | None = None, rates: EdgeRates | None = None
+    ) -> tuple[IntArray, FloatArray, FloatArray]:
+        """(ids passing the screen, their closed-form x*, their gross-profit bound), ids
+        ascending. The bound (start-token wei, float) is the one the floor is applied to: the
+        smooth profit of a constant-product route (proven at least its exact optimum), and
+        `MIXED_SLACK` times its stand-in's for a route with V3, Balancer or V4 hops (trusted,
+        not proven; tests/fork/test_scan_shock.py holds every sized candidate under it)."""
         ids = self._ids(ids)
         passing = ids[self.log_rates(ids, rates) > -SCREEN_MARGIN]
         x_star, profit = self.closed_form(passing, rates)
+        bound: FloatArray = profit * np.where(self.constant_product[passing], 1.0, MIXED_SLACK)
         if self.floor is not None and passing.size:
-            slack = np.where(self.constant_product[passing], 1.0, MIXED_SLACK)
-            keep = profit * slack >= self.floor(passing) * (1.0 - SCREEN_MARGIN)
-            passing, x_star = passing[keep], x_star[keep]
-        return passing, x_star
+            keep = bound >= self.floor(passing) * (1.0 - SCREEN_MARGIN)
+            passing, x_star, bound = passing[keep], x_star[keep], bound[keep]
+        return passing, x_star, bound
 
     # ------------------------------------------------------------ exact stages
 

@@ -80,6 +80,7 @@ from flasharb.search.venue import venue_of
 __all__ = [
     "CERTIFY_TOL",
     "EXACT_BUDGET",
+    "gross_bound",
     "optimize_route",
     "route_seed",
     "size_cycle",
@@ -172,6 +173,21 @@ def optimize_route(
     found = route.evaluate(best_x)
     assert found is not None  # best_p > 0 was computed from the same quotes
     return _sized(cycle, best_x, found)
+
+
+def gross_bound(cycle: Cycle, states: Mapping[str, PoolState]) -> float | None:
+    """An upper bound of the gross profit `size_cycle` can find for `cycle` (start-token wei,
+    float), from the smooth model alone (no exact quote, ~10-30 us): the bound step 2 of the
+    module doc certifies against. None where the model cannot bound it (the pools' depth ends
+    before the optimum: the search beyond is quote-based)."""
+    curve = route_curve(cycle, states)
+    smooth = smooth_optimum(curve, 0.0, math.inf)
+    if smooth.rate <= 1.0 - MARGIN or smooth.x <= 0.0:
+        return 0.0  # optimize_route finds nothing either
+    if smooth.at_limit:
+        return None
+    slack = _pow_slack(ExactRoute(cycle, states), curve, smooth.x)
+    return max(smooth.value + slack + FLOAT_TOL * (smooth.x + abs(smooth.value)), 0.0)
 
 
 def _sized(cycle: Cycle, x: int, found: Evaluation) -> SizedCycle:

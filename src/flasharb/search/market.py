@@ -61,7 +61,6 @@ from flasharb.search.exact import size_cycle
 from flasharb.search.gas import GasModel
 from flasharb.search.graph import routable
 from flasharb.search.rank import BookUpdate, Opportunity, OpportunityBook, cost
-from flasharb.search.select import select
 from flasharb.search.valuation import EthPrice, PriceBook
 from flasharb.search.venue import Venue, venue_of
 from flasharb.state._rpc import batch, block_param
@@ -465,7 +464,7 @@ class Market:
     def select(self, *, top: int, min_net_profit_eth: int | None = None) -> list[Opportunity]:
         """What to send now: the one selection policy (select.py) over `opportunities()`."""
         guard = self.config.min_net_profit_eth if min_net_profit_eth is None else min_net_profit_eth
-        return select(self.opportunities(), top=top, min_net_profit_eth=guard)
+        return self.book.select(top=top, min_net_profit_eth=guard, excluded=self.excluded())
 
     def evaluate(
         self, moved: Mapping[str, PoolState], *, gas_price_wei: int | None = None

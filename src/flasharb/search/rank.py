@@ -15,6 +15,7 @@ The book is pure (no RPC): the market feeds it states, lenders and the gas price
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from time import perf_counter
@@ -28,8 +29,10 @@ from flasharb.errors import FlasharbValueError
 from flasharb.search.capital import FlashSource, Funded, Lender, Lenders, fund
 from flasharb.search.cycles import Cycle, CycleIndex
 from flasharb.search.engine import SearchEngine
+from flasharb.search.exact import gross_bound
 from flasharb.search.gas import GasModel, GasShape
 from flasharb.search.route import encode_amounts, encode_path, execute_arb_calldata
+from flasharb.search.select import select
 from flasharb.search.sizing import SizedCycle
 from flasharb.search.valuation import EthPrice, PriceBook, eth_price
 from flasharb.state.registry import normal_uid
@@ -38,6 +41,7 @@ __all__ = [
     "BookUpdate",
     "Opportunity",
     "OpportunityBook",
+    "SelectStats",
     "SCREEN_GAS_FACTOR",
     "cost",
     "gross_floor",
@@ -49,6 +53,7 @@ __all__ = [
 # re-costed every block); below it the whole index is screened again.
 SCREEN_GAS_FACTOR = 0.5
 _DEADLINE_GUESS = 2  # blocks ahead, for the calldata bytes of the gas figure
+_PARTNERS = 48  # largest values `OpportunityBook.select` keeps to bound a route's partners
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,6 +181,42 @@ def cost(
     )
 
 
+def _nonzero_bytes(value: int) -> int:
+    return sum(1 for b in value.to_bytes((value.bit_length() + 7) // 8, "big") if b)
+
+
+def recost(
+    opp: Opportunity, price: EthPrice, *, gas_price_wei: int, block: int
+) -> Opportunity | None:
+    """`opp` (the same funded cycle: route, amounts, source) costed again at a new gas price,
+    ETH price and block, as `cost` would, without encoding it again: its gas units stand when
+    the deadline it would be encoded with has as many non-zero bytes as before (the deadline is
+    the only part of the calldata a new block changes, and calldata gas counts zero and
+    non-zero bytes). None when they differ: cost it afresh."""
+    if opp.block != block and _nonzero_bytes(opp.block + _DEADLINE_GUESS) != _nonzero_bytes(
+        block + _DEADLINE_GUESS
+    ):
+        return None
+    gas_cost = price.from_eth(opp.gas_estimate * gas_price_wei)
+    net = opp.gross_profit - opp.flash_fee - gas_cost
+    return Opportunity(
+        cycle=opp.cycle,
+        source=opp.source,
+        amount_in=opp.amount_in,
+        amounts=opp.amounts,
+        ticks_crossed=opp.ticks_crossed,
+        v4_ticks_crossed=opp.v4_ticks_crossed,
+        flash_fee=opp.flash_fee,
+        gas_estimate=opp.gas_estimate,
+        gas_price_wei=gas_price_wei,
+        gas_cost=gas_cost,
+        net_profit=net,
+        net_profit_eth=price.to_eth(net),
+        price=price,
+        block=block,
+    )
+
+
 def gross_floor(
     index: CycleIndex,
     prices: Mapping[str, EthPrice],
@@ -209,22 +250,61 @@ class BookUpdate:
 
     pools: int  # pools whose state changed
     affected: int  # cycles through them, re-screened
-    candidates: int  # of those, passed the screen and were sized exactly
-    sized: int  # of those, profitable before costs
-    refunded: int  # other cycles whose capital source was chosen again (lenders moved)
+    candidates: int  # of those, passed the screen: sized when asked for (`OpportunityBook`)
+    sized: int  # candidates sized during the update itself (a token no WETH pool prices)
+    refunded: int  # kept cycles whose lenders moved: re-funded when next made current
     screen_s: float
     size_s: float
     cost_s: float
+    deferred: int = 0  # candidates of the whole book waiting to be sized
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SelectStats:
+    """What one `OpportunityBook.select` made current to pick, and the time each part took
+    (seconds): the rest of `total_s` is bounds and the policy's search."""
+
+    sized: int  # pending candidates sized exactly (with their funding and costs)
+    recosted: int  # stale opportunities re-funded or re-costed
+    refined: int  # pending bounds tightened by the smooth model
+    waiting: int  # pending and stale entries left as they were
+    size_s: float
+    cost_s: float
+    refine_s: float
+    total_s: float
 
 
 class OpportunityBook:
-    """Every cycle's current opportunity over one evolving set of states.
+    """Every cycle's current opportunity over one evolving set of states, worked out lazily.
 
-    Built once over a `CycleIndex`; `update(changed, ...)` re-screens and re-sizes only the
-    cycles through the changed pools, re-chooses capital where the lenders moved, and re-costs
-    every kept cycle at the new gas price (integer work on a few hundred entries).
-    `evaluate(moved)` answers for hypothetical states (a pending swap) without touching the
-    book. `opportunities()` is the ranked list; `select` (select.py) picks what to send.
+    Built once over a `CycleIndex`; `update(changed, ...)` takes new states, lenders and a gas
+    price: it re-screens the cycles through the changed pools (a vectorised float pass) and
+    makes the ones that pass *pending* (seed and gross-profit bound, `SearchEngine.screen`);
+    every kept opportunity becomes *stale* (costed at an older gas price, ETH price or
+    lenders). Nothing is sized or costed yet. Then:
+
+    - `select(top, ...)` makes current only what can change the selection (select.py's policy):
+      the stale and pending cycles in order of their upper bound in ETH (a stale one's gross
+      profit, a pending one's gross bound less its least gas), until no bound plus the
+      `top - 1` largest other values reaches the best total found. What it sends is what the
+      policy picks over the whole book, every entry current, to the wei.
+    - `opportunities()` makes everything current (sizes every pending candidate that could net
+      the guard, re-costs every stale one) and ranks; the run loop reads it after its sends.
+    - `evaluate(moved)` answers for hypothetical states (a pending swap) without touching the
+      book.
+
+    Making an entry current: a pending cycle is sized exactly (`exact.size_cycle`), funded by
+    the cheapest allowed lender (`capital.fund`) and costed (`cost`); a stale one is funded
+    again if its token's lenders moved since (unless `fund` would give the same funding), and
+    re-costed (`recost`: its gas units stand unless the deadline's bytes changed).
+
+    Measured on the replica, 3 hops, blocks of 2 background swaps (bench/latency.py): a block
+    touches 300-4,600 cycles, half pass the screen, and the book holds ~5,000 profitable ones at
+    0.1 gwei; sizing and re-costing them all took 0.3-3 s a block. Measured and rejected:
+    deferring only the candidates that cannot net the guard (at 0.1 gwei almost none); stopping
+    at a bound under the old policy (the pool-disjoint set of any size, then its best `top`: a
+    lighter route changes it through its conflicts, so nothing short of sizing every candidate
+    was exact).
     """
 
     def __init__(
@@ -254,7 +334,14 @@ class OpportunityBook:
         self._screened_at = gas_price_wei
         self.funded: dict[int, Funded] = {}
         self.opps: dict[int, Opportunity] = {}
+        # candidates not sized yet: cycle id -> (seed, gross-profit bound in start-token wei)
+        self.pending: dict[int, tuple[int, float]] = {}
+        self.current: set[int] = set()  # ids of `opps` costed at this block, price and lenders
+        self._refined: set[int] = set()  # pending ids whose bound is their smooth model's
+        self._lender_version: dict[str, int] = {}  # token -> changes of its lenders
+        self._funded_version: dict[int, int] = {}  # cycle id -> its token's version when funded
         self.dropped: dict[str, str] = {}  # token -> why a profitable cycle of it is not ranked
+        self.last_select: SelectStats | None = None
         self.engine.set_floor(self._gross_floor)
         self.last = self._rescan()
 
@@ -279,7 +366,12 @@ class OpportunityBook:
         token = funded.sized.cycle.token
         try:
             price = self.prices.price(token)
-            self.opps[cycle_id] = cost(
+            old = self.opps.get(cycle_id)
+            opp = None
+            same = old is not None and old.amounts is funded.sized.amounts
+            if old is not None and same and old.source == funded.source:
+                opp = recost(old, price, gas_price_wei=self.gas_price_wei, block=self.block)
+            self.opps[cycle_id] = opp or cost(
                 funded,
                 price,
                 gas_price_wei=self.gas_price_wei,
@@ -306,6 +398,7 @@ class OpportunityBook:
         return self.lenders.choose(sized.cycle, amount) == old.source
 
     def _fund(self, cycle_id: int, sized: SizedCycle) -> None:
+        self._funded_version[cycle_id] = self._lender_version.get(sized.cycle.token, 0)
         funded = fund(sized, self.engine.states, self.lenders)
         if funded is None:
             self.funded.pop(cycle_id, None)
@@ -314,28 +407,119 @@ class OpportunityBook:
         self.funded[cycle_id] = funded
         self._cost(cycle_id, funded)
 
+    def _make_current(self, cycle_id: int) -> None:
+        """Size a pending cycle, or bring a stale one to this block's lenders and prices."""
+        self.current.add(cycle_id)
+        pending = self.pending.pop(cycle_id, None)
+        if pending is not None:
+            self._refined.discard(cycle_id)
+            sized = self.engine.size(cycle_id, pending[0])
+            if sized.profit > 0:
+                self.engine.sized[cycle_id] = sized
+                self._fund(cycle_id, sized)
+            return
+        funded = self.funded.get(cycle_id)
+        if funded is None:
+            return
+        token = funded.sized.cycle.token
+        version = self._lender_version.get(token, 0)
+        if self._funded_version.get(cycle_id, 0) != version and not self._lent_as_before(
+            cycle_id, funded.sized
+        ):
+            self._fund(cycle_id, funded.sized)
+            return
+        self._funded_version[cycle_id] = version
+        self._cost(cycle_id, funded)
+
+    # ------------------------------------------------------------ upper bounds
+
+    def _pending_bounds(self) -> tuple[list[int], npt.NDArray[np.float64]]:
+        """Pending ids and the most each could net in ETH wei now: its gross bound (with float
+        headroom) less its least gas at the current gas price."""
+        ids = np.fromiter(self.pending, dtype=np.int64, count=len(self.pending))
+        bound = np.fromiter((b for _, b in self.pending.values()), dtype=np.float64)
+        return self._bounds_of(ids, bound)
+
+    def _bounds_of(
+        self, ids: npt.NDArray[np.int64], bound: npt.NDArray[np.float64]
+    ) -> tuple[list[int], npt.NDArray[np.float64]]:
+        per_token = self._per_token()[self.index.start[ids]]  # token wei per ETH wei
+        gas = self._floor[ids].astype(np.float64) * self.gas_price_wei
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gross = np.where(per_token > 0, bound * (1.0 + 1e-9) / per_token, np.inf)
+        out: npt.NDArray[np.float64] = gross - gas * (1.0 - 1e-9)
+        return ids.tolist(), out
+
+    def _stale_bounds(self) -> tuple[list[int], npt.NDArray[np.float64]]:
+        """Stale ids and the most each could net in ETH wei now: its gross profit (a fee and a
+        gas bill are never negative), at the token's current ETH price, with float headroom."""
+        ids = [i for i in self.opps if i not in self.current]
+        per_token = self._per_token()
+        start = self.index.start
+        gross = np.fromiter(
+            (float(self.opps[i].gross_profit) for i in ids), dtype=np.float64, count=len(ids)
+        )
+        rate = per_token[start[np.asarray(ids, dtype=np.int64)]] if ids else np.zeros(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where(rate > 0, gross * (1.0 + 1e-9) / rate, -np.inf)
+        return ids, out
+
+    def _refine(self, cycle_id: int) -> float | None:
+        """A pending cycle's bound tightened by its smooth model (`exact.gross_bound`), as the
+        most it could net in ETH wei now; kept for later blocks. None: the model gives no
+        bound (or none tighter) and the cycle must be sized."""
+        seed, coarse = self.pending[cycle_id]
+        self._refined.add(cycle_id)
+        if self.engine.constant_product[cycle_id]:
+            return None  # the screen's bound is already the proven closed form
+        fine = gross_bound(self.index.cycle(cycle_id), self.engine.states)
+        if fine is None or fine >= coarse:
+            return None
+        self.pending[cycle_id] = (seed, fine)
+        ids = np.asarray([cycle_id], dtype=np.int64)
+        _, net = self._bounds_of(ids, np.asarray([fine]))
+        return float(net[0])
+
+    def _settle_unpriced(self) -> int:
+        """Size the pending cycles of tokens no WETH pool prices now: costing names the token
+        (`dropped`); no bound can rank them."""
+        per_token = self._per_token()
+        start = self.index.start
+        unpriced = [i for i in self.pending if per_token[start[i]] <= 0]
+        for cycle_id in unpriced:
+            self._make_current(cycle_id)
+        return len(unpriced)
+
     # ------------------------------------------------------------ evaluation
+
+    def _screen(self, ids: npt.NDArray[np.int64] | None = None) -> int:
+        """Screen `ids` (all: None) and make the passing ones pending; how many passed."""
+        passing, x_star, bound = self.engine.screen(ids)
+        seeds = [max(int(x), 1) for x in x_star.tolist()]
+        entries = zip(seeds, bound.tolist(), strict=True)
+        self.pending.update(zip(passing.tolist(), entries, strict=True))
+        self._refined.difference_update(passing.tolist())
+        return int(passing.size)
 
     def _rescan(self) -> BookUpdate:
         t0 = perf_counter()
-        ids, x_star = self.engine.candidates()
-        t1 = perf_counter()
         self.engine.sized = {}
-        found = self.engine._size_all(ids, x_star)
-        t2 = perf_counter()
-        self.funded, self.opps = {}, {}
-        for cycle_id, sized in sorted(self.engine.sized.items()):
-            self._fund(cycle_id, sized)
+        self.funded, self.opps, self.pending, self.current = {}, {}, {}, set()
+        self._refined = set()
+        candidates = self._screen()
+        t1 = perf_counter()
+        sized = self._settle_unpriced()
         self._screened_at = self.gas_price_wei
         return BookUpdate(
             pools=len(self.engine.states),
             affected=len(self.index),
-            candidates=int(ids.size),
-            sized=len(found),
+            candidates=candidates,
+            sized=sized,
             refunded=0,
             screen_s=t1 - t0,
-            size_s=t2 - t1,
-            cost_s=perf_counter() - t2,
+            size_s=perf_counter() - t1,
+            cost_s=0.0,
+            deferred=len(self.pending),
         )
 
     def update(
@@ -346,9 +530,9 @@ class OpportunityBook:
         gas_price_wei: int | None = None,
         block: int | None = None,
     ) -> BookUpdate:
-        """Take new states for some pools, new lenders and a new gas price: re-evaluate the
-        cycles through the changed pools, re-fund the cycles whose token's lenders changed,
-        re-cost everything kept.
+        """Take new states for some pools, new lenders and a new gas price: re-screen the
+        cycles through the changed pools (pending), and let every kept opportunity go stale;
+        `select` and `opportunities` make current what they need.
 
         Raises:
             FlasharbValueError: a pool not in the index, or a state whose tokens, type or fee
@@ -361,10 +545,12 @@ class OpportunityBook:
             if gas_price_wei < 0:
                 raise FlasharbValueError(f"gas_price_wei must be >= 0, got {gas_price_wei}")
             self.gas_price_wei = gas_price_wei
-        moved_tokens: set[str] = set()
+        moved: set[str] = set()
         if lenders is not None and lenders is not self.lenders:
             tokens = set(lenders.by_token) | set(self.lenders.by_token)
-            moved_tokens = {t for t in tokens if lenders.of(t) != self.lenders.of(t)}
+            moved = {t for t in tokens if lenders.of(t) != self.lenders.of(t)}
+            for token in moved:
+                self._lender_version[token] = self._lender_version.get(token, 0) + 1
             self.lenders = lenders
         self.prices.update(states)
         if self.gas_price_wei < self._screened_at * SCREEN_GAS_FACTOR:
@@ -373,46 +559,177 @@ class OpportunityBook:
             return self.last
         t0 = perf_counter()
         ids = self.engine.apply(states)
-        passing, x_star = self.engine.candidates(ids)
-        t1 = perf_counter()
-        affected = set(ids.tolist())
-        for cycle_id in affected:
+        for cycle_id in ids.tolist():
             self.funded.pop(cycle_id, None)
             self.opps.pop(cycle_id, None)
-        found = self.engine._size_all(passing, x_star)
-        t2 = perf_counter()
-        for cycle_id, sized in sorted(self.engine.sized.items()):
-            if cycle_id in affected:
-                self._fund(cycle_id, sized)
-        refunded: set[int] = set()
-        if moved_tokens:
-            for cycle_id, sized in sorted(self.engine.sized.items()):
-                if cycle_id in affected or sized.cycle.token not in moved_tokens:
-                    continue
-                if self._lent_as_before(cycle_id, sized):
-                    continue  # fund() would give the same funding: only its cost moves
-                self._fund(cycle_id, sized)
-                refunded.add(cycle_id)
-        for cycle_id, funded in self.funded.items():  # new gas price and ETH prices
-            if cycle_id not in affected and cycle_id not in refunded:
-                self._cost(cycle_id, funded)
+            self.pending.pop(cycle_id, None)
+        self.current = set()
+        candidates = self._screen(ids)
+        t1 = perf_counter()
+        sized = self._settle_unpriced()
         self.last = BookUpdate(
             pools=len({s.uid for s in states}),
             affected=int(ids.size),
-            candidates=int(passing.size),
-            sized=len(found),
-            refunded=len(refunded),
+            candidates=candidates,
+            sized=sized,
+            refunded=sum(1 for f in self.funded.values() if f.sized.cycle.token in moved),
             screen_s=t1 - t0,
-            size_s=t2 - t1,
-            cost_s=perf_counter() - t2,
+            size_s=perf_counter() - t1,
+            cost_s=0.0,
+            deferred=len(self.pending),
         )
         return self.last
 
+    def settle(self) -> None:
+        """Make the whole book current: size every pending candidate that could net more than
+        the guard now, bring every stale opportunity to this block."""
+        ids, bounds = self._pending_bounds()
+        guard = max(self.min_net_profit_eth, -1)  # a selected route nets > 0 in its token
+        for cycle_id, bound in sorted(zip(ids, bounds.tolist(), strict=True)):
+            if bound > guard:
+                self._make_current(cycle_id)
+        for cycle_id in sorted(i for i in self.opps if i not in self.current):
+            self._make_current(cycle_id)
+
     def opportunities(self) -> list[Opportunity]:
-        """Every opportunity netting more than the minimum, best first (ties by route)."""
+        """Every opportunity netting more than the minimum, best first (ties by route), every
+        one current (`settle`)."""
+        self.settle()
         found = [o for o in self.opps.values() if o.net_profit_eth > self.min_net_profit_eth]
         found.sort(key=lambda o: (-o.net_profit_eth, o.cycle.key))
         return found
+
+    def select(
+        self, *, top: int, min_net_profit_eth: int | None = None, excluded: Iterable[str] = ()
+    ) -> list[Opportunity]:
+        """What the policy (select.py `select`) picks over the whole book, making current only
+        what can change the pick (class doc): routes through `excluded` pools left out."""
+        t0 = perf_counter()
+        clock = {"size": 0.0, "cost": 0.0, "refine": 0.0}
+        counts = {"size": 0, "cost": 0, "refine": 0}
+        guard = self.min_net_profit_eth
+        if min_net_profit_eth is not None:
+            guard = max(guard, min_net_profit_eth)  # the book lists only what nets its own
+        out = set(excluded)
+        blocked: set[int] = set()
+        if out:
+            index = self.index.graph.pool_index
+            pids = np.asarray([index[p] for p in out if p in index], dtype=np.int64)
+            blocked = set(self.index.cycle_ids_of_pool_ids(pids).tolist())
+        p_ids, p_bounds = self._pending_bounds()
+        s_ids, s_bounds = self._stale_bounds()
+        ids = p_ids + s_ids
+        bounds = np.concatenate([p_bounds, s_bounds])
+        floor = max(guard, -1)  # a selected route nets > 0 in its token
+        above = np.flatnonzero(bounds > floor).tolist()
+        # (-bound, id): best bound first; a pending cycle's bound is refined before it is sized
+        waiting = [(-float(bounds[k]), ids[k]) for k in above if ids[k] not in blocked]
+        heapq.heapify(waiting)
+
+        def chosen() -> list[Opportunity]:
+            ok = [
+                self.opps[i]
+                for i in self.current
+                if i in self.opps
+                and i not in blocked
+                and self.opps[i].net_profit_eth > self.min_net_profit_eth
+            ]
+            return select(ok, top=top, min_net_profit_eth=guard)
+
+        graph_pool = self.index.graph.edge_pool
+        pool_sets: dict[int, frozenset[int]] = {}
+
+        def pools_of(cycle_id: int) -> frozenset[int]:
+            found = pool_sets.get(cycle_id)
+            if found is None:
+                row = self.index.edges[cycle_id]
+                found = pool_sets[cycle_id] = frozenset(graph_pool[row[row >= 0]].tolist())
+            return found
+
+        def snapshot() -> tuple[list[tuple[int | float, frozenset[int], int]], float]:
+            """The PARTNERS largest values now (exact nets of current entries, bounds of the
+            waiting), with their pools, and the largest value beyond them (0: none). Values
+            only fall as bounds are refined and entries sized, so it stays an upper bound."""
+            values: list[tuple[int | float, int]] = [
+                (o.net_profit_eth, i)
+                for i in self.current
+                if (o := self.opps.get(i)) is not None and o.net_profit_eth > floor
+            ]
+            values += [(-b, i) for b, i in waiting]
+            best = heapq.nlargest(_PARTNERS + 1, values)
+            rest = max(float(best[_PARTNERS][0]), 0.0) if len(best) > _PARTNERS else 0.0
+            return [(v, pools_of(i), i) for v, i in best[:_PARTNERS]], rest
+
+        def partners(cycle_id: int) -> float:
+            """At most what the `top - 1` best entries disjoint from `cycle_id` add to it."""
+            mine, total, got = pools_of(cycle_id), 0.0, 0
+            for v, pools, i in top_values:
+                if got == top - 1:
+                    return total
+                if i != cycle_id and pools.isdisjoint(mine):
+                    total, got = total + max(float(v), 0.0), got + 1
+            return total + (top - 1 - got) * beyond
+
+        picked = chosen()
+        value = sum(o.net_profit_eth for o in picked)
+        top_values, beyond = snapshot()
+        contenders: list[int] = []  # made current here; might join a set beating the pick
+        made = 0
+        while waiting:
+            others = sum(max(float(v), 0.0) for v, _, _ in top_values[: top - 1])
+            if -waiting[0][0] + others < value:
+                break  # no set with a waiting cycle can beat the pick
+            bound, cycle_id = heapq.heappop(waiting)
+            if -bound + partners(cycle_id) < value:
+                continue  # every set it could join is worth less than the pick
+            pending = cycle_id in self.pending
+            if pending and cycle_id not in self._refined:
+                t = perf_counter()
+                fine = self._refine(cycle_id)
+                clock["refine"] += perf_counter() - t
+                counts["refine"] += 1
+                if fine is not None:
+                    if fine > floor:
+                        heapq.heappush(waiting, (-fine, cycle_id))
+                    continue
+            t = perf_counter()
+            self._make_current(cycle_id)
+            part = "size" if pending else "cost"
+            clock[part] += perf_counter() - t
+            counts[part] += 1
+            made += 1
+            opp = self.opps.get(cycle_id)
+            if (
+                opp is not None
+                and cycle_id not in blocked
+                and opp.net_profit_eth > floor
+                and opp.net_profit_eth + partners(cycle_id) >= value
+            ):  # it may beat the pick: choose again among it, the pick and the contenders
+                contenders.append(cycle_id)  # re-filtered only when the pick's value rises
+                ours = {id(o) for o in picked}
+                more = (self.opps[i] for i in contenders if id(self.opps[i]) not in ours)
+                pool = [*picked, *more]
+                picked = select(pool, top=top, min_net_profit_eth=guard)
+                if sum(o.net_profit_eth for o in picked) != value:
+                    value = sum(o.net_profit_eth for o in picked)
+                    top_values, beyond = snapshot()
+                    contenders = [
+                        i for i in contenders if self.opps[i].net_profit_eth + partners(i) >= value
+                    ]
+                    continue
+            if made % 128 == 0:
+                top_values, beyond = snapshot()
+        self.last_select = SelectStats(
+            sized=counts["size"],
+            recosted=counts["cost"],
+            refined=counts["refine"],
+            waiting=len(waiting),
+            size_s=clock["size"],
+            cost_s=clock["cost"],
+            refine_s=clock["refine"],
+            total_s=perf_counter() - t0,
+        )
+        return picked
 
     def evaluate(
         self,

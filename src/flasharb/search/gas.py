@@ -68,8 +68,9 @@ from flasharb.search.venue import venue_for_hop, venues_of_kind
 __all__ = ["GasModel", "GasShape", "V4Flow", "calldata_floor", "calldata_gas", "v4_flow"]
 
 TX_BASE = 21_000  # intrinsic gas of any transaction
-# executeArb(uint256,bytes,bytes,uint256,uint256): selector, five head words, two length words
-_ABI_OVERHEAD = 4 + 5 * 32 + 2 * 32
+# executeArb(): selector, then source, minProfit and terms (a word each) and the path's length
+# (one byte) before the packed path and amounts (flasharb.search.route.pack_execute_arb)
+_ARGS_OVERHEAD = 4 + 3 * 32 + 1
 _TOKEN_BYTES = 20  # the route token heads the packed path
 _AMOUNT_BYTES = 16  # uint128 per amount
 
@@ -78,10 +79,6 @@ def calldata_gas(data: bytes) -> int:
     """EIP-2028: 16 gas per non-zero byte, 4 per zero byte."""
     zeros = data.count(0)
     return 16 * (len(data) - zeros) + 4 * zeros
-
-
-def _padded(n: int) -> int:
-    return (n + 31) // 32 * 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +139,7 @@ def calldata_floor(kinds: Sequence[HopKind]) -> int:
     at the zero-byte price."""
     path = _TOKEN_BYTES + sum(_hop_bytes(k) for k in kinds)
     amounts = _AMOUNT_BYTES * (len(kinds) + 1)
-    return 4 * (_ABI_OVERHEAD + _padded(path) + _padded(amounts))
+    return 4 * (_ARGS_OVERHEAD + path + amounts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

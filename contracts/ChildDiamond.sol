@@ -77,6 +77,14 @@ contract ChildDiamond is Diamond, FlashArbFacet {
         emit IChild.RiskGuardianSet(_child.riskGuardian);
     }
 
+    /// @notice receiveFlashLoan (FlashArbFacet's, built in), else the facet serving msg.sig (Diamond).
+    /// @dev The Balancer callback is FlashArbFacet's fallback code (it skips the ABI decoder), so a child, which has a
+    ///      fallback of its own, serves it here before routing; every other selector goes where Diamond sends it.
+    fallback() external override(Diamond, FlashArbFacet) {
+        if (msg.sig == RECEIVE_FLASH_LOAN) return _receiveFlashLoan();
+        _delegate();
+    }
+
     /// @dev The built-in executor (FlashArbFacet._builtInExecutor).
     function _builtInExecutor() internal view override returns (address) {
         return BUILT_IN_EXECUTOR;

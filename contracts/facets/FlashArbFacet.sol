@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {FunctionNotFound} from "../Diamond.sol";
 import {IBalancerVault} from "../interfaces/IBalancerVault.sol";
 import {IERC20} from "../interfaces/IERC20.sol";
-import {IFlashLoanRecipient} from "../interfaces/IFlashLoanRecipient.sol";
 import {
     IUniswapV2Callee,
     IUniswapV3FlashCallback,
@@ -38,7 +38,6 @@ import {TransientState} from "../storage/TransientState.sol";
 ///      V4 pools are named by a PoolKey built on chain with no hooks, the PoolManager is a constant, and consecutive
 ///      V4 hops (and a V4 loan with the V4 hops next to it) net their deltas instead of moving tokens.
 contract FlashArbFacet is
-    IFlashLoanRecipient,
     IUniswapV3SwapCallback,
     IUniswapV3FlashCallback,
     IUniswapV2Callee,
@@ -78,6 +77,7 @@ contract FlashArbFacet is
     uint256 internal constant LOSS_MASK = (1 << 112) - 1; // 112 bits: no pool holds more (LibRoute.MAX_AMOUNT_IN)
     uint256 internal constant DEADLINE_MASK = (1 << 128) - 1; // bits 0..127: the last block the arb may run in
     uint256 internal constant BPS = 10_000; // basis points in a whole
+    bytes4 internal constant RECEIVE_FLASH_LOAN = 0xf04f2707; // receiveFlashLoan(address[],uint256[],uint256[],bytes)
 
     // executeArb's arguments, packed after the selector (issue 17: no ABI head, offsets or length words, no padding;
     // the calldata of a 2-hop trade is 165 bytes instead of 356, and nothing is decoded but these fixed offsets):
@@ -238,7 +238,9 @@ contract FlashArbFacet is
         emit ArbExecuted(r.token, profit, bribe);
     }
 
-    /// @notice Balancer V2 flash-loan callback: runs the route, repays the Vault.
+    /// @notice Balancer V2 flash-loan callback, receiveFlashLoan(address[] tokens, uint256[] amounts,
+    ///         uint256[] feeAmounts, bytes userData) (IFlashLoanRecipient): runs the route, repays the Vault. Served
+    ///         by the fallback (see `fallback`); any other selector reaching it reverts FunctionNotFound.
     /// @dev Never meant to be called directly; two security properties make that safe:
     ///      (1) The caller must be the Balancer V2 Vault (UnauthorizedFlashLoanCaller otherwise), so nobody else can
     ///      hand this contract tokens plus instructions.
@@ -251,22 +253,30 @@ contract FlashArbFacet is
     ///      The token repaid is the path's route token, which is what executeArb asked the Vault for (the hash
     ///      check proves the path is executeArb's): the `tokens` argument is not read (issue 17: the element read
     ///      and its address validation cost ~150 gas).
-    /// @param amounts The borrowed amount.
-    /// @param feeAmounts The Vault's fee on the loan, owed on top of the amount.
-    /// @param userData The loan data executeArb sent.
-    function receiveFlashLoan(
-        IERC20[] calldata,
-        uint256[] calldata amounts,
-        uint256[] calldata feeAmounts,
-        bytes calldata userData
-    ) external override {
+    ///      Why a fallback and not a Solidity function (issue 17): the compiler's ABI decoding of its four arrays
+    ///      cost ~850 gas a loan. Once (1) holds the calldata is the Vault's own ABI encoding, so its offsets are
+    ///      read as they are: userData, amounts[0] and feeAmounts[0] (one token was lent: the one executeArb asked
+    ///      for); (2) then proves userData is executeArb's, before anything is paid.
+    fallback() external virtual {
+        if (msg.sig != RECEIVE_FLASH_LOAN) revert FunctionNotFound(msg.sig);
+        _receiveFlashLoan();
+    }
+
+    /// @dev receiveFlashLoan's body (`fallback`; a child diamond calls it from its own fallback).
+    function _receiveFlashLoan() internal {
         if (msg.sender != address(BALANCER_VAULT)) revert UnauthorizedFlashLoanCaller(msg.sender);
+        bytes calldata userData;
+        uint256 owed;
+        assembly ("memory-safe") {
+            let at := add(4, calldataload(0x64)) // userData's length word (the 4th head word: its offset)
+            userData.length := calldataload(at)
+            userData.offset := add(at, 0x20)
+            // amounts[0] + feeAmounts[0]: each array's first element follows its length word. Cannot overflow: the
+            // loan is < 2^112 (validate), its fee smaller (and an unsolicited loan reverts below before paying)
+            owed := add(calldataload(add(0x24, calldataload(0x24))), calldataload(add(0x24, calldataload(0x44))))
+        }
         (, bytes calldata path, bytes calldata hopAmounts) = _acceptLoan(userData);
         _runHops(path, hopAmounts, _arbKinds);
-        uint256 owed;
-        unchecked {
-            owed = amounts[0] + feeAmounts[0]; // cannot overflow: the loan is < 2^112 (validate), its fee smaller
-        }
         IERC20 token = IERC20(LibRoute.addressAt(path, 0));
         LibSafeERC20.safeTransfer(token, address(BALANCER_VAULT), owed); // the Vault checks its balance after we return
     }

@@ -187,7 +187,15 @@ def diamond_abi() -> list[dict[str, Any]]:
     seen: set[str] = set()
     abi: list[dict[str, Any]] = []
     extra = tuple(i for names in FALLBACK_INTERFACES.values() for i in names)
-    for name in (*FACETS, "ChildFacet", "MasterFacet", "Diamond", "ChildDiamond", "DiamondInit", *extra):
+    for name in (
+        *FACETS,
+        "ChildFacet",
+        "MasterFacet",
+        "Diamond",
+        "ChildDiamond",
+        "DiamondInit",
+        *extra,
+    ):
         for entry in contract(name).abi:
             if entry["type"] in ("constructor", "fallback", "receive"):
                 continue

@@ -35,14 +35,14 @@ struct ChildArgs {
 ///      shortcut never allows anyone the allowlist does not.
 ///      Measured (bench/gas.py, 2-hop V2 with a Balancer loan, executor key, overhead above the opcode floor):
 ///      before issue 17, 32,134 through the plain diamond (29,953 signed by the owner); after it 28,228 through the
-///      plain diamond and 18,440 through a child. What is left:
-///      calldata 2,504 (the executeArb ABI every caller and the audit table rely on), the guard's one cold read
-///      2,100, ArbExecuted 1,637, the loan's in-flight marker, lender and lock in transient storage 1,200, seven
-///      warm calls 700, the token's own balanceOf code for the profit check 1,098; the rest (~9.2k) is Solidity:
-///      ABI decoding of executeArb and receiveFlashLoan (~2.0k), validation (~1.0k), two pair derivations
-///      (~0.7k), the loan call and its hash (~0.7k), the V2 walk (~1.2k), settlement and glue. Measured and not
-///      taken: compiling via IR (another -850, but it recompiles every contract the replica deploys: a build-wide
-///      choice); a packed-calldata entry point of its own (~-600, a second executeArb to audit).
+///      plain diamond and 18,440 through a child; with executeArb's arguments packed after its selector and
+///      receiveFlashLoan served without the ABI decoder, 26,199 and 16,428. What is left (the child):
+///      calldata 1,896, the guard's one cold read 2,100, ArbExecuted 1,637, the loan's in-flight marker, lender,
+///      kinds and lock in transient storage 1,200, seven warm calls 700, the token's own balanceOf code for the
+///      profit check ~1,100 (and its proxy's two warm reads 200); the rest (~7.6k) is Solidity: dispatch,
+///      validation (~1.0k), two pair derivations (~0.7k), the loan call and its hash (~0.7k), the V2 walk
+///      (~1.2k), settlement and glue. Measured and not taken: compiling via IR (~-850, but it recompiles every
+///      contract the replica deploys: a build-wide choice).
 contract ChildDiamond is Diamond, FlashArbFacet {
     /// @notice The executor key this child was built for.
     address internal immutable BUILT_IN_EXECUTOR;
@@ -75,6 +75,14 @@ contract ChildDiamond is Diamond, FlashArbFacet {
         emit IChild.MasterSet(_child.master);
         GuardStorage.layout().riskGuardian = _child.riskGuardian;
         emit IChild.RiskGuardianSet(_child.riskGuardian);
+    }
+
+    /// @notice receiveFlashLoan (FlashArbFacet's, built in), else the facet serving msg.sig (Diamond).
+    /// @dev The Balancer callback is FlashArbFacet's fallback code (it skips the ABI decoder), so a child, which has a
+    ///      fallback of its own, serves it here before routing; every other selector goes where Diamond sends it.
+    fallback() external override(Diamond, FlashArbFacet) {
+        if (msg.sig == RECEIVE_FLASH_LOAN) return _receiveFlashLoan();
+        _delegate();
     }
 
     /// @dev The built-in executor (FlashArbFacet._builtInExecutor).

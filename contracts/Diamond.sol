@@ -47,7 +47,12 @@ contract Diamond {
     ///      routed to the diamond itself that its own code does not serve (an immutable function is dispatched by
     ///      the compiler before the fallback: reaching here with one means there is none; a delegatecall to itself
     ///      would only recurse).
-    fallback() external {
+    fallback() external virtual {
+        _delegate();
+    }
+
+    /// @dev The fallback's routing (a child diamond's fallback serves receiveFlashLoan itself, then routes the rest).
+    function _delegate() internal {
         address facet = LibDiamond.diamondStorage().facetAddressAndSelectorPosition[msg.sig].facetAddress;
         if (facet == address(0) || facet == address(this)) revert FunctionNotFound(msg.sig);
         assembly {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {FunctionNotFound} from "../Diamond.sol";
 import {IBalancerVault} from "../interfaces/IBalancerVault.sol";
 import {IERC20} from "../interfaces/IERC20.sol";
-import {IFlashLoanRecipient} from "../interfaces/IFlashLoanRecipient.sol";
 import {
     IUniswapV2Callee,
     IUniswapV3FlashCallback,
@@ -13,7 +13,7 @@ import {
 import {IWETH} from "../interfaces/IWETH.sol";
 import {LibBalancer} from "../libraries/LibBalancer.sol";
 import {LibGuard} from "../libraries/LibGuard.sol";
-import {LibRoute} from "../libraries/LibRoute.sol";
+import {InvalidHopCount, InvalidRoute, LibRoute} from "../libraries/LibRoute.sol";
 import {LibSafeERC20} from "../libraries/LibSafeERC20.sol";
 import {LibUniswapV2} from "../libraries/LibUniswapV2.sol";
 import {LibUniswapV3} from "../libraries/LibUniswapV3.sol";
@@ -38,7 +38,6 @@ import {TransientState} from "../storage/TransientState.sol";
 ///      V4 pools are named by a PoolKey built on chain with no hooks, the PoolManager is a constant, and consecutive
 ///      V4 hops (and a V4 loan with the V4 hops next to it) net their deltas instead of moving tokens.
 contract FlashArbFacet is
-    IFlashLoanRecipient,
     IUniswapV3SwapCallback,
     IUniswapV3FlashCallback,
     IUniswapV2Callee,
@@ -78,6 +77,16 @@ contract FlashArbFacet is
     uint256 internal constant LOSS_MASK = (1 << 112) - 1; // 112 bits: no pool holds more (LibRoute.MAX_AMOUNT_IN)
     uint256 internal constant DEADLINE_MASK = (1 << 128) - 1; // bits 0..127: the last block the arb may run in
     uint256 internal constant BPS = 10_000; // basis points in a whole
+    bytes4 internal constant RECEIVE_FLASH_LOAN = 0xf04f2707; // receiveFlashLoan(address[],uint256[],uint256[],bytes)
+
+    // executeArb's arguments, packed after the selector (issue 17: no ABI head, offsets or length words, no padding;
+    // the calldata of a 2-hop trade is 165 bytes instead of 356, and nothing is decoded but these fixed offsets):
+    // source (32) | minProfit (32) | terms (32) | path length (1) | path | amounts (the rest of the calldata).
+    uint256 internal constant ARGS_SOURCE = 4; // the capital source word
+    uint256 internal constant ARGS_MIN_PROFIT = 36; // the caller's least profit in the route token
+    uint256 internal constant ARGS_TERMS = 68; // bribeBps << 240 | loss << 128 | deadlineBlock
+    uint256 internal constant ARGS_PATH_LENGTH = 100; // the path's length in bytes, one byte
+    uint256 internal constant ARGS_PATH = 101; // the packed path (LibRoute), then the packed amounts
 
     /*//////////////////////////////////////////////////////////////
                                IMMUTABLES
@@ -199,29 +208,28 @@ contract FlashArbFacet is
     ///      a paid bribe (bench/gas.py, the 2-hop trade): in ETH 16,874 (WETH.withdraw and its ETH transfer here,
     ///      then the 9,000 gas value call; 41,874 when the coinbase account is new), in the route token 8,490
     ///      (25,590 into a zero balance); 0 when bribeBps is 0.
-    /// @param source Capital source: kind << 248 | V2 factory index << 192 | lender fee << 160 | the lender's other
-    ///        token (zero for the Vault and inventory); the V3 pool or V2 pair that lends is derived from it.
-    /// @param path The packed route (LibRoute): route token, then the hops.
-    /// @param amounts uint128 amountIn, then each hop's exact output, packed.
-    /// @param minProfit Least acceptable gain in the route token, net of the loan fee and the bribe (0: break-even
-    ///        is enough); the owner's minimum for the token applies when it is larger.
-    /// @param terms bribeBps << 240 | loss << 128 | deadlineBlock: the share of the profit paid to block.coinbase, in
-    ///        basis points (at most the owner's cap); the most this arb may lower the diamond's balance of the route
-    ///        token (0: it must not lose; at most the owner's maximum loss for the token); the last block in which
-    ///        the arb may execute.
+    ///      Arguments (issue 17: packed after the selector, read at fixed offsets, ARGS_*; InvalidHopCount when the
+    ///      fixed fields are missing, InvalidRoute when the path length runs past the calldata):
+    ///      source (32): capital source, kind << 248 | V2 factory index << 192 | lender fee << 160 | the lender's
+    ///        other token (zero for the Vault and inventory); the V3 pool or V2 pair that lends is derived from it.
+    ///      minProfit (32): least acceptable gain in the route token, net of the loan fee and the bribe (0:
+    ///        break-even is enough); the owner's minimum for the token applies when it is larger.
+    ///      terms (32): bribeBps << 240 | loss << 128 | deadlineBlock: the share of the profit paid to
+    ///        block.coinbase, in basis points (at most the owner's cap); the most this arb may lower the diamond's
+    ///        balance of the route token (0: it must not lose; at most the owner's maximum loss for the token); the
+    ///        last block in which the arb may execute.
+    ///      path length (1), then path: the packed route (LibRoute): route token, then the hops.
+    ///      amounts (the rest): uint128 amountIn, then each hop's exact output, packed.
     /// @return profit The diamond's balance change in the route token, after the bribe (negative: an allowed loss).
-    function executeArb(
-        uint256 source,
-        bytes calldata path,
-        bytes calldata amounts,
-        uint256 minProfit,
-        uint256 terms
-    ) external returns (int256 profit) {
+    function executeArb() external returns (int256 profit) {
         uint256 hot = LibGuard.enforceCaller(_builtInExecutor()); // strangers learn nothing else
+        if (msg.data.length < ARGS_PATH) revert InvalidHopCount(0); // not even the fixed fields: nothing to run
+        uint256 terms = _arg(ARGS_TERMS);
         if (block.number > terms & DEADLINE_MASK) revert DeadlinePassed(terms & DEADLINE_MASK, block.number);
         if (_arbLocked != 0) revert Reentrancy();
         _arbLocked = 1;
-        Run memory r = _run(source, path, amounts, terms, hot);
+        Run memory r = _run(terms, hot);
+        uint256 minProfit = _arg(ARGS_MIN_PROFIT);
         if (r.floor < minProfit) r.floor = minProfit; // the larger of the owner's minimum and the caller's
         uint256 bribe;
         uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
@@ -230,7 +238,9 @@ contract FlashArbFacet is
         emit ArbExecuted(r.token, profit, bribe);
     }
 
-    /// @notice Balancer V2 flash-loan callback: runs the route, repays the Vault.
+    /// @notice Balancer V2 flash-loan callback, receiveFlashLoan(address[] tokens, uint256[] amounts,
+    ///         uint256[] feeAmounts, bytes userData) (IFlashLoanRecipient): runs the route, repays the Vault. Served
+    ///         by the fallback (see `fallback`); any other selector reaching it reverts FunctionNotFound.
     /// @dev Never meant to be called directly; two security properties make that safe:
     ///      (1) The caller must be the Balancer V2 Vault (UnauthorizedFlashLoanCaller otherwise), so nobody else can
     ///      hand this contract tokens plus instructions.
@@ -243,22 +253,30 @@ contract FlashArbFacet is
     ///      The token repaid is the path's route token, which is what executeArb asked the Vault for (the hash
     ///      check proves the path is executeArb's): the `tokens` argument is not read (issue 17: the element read
     ///      and its address validation cost ~150 gas).
-    /// @param amounts The borrowed amount.
-    /// @param feeAmounts The Vault's fee on the loan, owed on top of the amount.
-    /// @param userData The loan data executeArb sent.
-    function receiveFlashLoan(
-        IERC20[] calldata,
-        uint256[] calldata amounts,
-        uint256[] calldata feeAmounts,
-        bytes calldata userData
-    ) external override {
+    ///      Why a fallback and not a Solidity function (issue 17): the compiler's ABI decoding of its four arrays
+    ///      cost ~850 gas a loan. Once (1) holds the calldata is the Vault's own ABI encoding, so its offsets are
+    ///      read as they are: userData, amounts[0] and feeAmounts[0] (one token was lent: the one executeArb asked
+    ///      for); (2) then proves userData is executeArb's, before anything is paid.
+    fallback() external virtual {
+        if (msg.sig != RECEIVE_FLASH_LOAN) revert FunctionNotFound(msg.sig);
+        _receiveFlashLoan();
+    }
+
+    /// @dev receiveFlashLoan's body (`fallback`; a child diamond calls it from its own fallback).
+    function _receiveFlashLoan() internal {
         if (msg.sender != address(BALANCER_VAULT)) revert UnauthorizedFlashLoanCaller(msg.sender);
+        bytes calldata userData;
+        uint256 owed;
+        assembly ("memory-safe") {
+            let at := add(4, calldataload(0x64)) // userData's length word (the 4th head word: its offset)
+            userData.length := calldataload(at)
+            userData.offset := add(at, 0x20)
+            // amounts[0] + feeAmounts[0]: each array's first element follows its length word. Cannot overflow: the
+            // loan is < 2^112 (validate), its fee smaller (and an unsolicited loan reverts below before paying)
+            owed := add(calldataload(add(0x24, calldataload(0x24))), calldataload(add(0x24, calldataload(0x44))))
+        }
         (, bytes calldata path, bytes calldata hopAmounts) = _acceptLoan(userData);
         _runHops(path, hopAmounts, _arbKinds);
-        uint256 owed;
-        unchecked {
-            owed = amounts[0] + feeAmounts[0]; // cannot overflow: the loan is < 2^112 (validate), its fee smaller
-        }
         IERC20 token = IERC20(LibRoute.addressAt(path, 0));
         LibSafeERC20.safeTransfer(token, address(BALANCER_VAULT), owed); // the Vault checks its balance after we return
     }
@@ -375,10 +393,9 @@ contract FlashArbFacet is
 
     /// @dev Validate the route, check the guard's limits (`hot`: the guard's slot 0 as enforceCaller read it) for the
     ///      bribe and loss allowance in `terms`, note the balance, then run it on the source's capital.
-    function _run(uint256 source, bytes calldata path, bytes calldata amounts, uint256 terms, uint256 hot)
-        private
-        returns (Run memory r)
-    {
+    function _run(uint256 terms, uint256 hot) private returns (Run memory r) {
+        uint256 source = _arg(ARGS_SOURCE);
+        (bytes calldata path, bytes calldata amounts) = _route();
         uint256 kinds;
         (r.token, r.amountIn, , kinds) = LibRoute.validate(path, amounts, uint8(source >> 248) == SOURCE_BALANCER); // before anything is borrowed
         uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
@@ -390,6 +407,27 @@ contract FlashArbFacet is
             _arbKinds = kinds; // for the callback, which runs on the same (hash-checked) route
             _borrow(source, r.token, r.amountIn, path, amounts); // the callback runs the hops and repays
         }
+    }
+
+    /// @dev The executeArb argument word at calldata offset `at` (ARGS_*).
+    function _arg(uint256 at) private pure returns (uint256 word) {
+        assembly ("memory-safe") {
+            word := calldataload(at)
+        }
+    }
+
+    /// @dev executeArb's packed path and amounts: the path's length is the byte at ARGS_PATH_LENGTH, the amounts are
+    ///      the rest of the calldata (InvalidRoute when that length runs past the end; LibRoute.validate checks both).
+    function _route() private pure returns (bytes calldata path, bytes calldata amounts) {
+        uint256 end; // where the path ends and the amounts begin
+        assembly ("memory-safe") {
+            path.offset := ARGS_PATH
+            path.length := byte(0, calldataload(ARGS_PATH_LENGTH)) // one byte: a path is at most 232 bytes
+            end := add(ARGS_PATH, path.length)
+            amounts.offset := end
+            amounts.length := sub(calldatasize(), end) // wraps when the path runs past the end: checked next
+        }
+        if (end > msg.data.length) revert InvalidRoute(0); // the path length names bytes that are not there
     }
 
     /// @dev Ask the lender `source` describes for `amountIn` of `token`; its callback runs the hops and repays.

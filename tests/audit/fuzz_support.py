@@ -31,6 +31,7 @@ from flasharb.chain import addresses as A
 from flasharb.chain.cheats import deal, set_balance
 from flasharb.errors import FlasharbError
 from flasharb.kinds import HopKind
+from flasharb.search.route import pack_execute_arb
 from flasharb.state.reader import read_states
 from flasharb.state.registry import PoolInfo
 from flasharb_testing import routes as R
@@ -71,7 +72,7 @@ CALLBACKS = {
     "unlockCallback",
 }
 SIGNATURES = {
-    "executeArb": "executeArb(uint256,bytes,bytes,uint256,uint256)",
+    "executeArb": "executeArb()",  # its arguments follow packed: pack_execute_arb
     "receiveFlashLoan": "receiveFlashLoan(address[],uint256[],uint256[],bytes)",
     "uniswapV3SwapCallback": "uniswapV3SwapCallback(int256,int256,bytes)",
     "uniswapV3FlashCallback": "uniswapV3FlashCallback(uint256,uint256,bytes)",
@@ -90,6 +91,9 @@ SIGNATURES = {
 
 
 def calldata(fn: str, args: Sequence[Any]) -> bytes:
+    if fn == "executeArb":  # source, path, amounts, minProfit, terms: packed after the selector
+        source, path, amounts, min_profit, terms = args
+        return pack_execute_arb(source, path, amounts, min_profit, terms)
     sig = SIGNATURES[fn]
     types = sig[sig.index("(") + 1 : -1].split(",") if not sig.endswith("()") else []
     return function_signature_to_4byte_selector(sig) + encode(types, list(args))

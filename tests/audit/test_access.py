@@ -13,9 +13,8 @@ from eth_utils import function_abi_to_4byte_selector
 from web3 import Web3
 
 from flasharb.chain import addresses as A
-from flasharb.chain.artifacts import contract
 from flasharb.chain.rpc import send
-from flasharb.execute.deploy import FACETS
+from flasharb.execute.deploy import FACETS, facet_functions
 from flasharb.execute.plan import Plan
 from flasharb_testing import routes as R
 from tests.audit.attack import deploy_audit, mine_attack, revert_of, trader_refuses
@@ -34,7 +33,7 @@ ACCESS: dict[str, tuple[str, str]] = {
     "supportsInterface(bytes4)": (VIEW, VIEW),
     "transferOwnership(address)": (NOT_OWNER, NOT_OWNER),
     "owner()": (VIEW, VIEW),
-    "executeArb(uint256,bytes,bytes,uint256,uint256)": (
+    "executeArb()": (  # its arguments follow the selector packed: none here
         "NotExecutor(caller={who})",
         "InvalidHopCount(amountsLength=0)",  # past the guard; its empty route is refused
     ),
@@ -68,9 +67,8 @@ ACCESS: dict[str, tuple[str, str]] = {
 def _abi() -> dict[bytes, dict[str, Any]]:
     out = {}
     for name in FACETS:
-        for e in contract(name).abi:
-            if e["type"] == "function":
-                out[function_abi_to_4byte_selector(cast(Any, e))] = e
+        for e in facet_functions(name):  # a fallback-served callback included
+            out[function_abi_to_4byte_selector(cast(Any, e))] = e
     return out
 
 

@@ -310,9 +310,12 @@ class TestReentrantHook:
                     "data": diamond.encode_abi("setExecutor", [token, True]),
                 },
             )
-        zoo.set_hook(
-            w3, token, attacker, deployment.diamond, bytes.fromhex(diamond.encode_abi(fn, args)[2:])
+        reentry = (
+            execute_arb_calldata(*args)  # packed after the selector, no ABI
+            if fn == "executeArb"
+            else bytes.fromhex(diamond.encode_abi(fn, args)[2:])
         )
+        zoo.set_hook(w3, token, attacker, deployment.diamond, reentry)
         with nothing_lost.guard(tokens=[token], spenders=list(pairs), accounts=[token]):
             receipt = mine_attack(w3, arb, 'Error("UniswapV2: TRANSFER_FAILED")')
             inner = _inner_reverts(w3, receipt["transactionHash"], deployment.diamond)

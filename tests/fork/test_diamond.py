@@ -9,8 +9,7 @@ from eth_abi import encode
 from eth_utils import function_abi_to_4byte_selector
 from web3 import Web3
 
-from flasharb.chain.artifacts import contract
-from flasharb.execute.deploy import FACETS, selectors
+from flasharb.execute.deploy import FACETS, facet_functions, selectors
 from tests.helpers import call_error
 
 # Functions anyone may call because they only read.
@@ -43,9 +42,8 @@ ACCESS_ERROR = {
 def _abi_by_selector() -> dict[bytes, dict[str, Any]]:
     table = {}
     for name in FACETS:
-        for e in contract(name).abi:
-            if e["type"] == "function":
-                table[function_abi_to_4byte_selector(cast(Any, e))] = e
+        for e in facet_functions(name):  # a fallback-served callback included
+            table[function_abi_to_4byte_selector(cast(Any, e))] = e
     return table
 
 

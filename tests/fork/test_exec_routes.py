@@ -26,6 +26,8 @@ from flasharb_testing import routes as R
 
 DUST_TOKENS = (A.USDC, A.WETH, A.DAI, A.USDT)
 
+TERMS = slice(4 + 2 * 32, 4 + 3 * 32)  # executeArb(): source, minProfit, then terms
+
 
 @pytest.fixture(autouse=True)
 def _dust(w3: Web3, deployment: Any) -> None:
@@ -222,10 +224,10 @@ class TestDerivedPools:
 
     def test_terms_pack_the_bribe_above_the_deadline(self) -> None:
         data = execute_arb_calldata(0, b"", b"", 7, 1_234, 2_500)
-        assert data[4 + 4 * 32 : 4 + 5 * 32] == (2_500 << 240 | 1_234).to_bytes(32, "big")
-        assert execute_arb_calldata(0, b"", b"", 7, 1_234)[4 + 4 * 32 : 4 + 5 * 32] == (
-            1_234
-        ).to_bytes(32, "big")  # no bribe: the word is the deadline, as before issue 14
+        assert data[TERMS] == (2_500 << 240 | 1_234).to_bytes(32, "big")
+        assert execute_arb_calldata(0, b"", b"", 7, 1_234)[TERMS] == (1_234).to_bytes(
+            32, "big"
+        )  # no bribe: the word is the deadline, as before issue 14
         with pytest.raises(FlasharbValueError, match="0..10000 basis points"):
             execute_arb_calldata(0, b"", b"", 7, 1_234, 10_001)
         with pytest.raises(FlasharbValueError, match="below 2\\^128"):
@@ -233,8 +235,6 @@ class TestDerivedPools:
 
     def test_terms_pack_the_loss_allowance_between_bribe_and_deadline(self) -> None:
         data = execute_arb_calldata(0, b"", b"", 7, 1_234, 2_500, 99)
-        assert data[4 + 4 * 32 : 4 + 5 * 32] == (2_500 << 240 | 99 << 128 | 1_234).to_bytes(
-            32, "big"
-        )
+        assert data[TERMS] == (2_500 << 240 | 99 << 128 | 1_234).to_bytes(32, "big")
         with pytest.raises(FlasharbValueError, match="loss allowance"):
             execute_arb_calldata(0, b"", b"", 7, 1_234, 0, 2**112)

@@ -164,17 +164,38 @@ class Deployment:
         return signer(self.executor)
 
 
+# Functions a facet serves in its fallback rather than as Solidity functions (so its ABI lacks
+# them), by the interface that declares them: FlashArbFacet's receiveFlashLoan (issue 17: the
+# ABI decoder of its four arrays cost ~850 gas a loan).
+FALLBACK_INTERFACES: dict[str, tuple[str, ...]] = {"FlashArbFacet": ("IFlashLoanRecipient",)}
+
+
+def facet_functions(name: str) -> list[dict[str, Any]]:
+    """The ABI entries of every external function a facet serves: its own, and those its
+    fallback serves (`FALLBACK_INTERFACES`)."""
+    names = (name, *FALLBACK_INTERFACES.get(name, ()))
+    return [e for n in names for e in contract(n).abi if e["type"] == "function"]
+
+
 def selectors(name: str) -> list[bytes]:
-    """The 4-byte selectors of every external function in a facet's ABI."""
-    abi = contract(name).abi
-    return [function_abi_to_4byte_selector(cast(Any, e)) for e in abi if e["type"] == "function"]
+    """The 4-byte selectors of every external function a facet serves (`facet_functions`)."""
+    return [function_abi_to_4byte_selector(cast(Any, e)) for e in facet_functions(name)]
 
 
 def diamond_abi() -> list[dict[str, Any]]:
     """The diamond's full ABI: every facet's functions, events and errors (deduplicated)."""
     seen: set[str] = set()
     abi: list[dict[str, Any]] = []
-    for name in (*FACETS, "ChildFacet", "MasterFacet", "Diamond", "ChildDiamond", "DiamondInit"):
+    extra = tuple(i for names in FALLBACK_INTERFACES.values() for i in names)
+    for name in (
+        *FACETS,
+        "ChildFacet",
+        "MasterFacet",
+        "Diamond",
+        "ChildDiamond",
+        "DiamondInit",
+        *extra,
+    ):
         for entry in contract(name).abi:
             if entry["type"] in ("constructor", "fallback", "receive"):
                 continue

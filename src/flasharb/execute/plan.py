@@ -78,7 +78,8 @@ class Plan:
     def calldata(
         self, min_profit: int, deadline_block: int, bribe_bps: int = 0, loss_allowance: int = 0
     ) -> bytes:
-        """executeArb(source, path, amounts, minProfit, terms), ABI-encoded; `terms` packs
+        """executeArb() with its arguments packed (source, minProfit, terms, the path's length,
+        path, amounts: flasharb.search.route.pack_execute_arb); `terms` packs
         `deadline_block`, `bribe_bps` (the share of the realized profit, in basis points, the
         facet pays block.coinbase after the minProfit check, at most the owner's cap) and
         `loss_allowance` (the most the trade may lower the diamond's balance of the route token,

@@ -11,7 +11,7 @@ sends them, so the encoding lives here, once; each hop is packed by its venue
     Bal hop = KIND_BALANCER (1)   | poolId (32) | tokenOut (20)
     V4 hop  = KIND_UNISWAP_V4 (1) | tokenOut (20) | fee (3) | tickSpacing (3) | native (1)
     amounts = amountIn (16) | out_0 (16) | ... | out_{n-1} (16)  uint128 each, big-endian
-    terms   = bribeBps << 240 | deadlineBlock                     executeArb's last word
+    terms   = bribeBps << 240 | loss << 128 | deadlineBlock        one word of executeArb's
 
 No pool is named by address: the facet derives V3 pools from the Uniswap V3 factory and V2
 pairs from the factory a V2 hop indexes (`V2_FACTORY_VENUES`: 0 Uniswap V2, 1 SushiSwap), so a
@@ -21,8 +21,7 @@ the PoolKey's fee and tick spacing; the facet builds the key with no hooks, so o
 pool can be traded (`v4_pool_key`), and `native` picks the pool whose WETH side is native ETH.
 
 ref: contracts/libraries/LibRoute.sol (the format and its bounds), contracts/facets/
-FlashArbFacet.sol `executeArb(uint256 source, bytes path, bytes amounts, uint256 minProfit,
-uint256 terms)`.
+FlashArbFacet.sol `executeArb()`, its arguments packed after the selector (`pack_execute_arb`).
 """
 
 from __future__ import annotations
@@ -49,6 +48,7 @@ __all__ = [
     "encode_amounts",
     "encode_path",
     "execute_arb_calldata",
+    "pack_execute_arb",
     "terms",
     "v2_pair_address",
     "v3_pool_address",
@@ -57,9 +57,7 @@ __all__ = [
 
 MAX_ROUTE_HOPS = 4  # LibRoute.MAX_HOPS
 MAX_AMOUNT_IN = 2**112 - 1  # LibRoute.MAX_AMOUNT_IN
-EXECUTE_ARB = function_signature_to_4byte_selector(
-    "executeArb(uint256,bytes,bytes,uint256,uint256)"
-)
+EXECUTE_ARB = function_signature_to_4byte_selector("executeArb()")  # the arguments follow, packed
 BPS = 10_000  # basis points in a whole: the most a bribe may be
 _BRIBE_SHIFT = 240  # FlashArbFacet.BRIBE_SHIFT: terms = bribeBps << 240 | loss << 128 | deadline
 _LOSS_SHIFT = 128  # FlashArbFacet.LOSS_SHIFT: the loss allowance, 112 bits, above the deadline
@@ -140,10 +138,6 @@ def encode_amounts(amount_in: int, amounts_out: Sequence[int]) -> bytes:
     return bytes(out)
 
 
-def _padded(data: bytes) -> bytes:
-    return data + b"\x00" * (-len(data) % 32)
-
-
 def terms(deadline_block: int, bribe_bps: int = 0, loss_allowance: int = 0) -> int:
     """executeArb's last word: `bribe_bps << 240 | loss_allowance << 128 | deadline_block`
     (FlashArbFacet `terms`). `loss_allowance` is the most the trade may lower the diamond's
@@ -172,26 +166,38 @@ def execute_arb_calldata(
     bribe_bps: int = 0,
     loss_allowance: int = 0,
 ) -> bytes:
-    """`executeArb(source, path, amounts, minProfit, terms)`, ABI-encoded by hand (the layout is
-    fixed: five head words, then the two byte strings); `terms` packs the deadline, the share of
-    the profit paid to block.coinbase and the loss the trade may take (`terms`)."""
-    for name, value in (("source", source_word), ("minProfit", min_profit)):
+    """`executeArb()` and its packed arguments (`pack_execute_arb`); `terms` packs the deadline,
+    the share of the profit paid to block.coinbase and the loss the trade may take (`terms`)."""
+    word = terms(deadline_block, bribe_bps, loss_allowance)
+    return pack_execute_arb(source_word, path, amounts, min_profit, word)
+
+
+def pack_execute_arb(
+    source_word: int, path: bytes, amounts: bytes, min_profit: int, terms_word: int
+) -> bytes:
+    """The calldata of `executeArb()`: the selector, then its arguments packed, no ABI head,
+    offsets, length words or padding (FlashArbFacet ARGS_*):
+
+        source (32) | minProfit (32) | terms (32) | len(path) (1) | path | amounts
+
+    The amounts are the rest of the calldata. `terms_word` is taken as given (`terms` builds it).
+
+    Raises:
+        FlasharbValueError: a word outside uint256, a path of 256 bytes or more.
+    """
+    for name, value in (("source", source_word), ("minProfit", min_profit), ("terms", terms_word)):
         if not 0 <= value < _WORD:
             raise FlasharbValueError(f"{name} {value} is not a uint256")
-    word = terms(deadline_block, bribe_bps, loss_allowance)
-    path_offset = 5 * 32
-    amounts_offset = path_offset + 32 + len(_padded(path))
+    if len(path) > 0xFF:
+        raise FlasharbValueError(f"a path is at most 255 bytes, not {len(path)}")
     return b"".join(
         (
             EXECUTE_ARB,
             source_word.to_bytes(32, "big"),
-            path_offset.to_bytes(32, "big"),
-            amounts_offset.to_bytes(32, "big"),
             min_profit.to_bytes(32, "big"),
-            word.to_bytes(32, "big"),
-            len(path).to_bytes(32, "big"),
-            _padded(path),
-            len(amounts).to_bytes(32, "big"),
-            _padded(amounts),
+            terms_word.to_bytes(32, "big"),
+            bytes((len(path),)),
+            path,
+            amounts,
         )
     )

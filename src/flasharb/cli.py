@@ -333,15 +333,18 @@ def _market(max_hops: int | None, priority_fee_gwei: float | None) -> Any:
 def scan(max_hops: int | None, priority_fee_gwei: float | None, limit: int, as_json: bool) -> None:
     """Ranked opportunities at the current block over the configured venues (every venue by
     default), net of flash fee and gas."""
-    from flasharb.report.table import opportunities_table
     from flasharb.search.scan import scan as do_scan
 
     _, config = _market(max_hops, priority_fee_gwei)
     with busy("reading every pool, sizing every cycle", as_json):
         res = do_scan(_w3(), config=config)
-    data = res.to_json()
-    data["opportunities"] = data["opportunities"][:limit]
-    _emit(data, as_json, lambda d: opportunities_table(res, limit, _route_tokens(res, limit)))
+
+    def table(_: dict[str, Any]) -> None:
+        from flasharb.report.table import opportunities_table  # rich: for the table only
+
+        opportunities_table(res, limit, _route_tokens(res, limit))
+
+    _emit(res.to_json(limit=limit), as_json, table)
 
 
 def _route_tokens(res: Any, limit: int) -> dict[str, dict[str, Any]]:

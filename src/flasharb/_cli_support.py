@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import wraps
@@ -104,6 +104,61 @@ class OneLineGroup(click.Group):
             click.echo("flasharb: error: aborted", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)  # what standalone mode does: --help, --version
+
+
+class LazyGroup(OneLineGroup):
+    """A group whose commands defined elsewhere are imported only when one of them runs (or its
+    own --help is asked for): `flasharb scan` does not pay for web3's audit arena, `--help` and
+    `--version` pay for nothing.
+
+    `lazy` maps a command's name to `(module:attribute, one-line help)`; the help is what the
+    group's --help lists without importing the module (tests/unit/test_cli_lazy.py checks it
+    against the real commands). `finish(name, command)` runs once on each command loaded (error
+    handling, shared options). Commands added the ordinary way (`@group.command()`) work as
+    always."""
+
+    def __init__(
+        self,
+        *args: Any,
+        lazy: Mapping[str, tuple[str, str]] | None = None,
+        finish: Callable[[str, click.Command], click.Command] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, tuple[str, str]] = dict(lazy or {})
+        self.finish = finish
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            return self.load(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def load(self, name: str) -> click.Command:
+        """Import the command `name` from its module, finish it, and keep it."""
+        from importlib import import_module
+
+        module, _, attribute = self.lazy[name][0].partition(":")
+        cmd: click.Command = getattr(import_module(module), attribute)
+        if self.finish is not None:
+            cmd = self.finish(name, cmd)
+        self.add_command(cmd, name)
+        return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's listing, with a command not yet imported standing in as a help-only stub
+        (the same one-line help, shortened to the same width)."""
+        rows = [
+            (name, self.commands.get(name) or click.Command(name, help=self.lazy[name][1]))
+            for name in self.list_commands(ctx)
+        ]
+        rows = [(name, cmd) for name, cmd in rows if not cmd.hidden]
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
 
 
 def _set_project(ctx: click.Context, param: click.Parameter, value: str | None) -> None:

@@ -12,7 +12,7 @@ from flasharb._cli_support import (
     AMOUNT,
     TOKEN,
     Amount,
-    OneLineGroup,
+    LazyGroup,
     _emit,
     _kv,
     _no_liquidity,
@@ -28,8 +28,98 @@ from flasharb._cli_support import (
     rpc_url_option,
 )
 
+# name -> (where it is defined, the one-line help `flasharb --help` lists without importing it).
+# A command defined next to its layer is imported only when it runs: importing them all cost
+# `flasharb --version` 1.1 s (flasharb.audit alone pulls web3, eth_abi and aiohttp: 0.6 s).
+# tests/unit/test_cli_lazy.py checks each entry against the real command.
+LAZY: dict[str, tuple[str, str]] = {
+    "audit": (
+        "flasharb.audit.command:audit_command",
+        "Attack the contract at --target with flash loans it did not ask for, forged callbacks, "
+        "every state-changing selector as a stranger, hostile tokens and ETH, on the fork (each "
+        "inside a snapshot: the fork is left as it was).",
+    ),
+    "bench": (
+        "flasharb.report.bench:bench",
+        "Run the benchmarks in bench/ and print one table: figure, value, baseline, ratio.",
+    ),
+    "cheat": (
+        "flasharb.commands.cheat:cheat",
+        "Cheats on the fork: set balances, send as anyone, snapshot and revert, mine blocks.",
+    ),
+    "experiment": (
+        "flasharb.experiments.command:experiment",
+        "Run experiment NAME and write CSV, JSON, PNG plots and index.html to reports/NAME/.",
+    ),
+    "journal": (
+        "flasharb.journal.command:journal",
+        "The SQLite record of every run, scan, opportunity, trade and experiment point.",
+    ),
+    "node": (
+        "flasharb.commands.lab:node",
+        "Start and stop the lab: an upstream and an Anvil fork of it.",
+    ),
+    "pnl": (
+        "flasharb.commands.pnl:pnl",
+        "Profit and loss per child and in total, from the journal.",
+    ),
+    "pools": (
+        "flasharb.commands.pools:pools",
+        "Every pool flasharb can trade, discovered from the factories and the Vault on the fork.",
+    ),
+    "replica": (
+        "flasharb.commands.lab:replica",
+        "The mainnet replica: canonical bytecode at canonical addresses, seeded from data/.",
+    ),
+    "risk": (
+        "flasharb.commands.risk:risk",
+        "The circuit breakers of `flasharb run`: each limit's use and state, and resume.",
+    ),
+    "run": (
+        "flasharb.run.command:run",
+        "Watch new blocks: sync, scan, execute what clears the guard, journal everything; pause "
+        "a child whose circuit breaker trips.",
+    ),
+    "setup": (
+        "flasharb.commands.setup:setup",
+        "Install the node toolchain (anvil, solcjs, protocol artifacts; `npm ci` of the lock "
+        "that ships with flasharb) into the per-user cache, or find the one already there, and "
+        "check it.",
+    ),
+    "tokens": (
+        "flasharb.journal.tokens:tokens",
+        "The token screen's verdicts: fee-on-transfer, rebasing, balance mismatch, odd return "
+        "values and gas-price-dependent behaviour; refused tokens' pools stay out of the market.",
+    ),
+    "trace": (
+        "flasharb.commands.trace:trace",
+        "The call tree of transaction TX: every call named and decoded, every revert decoded "
+        "with the diamond's and the canonical contracts' errors (debug_traceTransaction, "
+        "callTracer).",
+    ),
+}
 
-@click.group(cls=OneLineGroup)
+
+def _finish(name: str, cmd: click.Command) -> click.Command:
+    """A command defined next to its layer, as this CLI runs it: its error handling on every
+    callback (subcommands included), and the options it shares with the rest."""
+    stack = [cmd]
+    while stack:
+        c = stack.pop()
+        if c.callback is not None:
+            c.callback = handled(c.callback)
+        if isinstance(c, click.Group):
+            stack.extend(c.commands.values())
+    if name in ("run", "tokens", "audit"):
+        add_rpc_url(cmd)
+    if name == "run":
+        from flasharb.commands.risk import add_risk_options
+
+        add_risk_options(cmd)
+    return cmd
+
+
+@click.group(cls=LazyGroup, lazy=LAZY, finish=_finish)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.option(
     "--project",
@@ -243,15 +333,18 @@ def _market(max_hops: int | None, priority_fee_gwei: float | None) -> Any:
 def scan(max_hops: int | None, priority_fee_gwei: float | None, limit: int, as_json: bool) -> None:
     """Ranked opportunities at the current block over the configured venues (every venue by
     default), net of flash fee and gas."""
-    from flasharb.report.table import opportunities_table
     from flasharb.search.scan import scan as do_scan
 
     _, config = _market(max_hops, priority_fee_gwei)
     with busy("reading every pool, sizing every cycle", as_json):
         res = do_scan(_w3(), config=config)
-    data = res.to_json()
-    data["opportunities"] = data["opportunities"][:limit]
-    _emit(data, as_json, lambda d: opportunities_table(res, limit, _route_tokens(res, limit)))
+
+    def table(_: dict[str, Any]) -> None:
+        from flasharb.report.table import opportunities_table  # rich: for the table only
+
+        opportunities_table(res, limit, _route_tokens(res, limit))
+
+    _emit(res.to_json(limit=limit), as_json, table)
 
 
 def _route_tokens(res: Any, limit: int) -> dict[str, dict[str, Any]]:
@@ -361,62 +454,6 @@ def demo(top: int, shock_weth: int, out: str, as_json: bool) -> None:
     if not summary["trades"]:
         click.echo("flasharb: error: the demo executed no trade", err=True)
         sys.exit(1)
-
-
-# ------------------------------------------------------------------ journal / run / experiment
-
-
-def _attach(cmd: click.Command) -> None:
-    """Add a command defined next to its layer, with this CLI's error handling on every
-    callback (subcommands included)."""
-    stack = [cmd]
-    while stack:
-        c = stack.pop()
-        if c.callback is not None:
-            c.callback = handled(c.callback)
-        if isinstance(c, click.Group):
-            stack.extend(c.commands.values())
-    main.add_command(cmd)
-
-
-def _attach_lab_commands() -> None:
-    from flasharb.audit.command import audit_command
-    from flasharb.commands.cheat import cheat as cheat_group
-    from flasharb.commands.lab import node as node_group
-    from flasharb.commands.lab import replica as replica_group
-    from flasharb.commands.pnl import pnl as pnl_command
-    from flasharb.commands.pools import pools as pools_command
-    from flasharb.commands.risk import add_risk_options
-    from flasharb.commands.risk import risk as risk_group
-    from flasharb.commands.setup import setup as setup_command
-    from flasharb.commands.trace import trace as trace_command
-    from flasharb.experiments.command import experiment as experiment_command
-    from flasharb.journal.command import journal as journal_group
-    from flasharb.journal.tokens import tokens as tokens_command
-    from flasharb.report.bench import bench as bench_command
-    from flasharb.run.command import run as run_command
-
-    _attach(journal_group)
-    _attach(run_command)
-    _attach(experiment_command)
-    _attach(bench_command)
-    _attach(tokens_command)
-    _attach(replica_group)
-    _attach(node_group)
-    _attach(setup_command)
-    _attach(pools_command)
-    _attach(cheat_group)
-    _attach(trace_command)
-    add_rpc_url(run_command)
-    add_risk_options(run_command)
-    _attach(pnl_command)
-    _attach(risk_group)
-    add_rpc_url(tokens_command)
-    _attach(audit_command)
-    add_rpc_url(audit_command)
-
-
-_attach_lab_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

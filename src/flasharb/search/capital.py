@@ -297,6 +297,8 @@ class Lenders:
                 return lender.source
             if best is None or key < best:
                 best, chosen = key, lender.source
+            if key[0] == 0:  # no fee is negative and later ranks lose ties: nothing beats it
+                break  # (the Vault, first by preference, is free: 1 fee, not ~50, per cycle)
         return chosen
 
     def capacity(self, cycle: Cycle) -> int:

@@ -67,10 +67,12 @@ class ScanResult:
             selected=select_disjoint(opportunities),
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, limit: int | None = None) -> dict[str, Any]:
         """DESIGN.md section 5: `{"block", "opportunities": [...]}`, plus the scan's figures;
-        each opportunity also says whether it is in the disjoint selection."""
+        each opportunity also says whether it is in the disjoint selection. `limit`: only the
+        best `limit` opportunities (`flasharb scan --limit`; the rest are not encoded at all)."""
         chosen = {id(o) for o in self.selected}
+        shown = self.opportunities if limit is None else self.opportunities[:limit]
         return {
             "block": self.block,
             "base_fee_wei": str(self.base_fee_wei),
@@ -79,9 +81,7 @@ class ScanResult:
             "pools": len(self.pools),
             "unreadable_pools": dict(self.failed),
             "cycles": self.cycles,
-            "opportunities": [
-                {**o.to_json(), "selected": id(o) in chosen} for o in self.opportunities
-            ],
+            "opportunities": [{**o.to_json(), "selected": id(o) in chosen} for o in shown],
         }
 
 

@@ -293,8 +293,6 @@ class Lenders:
             if lender.capacity < amount:
                 continue
             key = (lender.source.fee(amount), rank)
-            if key[0] == 0:  # free, and every lender before it costs more or cannot lend
-                return lender.source
             if best is None or key < best:
                 best, chosen = key, lender.source
             if key[0] == 0:  # no fee is negative and later ranks lose ties: nothing beats it

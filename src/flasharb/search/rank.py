@@ -16,6 +16,7 @@ The book is pure (no RPC): the market feeds it states, lenders and the gas price
 from __future__ import annotations
 
 import heapq
+from bisect import insort
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from time import perf_counter
@@ -338,6 +339,11 @@ class OpportunityBook:
         self.pending: dict[int, tuple[int, float]] = {}
         self.current: set[int] = set()  # ids of `opps` costed at this block, price and lenders
         self._refined: set[int] = set()  # pending ids whose bound is their smooth model's
+        # per cycle id, for select's vectorised bounds: an opportunity's gross profit (nan: none),
+        # a pending candidate's gross bound (nan: not pending), whether it is current
+        self._gross = np.full(len(index), np.nan)
+        self._pbound = np.full(len(index), np.nan)
+        self._is_current = np.zeros(len(index), dtype=np.bool_)
         self._lender_version: dict[str, int] = {}  # token -> changes of its lenders
         self._funded_version: dict[int, int] = {}  # cycle id -> its token's version when funded
         self.dropped: dict[str, str] = {}  # token -> why a profitable cycle of it is not ranked
@@ -378,7 +384,9 @@ class OpportunityBook:
                 gas_model=self.gas_model,
                 block=self.block,
             )
+            self._gross[cycle_id] = float(self.opps[cycle_id].gross_profit)
         except FlasharbValueError as exc:  # no WETH pool prices the token, or the facet
+            self._gross[cycle_id] = np.nan
             self.opps.pop(cycle_id, None)  # cannot execute the route (a V3 pool off the
             self.dropped[token] = str(exc)  # canonical factory): it cannot be ranked
 
@@ -403,6 +411,7 @@ class OpportunityBook:
         if funded is None:
             self.funded.pop(cycle_id, None)
             self.opps.pop(cycle_id, None)
+            self._gross[cycle_id] = np.nan
             return
         self.funded[cycle_id] = funded
         self._cost(cycle_id, funded)
@@ -410,6 +419,8 @@ class OpportunityBook:
     def _make_current(self, cycle_id: int) -> None:
         """Size a pending cycle, or bring a stale one to this block's lenders and prices."""
         self.current.add(cycle_id)
+        self._is_current[cycle_id] = True
+        self._pbound[cycle_id] = np.nan
         pending = self.pending.pop(cycle_id, None)
         if pending is not None:
             self._refined.discard(cycle_id)
@@ -433,36 +444,31 @@ class OpportunityBook:
 
     # ------------------------------------------------------------ upper bounds
 
-    def _pending_bounds(self) -> tuple[list[int], npt.NDArray[np.float64]]:
-        """Pending ids and the most each could net in ETH wei now: its gross bound (with float
-        headroom) less its least gas at the current gas price."""
-        ids = np.fromiter(self.pending, dtype=np.int64, count=len(self.pending))
-        bound = np.fromiter((b for _, b in self.pending.values()), dtype=np.float64)
-        return self._bounds_of(ids, bound)
-
-    def _bounds_of(
-        self, ids: npt.NDArray[np.int64], bound: npt.NDArray[np.float64]
-    ) -> tuple[list[int], npt.NDArray[np.float64]]:
+    def _net_bounds(
+        self, ids: npt.NDArray[np.int64], gross: npt.NDArray[np.float64], *, gas: bool
+    ) -> npt.NDArray[np.float64]:
+        """The most each of `ids` could net in ETH wei now, from a gross bound in its token
+        (with float headroom), less its least gas at the current gas price when `gas`; +inf
+        for a token no WETH pool prices."""
         per_token = self._per_token()[self.index.start[ids]]  # token wei per ETH wei
-        gas = self._floor[ids].astype(np.float64) * self.gas_price_wei
         with np.errstate(divide="ignore", invalid="ignore"):
-            gross = np.where(per_token > 0, bound * (1.0 + 1e-9) / per_token, np.inf)
-        out: npt.NDArray[np.float64] = gross - gas * (1.0 - 1e-9)
-        return ids.tolist(), out
+            out: npt.NDArray[np.float64] = np.where(
+                per_token > 0, gross * (1.0 + 1e-9) / per_token, np.inf
+            )
+        if gas:
+            out -= self._floor[ids].astype(np.float64) * self.gas_price_wei * (1.0 - 1e-9)
+        return out
 
-    def _stale_bounds(self) -> tuple[list[int], npt.NDArray[np.float64]]:
-        """Stale ids and the most each could net in ETH wei now: its gross profit (a fee and a
-        gas bill are never negative), at the token's current ETH price, with float headroom."""
-        ids = [i for i in self.opps if i not in self.current]
-        per_token = self._per_token()
-        start = self.index.start
-        gross = np.fromiter(
-            (float(self.opps[i].gross_profit) for i in ids), dtype=np.float64, count=len(ids)
-        )
-        rate = per_token[start[np.asarray(ids, dtype=np.int64)]] if ids else np.zeros(0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.where(rate > 0, gross * (1.0 + 1e-9) / rate, -np.inf)
-        return ids, out
+    def _waiting(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Every entry not current, with its bound (ETH wei): pending candidates (their gross
+        bound less their least gas) and stale opportunities (their gross profit: a fee and a
+        gas bill are never negative)."""
+        pending = np.flatnonzero(~np.isnan(self._pbound))
+        stale = np.flatnonzero(~np.isnan(self._gross) & ~self._is_current)
+        p = self._net_bounds(pending, self._pbound[pending], gas=True)
+        st = self._net_bounds(stale, self._gross[stale], gas=False)
+        st[np.isinf(st)] = -np.inf  # a stale route without a price now cannot be ranked
+        return np.concatenate([pending, stale]), np.concatenate([p, st])
 
     def _refine(self, cycle_id: int) -> float | None:
         """A pending cycle's bound tightened by its smooth model (`exact.gross_bound`), as the
@@ -476,9 +482,9 @@ class OpportunityBook:
         if fine is None or fine >= coarse:
             return None
         self.pending[cycle_id] = (seed, fine)
+        self._pbound[cycle_id] = fine
         ids = np.asarray([cycle_id], dtype=np.int64)
-        _, net = self._bounds_of(ids, np.asarray([fine]))
-        return float(net[0])
+        return float(self._net_bounds(ids, np.asarray([fine]), gas=True)[0])
 
     def _settle_unpriced(self) -> int:
         """Size the pending cycles of tokens no WETH pool prices now: costing names the token
@@ -498,6 +504,7 @@ class OpportunityBook:
         seeds = [max(int(x), 1) for x in x_star.tolist()]
         entries = zip(seeds, bound.tolist(), strict=True)
         self.pending.update(zip(passing.tolist(), entries, strict=True))
+        self._pbound[passing] = bound
         self._refined.difference_update(passing.tolist())
         return int(passing.size)
 
@@ -505,6 +512,9 @@ class OpportunityBook:
         t0 = perf_counter()
         self.engine.sized = {}
         self.funded, self.opps, self.pending, self.current = {}, {}, {}, set()
+        self._gross.fill(np.nan)
+        self._pbound.fill(np.nan)
+        self._is_current.fill(False)
         self._refined = set()
         candidates = self._screen()
         t1 = perf_counter()
@@ -563,7 +573,10 @@ class OpportunityBook:
             self.funded.pop(cycle_id, None)
             self.opps.pop(cycle_id, None)
             self.pending.pop(cycle_id, None)
+        self._gross[ids] = np.nan
+        self._pbound[ids] = np.nan
         self.current = set()
+        self._is_current.fill(False)
         candidates = self._screen(ids)
         t1 = perf_counter()
         sized = self._settle_unpriced()
@@ -583,11 +596,11 @@ class OpportunityBook:
     def settle(self) -> None:
         """Make the whole book current: size every pending candidate that could net more than
         the guard now, bring every stale opportunity to this block."""
-        ids, bounds = self._pending_bounds()
+        ids = np.flatnonzero(~np.isnan(self._pbound))
+        bounds = self._net_bounds(ids, self._pbound[ids], gas=True)
         guard = max(self.min_net_profit_eth, -1)  # a selected route nets > 0 in its token
-        for cycle_id, bound in sorted(zip(ids, bounds.tolist(), strict=True)):
-            if bound > guard:
-                self._make_current(cycle_id)
+        for cycle_id in ids[bounds > guard].tolist():
+            self._make_current(cycle_id)
         for cycle_id in sorted(i for i in self.opps if i not in self.current):
             self._make_current(cycle_id)
 
@@ -616,15 +629,31 @@ class OpportunityBook:
             index = self.index.graph.pool_index
             pids = np.asarray([index[p] for p in out if p in index], dtype=np.int64)
             blocked = set(self.index.cycle_ids_of_pool_ids(pids).tolist())
-        p_ids, p_bounds = self._pending_bounds()
-        s_ids, s_bounds = self._stale_bounds()
-        ids = p_ids + s_ids
-        bounds = np.concatenate([p_bounds, s_bounds])
+        ids, bounds = self._waiting()
         floor = max(guard, -1)  # a selected route nets > 0 in its token
-        above = np.flatnonzero(bounds > floor).tolist()
-        # (-bound, id): best bound first; a pending cycle's bound is refined before it is sized
-        waiting = [(-float(bounds[k]), ids[k]) for k in above if ids[k] not in blocked]
-        heapq.heapify(waiting)
+        keep = bounds > floor
+        if blocked:
+            keep &= ~np.isin(ids, np.fromiter(blocked, dtype=np.int64, count=len(blocked)))
+        order = np.argsort(-bounds[keep], kind="stable")
+        queue_ids = ids[keep][order].tolist()  # best bound first
+        queue_bounds = bounds[keep][order].tolist()
+        at = 0  # the next of the queue
+        again: list[tuple[float, int]] = []  # (-bound, id): pending bounds refined on the way
+
+        def peek() -> float | None:
+            """The largest waiting bound."""
+            head = queue_bounds[at] if at < len(queue_bounds) else None
+            if again and (head is None or -again[0][0] > head):
+                return -again[0][0]
+            return head
+
+        def pop() -> tuple[float, int]:
+            nonlocal at
+            if again and (at >= len(queue_bounds) or -again[0][0] > queue_bounds[at]):
+                bound, cycle_id = heapq.heappop(again)
+                return -bound, cycle_id
+            at += 1
+            return queue_bounds[at - 1], queue_ids[at - 1]
 
         def chosen() -> list[Opportunity]:
             ok = [
@@ -646,18 +675,20 @@ class OpportunityBook:
                 found = pool_sets[cycle_id] = frozenset(graph_pool[row[row >= 0]].tolist())
             return found
 
-        def snapshot() -> tuple[list[tuple[int | float, frozenset[int], int]], float]:
-            """The PARTNERS largest values now (exact nets of current entries, bounds of the
+        def snapshot() -> tuple[list[tuple[float, frozenset[int], int]], float]:
+            """The _PARTNERS largest values now (exact nets of current entries, bounds of the
             waiting), with their pools, and the largest value beyond them (0: none). Values
             only fall as bounds are refined and entries sized, so it stays an upper bound."""
-            values: list[tuple[int | float, int]] = [
-                (o.net_profit_eth, i)
+            values: list[tuple[float, int]] = [
+                (float(o.net_profit_eth), i)
                 for i in self.current
                 if (o := self.opps.get(i)) is not None and o.net_profit_eth > floor
             ]
-            values += [(-b, i) for b, i in waiting]
+            ahead = slice(at, at + _PARTNERS + 1)
+            values += zip(queue_bounds[ahead], queue_ids[ahead], strict=True)
+            values += [(-b, i) for b, i in again]
             best = heapq.nlargest(_PARTNERS + 1, values)
-            rest = max(float(best[_PARTNERS][0]), 0.0) if len(best) > _PARTNERS else 0.0
+            rest = max(best[_PARTNERS][0], 0.0) if len(best) > _PARTNERS else 0.0
             return [(v, pools_of(i), i) for v, i in best[:_PARTNERS]], rest
 
         def partners(cycle_id: int) -> float:
@@ -667,20 +698,38 @@ class OpportunityBook:
                 if got == top - 1:
                     return total
                 if i != cycle_id and pools.isdisjoint(mine):
-                    total, got = total + max(float(v), 0.0), got + 1
+                    total, got = total + max(v, 0.0), got + 1
             return total + (top - 1 - got) * beyond
 
         picked = chosen()
         value = sum(o.net_profit_eth for o in picked)
         top_values, beyond = snapshot()
-        contenders: list[int] = []  # made current here; might join a set beating the pick
+        # (-net, id) of the current entries that may be picked, best first: what a newly made
+        # current route could pair with
+        contenders = sorted(
+            (-o.net_profit_eth, i)
+            for i in self.current
+            if (o := self.opps.get(i)) is not None and i not in blocked and o.net_profit_eth > floor
+        )
+
+        def best_with(cycle_id: int, net: int) -> int:
+            """At least what the best set holding `cycle_id` is worth among the contenders (the
+            `top - 1` largest disjoint from it, their own conflicts ignored)."""
+            mine, total, got = pools_of(cycle_id), net, 0
+            for other, i in contenders:
+                if got == top - 1:
+                    break
+                if i != cycle_id and pools_of(i).isdisjoint(mine):
+                    total, got = total - other, got + 1
+            return total
+
         made = 0
-        while waiting:
-            others = sum(max(float(v), 0.0) for v, _, _ in top_values[: top - 1])
-            if -waiting[0][0] + others < value:
+        while (head := peek()) is not None:
+            others = sum(max(v, 0.0) for v, _, _ in top_values[: top - 1])
+            if head + others < value:
                 break  # no set with a waiting cycle can beat the pick
-            bound, cycle_id = heapq.heappop(waiting)
-            if -bound + partners(cycle_id) < value:
+            bound, cycle_id = pop()
+            if bound + partners(cycle_id) < value:
                 continue  # every set it could join is worth less than the pick
             pending = cycle_id in self.pending
             if pending and cycle_id not in self._refined:
@@ -690,7 +739,7 @@ class OpportunityBook:
                 counts["refine"] += 1
                 if fine is not None:
                     if fine > floor:
-                        heapq.heappush(waiting, (-fine, cycle_id))
+                        heapq.heappush(again, (-fine, cycle_id))
                     continue
             t = perf_counter()
             self._make_current(cycle_id)
@@ -699,31 +748,24 @@ class OpportunityBook:
             counts[part] += 1
             made += 1
             opp = self.opps.get(cycle_id)
-            if (
-                opp is not None
-                and cycle_id not in blocked
-                and opp.net_profit_eth > floor
-                and opp.net_profit_eth + partners(cycle_id) >= value
-            ):  # it may beat the pick: choose again among it, the pick and the contenders
-                contenders.append(cycle_id)  # re-filtered only when the pick's value rises
-                ours = {id(o) for o in picked}
-                more = (self.opps[i] for i in contenders if id(self.opps[i]) not in ours)
-                pool = [*picked, *more]
-                picked = select(pool, top=top, min_net_profit_eth=guard)
-                if sum(o.net_profit_eth for o in picked) != value:
-                    value = sum(o.net_profit_eth for o in picked)
-                    top_values, beyond = snapshot()
-                    contenders = [
-                        i for i in contenders if self.opps[i].net_profit_eth + partners(i) >= value
-                    ]
-                    continue
-            if made % 128 == 0:
+            if opp is not None and cycle_id not in blocked and opp.net_profit_eth > floor:
+                net = opp.net_profit_eth
+                insort(contenders, (-net, cycle_id))
+                if best_with(cycle_id, net) >= value:  # it may beat (or tie) the pick
+                    picked = select(
+                        [self.opps[i] for _, i in contenders], top=top, min_net_profit_eth=guard
+                    )
+                    if sum(o.net_profit_eth for o in picked) != value:
+                        value = sum(o.net_profit_eth for o in picked)
+                        top_values, beyond = snapshot()
+                        continue
+            if made % 16 == 0:  # the values it bounds partners with have fallen: refresh
                 top_values, beyond = snapshot()
         self.last_select = SelectStats(
             sized=counts["size"],
             recosted=counts["cost"],
             refined=counts["refine"],
-            waiting=len(waiting),
+            waiting=len(queue_ids) - at + len(again),
             size_s=clock["size"],
             cost_s=clock["cost"],
             refine_s=clock["refine"],

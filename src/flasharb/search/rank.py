@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 from bisect import insort
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from time import perf_counter
 
 import numpy as np
@@ -200,15 +200,8 @@ def recost(
         return None
     gas_cost = price.from_eth(opp.gas_estimate * gas_price_wei)
     net = opp.gross_profit - opp.flash_fee - gas_cost
-    return Opportunity(
-        cycle=opp.cycle,
-        source=opp.source,
-        amount_in=opp.amount_in,
-        amounts=opp.amounts,
-        ticks_crossed=opp.ticks_crossed,
-        v4_ticks_crossed=opp.v4_ticks_crossed,
-        flash_fee=opp.flash_fee,
-        gas_estimate=opp.gas_estimate,
+    return replace(
+        opp,
         gas_price_wei=gas_price_wei,
         gas_cost=gas_cost,
         net_profit=net,

@@ -324,6 +324,8 @@ class OpportunityBook:
         self.min_net_profit_eth = min_net_profit_eth
         self.block = block
         self.prices = PriceBook(self.engine.states.values(), self.weth)
+        self._per_token_at = np.zeros(len(index.graph.tokens))  # `_per_token`
+        self._reprice(index.graph.tokens)
         self._floor = self.gas_model.floor(index)  # per cycle, static: hop kinds only
         self._screened_at = gas_price_wei
         self.funded: dict[int, Funded] = {}
@@ -337,6 +339,7 @@ class OpportunityBook:
         self._gross = np.full(len(index), np.nan)
         self._pbound = np.full(len(index), np.nan)
         self._is_current = np.zeros(len(index), dtype=np.bool_)
+        self._held = np.zeros(len(index), dtype=np.bool_)  # in `funded`
         self._lender_version: dict[str, int] = {}  # token -> changes of its lenders
         self._funded_version: dict[int, int] = {}  # cycle id -> its token's version when funded
         self.dropped: dict[str, str] = {}  # token -> why a profitable cycle of it is not ranked
@@ -347,13 +350,17 @@ class OpportunityBook:
     # ------------------------------------------------------------ floor and costs
 
     def _per_token(self) -> npt.NDArray[np.float64]:
-        tokens = self.index.graph.tokens
-        out = np.zeros(len(tokens))
-        for tid, token in enumerate(tokens):
-            price = self.prices.get(token)
-            if price is not None:
-                out[tid] = 1.0 / price.as_float
-        return out
+        """Token wei per ETH wei of every token of the graph (0: no WETH pool prices it), at
+        the current prices (kept, and moved only for the tokens an update re-priced)."""
+        return self._per_token_at
+
+    def _reprice(self, tokens: Iterable[str]) -> None:
+        index = self.index.graph.token_index
+        for token in tokens:
+            tid = index.get(token)
+            if tid is not None:
+                price = self.prices.get(token)
+                self._per_token_at[tid] = 0.0 if price is None else 1.0 / price.as_float
 
     def _gross_floor(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         gas = self._floor[ids].astype(np.float64) * (self.gas_price_wei * SCREEN_GAS_FACTOR)
@@ -405,8 +412,10 @@ class OpportunityBook:
             self.funded.pop(cycle_id, None)
             self.opps.pop(cycle_id, None)
             self._gross[cycle_id] = np.nan
+            self._held[cycle_id] = False
             return
         self.funded[cycle_id] = funded
+        self._held[cycle_id] = True
         self._cost(cycle_id, funded)
 
     def _make_current(self, cycle_id: int) -> None:
@@ -508,6 +517,7 @@ class OpportunityBook:
         self._gross.fill(np.nan)
         self._pbound.fill(np.nan)
         self._is_current.fill(False)
+        self._held.fill(False)
         self._refined = set()
         candidates = self._screen()
         t1 = perf_counter()
@@ -555,16 +565,18 @@ class OpportunityBook:
             for token in moved:
                 self._lender_version[token] = self._lender_version.get(token, 0) + 1
             self.lenders = lenders
-        self.prices.update(states)
+        self._reprice(self.prices.update(states))
         if self.gas_price_wei < self._screened_at * SCREEN_GAS_FACTOR:
             self.engine.apply(states)  # gas fell far below the last full screen: screen all
             self.last = self._rescan()
             return self.last
         t0 = perf_counter()
         ids = self.engine.apply(states)
-        for cycle_id in ids.tolist():
+        for cycle_id in ids[self._held[ids]].tolist():  # only those held
             self.funded.pop(cycle_id, None)
             self.opps.pop(cycle_id, None)
+        self._held[ids] = False
+        for cycle_id in ids[~np.isnan(self._pbound[ids])].tolist():
             self.pending.pop(cycle_id, None)
         self._gross[ids] = np.nan
         self._pbound[ids] = np.nan

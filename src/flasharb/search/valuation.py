@@ -100,8 +100,9 @@ class PriceBook:
         self._best: dict[str, EthPrice] = {}
         self.update(states)
 
-    def update(self, states: Iterable[PoolState]) -> None:
-        """Take new states (new pools too); re-rank the tokens they price."""
+    def update(self, states: Iterable[PoolState]) -> set[str]:
+        """Take new states (new pools too); re-rank the tokens they price. Returns those
+        tokens."""
         touched: set[str] = set()
         for state in states:
             for token in self._priced.pop(state.uid, ()):  # its old quotes go first
@@ -121,9 +122,10 @@ class PriceBook:
             if not quotes:
                 self._best.pop(token, None)
                 continue
-            self._best[token] = max(
-                quotes.values(), key=lambda p: (p.depth_weth, _neg_lower(p.pool))
+            self._best[token] = min(  # the deepest; among equals the lowest address
+                quotes.values(), key=lambda p: (-p.depth_weth, p.pool.lower())
             )
+        return touched
 
     def get(self, token: str) -> EthPrice | None:
         """The token's price (WETH: itself), or None when no WETH pool prices it."""
@@ -137,8 +139,3 @@ class PriceBook:
 
     def as_dict(self) -> dict[str, EthPrice]:
         return dict(self._best)
-
-
-def _neg_lower(address: str) -> tuple[int, ...]:
-    """Sort key that prefers the lower address among equal depths (max() picks it)."""
-    return tuple(-ord(c) for c in address.lower())

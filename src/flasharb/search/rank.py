@@ -696,15 +696,37 @@ class OpportunityBook:
             rest = max(best[_PARTNERS][0], 0.0) if len(best) > _PARTNERS else 0.0
             return [(v, pools_of(i), i) for v, i in best[:_PARTNERS]], rest
 
+        rows = self.index.edges[np.asarray(queue_ids, dtype=np.int64)]
+        queue_pools = np.where(rows >= 0, graph_pool[np.maximum(rows, 0)], -1)
+        apart: dict[int, float] = {}  # pool -> the largest value of a route not through it
+
+        def without(pool: int) -> float:
+            """The largest value (exact, or a waiting bound) of a route not through `pool`;
+            kept for the call: values only fall, so it stays an upper bound."""
+            found = apart.get(pool)
+            if found is None:
+                hit = np.flatnonzero(~(queue_pools[at:] == pool).any(axis=1))
+                found = queue_bounds[at + int(hit[0])] if hit.size else 0.0
+                found = max([found, *(-b for b, i in again if pool not in pools_of(i))])
+                for other, i in contenders:
+                    if pool not in pools_of(i):
+                        found = max(found, float(-other))
+                        break
+                apart[pool] = found = max(found, 0.0)
+            return found
+
         def partners(cycle_id: int) -> float:
-            """At most what the `top - 1` best entries disjoint from `cycle_id` add to it."""
+            """At most what the `top - 1` best entries disjoint from `cycle_id` add to it: the
+            largest disjoint values of the snapshot, then (past it) no more than the largest
+            value of a route avoiding each of its pools."""
             mine, total, got = pools_of(cycle_id), 0.0, 0
             for v, pools, i in top_values:
                 if got == top - 1:
                     return total
                 if i != cycle_id and pools.isdisjoint(mine):
                     total, got = total + max(v, 0.0), got + 1
-            return total + (top - 1 - got) * beyond
+            rest = min([beyond, *(without(p) for p in mine)])
+            return total + (top - 1 - got) * rest
 
         picked = chosen()
         value = sum(o.net_profit_eth for o in picked)

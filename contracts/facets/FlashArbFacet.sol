@@ -112,7 +112,13 @@ contract FlashArbFacet is
     ///      executeArb's input; the last hop's output is in the input for a V2 hop and in the pool's Swap log (or
     ///      the Vault's) otherwise, and the loan fee in the lender's log (Balancer FlashLoan, Uniswap V3 Flash) or
     ///      the V2 pair's Swap log. What only the diamond knows, its balance change and the bribe, stays.
-    event ArbExecuted(address indexed token, int256 profit, uint256 bribe);
+    ///      Round 2 dropped the route token as well (the path's first 20 bytes in executeArb's input: the trader
+    ///      knows it from its plan) and the bribe when there is none: a LOG1 of one word, 631 gas less than the
+    ///      LOG2 of two words. An arb that pays a bribe logs ArbExecutedWithBribe instead.
+    event ArbExecuted(int256 profit);
+
+    /// @notice An arb completed in this diamond and paid block.coinbase `bribe` (ArbExecuted's fields otherwise).
+    event ArbExecutedWithBribe(int256 profit, uint256 bribe);
 
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
@@ -226,16 +232,16 @@ contract FlashArbFacet is
         if (msg.data.length < ARGS_PATH) revert InvalidHopCount(0); // not even the fixed fields: nothing to run
         uint256 terms = _arg(ARGS_TERMS);
         if (block.number > terms & DEADLINE_MASK) revert DeadlinePassed(terms & DEADLINE_MASK, block.number);
-        if (_arbLocked != 0) revert Reentrancy();
-        _arbLocked = 1;
+        if (_arbLoan != 0) revert Reentrancy(); // non-zero only while an executeArb runs; _run sets it
         Run memory r = _run(terms, hot);
         uint256 minProfit = _arg(ARGS_MIN_PROFIT);
         if (r.floor < minProfit) r.floor = minProfit; // the larger of the owner's minimum and the caller's
         uint256 bribe;
         uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
         (profit, bribe) = _settle(r.token, r.balanceBefore, r.floor, terms >> BRIBE_SHIFT, loss);
-        _arbLocked = 0;
-        emit ArbExecuted(r.token, profit, bribe);
+        _arbLoan = 0; // unlocked, no lender
+        if (bribe == 0) emit ArbExecuted(profit);
+        else emit ArbExecutedWithBribe(profit, bribe);
     }
 
     /// @notice Balancer V2 flash-loan callback, receiveFlashLoan(address[] tokens, uint256[] amounts,
@@ -275,8 +281,8 @@ contract FlashArbFacet is
             // loan is < 2^112 (validate), its fee smaller (and an unsolicited loan reverts below before paying)
             owed := add(calldataload(add(0x24, calldataload(0x24))), calldataload(add(0x24, calldataload(0x44))))
         }
-        (, bytes calldata path, bytes calldata hopAmounts) = _acceptLoan(userData);
-        _runHops(path, hopAmounts, _arbKinds);
+        (, bytes calldata path, bytes calldata hopAmounts, uint256 kinds) = _acceptLoan(userData, _arbLoan);
+        _runHops(path, hopAmounts, kinds);
         IERC20 token = IERC20(LibRoute.addressAt(path, 0));
         LibSafeERC20.safeTransfer(token, address(BALANCER_VAULT), owed); // the Vault checks its balance after we return
     }
@@ -289,9 +295,10 @@ contract FlashArbFacet is
     /// @param fee1 Token1 fee owed.
     /// @param data The loan data executeArb sent.
     function uniswapV3FlashCallback(uint256 fee0, uint256 fee1, bytes calldata data) external override {
-        if (msg.sender != _arbLender) revert UnauthorizedFlashLoanCaller(msg.sender); // zero until executeArb borrows
-        (, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
-        _runHops(path, amounts, _arbKinds);
+        uint256 loan = _arbLoan;
+        if (msg.sender != address(uint160(loan))) revert UnauthorizedFlashLoanCaller(msg.sender); // 0 until borrowing
+        (, bytes calldata path, bytes calldata amounts, uint256 kinds) = _acceptLoan(data, loan);
+        _runHops(path, amounts, kinds);
         uint256 owed = LibRoute.amountAt(amounts, 0) + fee0 + fee1; // one of the fees is 0: one token was lent
         LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), msg.sender, owed); // the pool checks its balance
     }
@@ -304,10 +311,11 @@ contract FlashArbFacet is
     /// @param amount1 Token1 lent.
     /// @param data The loan data executeArb sent.
     function uniswapV2Call(address sender, uint256 amount0, uint256 amount1, bytes calldata data) external override {
-        if (msg.sender != _arbLender) revert UnauthorizedFlashLoanCaller(msg.sender); // zero until executeArb borrows
+        uint256 loan = _arbLoan;
+        if (msg.sender != address(uint160(loan))) revert UnauthorizedFlashLoanCaller(msg.sender); // 0 until borrowing
         if (sender != address(this)) revert UnsolicitedFlashLoan();
-        (uint256 source, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
-        _runHops(path, amounts, _arbKinds);
+        (uint256 source, bytes calldata path, bytes calldata amounts, uint256 kinds) = _acceptLoan(data, loan);
+        _runHops(path, amounts, kinds);
         uint256 repay = LibUniswapV2.flashRepayment(amount0 + amount1, (source >> 160) & LENDER_FEE_MASK); // fee < 1e6: checked in _borrow
         LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), msg.sender, repay); // the pair's k check verifies it
     }
@@ -329,7 +337,7 @@ contract FlashArbFacet is
     /// @return Nothing.
     function unlockCallback(bytes calldata data) external override returns (bytes memory) {
         if (msg.sender != POOL_MANAGER) revert UnauthorizedFlashLoanCaller(msg.sender);
-        (uint256 source, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
+        (uint256 source, bytes calldata path, bytes calldata amounts, uint256 kinds) = _acceptLoan(data, _arbLoan);
         uint256 n = (amounts.length >> 4) - 1; // validated: 1..MAX_HOPS
         Step memory s;
         if (uint8(source >> 248) != SOURCE_UNISWAP_V4) {
@@ -338,7 +346,6 @@ contract FlashArbFacet is
         }
         uint256 amountIn = LibRoute.amountAt(amounts, 0);
         address cur = LibUniswapV4.currency(LibRoute.addressAt(path, 0), (source >> V4_NATIVE_SHIFT) & 1 == 1);
-        uint256 kinds = _arbKinds;
         if (kinds & LibRoute.SHAPE_UNISWAP_V4 == 0) {
             LibUniswapV4.take(cur, address(this), amountIn); // no V4 hop to net against: lend, run, repay
             _arbAmountOut = _runHops(path, amounts, kinds);
@@ -401,11 +408,12 @@ contract FlashArbFacet is
         uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
         r.floor = LibGuard.enforceLimits(hot, r.token, r.amountIn, terms >> BRIBE_SHIFT, loss);
         r.balanceBefore = _balanceOf(r.token);
+        // locked from here: nothing above could re-enter (pure and view code, a STATICCALL to the token)
         if (uint8(source >> 248) == SOURCE_INVENTORY) {
+            _arbLoan = ARB_LOCKED;
             _runHops(path, amounts, kinds);
         } else {
-            _arbKinds = kinds; // for the callback, which runs on the same (hash-checked) route
-            _borrow(source, r.token, r.amountIn, path, amounts); // the callback runs the hops and repays
+            _borrow(source, r.token, r.amountIn, path, amounts, kinds); // the callback runs the hops and repays
         }
     }
 
@@ -441,28 +449,13 @@ contract FlashArbFacet is
         address token,
         uint256 amountIn,
         bytes calldata path,
-        bytes calldata amounts
+        bytes calldata amounts,
+        uint256 kinds
     ) private {
+        address lender = _lender(source, token);
+        _arbLoan = ARB_LOCKED | (kinds << ARB_KINDS_SHIFT) | uint160(lender); // kinds: for the (hash-checked) callback
         uint8 kind = uint8(source >> 248);
-        address other = address(uint160(source)); // the lender's other token
-        address lender;
-        if (kind == SOURCE_BALANCER) {
-            lender = address(BALANCER_VAULT);
-        } else if (kind == SOURCE_UNISWAP_V3) {
-            lender = LibUniswapV3.poolAddress(token, other, uint24(source >> 160)); // the factory's pool, or no code
-        } else if (kind == SOURCE_UNISWAP_V4 && ((source >> V4_NATIVE_SHIFT) & 1 == 0 || token == WETH)) {
-            lender = POOL_MANAGER;
-        } else if (
-            kind == SOURCE_UNISWAP_V2 &&
-            (source >> 160) & LENDER_FEE_MASK < 1e6 &&
-            uint8(source >> 192) < LibRoute.V2_FACTORY_COUNT
-        ) {
-            lender = _v2Pair(uint8(source >> 192), token, other); // the factory's pair, or no code
-        } else {
-            revert InvalidFlashSource(source); // inventory never gets here
-        }
-        _arbLender = lender;
-        bool token0 = token < other;
+        bool token0 = token < address(uint160(source)); // against the lender's other token
         uint256 p;
         uint256 size;
         bytes32 marker;
@@ -525,14 +518,35 @@ contract FlashArbFacet is
         if (_arbInFlight != bytes32(0)) revert FlashLoanNotTaken(lender); // a look-alike lender that never called back
     }
 
-    /// @dev Check a loan callback is the one in flight (the caller was checked by the callback), consume the
-    ///      marker, and split data = source | path.length | path | amounts (what _borrow sent: the hash proves it).
-    function _acceptLoan(bytes calldata data)
+    /// @dev The lender `source` names for `token` (see _borrow): the Vault, the PoolManager, or the derived V3 pool
+    ///      or V2 pair; InvalidFlashSource for anything else.
+    function _lender(uint256 source, address token) private view returns (address) {
+        uint8 kind = uint8(source >> 248);
+        address other = address(uint160(source)); // the lender's other token
+        if (kind == SOURCE_BALANCER) return address(BALANCER_VAULT);
+        if (kind == SOURCE_UNISWAP_V3) {
+            return LibUniswapV3.poolAddress(token, other, uint24(source >> 160)); // the factory's pool, or no code
+        }
+        if (kind == SOURCE_UNISWAP_V4 && ((source >> V4_NATIVE_SHIFT) & 1 == 0 || token == WETH)) return POOL_MANAGER;
+        if (
+            kind == SOURCE_UNISWAP_V2 &&
+            (source >> 160) & LENDER_FEE_MASK < 1e6 &&
+            uint8(source >> 192) < LibRoute.V2_FACTORY_COUNT
+        ) {
+            return _v2Pair(uint8(source >> 192), token, other); // the factory's pair, or no code
+        }
+        revert InvalidFlashSource(source); // inventory never gets here
+    }
+
+    /// @dev Check a loan callback is the one in flight (the caller was checked by the callback; `loan` is _arbLoan,
+    ///      which names the lender), consume the marker, and split data = source | path.length | path | amounts (what
+    ///      _borrow sent: the hash proves it); `kinds` is the route's hop-kind bits, as executeArb validated them.
+    function _acceptLoan(bytes calldata data, uint256 loan)
         private
-        returns (uint256 source, bytes calldata path, bytes calldata amounts)
+        returns (uint256 source, bytes calldata path, bytes calldata amounts, uint256 kinds)
     {
         bytes32 inFlight = _arbInFlight;
-        if (msg.sender != _arbLender || inFlight == bytes32(0) || keccak256(data) != inFlight) {
+        if (msg.sender != address(uint160(loan)) || inFlight == bytes32(0) || keccak256(data) != inFlight) {
             revert UnsolicitedFlashLoan();
         }
         _arbInFlight = bytes32(0); // one-shot: no second callback can reuse it
@@ -543,6 +557,7 @@ contract FlashArbFacet is
             amounts.offset := add(path.offset, path.length)
             amounts.length := sub(data.length, add(0x40, path.length))
         }
+        kinds = (loan >> ARB_KINDS_SHIFT) & 0xff;
     }
 
     /// @dev Swap amounts[0] of the route token along the (validated) route; the last hop pays this contract.
@@ -580,7 +595,7 @@ contract FlashArbFacet is
             size := add(0x44, and(add(len, 31), not(31)))
             mstore(0x40, add(p, size)) // claim the payload: nothing may reuse it before the call below
         }
-        _arbLender = POOL_MANAGER;
+        _arbLoan = (_arbLoan & ~ARB_LENDER_MASK) | uint160(POOL_MANAGER); // still locked, same kinds
         _arbInFlight = marker; // unlockCallback accepts this exact unlock and nothing else
         address pm = POOL_MANAGER; // assembly reads direct constants only
         assembly ("memory-safe") {

@@ -14,7 +14,7 @@ import {IWETH} from "../interfaces/IWETH.sol";
 import {LibBalancer} from "../libraries/LibBalancer.sol";
 import {LibGuard} from "../libraries/LibGuard.sol";
 import {InvalidHopCount, InvalidRoute, LibRoute} from "../libraries/LibRoute.sol";
-import {LibSafeERC20} from "../libraries/LibSafeERC20.sol";
+import {LibSafeERC20, TokenTransferFailed} from "../libraries/LibSafeERC20.sol";
 import {LibUniswapV2} from "../libraries/LibUniswapV2.sol";
 import {LibUniswapV3} from "../libraries/LibUniswapV3.sol";
 import {LibUniswapV4} from "../libraries/LibUniswapV4.sol";
@@ -616,9 +616,10 @@ contract FlashArbFacet is
     function _runV2(bytes calldata path, bytes calldata amounts) private returns (uint256 amountOut) {
         address tokenIn = LibRoute.addressAt(path, 0);
         address tokenOut = LibRoute.addressAt(path, LibRoute.TOKEN_LENGTH + 2);
-        address pair = _v2Pair(LibRoute.v2Factory(path, LibRoute.TOKEN_LENGTH), tokenIn, tokenOut);
-        LibSafeERC20.safeTransfer(IERC20(tokenIn), pair, LibRoute.amountAt(amounts, 0)); // V2 pairs are paid before swap
+        address pair;
+        uint256 amountIn = LibRoute.amountAt(amounts, 0);
         uint256 t = _v2Table(); // factory, pair code hash, by index: 0x40 bytes each at t
+        bool paid;
         assembly ("memory-safe") {
             // LibUniswapV2.pairFor of the factory at index `f` of the table at `t`, for tokens `a`, `b` (clean)
             function pairOf(table, f, a, b) -> pr {
@@ -638,36 +639,50 @@ contract FlashArbFacet is
                 mstore8(q, 0xff)
                 pr := and(keccak256(q, 0x55), 0xffffffffffffffffffffffffffffffffffffffff)
             }
-            let at := add(path.offset, 20) // calldata position of the hop (after the route token)
-            let last := add(path.offset, sub(path.length, V2_HOP)) // the last hop's (validated: at least one)
-            let p := add(t, 0x100) // the swap call, after the table and its scratch
-            mstore(p, shl(224, 0x022c0d9f)) // swap(uint256,uint256,address,bytes)
-            mstore(add(p, 0x64), 0x80) // offset of `data`
-            mstore(add(p, 0x84), 0) // data.length = 0: a plain swap, no callback
-            for { let i := 1 } 1 { i := add(i, 1) } {
-                amountOut := shr(128, calldataload(add(amounts.offset, shl(4, i)))) // hop i - 1's exact output
-                let to := address()
-                let nextOut := 0
-                if lt(at, last) {
-                    let next := add(at, V2_HOP)
-                    nextOut := shr(96, calldataload(add(next, 2)))
-                    to := pairOf(t, byte(1, calldataload(next)), tokenOut, nextOut) // straight into the next pair
+            pair := pairOf(t, byte(1, calldataload(add(path.offset, 20))), tokenIn, tokenOut)
+            // V2 pairs are paid before swap: LibSafeERC20.safeTransfer's call and success rule, reverting below
+            let p := add(t, 0x100) // the calls, after the table and its scratch
+            mstore(p, shl(224, 0xa9059cbb)) // transfer(address,uint256)
+            mstore(add(p, 0x04), pair)
+            mstore(add(p, 0x24), amountIn)
+            paid := call(gas(), tokenIn, 0, p, 0x44, 0x00, 0x20)
+            if paid {
+                switch returndatasize()
+                case 0 { paid := gt(extcodesize(tokenIn), 0) } // USDT-style: no return value, but must be a contract
+                default { paid := and(gt(returndatasize(), 0x1f), eq(mload(0x00), 1)) } // must be a full word `true`
+            }
+            if paid {
+                let at := add(path.offset, 20) // calldata position of the hop (after the route token)
+                let last := add(path.offset, sub(path.length, V2_HOP)) // the last hop's (validated: at least one)
+                mstore(p, shl(224, 0x022c0d9f)) // swap(uint256,uint256,address,bytes)
+                mstore(add(p, 0x64), 0x80) // offset of `data`
+                mstore(add(p, 0x84), 0) // data.length = 0: a plain swap, no callback
+                for { let i := 1 } 1 { i := add(i, 1) } {
+                    amountOut := shr(128, calldataload(add(amounts.offset, shl(4, i)))) // hop i - 1's exact output
+                    let to := address()
+                    let nextOut := 0
+                    if lt(at, last) {
+                        let next := add(at, V2_HOP)
+                        nextOut := shr(96, calldataload(add(next, 2)))
+                        to := pairOf(t, byte(1, calldataload(next)), tokenOut, nextOut) // straight into the next pair
+                    }
+                    let zeroForOne := lt(tokenIn, tokenOut)
+                    mstore(add(p, 0x04), mul(amountOut, iszero(zeroForOne))) // amount0Out
+                    mstore(add(p, 0x24), mul(amountOut, zeroForOne)) // amount1Out
+                    mstore(add(p, 0x44), to)
+                    if iszero(call(gas(), pair, 0, p, 0xa4, 0, 0)) {
+                        returndatacopy(p, 0, returndatasize())
+                        revert(p, returndatasize()) // the pair's reason (UniswapV2: K, ...) unchanged
+                    }
+                    if iszero(lt(at, last)) { break } // exact: the pair paid it or reverted; the final check sees it
+                    pair := to
+                    tokenIn := tokenOut
+                    tokenOut := nextOut
+                    at := add(at, V2_HOP)
                 }
-                let zeroForOne := lt(tokenIn, tokenOut)
-                mstore(add(p, 0x04), mul(amountOut, iszero(zeroForOne))) // amount0Out
-                mstore(add(p, 0x24), mul(amountOut, zeroForOne)) // amount1Out
-                mstore(add(p, 0x44), to)
-                if iszero(call(gas(), pair, 0, p, 0xa4, 0, 0)) {
-                    returndatacopy(p, 0, returndatasize())
-                    revert(p, returndatasize()) // the pair's reason (UniswapV2: K, ...) unchanged
-                }
-                if iszero(lt(at, last)) { break } // exact: the pair paid it or reverted; the final check sees it
-                pair := to
-                tokenIn := tokenOut
-                tokenOut := nextOut
-                at := add(at, V2_HOP)
             }
         }
+        if (!paid) revert TokenTransferFailed(tokenIn, pair, amountIn);
     }
 
     /// @dev The allowed V2 factories and their pair code hashes, written past the free memory pointer (not claimed:

@@ -547,17 +547,20 @@ contract FlashArbFacet is
         returns (uint256 source, bytes calldata path, bytes calldata amounts, uint256 kinds)
     {
         bytes32 inFlight = _arbInFlight;
-        if (msg.sender != address(uint160(loan)) || inFlight == bytes32(0) || keccak256(data) != inFlight) {
-            revert UnsolicitedFlashLoan();
-        }
-        _arbInFlight = bytes32(0); // one-shot: no second callback can reuse it
+        bool expected; // the caller is the lender in flight and the data hashes to the marker
         assembly ("memory-safe") {
+            let p := mload(0x40) // scratch past the free pointer; not claimed
+            calldatacopy(p, data.offset, data.length)
+            let lender := and(loan, 0xffffffffffffffffffffffffffffffffffffffff) // _arbLoan's low 160 bits
+            expected := and(eq(caller(), lender), eq(keccak256(p, data.length), inFlight))
             source := calldataload(data.offset)
             path.length := calldataload(add(data.offset, 0x20))
             path.offset := add(data.offset, 0x40)
             amounts.offset := add(path.offset, path.length)
             amounts.length := sub(data.length, add(0x40, path.length))
         }
+        if (!expected || inFlight == bytes32(0)) revert UnsolicitedFlashLoan();
+        _arbInFlight = bytes32(0); // one-shot: no second callback can reuse it
         kinds = (loan >> ARB_KINDS_SHIFT) & 0xff;
     }
 

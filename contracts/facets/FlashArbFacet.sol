@@ -212,9 +212,9 @@ contract FlashArbFacet is
     ///      token (swapping it to ETH inside the arb would cost a pool hop and move a price). A coinbase that
     ///      refuses (reverts, or the token refuses it) gets nothing and the diamond keeps the share (WETH is wrapped
     ///      back): the arb still succeeds. No bribe when block.coinbase is the zero address (nobody to pay). Gas of
-    ///      a paid bribe (bench/gas.py, the 2-hop trade): in ETH 16,874 (WETH.withdraw and its ETH transfer here,
-    ///      then the 9,000 gas value call; 41,874 when the coinbase account is new), in the route token 8,490
-    ///      (25,590 into a zero balance); 0 when bribeBps is 0.
+    ///      a paid bribe (bench/gas.py, the 2-hop trade): in ETH 17,167 (WETH.withdraw and its ETH transfer here,
+    ///      the 9,000 gas value call, ArbExecutedWithBribe's second data word; 25,000 more when the coinbase account
+    ///      is new), in the route token 8,757 (~17,100 more into a zero balance); 0 when bribeBps is 0.
     ///      Arguments (issue 17: packed after the selector, read at fixed offsets, ARGS_*; InvalidHopCount when the
     ///      fixed fields are missing, InvalidRoute when the path length runs past the calldata):
     ///      source (32): capital source, kind << 248 | V2 factory index << 192 | lender fee << 160 | the lender's

@@ -137,8 +137,10 @@ def execute(
     return GasShape.of(
         opp.cycle,
         source=opp.source.kind,
+        native_loan=opp.source.native,
         batch=opp.source.batch,
         ticks_crossed=opp.ticks_crossed,
+        v4_ticks_crossed=opp.v4_ticks_crossed,  # the scan's V4 routes cross V4 ticks too
         calldata=prepared.calldata,
         cold_balance=cold,
         gas_used=trade.gas_used,
@@ -424,6 +426,7 @@ def main() -> None:
                             "unwraps": r.shape.unwraps,
                             "calldata_gas": r.shape.calldata_gas,
                             "cold_balance": r.shape.cold_balance,
+                            "hop_gas": r.shape.hop_gas,
                             "gas_used": r.shape.gas_used,
                             "default": before.estimate(r.shape),
                             "fitted": fitted.estimate(r.shape),

@@ -365,6 +365,13 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="write the fit and every receipt here")
     ap.add_argument("--v4-only", action="store_true", help="stage 3 only, V4 figures only")
     ap.add_argument("--v4-figures", action="store_true", help="fit the V4 figures only")
+    ap.add_argument(
+        "--hold",
+        action="append",
+        default=[],
+        metavar="FIGURE",
+        help="keep FIGURE at its default (repeatable; e.g. per_batch_hop, which no receipt fits)",
+    )
     args = ap.parse_args()
     if args.v4_only:
         grid, run_id, scanned = [], 0, []
@@ -380,6 +387,7 @@ def main() -> None:
     before = GasModel()
     only_v4 = args.v4_only or args.v4_figures
     hold = [f for f in GasModel.figure_names() if f not in V4_FIGURES] if only_v4 else []
+    hold += [f for f in args.hold if f not in hold]
     fit_on = [s for s in shapes if HopKind.BALANCER not in s.kinds] if only_v4 else shapes
     fitted = GasModel.fit(fit_on, prior=before, hold=hold)
     print(

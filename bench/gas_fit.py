@@ -26,8 +26,10 @@ simulates as mined, sends and reconciles. `GasModel.fit` solves the least square
 rounds each figure to whole gas; calldata gas is computed per receipt, never fitted.
 
 Run: PYTHONPATH=src:testing .venv/bin/python bench/gas_fit.py [--workers 2] [--run ID]
-     [--journal PATH] [--out DIR] [--json PATH]
-(`--run ID` reuses a finished hop-gas run of the journal instead of running the grid again.)
+     [--journal PATH] [--out DIR] [--json PATH] [--hold FIGURE ...]
+(`--run ID` reuses a finished hop-gas run of the journal instead of running the grid again;
+`--hold FIGURE`, repeatable, keeps a figure at its default: the defaults hold `per_batch_hop`,
+which no receipt here fits, and `base:inventory`, the other half of a batch swap's estimate.)
 `--v4-figures` fits the V4 figures only (base and per-hop V4, V4 ticks, the route's unlock,
 netting, wraps), every other figure held at its default, on the receipts without a Balancer
 hop: how the V4 defaults were fitted (issue 16). Why: since issue 16's replica added 2023

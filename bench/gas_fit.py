@@ -26,8 +26,10 @@ simulates as mined, sends and reconciles. `GasModel.fit` solves the least square
 rounds each figure to whole gas; calldata gas is computed per receipt, never fitted.
 
 Run: PYTHONPATH=src:testing .venv/bin/python bench/gas_fit.py [--workers 2] [--run ID]
-     [--journal PATH] [--out DIR] [--json PATH]
-(`--run ID` reuses a finished hop-gas run of the journal instead of running the grid again.)
+     [--journal PATH] [--out DIR] [--json PATH] [--hold FIGURE ...]
+(`--run ID` reuses a finished hop-gas run of the journal instead of running the grid again;
+`--hold FIGURE`, repeatable, keeps a figure at its default: the defaults hold `per_batch_hop`,
+which no receipt here fits, and `base:inventory`, the other half of a batch swap's estimate.)
 `--v4-figures` fits the V4 figures only (base and per-hop V4, V4 ticks, the route's unlock,
 netting, wraps), every other figure held at its default, on the receipts without a Balancer
 hop: how the V4 defaults were fitted (issue 16). Why: since issue 16's replica added 2023
@@ -137,8 +139,10 @@ def execute(
     return GasShape.of(
         opp.cycle,
         source=opp.source.kind,
+        native_loan=opp.source.native,
         batch=opp.source.batch,
         ticks_crossed=opp.ticks_crossed,
+        v4_ticks_crossed=opp.v4_ticks_crossed,  # the scan's V4 routes cross V4 ticks too
         calldata=prepared.calldata,
         cold_balance=cold,
         gas_used=trade.gas_used,
@@ -363,6 +367,13 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="write the fit and every receipt here")
     ap.add_argument("--v4-only", action="store_true", help="stage 3 only, V4 figures only")
     ap.add_argument("--v4-figures", action="store_true", help="fit the V4 figures only")
+    ap.add_argument(
+        "--hold",
+        action="append",
+        default=[],
+        metavar="FIGURE",
+        help="keep FIGURE at its default (repeatable; e.g. per_batch_hop, which no receipt fits)",
+    )
     args = ap.parse_args()
     if args.v4_only:
         grid, run_id, scanned = [], 0, []
@@ -378,6 +389,7 @@ def main() -> None:
     before = GasModel()
     only_v4 = args.v4_only or args.v4_figures
     hold = [f for f in GasModel.figure_names() if f not in V4_FIGURES] if only_v4 else []
+    hold += [f for f in args.hold if f not in hold]
     fit_on = [s for s in shapes if HopKind.BALANCER not in s.kinds] if only_v4 else shapes
     fitted = GasModel.fit(fit_on, prior=before, hold=hold)
     print(
@@ -424,6 +436,7 @@ def main() -> None:
                             "unwraps": r.shape.unwraps,
                             "calldata_gas": r.shape.calldata_gas,
                             "cold_balance": r.shape.cold_balance,
+                            "hop_gas": r.shape.hop_gas,
                             "gas_used": r.shape.gas_used,
                             "default": before.estimate(r.shape),
                             "fitted": fitted.estimate(r.shape),

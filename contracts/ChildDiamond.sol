@@ -36,13 +36,14 @@ struct ChildArgs {
 ///      Measured (bench/gas.py, 2-hop V2 with a Balancer loan, executor key, overhead above the opcode floor):
 ///      before issue 17, 32,134 through the plain diamond (29,953 signed by the owner); after it 28,228 through the
 ///      plain diamond and 18,440 through a child; with executeArb's arguments packed after its selector and
-///      receiveFlashLoan served without the ABI decoder, 26,199 and 16,428. What is left (the child):
-///      calldata 1,896, the guard's one cold read 2,100, ArbExecuted 1,637, the loan's in-flight marker, lender,
-///      kinds and lock in transient storage 1,200, seven warm calls 700, the token's own balanceOf code for the
-///      profit check ~1,100 (and its proxy's two warm reads 200); the rest (~7.6k) is Solidity: dispatch,
-///      validation (~1.0k), two pair derivations (~0.7k), the loan call and its hash (~0.7k), the V2 walk
-///      (~1.2k), settlement and glue. Measured and not taken: compiling via IR (~-850, but it recompiles every
-///      contract the replica deploys: a build-wide choice).
+///      receiveFlashLoan served without the ABI decoder, 26,199 and 16,428; with ArbExecuted one word, one
+///      transient word for the lock, lender and kinds, and the route's validation and V2 walk in assembly, 24,151
+///      and 14,380. What is left (the child): calldata 1,896, the guard's one cold read 2,100, ArbExecuted 1,006,
+///      the loan's marker and _arbLoan in transient storage 800, seven warm calls 700, the token's own balanceOf
+///      code for the profit check ~1,100 (and its proxy's two warm reads 200); the rest (~6.6k) is dispatch,
+///      validation, the loan call and its hash, the V2 walk, settlement and glue, spread over many 30-150 gas
+///      pieces. Measured and not taken: compiling via IR (~-850 before the walks went to assembly; a build-wide
+///      choice, and now stack too deep: Diamond's fallback assembly is not memory-safe, so there is no memory guard).
 contract ChildDiamond is Diamond, FlashArbFacet {
     /// @notice The executor key this child was built for.
     address internal immutable BUILT_IN_EXECUTOR;

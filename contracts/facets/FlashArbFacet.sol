@@ -14,7 +14,7 @@ import {IWETH} from "../interfaces/IWETH.sol";
 import {LibBalancer} from "../libraries/LibBalancer.sol";
 import {LibGuard} from "../libraries/LibGuard.sol";
 import {InvalidHopCount, InvalidRoute, LibRoute} from "../libraries/LibRoute.sol";
-import {LibSafeERC20} from "../libraries/LibSafeERC20.sol";
+import {LibSafeERC20, TokenTransferFailed} from "../libraries/LibSafeERC20.sol";
 import {LibUniswapV2} from "../libraries/LibUniswapV2.sol";
 import {LibUniswapV3} from "../libraries/LibUniswapV3.sol";
 import {LibUniswapV4} from "../libraries/LibUniswapV4.sol";
@@ -87,6 +87,7 @@ contract FlashArbFacet is
     uint256 internal constant ARGS_TERMS = 68; // bribeBps << 240 | loss << 128 | deadlineBlock
     uint256 internal constant ARGS_PATH_LENGTH = 100; // the path's length in bytes, one byte
     uint256 internal constant ARGS_PATH = 101; // the packed path (LibRoute), then the packed amounts
+    uint256 internal constant V2_HOP = 22; // LibRoute.V2_HOP_LENGTH, for assembly (direct constants only)
 
     /*//////////////////////////////////////////////////////////////
                                IMMUTABLES
@@ -112,7 +113,13 @@ contract FlashArbFacet is
     ///      executeArb's input; the last hop's output is in the input for a V2 hop and in the pool's Swap log (or
     ///      the Vault's) otherwise, and the loan fee in the lender's log (Balancer FlashLoan, Uniswap V3 Flash) or
     ///      the V2 pair's Swap log. What only the diamond knows, its balance change and the bribe, stays.
-    event ArbExecuted(address indexed token, int256 profit, uint256 bribe);
+    ///      Round 2 dropped the route token as well (the path's first 20 bytes in executeArb's input: the trader
+    ///      knows it from its plan) and the bribe when there is none: a LOG1 of one word, 631 gas less than the
+    ///      LOG2 of two words. An arb that pays a bribe logs ArbExecutedWithBribe instead.
+    event ArbExecuted(int256 profit);
+
+    /// @notice An arb completed in this diamond and paid block.coinbase `bribe` (ArbExecuted's fields otherwise).
+    event ArbExecutedWithBribe(int256 profit, uint256 bribe);
 
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
@@ -205,9 +212,9 @@ contract FlashArbFacet is
     ///      token (swapping it to ETH inside the arb would cost a pool hop and move a price). A coinbase that
     ///      refuses (reverts, or the token refuses it) gets nothing and the diamond keeps the share (WETH is wrapped
     ///      back): the arb still succeeds. No bribe when block.coinbase is the zero address (nobody to pay). Gas of
-    ///      a paid bribe (bench/gas.py, the 2-hop trade): in ETH 16,874 (WETH.withdraw and its ETH transfer here,
-    ///      then the 9,000 gas value call; 41,874 when the coinbase account is new), in the route token 8,490
-    ///      (25,590 into a zero balance); 0 when bribeBps is 0.
+    ///      a paid bribe (bench/gas.py, the 2-hop trade): in ETH 17,167 (WETH.withdraw and its ETH transfer here,
+    ///      the 9,000 gas value call, ArbExecutedWithBribe's second data word; 25,000 more when the coinbase account
+    ///      is new), in the route token 8,757 (~17,100 more into a zero balance); 0 when bribeBps is 0.
     ///      Arguments (issue 17: packed after the selector, read at fixed offsets, ARGS_*; InvalidHopCount when the
     ///      fixed fields are missing, InvalidRoute when the path length runs past the calldata):
     ///      source (32): capital source, kind << 248 | V2 factory index << 192 | lender fee << 160 | the lender's
@@ -226,16 +233,16 @@ contract FlashArbFacet is
         if (msg.data.length < ARGS_PATH) revert InvalidHopCount(0); // not even the fixed fields: nothing to run
         uint256 terms = _arg(ARGS_TERMS);
         if (block.number > terms & DEADLINE_MASK) revert DeadlinePassed(terms & DEADLINE_MASK, block.number);
-        if (_arbLocked != 0) revert Reentrancy();
-        _arbLocked = 1;
+        if (_arbLoan != 0) revert Reentrancy(); // non-zero only while an executeArb runs; _run sets it
         Run memory r = _run(terms, hot);
         uint256 minProfit = _arg(ARGS_MIN_PROFIT);
         if (r.floor < minProfit) r.floor = minProfit; // the larger of the owner's minimum and the caller's
         uint256 bribe;
         uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
         (profit, bribe) = _settle(r.token, r.balanceBefore, r.floor, terms >> BRIBE_SHIFT, loss);
-        _arbLocked = 0;
-        emit ArbExecuted(r.token, profit, bribe);
+        _arbLoan = 0; // unlocked, no lender
+        if (bribe == 0) emit ArbExecuted(profit);
+        else emit ArbExecutedWithBribe(profit, bribe);
     }
 
     /// @notice Balancer V2 flash-loan callback, receiveFlashLoan(address[] tokens, uint256[] amounts,
@@ -275,8 +282,8 @@ contract FlashArbFacet is
             // loan is < 2^112 (validate), its fee smaller (and an unsolicited loan reverts below before paying)
             owed := add(calldataload(add(0x24, calldataload(0x24))), calldataload(add(0x24, calldataload(0x44))))
         }
-        (, bytes calldata path, bytes calldata hopAmounts) = _acceptLoan(userData);
-        _runHops(path, hopAmounts, _arbKinds);
+        (, bytes calldata path, bytes calldata hopAmounts, uint256 kinds) = _acceptLoan(userData, _arbLoan);
+        _runHops(path, hopAmounts, kinds);
         IERC20 token = IERC20(LibRoute.addressAt(path, 0));
         LibSafeERC20.safeTransfer(token, address(BALANCER_VAULT), owed); // the Vault checks its balance after we return
     }
@@ -289,9 +296,10 @@ contract FlashArbFacet is
     /// @param fee1 Token1 fee owed.
     /// @param data The loan data executeArb sent.
     function uniswapV3FlashCallback(uint256 fee0, uint256 fee1, bytes calldata data) external override {
-        if (msg.sender != _arbLender) revert UnauthorizedFlashLoanCaller(msg.sender); // zero until executeArb borrows
-        (, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
-        _runHops(path, amounts, _arbKinds);
+        uint256 loan = _arbLoan;
+        if (msg.sender != address(uint160(loan))) revert UnauthorizedFlashLoanCaller(msg.sender); // 0 until borrowing
+        (, bytes calldata path, bytes calldata amounts, uint256 kinds) = _acceptLoan(data, loan);
+        _runHops(path, amounts, kinds);
         uint256 owed = LibRoute.amountAt(amounts, 0) + fee0 + fee1; // one of the fees is 0: one token was lent
         LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), msg.sender, owed); // the pool checks its balance
     }
@@ -304,10 +312,11 @@ contract FlashArbFacet is
     /// @param amount1 Token1 lent.
     /// @param data The loan data executeArb sent.
     function uniswapV2Call(address sender, uint256 amount0, uint256 amount1, bytes calldata data) external override {
-        if (msg.sender != _arbLender) revert UnauthorizedFlashLoanCaller(msg.sender); // zero until executeArb borrows
+        uint256 loan = _arbLoan;
+        if (msg.sender != address(uint160(loan))) revert UnauthorizedFlashLoanCaller(msg.sender); // 0 until borrowing
         if (sender != address(this)) revert UnsolicitedFlashLoan();
-        (uint256 source, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
-        _runHops(path, amounts, _arbKinds);
+        (uint256 source, bytes calldata path, bytes calldata amounts, uint256 kinds) = _acceptLoan(data, loan);
+        _runHops(path, amounts, kinds);
         uint256 repay = LibUniswapV2.flashRepayment(amount0 + amount1, (source >> 160) & LENDER_FEE_MASK); // fee < 1e6: checked in _borrow
         LibSafeERC20.safeTransfer(IERC20(LibRoute.addressAt(path, 0)), msg.sender, repay); // the pair's k check verifies it
     }
@@ -329,7 +338,7 @@ contract FlashArbFacet is
     /// @return Nothing.
     function unlockCallback(bytes calldata data) external override returns (bytes memory) {
         if (msg.sender != POOL_MANAGER) revert UnauthorizedFlashLoanCaller(msg.sender);
-        (uint256 source, bytes calldata path, bytes calldata amounts) = _acceptLoan(data);
+        (uint256 source, bytes calldata path, bytes calldata amounts, uint256 kinds) = _acceptLoan(data, _arbLoan);
         uint256 n = (amounts.length >> 4) - 1; // validated: 1..MAX_HOPS
         Step memory s;
         if (uint8(source >> 248) != SOURCE_UNISWAP_V4) {
@@ -338,7 +347,6 @@ contract FlashArbFacet is
         }
         uint256 amountIn = LibRoute.amountAt(amounts, 0);
         address cur = LibUniswapV4.currency(LibRoute.addressAt(path, 0), (source >> V4_NATIVE_SHIFT) & 1 == 1);
-        uint256 kinds = _arbKinds;
         if (kinds & LibRoute.SHAPE_UNISWAP_V4 == 0) {
             LibUniswapV4.take(cur, address(this), amountIn); // no V4 hop to net against: lend, run, repay
             _arbAmountOut = _runHops(path, amounts, kinds);
@@ -401,11 +409,12 @@ contract FlashArbFacet is
         uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
         r.floor = LibGuard.enforceLimits(hot, r.token, r.amountIn, terms >> BRIBE_SHIFT, loss);
         r.balanceBefore = _balanceOf(r.token);
+        // locked from here: nothing above could re-enter (pure and view code, a STATICCALL to the token)
         if (uint8(source >> 248) == SOURCE_INVENTORY) {
+            _arbLoan = ARB_LOCKED;
             _runHops(path, amounts, kinds);
         } else {
-            _arbKinds = kinds; // for the callback, which runs on the same (hash-checked) route
-            _borrow(source, r.token, r.amountIn, path, amounts); // the callback runs the hops and repays
+            _borrow(source, r.token, r.amountIn, path, amounts, kinds); // the callback runs the hops and repays
         }
     }
 
@@ -441,28 +450,13 @@ contract FlashArbFacet is
         address token,
         uint256 amountIn,
         bytes calldata path,
-        bytes calldata amounts
+        bytes calldata amounts,
+        uint256 kinds
     ) private {
+        address lender = _lender(source, token);
+        _arbLoan = ARB_LOCKED | (kinds << ARB_KINDS_SHIFT) | uint160(lender); // kinds: for the (hash-checked) callback
         uint8 kind = uint8(source >> 248);
-        address other = address(uint160(source)); // the lender's other token
-        address lender;
-        if (kind == SOURCE_BALANCER) {
-            lender = address(BALANCER_VAULT);
-        } else if (kind == SOURCE_UNISWAP_V3) {
-            lender = LibUniswapV3.poolAddress(token, other, uint24(source >> 160)); // the factory's pool, or no code
-        } else if (kind == SOURCE_UNISWAP_V4 && ((source >> V4_NATIVE_SHIFT) & 1 == 0 || token == WETH)) {
-            lender = POOL_MANAGER;
-        } else if (
-            kind == SOURCE_UNISWAP_V2 &&
-            (source >> 160) & LENDER_FEE_MASK < 1e6 &&
-            uint8(source >> 192) < LibRoute.V2_FACTORY_COUNT
-        ) {
-            lender = _v2Pair(uint8(source >> 192), token, other); // the factory's pair, or no code
-        } else {
-            revert InvalidFlashSource(source); // inventory never gets here
-        }
-        _arbLender = lender;
-        bool token0 = token < other;
+        bool token0 = token < address(uint160(source)); // against the lender's other token
         uint256 p;
         uint256 size;
         bytes32 marker;
@@ -525,24 +519,49 @@ contract FlashArbFacet is
         if (_arbInFlight != bytes32(0)) revert FlashLoanNotTaken(lender); // a look-alike lender that never called back
     }
 
-    /// @dev Check a loan callback is the one in flight (the caller was checked by the callback), consume the
-    ///      marker, and split data = source | path.length | path | amounts (what _borrow sent: the hash proves it).
-    function _acceptLoan(bytes calldata data)
+    /// @dev The lender `source` names for `token` (see _borrow): the Vault, the PoolManager, or the derived V3 pool
+    ///      or V2 pair; InvalidFlashSource for anything else.
+    function _lender(uint256 source, address token) private view returns (address) {
+        uint8 kind = uint8(source >> 248);
+        address other = address(uint160(source)); // the lender's other token
+        if (kind == SOURCE_BALANCER) return address(BALANCER_VAULT);
+        if (kind == SOURCE_UNISWAP_V3) {
+            return LibUniswapV3.poolAddress(token, other, uint24(source >> 160)); // the factory's pool, or no code
+        }
+        if (kind == SOURCE_UNISWAP_V4 && ((source >> V4_NATIVE_SHIFT) & 1 == 0 || token == WETH)) return POOL_MANAGER;
+        if (
+            kind == SOURCE_UNISWAP_V2 &&
+            (source >> 160) & LENDER_FEE_MASK < 1e6 &&
+            uint8(source >> 192) < LibRoute.V2_FACTORY_COUNT
+        ) {
+            return _v2Pair(uint8(source >> 192), token, other); // the factory's pair, or no code
+        }
+        revert InvalidFlashSource(source); // inventory never gets here
+    }
+
+    /// @dev Check a loan callback is the one in flight (the caller was checked by the callback; `loan` is _arbLoan,
+    ///      which names the lender), consume the marker, and split data = source | path.length | path | amounts (what
+    ///      _borrow sent: the hash proves it); `kinds` is the route's hop-kind bits, as executeArb validated them.
+    function _acceptLoan(bytes calldata data, uint256 loan)
         private
-        returns (uint256 source, bytes calldata path, bytes calldata amounts)
+        returns (uint256 source, bytes calldata path, bytes calldata amounts, uint256 kinds)
     {
         bytes32 inFlight = _arbInFlight;
-        if (msg.sender != _arbLender || inFlight == bytes32(0) || keccak256(data) != inFlight) {
-            revert UnsolicitedFlashLoan();
-        }
-        _arbInFlight = bytes32(0); // one-shot: no second callback can reuse it
+        bool expected; // the caller is the lender in flight and the data hashes to the marker
         assembly ("memory-safe") {
+            let p := mload(0x40) // scratch past the free pointer; not claimed
+            calldatacopy(p, data.offset, data.length)
+            let lender := and(loan, 0xffffffffffffffffffffffffffffffffffffffff) // _arbLoan's low 160 bits
+            expected := and(eq(caller(), lender), eq(keccak256(p, data.length), inFlight))
             source := calldataload(data.offset)
             path.length := calldataload(add(data.offset, 0x20))
             path.offset := add(data.offset, 0x40)
             amounts.offset := add(path.offset, path.length)
             amounts.length := sub(data.length, add(0x40, path.length))
         }
+        if (!expected || inFlight == bytes32(0)) revert UnsolicitedFlashLoan();
+        _arbInFlight = bytes32(0); // one-shot: no second callback can reuse it
+        kinds = (loan >> ARB_KINDS_SHIFT) & 0xff;
     }
 
     /// @dev Swap amounts[0] of the route token along the (validated) route; the last hop pays this contract.
@@ -580,7 +599,7 @@ contract FlashArbFacet is
             size := add(0x44, and(add(len, 31), not(31)))
             mstore(0x40, add(p, size)) // claim the payload: nothing may reuse it before the call below
         }
-        _arbLender = POOL_MANAGER;
+        _arbLoan = (_arbLoan & ~ARB_LENDER_MASK) | uint160(POOL_MANAGER); // still locked, same kinds
         _arbInFlight = marker; // unlockCallback accepts this exact unlock and nothing else
         address pm = POOL_MANAGER; // assembly reads direct constants only
         assembly ("memory-safe") {
@@ -594,28 +613,95 @@ contract FlashArbFacet is
     }
 
     /// @dev A route of V2 pairs only: pay the first pair, then each pair pays the next, the last pays this contract.
-    ///      Each pair is derived once, from its factory index and its two tokens.
+    ///      Each pair is derived once, from its factory index and its two tokens (LibUniswapV2.pairFor's CREATE2
+    ///      address, here in assembly with the factories' table in memory: issue 17, ~120 gas a hop less than the
+    ///      Solidity walk; LibUniswapV2.swap's call, inlined).
     function _runV2(bytes calldata path, bytes calldata amounts) private returns (uint256 amountOut) {
-        uint256 end = path.length - LibRoute.V2_HOP_LENGTH; // offset of the last hop
         address tokenIn = LibRoute.addressAt(path, 0);
         address tokenOut = LibRoute.addressAt(path, LibRoute.TOKEN_LENGTH + 2);
-        address pair = _v2Pair(LibRoute.v2Factory(path, LibRoute.TOKEN_LENGTH), tokenIn, tokenOut);
-        LibSafeERC20.safeTransfer(IERC20(tokenIn), pair, LibRoute.amountAt(amounts, 0)); // V2 pairs are paid before swap
-        uint256 i = 1;
-        for (uint256 offset = LibRoute.TOKEN_LENGTH; ; offset += LibRoute.V2_HOP_LENGTH) {
-            amountOut = LibRoute.amountAt(amounts, i);
-            if (offset == end) {
-                LibUniswapV2.swap(pair, tokenIn < tokenOut, amountOut, address(this));
-                return amountOut; // exact: the pair paid it or reverted; the final balance check sees what arrived
+        address pair;
+        uint256 amountIn = LibRoute.amountAt(amounts, 0);
+        uint256 t = _v2Table(); // factory, pair code hash, by index: 0x40 bytes each at t
+        bool paid;
+        assembly ("memory-safe") {
+            // LibUniswapV2.pairFor of the factory at index `f` of the table at `t`, for tokens `a`, `b` (clean)
+            function pairOf(table, f, a, b) -> pr {
+                if gt(a, b) {
+                    let c := a
+                    a := b
+                    b := c
+                }
+                let q := add(table, 0x80) // scratch after the table
+                mstore(add(q, 0x14), b) // token0 | token1, packed: 40 bytes at q + 0x0c
+                mstore(q, a)
+                let salt := keccak256(add(q, 0x0c), 0x28)
+                let entry := add(table, shl(6, f))
+                mstore(add(q, 0x35), mload(add(entry, 0x20))) // 0xff | factory | salt | pair code hash: 85 bytes
+                mstore(add(q, 0x01), shl(96, mload(entry)))
+                mstore(add(q, 0x15), salt)
+                mstore8(q, 0xff)
+                pr := and(keccak256(q, 0x55), 0xffffffffffffffffffffffffffffffffffffffff)
             }
-            uint256 nextOffset = offset + LibRoute.V2_HOP_LENGTH;
-            address nextOut = LibRoute.addressAt(path, nextOffset + 2);
-            address next = _v2Pair(LibRoute.v2Factory(path, nextOffset), tokenOut, nextOut);
-            LibUniswapV2.swap(pair, tokenIn < tokenOut, amountOut, next); // straight into the next pair
-            (pair, tokenIn, tokenOut) = (next, tokenOut, nextOut);
-            unchecked {
-                ++i; // cannot overflow: at most MAX_HOPS hops
+            pair := pairOf(t, byte(1, calldataload(add(path.offset, 20))), tokenIn, tokenOut)
+            // V2 pairs are paid before swap: LibSafeERC20.safeTransfer's call and success rule, reverting below
+            let p := add(t, 0x100) // the calls, after the table and its scratch
+            mstore(p, shl(224, 0xa9059cbb)) // transfer(address,uint256)
+            mstore(add(p, 0x04), pair)
+            mstore(add(p, 0x24), amountIn)
+            paid := call(gas(), tokenIn, 0, p, 0x44, 0x00, 0x20)
+            if paid {
+                switch returndatasize()
+                case 0 { paid := gt(extcodesize(tokenIn), 0) } // USDT-style: no return value, but must be a contract
+                default { paid := and(gt(returndatasize(), 0x1f), eq(mload(0x00), 1)) } // must be a full word `true`
             }
+            if paid {
+                let at := add(path.offset, 20) // calldata position of the hop (after the route token)
+                let last := add(path.offset, sub(path.length, V2_HOP)) // the last hop's (validated: at least one)
+                mstore(p, shl(224, 0x022c0d9f)) // swap(uint256,uint256,address,bytes)
+                mstore(add(p, 0x64), 0x80) // offset of `data`
+                mstore(add(p, 0x84), 0) // data.length = 0: a plain swap, no callback
+                for { let i := 1 } 1 { i := add(i, 1) } {
+                    amountOut := shr(128, calldataload(add(amounts.offset, shl(4, i)))) // hop i - 1's exact output
+                    let to := address()
+                    let nextOut := 0
+                    if lt(at, last) {
+                        let next := add(at, V2_HOP)
+                        nextOut := shr(96, calldataload(add(next, 2)))
+                        to := pairOf(t, byte(1, calldataload(next)), tokenOut, nextOut) // straight into the next pair
+                    }
+                    let zeroForOne := lt(tokenIn, tokenOut)
+                    mstore(add(p, 0x04), mul(amountOut, iszero(zeroForOne))) // amount0Out
+                    mstore(add(p, 0x24), mul(amountOut, zeroForOne)) // amount1Out
+                    mstore(add(p, 0x44), to)
+                    if iszero(call(gas(), pair, 0, p, 0xa4, 0, 0)) {
+                        returndatacopy(p, 0, returndatasize())
+                        revert(p, returndatasize()) // the pair's reason (UniswapV2: K, ...) unchanged
+                    }
+                    if iszero(lt(at, last)) { break } // exact: the pair paid it or reverted; the final check sees it
+                    pair := to
+                    tokenIn := tokenOut
+                    tokenOut := nextOut
+                    at := add(at, V2_HOP)
+                }
+            }
+        }
+        if (!paid) revert TokenTransferFailed(tokenIn, pair, amountIn);
+    }
+
+    /// @dev The allowed V2 factories and their pair code hashes, written past the free memory pointer (not claimed:
+    ///      _runV2's walk reads them before anything else uses that memory): factory i at t + 0x40 * i, its hash
+    ///      after it.
+    function _v2Table() private view returns (uint256 t) {
+        address f0 = UNISWAP_V2_FACTORY;
+        bytes32 h0 = UNISWAP_V2_PAIR_CODE_HASH;
+        address f1 = SUSHISWAP_FACTORY;
+        bytes32 h1 = SUSHISWAP_PAIR_CODE_HASH;
+        assembly ("memory-safe") {
+            t := mload(0x40)
+            mstore(t, f0)
+            mstore(add(t, 0x20), h0)
+            mstore(add(t, 0x40), f1)
+            mstore(add(t, 0x60), h1)
         }
     }
 

@@ -51,6 +51,8 @@ library LibRoute {
     uint256 internal constant MAX_HOPS = 4; // longer cycles are never profitable after gas on mainnet
     uint256 internal constant MAX_AMOUNT_IN = type(uint112).max; // a V2 pair cannot hold more (UniswapV2: OVERFLOW)
 
+    uint256 internal constant BAD_BALANCER_HOP = 1 << 128; // validate's failure code for BalancerHopInBalancerLoan
+
     uint256 internal constant SHAPE_UNISWAP_V2 = 1 << KIND_UNISWAP_V2; // validate's `kinds` for a V2-only route
     uint256 internal constant SHAPE_BALANCER = 1 << KIND_BALANCER; // ... and for a Balancer-only one (one batchSwap)
     uint256 internal constant SHAPE_UNISWAP_V4 = 1 << KIND_UNISWAP_V4; // some hop is V4: the route runs in an unlock
@@ -75,55 +77,84 @@ library LibRoute {
         returns (address token, uint256 amountIn, uint256 n, uint256 kinds)
     {
         uint256 len = amounts.length;
-        n = len / AMOUNT_LENGTH;
-        if (n * AMOUNT_LENGTH != len || n < 2 || n > MAX_HOPS + 1) revert InvalidHopCount(len);
+        n = len >> 4; // AMOUNT_LENGTH = 16
+        if (n << 4 != len || n < 2 || n > MAX_HOPS + 1) revert InvalidHopCount(len);
         unchecked {
             --n; // cannot underflow: n >= 2; the first amount is amountIn
         }
         amountIn = amountAt(amounts, 0);
         if (amountIn == 0 || amountIn > MAX_AMOUNT_IN) revert InvalidAmountIn(amountIn);
-        len = path.length;
-        if (len < TOKEN_LENGTH) revert InvalidRoute(0);
-        token = addressAt(path, 0);
-        address tokenIn = token;
-        uint256 offset = TOKEN_LENGTH;
-        for (uint256 i; i < n; ) {
-            if (offset >= len) revert InvalidRoute(i);
-            uint256 head; // the hop's first 32 bytes: kind, then fields (a read past the end is caught below)
-            assembly ("memory-safe") {
-                head := calldataload(add(path.offset, offset))
-            }
-            address bought;
-            if (head >> 248 == KIND_UNISWAP_V2) {
-                if ((head >> 240) & 0xff >= V2_FACTORY_COUNT) revert InvalidRoute(i); // no such factory
-                bought = address(uint160(head >> 80)); // kind | factory | tokenOut: bytes 2..21
-                offset += V2_HOP_LENGTH;
-            } else if (head >> 248 == KIND_UNISWAP_V3) {
-                bought = address(uint160(head >> 88)); // kind | tokenOut: bytes 1..20
-                offset += V3_HOP_LENGTH;
-            } else if (head >> 248 == KIND_BALANCER) {
-                if (vaultLoan) revert BalancerHopInBalancerLoan(i);
-                bought = addressAt(path, offset + 33);
-                offset += BALANCER_HOP_LENGTH;
-            } else if (head >> 248 == KIND_UNISWAP_V4) {
-                bought = address(uint160(head >> 88)); // kind | tokenOut: bytes 1..20
-                uint256 native = (head >> 32) & 0xff; // byte 27
-                if (native > 1 || (native == 1 && tokenIn != LibUniswapV4.WETH && bought != LibUniswapV4.WETH)) {
-                    revert InvalidRoute(i); // a native side must be the WETH side
+        if (path.length < TOKEN_LENGTH) revert InvalidRoute(0);
+        uint256 bad; // 0: well formed; else 1 + the index of the hop that breaks it, plus BAD_BALANCER_HOP for a
+        //              Balancer hop in a Vault loan (issue 17: the walk in assembly, ~40% of its gas in Solidity)
+        assembly ("memory-safe") {
+            let end := add(path.offset, path.length) // calldata position just past the path
+            token := shr(96, calldataload(path.offset))
+            let tokenIn := token
+            let at := add(path.offset, TOKEN_LENGTH) // calldata position of the hop
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                if iszero(lt(at, end)) {
+                    bad := add(i, 1) // the hop starts past the end
+                    break
                 }
-                offset += V4_HOP_LENGTH;
-            } else {
-                revert InvalidRoute(i);
+                let head := calldataload(at) // the hop's first 32 bytes: kind, then fields (a read past the end: zeros)
+                let kind := shr(248, head)
+                let bought
+                switch kind
+                case 0 {
+                    // KIND_UNISWAP_V2: kind | factory | tokenOut (bytes 2..21)
+                    if iszero(lt(byte(1, head), V2_FACTORY_COUNT)) {
+                        bad := add(i, 1) // no such factory
+                        break
+                    }
+                    bought := and(shr(80, head), 0xffffffffffffffffffffffffffffffffffffffff)
+                    at := add(at, V2_HOP_LENGTH)
+                }
+                case 1 {
+                    // KIND_UNISWAP_V3: kind | tokenOut (bytes 1..20) | fee
+                    bought := and(shr(88, head), 0xffffffffffffffffffffffffffffffffffffffff)
+                    at := add(at, V3_HOP_LENGTH)
+                }
+                case 2 {
+                    // KIND_BALANCER: kind | poolId | tokenOut (bytes 33..52)
+                    if vaultLoan {
+                        bad := add(BAD_BALANCER_HOP, add(i, 1))
+                        break
+                    }
+                    bought := shr(96, calldataload(add(at, 33)))
+                    at := add(at, BALANCER_HOP_LENGTH)
+                }
+                case 3 {
+                    // KIND_UNISWAP_V4: kind | tokenOut (bytes 1..20) | fee | tickSpacing | native (byte 27)
+                    bought := and(shr(88, head), 0xffffffffffffffffffffffffffffffffffffffff)
+                    let native := byte(27, head)
+                    let weth := 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2 // LibUniswapV4.WETH
+                    if or(gt(native, 1), and(eq(native, 1), and(iszero(eq(tokenIn, weth)), iszero(eq(bought, weth))))) {
+                        bad := add(i, 1) // a native side must be the WETH side
+                        break
+                    }
+                    at := add(at, V4_HOP_LENGTH)
+                }
+                default {
+                    bad := add(i, 1) // unknown kind
+                    break
+                }
+                if or(gt(at, end), eq(bought, tokenIn)) {
+                    bad := add(i, 1) // runs past the end (it only read zeros there), or sells a token for itself
+                    break
+                }
+                tokenIn := bought
+                kinds := or(kinds, shl(kind, 1)) // the hop's kind
             }
-            if (offset > len || bought == tokenIn) revert InvalidRoute(i); // a read past the end only saw zeros
-            tokenIn = bought;
-            kinds |= 1 << (head >> 248); // the hop's kind
-            unchecked {
-                ++i; // cannot overflow: i < n <= MAX_HOPS
+            if iszero(bad) {
+                if or(iszero(eq(at, end)), iszero(eq(tokenIn, token))) { bad := n } // the last hop (index n - 1)
             }
         }
-        unchecked {
-            if (offset != len || tokenIn != token) revert InvalidRoute(n - 1); // cannot underflow: n >= 1
+        if (bad != 0) {
+            unchecked {
+                if (bad > BAD_BALANCER_HOP) revert BalancerHopInBalancerLoan(bad - BAD_BALANCER_HOP - 1);
+                revert InvalidRoute(bad - 1); // cannot underflow: bad != 0
+            }
         }
     }
 

@@ -13,13 +13,19 @@ pragma solidity 0.8.28;
 ///      Layout history: issue 6 replaced _arbBalanceBefore / _arbFlashFee (slots 2, 4) with the lender and the V3
 ///      swap in flight; FlashArbFacet, their only reader, was replaced in the same cut. Issue 17 stopped reading slot 3
 ///      (_arbAmountOut) on every route; only a route walked inside the V4 unlock still hands its output back in it.
+///      Issue 17 (round 2) packed the lock (slot 0, was _arbLocked), the lender (slot 2) and the route's hop kinds
+///      (slot 4) into _arbLoan, slot 0: a trade reads and writes one word where it read and wrote three.
 abstract contract TransientState {
-    uint256 internal transient _arbLocked; // FlashArbFacet.executeArb reentrancy lock: 1 while it runs (a full word:
-    //                                        writing it reads nothing; issue 17, it was a bool, same slot)
+    uint256 internal constant ARB_LOCKED = 1 << 255; // _arbLoan: an executeArb is running
+    uint256 internal constant ARB_KINDS_SHIFT = 160; // _arbLoan bits 160..167: LibRoute.validate's `kinds`
+    uint256 internal constant ARB_LENDER_MASK = (1 << 160) - 1; // _arbLoan bits 0..159: the lender
+
+    uint256 internal transient _arbLoan; // executeArb's run, one word (issue 17: one TLOAD/TSTORE where three were):
+    //                                      ARB_LOCKED while it runs (the reentrancy lock), the hop-kind bits of the
+    //                                      route in flight at ARB_KINDS_SHIFT, and the only address whose loan
+    //                                      callback is accepted while _arbInFlight != 0 in the low 160 bits
     bytes32 internal transient _arbInFlight; // keccak256 of the loan data executeArb sent its lender; 0 = none
-    address internal transient _arbLender; // the only address whose loan callback is accepted while _arbInFlight != 0
     uint256 internal transient _arbAmountOut; // a route walked inside the V4 unlock: its last hop's output
-    uint256 internal transient _arbKinds; // LibRoute.validate's hop-kind bits of the route in flight
     address internal transient _v3Pool; // the V3 pool being swapped right now: the only one uniswapV3SwapCallback pays
     address internal transient _v3TokenIn; // what that pool is paid in
     uint256 internal transient _v3MaxIn; // and at most how much (the hop's input)

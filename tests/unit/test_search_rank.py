@@ -132,10 +132,10 @@ class TestNetProfit:
             )
             assert o.flash_fee == 0 and o.source.kind is SourceKind.BALANCER_V2
             assert o.gas_estimate == exact_gas(gas_model, o)
-            v2 = gas_model.per_hop[HopKind.UNISWAP_V2]
-            assert o.gas_estimate > 21_000 + gas_model.base[SourceKind.BALANCER_V2] + v2 * len(
-                o.cycle.hops
-            )  # plus the calldata
+            n = len(o.cycle.hops)  # V2 hops, each but the last paying the next pair
+            v2 = gas_model.per_hop[HopKind.UNISWAP_V2] * n + gas_model.v2_to_pair * (n - 1)
+            base = gas_model.base[SourceKind.BALANCER_V2]
+            assert o.gas_estimate > 21_000 + base + v2  # plus the calldata
             gas_wei = o.gas_estimate * 20 * GWEI
             if o.cycle.token == WETH:
                 assert o.gas_cost == gas_wei

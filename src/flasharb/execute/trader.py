@@ -59,6 +59,7 @@ from flasharb.state._rpc import batch, block_param, request
 
 __all__ = [
     "ARB_EXECUTED",
+    "ARB_EXECUTED_WITH_BRIBE",
     "BlockContext",
     "Prepared",
     "Reverted",
@@ -68,7 +69,8 @@ __all__ = [
     "Trader",
 ]
 
-ARB_EXECUTED = keccak(text="ArbExecuted(address,int256,uint256)")  # issue 17: token, profit, bribe
+ARB_EXECUTED = keccak(text="ArbExecuted(int256)")  # issue 17: profit (no bribe paid)
+ARB_EXECUTED_WITH_BRIBE = keccak(text="ArbExecutedWithBribe(int256,uint256)")  # profit, bribe
 _BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
 _RECEIPT_POLL_S = 0.01
 OUT_OF_GAS = "out of gas"  # Prepared.error of a simulation that used its whole limit, no data
@@ -815,13 +817,18 @@ def _int(value: Any) -> int:
 
 
 def _event(receipt: Mapping[str, Any], diamond: str) -> tuple[int | None, int]:
-    """ArbExecuted's `profit` (signed) and `bribe` in `receipt` (topics: signature, token; data:
-    profit, bribe), or (None, 0) when the diamond logged none."""
-    topic = "0x" + ARB_EXECUTED.hex()
+    """The diamond's `profit` (signed) and `bribe` in `receipt`: ArbExecuted (data: profit; no
+    bribe) or ArbExecutedWithBribe (data: profit, bribe); (None, 0) when it logged neither. The
+    route token is not logged: it is the plan's (the path's first 20 bytes in the input)."""
+    plain, bribed = "0x" + ARB_EXECUTED.hex(), "0x" + ARB_EXECUTED_WITH_BRIBE.hex()
     for log in receipt.get("logs", []):
         topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in log["topics"]]
-        if topics and topics[0] == topic and to_checksum_address(log["address"]) == diamond:
-            data = log["data"]
-            raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
-            return int.from_bytes(raw[0:32], "big", signed=True), int.from_bytes(raw[32:64], "big")
+        if not topics or topics[0] not in (plain, bribed):
+            continue
+        if to_checksum_address(log["address"]) != diamond:
+            continue
+        data = log["data"]
+        raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
+        profit = int.from_bytes(raw[0:32], "big", signed=True)
+        return profit, (int.from_bytes(raw[32:64], "big") if topics[0] == bribed else 0)
     return None, 0

@@ -86,6 +86,51 @@ def cli(w3: Web3, lab: Lab, tmp_path: Path) -> Any:
     return Cli(lab.rpc_url, tmp_path)
 
 
+# ---------------------------------------------------------------- pytest-xdist (`make test`)
+# A worker's counters (parity cases, the audit's Slither and fuzz figures) live in the worker; it
+# sends them in `workeroutput` when it finishes and the controller, which prints the terminal
+# summaries, adds them up. Without xdist nothing of this runs.
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the audit summary (tests/audit/summary.py) as a plugin: a conftest's own report
+    hooks only see the tests under it, the plugin sees the session's (tier markers are set
+    first, above); registered here, not in tests/audit/conftest.py, because a pytest-xdist
+    controller collects nothing and loads only this conftest. And the workers' counters."""
+    from tests.audit.summary import AuditSummary
+
+    config.pluginmanager.register(AuditSummary(), "flasharb-audit-summary")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_WorkerCounters(config), "flasharb-worker-counters")
+
+
+class _WorkerCounters:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        out = getattr(session.config, "workeroutput", None)  # sent once this hook has run
+        if out is None:  # the controller, or no workers
+            return
+        from tests.parity_stats import export
+
+        out["flasharb_parity"] = export()
+        audit = session.config.pluginmanager.get_plugin("flasharb-audit-summary")
+        if audit is not None:
+            out["flasharb_audit"] = audit.export()
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """The controller takes a finished worker's counters."""
+        from tests.parity_stats import merge
+
+        out = getattr(node, "workeroutput", {})
+        if "flasharb_parity" in out:
+            merge(out["flasharb_parity"])
+        audit = self.config.pluginmanager.get_plugin("flasharb-audit-summary")
+        if audit is not None and "flasharb_audit" in out:
+            audit.merge(out["flasharb_audit"])
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print what the parity suites compared: cases per venue, wei differences, ticks crossed."""
     from tests.parity_stats import NOTES, STATS

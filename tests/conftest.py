@@ -39,8 +39,11 @@ def _tier(item: pytest.Item) -> str | None:
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects, and before the audit summary counts
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test with its folder's tier; a tier marker written by hand must agree."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its folder's tier; a tier marker written by hand must agree. On a
+    pytest-xdist worker, the files that hold a `slow` test come first (each file in its own
+    order): `--dist loadfile` hands out files in collection order, and the wheel smoke started
+    last was the run's tail, with the other worker idle."""
     for item in items:
         tier = _tier(item)
         if tier is None:
@@ -52,6 +55,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 " the folder sets the tier, move the file or drop the marker"
             )
         item.add_marker(tier)
+    if hasattr(config, "workerinput"):  # every worker collects, and in the same order
+        slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+        items.sort(key=lambda item: item.path not in slow)  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -39,11 +39,14 @@ demo: setup  ## the whole flow on the replica: build, fork, deploy, shock, scan,
 
 # Tests by tier, one folder each (tests/conftest.py marks them): tests/unit (no chain), tests/fork,
 # tests/experiments, tests/audit. `make test` runs every tier; the others run one.
+# `make test` runs on two pytest-xdist workers, a file per worker at a time (`--dist loadfile`:
+# a module's fixtures are built once, and a file's tests run in its order); each worker has its
+# own lab; tests/conftest.py adds up the workers' parity and audit counters for the summaries.
 test: setup  ## every tier of the suite (tests/unit, fork, experiments, audit), against real Anvils
 	@command -v chromium >/dev/null || apt-get install -y -q chromium >/dev/null 2>&1 \
 	  || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } \
 	  || echo "chromium (Debian apt) could not be installed: the report render tests will fail"
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 test-unit: setup  ## the chain-free tier, the fast loop: tests/unit without its one slow benchmark run
 	$(PY) -m pytest -q -m "not slow" tests/unit

@@ -39,8 +39,11 @@ def _tier(item: pytest.Item) -> str | None:
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects, and before the audit summary counts
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test with its folder's tier; a tier marker written by hand must agree."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its folder's tier; a tier marker written by hand must agree. On a
+    pytest-xdist worker, the files that hold a `slow` test come first (each file in its own
+    order): `--dist loadfile` hands out files in collection order, and the wheel smoke started
+    last was the run's tail, with the other worker idle."""
     for item in items:
         tier = _tier(item)
         if tier is None:
@@ -52,6 +55,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 " the folder sets the tier, move the file or drop the marker"
             )
         item.add_marker(tier)
+    if hasattr(config, "workerinput"):  # every worker collects, and in the same order
+        slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+        items.sort(key=lambda item: item.path not in slow)  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -84,6 +90,51 @@ def cli(w3: Web3, lab: Lab, tmp_path: Path) -> Any:
     from tests.helpers import Cli
 
     return Cli(lab.rpc_url, tmp_path)
+
+
+# ---------------------------------------------------------------- pytest-xdist (`make test`)
+# A worker's counters (parity cases, the audit's Slither and fuzz figures) live in the worker; it
+# sends them in `workeroutput` when it finishes and the controller, which prints the terminal
+# summaries, adds them up. Without xdist nothing of this runs.
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the audit summary (tests/audit/summary.py) as a plugin: a conftest's own report
+    hooks only see the tests under it, the plugin sees the session's (tier markers are set
+    first, above); registered here, not in tests/audit/conftest.py, because a pytest-xdist
+    controller collects nothing and loads only this conftest. And the workers' counters."""
+    from tests.audit.summary import AuditSummary
+
+    config.pluginmanager.register(AuditSummary(), "flasharb-audit-summary")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_WorkerCounters(config), "flasharb-worker-counters")
+
+
+class _WorkerCounters:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        out = getattr(session.config, "workeroutput", None)  # sent once this hook has run
+        if out is None:  # the controller, or no workers
+            return
+        from tests.parity_stats import export
+
+        out["flasharb_parity"] = export()
+        audit = session.config.pluginmanager.get_plugin("flasharb-audit-summary")
+        if audit is not None:
+            out["flasharb_audit"] = audit.export()
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """The controller takes a finished worker's counters."""
+        from tests.parity_stats import merge
+
+        out = getattr(node, "workeroutput", {})
+        if "flasharb_parity" in out:
+            merge(out["flasharb_parity"])
+        audit = self.config.pluginmanager.get_plugin("flasharb-audit-summary")
+        if audit is not None and "flasharb_audit" in out:
+            audit.merge(out["flasharb_audit"])
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

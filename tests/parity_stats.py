@@ -7,9 +7,10 @@ value) and, for Uniswap V3, the initialized ticks crossed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
-__all__ = ["NOTES", "STATS", "VenueStats", "note", "record"]
+__all__ = ["NOTES", "STATS", "VenueStats", "export", "merge", "note", "record"]
 
 
 @dataclass(slots=True)
@@ -54,3 +55,25 @@ NOTES: list[str] = []
 def note(line: str) -> None:
     """Print `line` in the parity summary at the end of the run."""
     NOTES.append(line)
+
+
+# Under pytest-xdist each worker counts the cases it ran; the controller prints the summary.
+
+
+def export() -> dict[str, Any]:
+    """What this process counted, as plain data a pytest-xdist worker sends to the controller."""
+    return {"stats": {venue: asdict(s) for venue, s in STATS.items()}, "notes": list(NOTES)}
+
+
+def merge(counted: dict[str, Any]) -> None:
+    """Add what a worker counted (`export()` there) to this process's counters."""
+    for venue, fields in counted["stats"].items():
+        s, w = STATS.setdefault(venue, VenueStats()), VenueStats(**fields)
+        s.cases += w.cases
+        s.exact_in += w.exact_in
+        s.exact_out += w.exact_out
+        s.reverts_matched += w.reverts_matched
+        s.ticks_crossed += w.ticks_crossed
+        s.max_ticks_in_one_swap = max(s.max_ticks_in_one_swap, w.max_ticks_in_one_swap)
+        s.max_wei_diff = max(s.max_wei_diff, w.max_wei_diff)
+    NOTES.extend(counted["notes"])

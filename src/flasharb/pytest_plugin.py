@@ -19,7 +19,7 @@ Fixtures: `lab`, `session_w3`, `w3`, `owner`, `executor`, `attacker`, `deploymen
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +57,17 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The lab: an upstream serving the mainnet replica (built on first use) and an Anvil fork
     of it, or a fork of `--flasharb-fork-url`; both stopped at the end of the session."""
     from flasharb.chain.node import start_lab
+    from flasharb.replica.build import ensure_built
     from flasharb.replica.lab import start_replica_lab
 
     url = request.config.getoption("--flasharb-fork-url")
     block = request.config.getoption("--flasharb-fork-block")
-    running = (
-        start_lab(fork_url=url, fork_block=block) if url else start_replica_lab(fork_block=block)
-    )
+    if url:
+        running = start_lab(fork_url=url, fork_block=block)
+    else:
+        with _one_builder():  # another pytest-xdist worker may be building it right now
+            ensure_built()
+        running = start_replica_lab(fork_block=block)
     with running:
         yield running
 
@@ -83,6 +87,20 @@ def w3(session_w3: Any) -> Iterator[Any]:
 
     with snapshot(session_w3):
         yield session_w3
+
+
+@contextmanager
+def _one_builder() -> Iterator[None]:
+    """Hold the project's build lock (`build/.build.lock`) while building into build/: the
+    sessions that share a checkout (pytest-xdist workers, two terminals) build the replica and
+    compile the contracts once, one after the other, instead of writing the same files at once."""
+    import fcntl
+
+    from flasharb.paths import build_dir
+
+    with open(build_dir() / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def _account(w3: Any, index: int) -> str:
@@ -111,8 +129,11 @@ def attacker(session_w3: Any) -> str:
 @pytest.fixture(scope="session")
 def deployment(session_w3: Any, owner: str, lab: Any) -> Any:
     """flasharb's diamond, deployed once per session (before any per-test snapshot)."""
+    from flasharb.chain.artifacts import compile_project
     from flasharb.execute.deploy import deploy
 
+    with _one_builder():  # compiled once into build/, whichever session gets there first
+        compile_project()
     return deploy(session_w3, owner, lab.rpc_url, record=False)
 
 

@@ -82,15 +82,3 @@ def hot_key(w3: Web3, diamond: Any, owner: str, executor_key: str) -> str:
 def zoo_tokens(w3: Web3, attacker: str) -> dict[str, str]:
     """One of each hostile zoo token, owned by the attacker (who holds the supply)."""
     return zoo.deploy_zoo(w3, attacker)
-
-
-# ---------------------------------------------------------------- the audit summary
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Register the summary as a plugin: a conftest's own report hooks only see the tests
-    under it, the plugin sees the session's (tier markers are set by tests/conftest.py first)."""
-    from tests.audit.summary import AuditSummary
-
-    if not config.pluginmanager.has_plugin("flasharb-audit-summary"):
-        config.pluginmanager.register(AuditSummary(), "flasharb-audit-summary")

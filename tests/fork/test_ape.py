@@ -7,6 +7,7 @@ import ast
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from flasharb.chain.node import Lab
@@ -16,17 +17,19 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def _replica_upstreams() -> set[int]:
-    """Anvils serving this checkout's replica state (the upstream of a lab started here)."""
-    build = str(ROOT / "build").encode()
+def _anvils_with(marker: str) -> set[int]:
+    """Live anvils whose environment carries `marker`: the ones a process given it started (an
+    anvil inherits its starter's environment), whatever else runs on the machine meanwhile
+    (under pytest-xdist the other worker starts and stops labs of its own)."""
     found = set()
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            argv = cmdline.read_bytes().split(b"\0")
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv and argv[0].endswith(b"anvil") and any(build in a for a in argv):
-            found.add(int(cmdline.parent.name))
+        if argv and argv[0].endswith(b"anvil") and marker.encode() in environ:
+            found.add(int(proc.name))
     return found
 
 
@@ -49,7 +52,7 @@ def test_plain_ape_test(tmp_path: Path) -> None:
     env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
     report = tmp_path / "ape-test.xml"
     env["PYTEST_ADDOPTS"] = f"--junitxml={report}"  # a report to read; `ape test` has no flags
-    before = _replica_upstreams()
+    env["FLASHARB_TEST_APE_RUN"] = run = uuid.uuid4().hex  # every anvil it starts inherits it
     res = subprocess.run(
         [str(BIN / "ape"), "test"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600
     )
@@ -59,7 +62,7 @@ def test_plain_ape_test(tmp_path: Path) -> None:
     assert all(t.startswith("tests_ape.") for t in outcomes), outcomes  # none of tests/
     ran = {t.split("::")[1].split("[")[0] for t in outcomes}
     assert ran == _test_names(ROOT / "tests_ape")  # every test of tests_ape/ ran
-    assert _replica_upstreams() <= before  # the lab it started is gone
+    assert not _anvils_with(f"FLASHARB_TEST_APE_RUN={run}")  # the lab it started is gone
 
 
 def test_ape_console_knows_the_canonical_contracts(lab: Lab) -> None:

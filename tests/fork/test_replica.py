@@ -185,6 +185,7 @@ class TestSeededState:
 class TestDeterminism:
     """Two builds from the same inputs give byte-identical state files."""
 
+    @pytest.mark.slow  # a whole replica build
     def test_two_builds_are_identical(self, tmp_path: Path) -> None:
         # the session's lab runs on a build made earlier, in another process, from the same
         # inputs (ensure_built rebuilds when they change): a fresh build here is that file

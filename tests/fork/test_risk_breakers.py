@@ -154,6 +154,7 @@ class TestEachBreakerTrips:
         assert [int(r["gas_cost_wei"]) for r in rows] == [int(r["gas_cost_wei"]) for r in reverted]
 
 
+@pytest.mark.slow  # four `flasharb run`s, each building its market
 def test_a_tripped_child_waits_for_resume_across_runs(w3: Web3, cli: Cli) -> None:
     """Through the CLI: a run trips, a rerun does not trade the child, `risk status` shows it,
     `risk resume` unpauses it (owner), the next run trades with fresh windows."""

@@ -26,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== [%ss] %s\n' "$SECONDS" "$*"; }  # seconds since the start: where time goes
 
 step "wheel (from the checkout's files, in a copy: no stale build/ of the checkout)"
 mkdir -p "$work/src" "$work/dist" "$proj"

@@ -7,7 +7,7 @@ head -> send time (median over the blocks that sent a trade):
 
 1. new head seen -> the best plan's signed transaction sent, max-hops 3: p50 and p95 over
    `--blocks` blocks of `run --background-swaps 2`;
-2. the same at max-hops 4 (the full-rescan baseline on fewer blocks: each costs seconds);
+2. the same at max-hops 4 (the full-rescan baseline on `--blocks4` blocks: each costs a minute);
 3. after a 500 WETH sale into Uniswap V2 WETH/USDC: head -> first trade sent (median of
    `--reps` fresh forks);
 4. `flasharb scan` in a fresh process (imports, discovery, read, index, sizing), 3 hops, wall
@@ -202,9 +202,14 @@ def loop_figures(upstream: str, tmp: Path, blocks: int, quick: bool) -> None:
     figure("head -> send, 3 hops, p95", pct(n, 0.95), pct(o, 0.95), "ms", "<= 150 ms")
     phase_table("3 hops", new)
     phase_table("3 hops, full rescan", old)
-    four = max(blocks // 2, 10) if not quick else 10
+
+
+def loop4_figures(upstream: str, tmp: Path, blocks: int, baseline_blocks: int) -> None:
+    """Figure 2: the full-rescan baseline at 4 hops takes a minute or more a block here, so it
+    gets `baseline_blocks` blocks (the same first blocks of the same seeded swaps)."""
+    print(f"run --background-swaps 2, 4 hops, {blocks} blocks (baseline {baseline_blocks}):")
     new4 = run_blocks(upstream, tmp, max_hops=4, blocks=blocks, full=False)
-    old4 = run_blocks(upstream, tmp, max_hops=4, blocks=min(four, 12), full=True)
+    old4 = run_blocks(upstream, tmp, max_hops=4, blocks=baseline_blocks, full=True)
     n4, o4 = head_to_send(new4), head_to_send(old4)
     figure(
         f"head -> send, 4 hops, p50 ({len(n4)} of {blocks}; baseline {len(o4)} blocks)",
@@ -385,19 +390,22 @@ def sizing_figure(market: Market, reps: int) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--blocks", type=int, default=60)
+    ap.add_argument(
+        "--blocks4", type=int, default=3, help="blocks of the 4-hop full-rescan baseline"
+    )
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="20 blocks, 2 reps, 2k-pool market")
     ap.add_argument("--json", type=Path, help="write the figures here")
     ap.add_argument(
         "--only",
-        choices=("loop", "shock", "scan", "synthetic"),
+        choices=("loop", "loop4", "shock", "scan", "synthetic"),
         action="append",
         help="only these figures (repeat; default: all; the sizing figure comes with shock)",
     )
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop every anvil started
     blocks, reps = (20, 2) if args.quick else (args.blocks, args.reps)
-    only = set(args.only or ("loop", "shock", "scan", "synthetic"))
+    only = set(args.only or ("loop", "loop4", "shock", "scan", "synthetic"))
     print(f"{'figure':<64} {'value':>14} {'baseline':>14} {'ratio':>8}  target")
     if only - {"synthetic"}:
         with (
@@ -407,6 +415,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             upstream = lab.upstream_url
             if "loop" in only:
                 loop_figures(upstream, Path(tmp), blocks, args.quick)
+            if "loop4" in only:
+                loop4_figures(upstream, Path(tmp), blocks, 2 if args.quick else args.blocks4)
             markets = shock_figure(upstream, Path(tmp), reps) if "shock" in only else []
             if "scan" in only:
                 scan_figure(upstream, reps)

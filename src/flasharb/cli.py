@@ -337,7 +337,7 @@ def scan(max_hops: int | None, priority_fee_gwei: float | None, limit: int, as_j
 
     _, config = _market(max_hops, priority_fee_gwei)
     with busy("reading every pool, sizing every cycle", as_json):
-        res = do_scan(_w3(), config=config)
+        res = do_scan(_w3(), config=config, limit=limit)
 
     def table(_: dict[str, Any]) -> None:
         from flasharb.report.table import opportunities_table  # rich: for the table only

@@ -20,7 +20,7 @@ from flasharb.report.demo import v2_pair_address
 from flasharb.search.rank import Opportunity
 from flasharb.search.route import execute_arb_calldata
 from flasharb.search.scan import scan
-from flasharb.search.select import select_disjoint
+from flasharb.search.select import select
 from flasharb_testing import routes as R
 from tests.helpers import call_error
 
@@ -54,7 +54,7 @@ class TestEndToEnd:
         _shock(w3)
         res = scan(w3)
         assert res.opportunities, "the shock must leave something on the table"
-        chosen = select_disjoint(_v2_only(res.opportunities))[:2]
+        chosen = select(_v2_only(res.opportunities), top=2)
         trades = _execute(w3, deployment, chosen)
         assert len(trades) == len(chosen) > 0
         for opp, trade in zip(chosen, trades, strict=True):

@@ -24,7 +24,7 @@ from flasharb.search.rank import (
     unlimited_vault,
 )
 from flasharb.search.route import encode_amounts, encode_path, execute_arb_calldata
-from flasharb.search.select import select, select_disjoint
+from flasharb.search.select import select
 from flasharb.search.sizing import optimize
 from flasharb.search.valuation import EthPrice, eth_price, token_value_in_eth, weth_prices
 from flasharb_testing.synthetic import SyntheticMarket, generate, shocked
@@ -270,30 +270,20 @@ class TestValueInEth:
             token_value_in_eth(LONELY, E18, states, WETH)
 
 
-class TestSelectDisjoint:
-    """The largest total net profit in ETH; no two picks share a pool."""
+class TestSelectOverRanked:
+    """The policy over a ranked book: best first, no two picks share a pool."""
 
     def test_skips_overlapping_cycles(self) -> None:
         best = opportunity(two_hop(WETH, 1, 2), 50)
         overlaps = opportunity(two_hop(WETH, 2, 3), 40)
         free = opportunity(two_hop(USDC, 4, 5), 10)
-        assert select_disjoint([free, overlaps, best]) == [best, free]
-
-    def test_two_smaller_beat_one_big_that_blocks_both(self) -> None:
-        """Greedy would take the big cycle alone (10); the exact pick takes both others (12)."""
-        big = opportunity(two_hop(WETH, 1, 2), 10)
-        left = opportunity(two_hop(WETH, 1, 3), 6)
-        right = opportunity(two_hop(WETH, 2, 4), 6)
-        assert select_disjoint([left, right, big]) == [left, right]
-
-    def test_empty(self) -> None:
-        assert select_disjoint([]) == []
+        assert select([free, overlaps, best], top=3) == [best, free]
 
     def test_ranked_opportunities_come_out_disjoint(
         self, index: CycleIndex, states: dict[str, V2PairState]
     ) -> None:
-        picked = select_disjoint(
-            rank(index, states, weth=WETH, gas_price_wei=GWEI, gas_model=GasModel())
+        picked = select(
+            rank(index, states, weth=WETH, gas_price_wei=GWEI, gas_model=GasModel()), top=10
         )
         pools = [p for o in picked for p in o.cycle.pools]
         assert picked and len(pools) == len(set(pools))
@@ -493,6 +483,61 @@ class TestBook:
         )
         through = [o for o in fresh.opportunities() if set(o.cycle.pools) & set(changed)]
         assert hypothetical == through
+
+
+class TestLazyBook:
+    """What the book makes current on demand (`best`, `picks`, `opportunities(limit)`) equals
+    the same question asked of the whole book made current, after an update."""
+
+    @staticmethod
+    def updated(seed: int) -> tuple[OpportunityBook, OpportunityBook]:
+        """The book after an update (lazy), and the same states in a book made whole."""
+        market = generate(300, seed=seed, dislocated=0.03)
+        index = CycleIndex.build(market.pools, market.flash_tokens, max_hops=3)
+        lenders = unlimited_vault(index)
+        book = OpportunityBook(
+            index, market.states(), weth=market.weth, lenders=lenders, gas_price_wei=GWEI
+        )
+        book.opportunities()  # everything current: the update must make it stale again
+        rng = random.Random(seed)
+        changed = shocked(rng.sample(market.pools, 25), rng, max_move=0.02)
+        book.update(changed, gas_price_wei=2 * GWEI)
+        states = market.states() | {s.address: s for s in changed}
+        whole = OpportunityBook(
+            index, states, weth=market.weth, lenders=lenders, gas_price_wei=2 * GWEI
+        )
+        whole.opportunities()
+        return book, whole
+
+    @pytest.mark.parametrize("seed", [1, 2, 3, 4])
+    def test_picks_are_the_policy_over_the_whole_book(self, seed: int) -> None:
+        book, whole = self.updated(seed)
+        everything = whole.opportunities()
+        picks = book.picks(top=3)
+        first = next(picks)
+        made = len(book.current)
+        assert made < len(everything)  # the first pick did not need the whole book
+        assert [first, *picks] == select(everything, top=3)
+        assert book.select(top=3) == select(everything, top=3)  # asked again: the same
+        assert book.opportunities() == everything
+
+    @pytest.mark.parametrize("limit", [1, 5, 40])
+    def test_limit_is_the_head_of_the_whole_list(self, limit: int) -> None:
+        book, whole = self.updated(7)
+        everything = whole.opportunities()
+        assert len(everything) > limit
+        assert book.opportunities(limit=limit) == everything[:limit]
+        with pytest.raises(FlasharbValueError, match="limit"):
+            book.opportunities(limit=0)
+
+    def test_excluded_pools_are_left_out(self) -> None:
+        book, whole = self.updated(2)
+        everything = whole.opportunities()
+        out = set(everything[0].cycle.pools)
+        free = [o for o in everything if out.isdisjoint(o.cycle.pools)]
+        assert book.best(excluded=out) == free[0]
+        assert book.opportunities(limit=5, excluded=out) == free[:5]
+        assert book.best(min_net_profit_eth=everything[0].net_profit_eth) is None
 
 
 class TestSelectPolicy:

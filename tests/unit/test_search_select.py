@@ -1,5 +1,5 @@
-"""Pool-disjoint selection: the exact maximum total net profit, against brute force over
-every subset; greedy beyond the exact limit, still disjoint."""
+"""`select`, the policy every command sends by: best first, each pick disjoint from those
+before, against the policy stated apart from the code and against brute force."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from flasharb.search import select
 from flasharb.search.capital import FlashSource
 from flasharb.search.cycles import Cycle, Hop
 from flasharb.search.rank import Opportunity
-from flasharb.search.select import select_disjoint
 from flasharb.search.valuation import EthPrice
 
 
@@ -64,63 +63,20 @@ def disjoint(picked: list[Opportunity]) -> bool:
     return len(pools) == len(set(pools))
 
 
-def brute_force_best(opps: list[Opportunity]) -> int:
-    best = 0
-    for k in range(1, len(opps) + 1):
-        for subset in combinations(opps, k):
-            if disjoint(list(subset)):
-                best = max(best, sum(o.net_profit_eth for o in subset))
-    return best
-
-
-class TestExact:
-    """The pick maximises the total over all pool-disjoint subsets."""
-
-    @pytest.mark.parametrize("seed", range(25), ids=lambda s: f"seed{s}")
-    def test_matches_brute_force(self, seed: int) -> None:
-        rng = random.Random(seed)
-        opps = random_opportunities(rng, rng.randint(4, 12), rng.randint(6, 14))
-        picked = select_disjoint(opps)
-        assert disjoint(picked)
-        assert sum(o.net_profit_eth for o in picked) == brute_force_best(opps)
-        values = [o.net_profit_eth for o in picked]
-        assert values == sorted(values, reverse=True)
-
-    def test_unprofitable_ones_are_never_picked(self) -> None:
-        opps = [opportunity([1, 2], 5, 0), opportunity([3, 4], 0, 1), opportunity([5, 6], -3, 2)]
-        assert select_disjoint(opps) == [opps[0]]
-
-    def test_independent_groups_are_solved_separately(self) -> None:
-        """Two conflict components: each keeps its own best set."""
-        a = [opportunity([1, 2], 10, 0), opportunity([1, 3], 6, 1), opportunity([2, 4], 6, 2)]
-        b = [opportunity([7, 8], 9, 3), opportunity([8, 9], 8, 4)]
-        assert select_disjoint(a + b) == [b[0], a[1], a[2]]
-
-
-class TestBeyondTheLimit:
-    """Past EXACT_LIMIT candidates in one conflict component, greedy: still disjoint, never
-    worse than the plain greedy pick."""
-
-    def test_large_component_falls_back_to_greedy(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        rng = random.Random(7)
-        opps = random_opportunities(rng, 30, 10)  # 30 cycles over 10 pools: one component
-        exact = select_disjoint(opps)
-        monkeypatch.setattr(select, "EXACT_LIMIT", 5)
-        greedy = select_disjoint(opps)
-        assert disjoint(greedy) and disjoint(exact)
-        taken: list[Opportunity] = []
-        for o in sorted(opps, key=lambda o: -o.net_profit_eth):
-            if disjoint([*taken, o]):
-                taken.append(o)
-        assert sum(o.net_profit_eth for o in greedy) == sum(o.net_profit_eth for o in taken)
-        assert sum(o.net_profit_eth for o in exact) >= sum(o.net_profit_eth for o in greedy)
-
-    def test_node_budget_keeps_the_best_found(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        rng = random.Random(8)
-        opps = random_opportunities(rng, 14, 12)
-        monkeypatch.setattr(select, "NODE_BUDGET", 3)
-        picked = select_disjoint(opps)
-        assert disjoint(picked) and picked  # at least the greedy set
+def is_first_disjoint_best(picked: list[Opportunity], opps: list[Opportunity], top: int) -> bool:
+    """The policy stated apart from the code: every pick outranks (net, then route) every
+    eligible route disjoint from the picks before it, and fewer than `top` picks means no
+    eligible route is disjoint from them all."""
+    eligible = [o for o in opps if o.net_profit > 0]
+    for i, o in enumerate(picked):
+        rivals = [r for r in eligible if r is not o and disjoint([*picked[:i], r])]
+        if o not in eligible or not disjoint(picked[: i + 1]):
+            return False
+        if any((-r.net_profit_eth, r.cycle.key) < (-o.net_profit_eth, o.cycle.key) for r in rivals):
+            return False
+    return len(picked) == top or not any(
+        disjoint([*picked, r]) for r in eligible if r not in picked
+    )
 
 
 def brute_force_top(opps: list[Opportunity], top: int) -> int:
@@ -133,41 +89,44 @@ def brute_force_top(opps: list[Opportunity], top: int) -> int:
 
 
 class TestSelectTop:
-    """`select`, the policy every command sends by: the pool-disjoint set of at most `top` with
-    the largest total, against brute force over every subset of that size."""
+    """`select`, the policy every command sends by: the best route, then the best one sharing no
+    pool with it, and so on, at most `top`; checked against the policy stated apart and against
+    brute force over every subset (the best set of `top`: it may be worth more)."""
 
     @pytest.mark.parametrize("seed", range(30), ids=lambda s: f"seed{s}")
     @pytest.mark.parametrize("top", [1, 2, 3])
-    def test_matches_brute_force(self, seed: int, top: int) -> None:
+    def test_each_pick_is_the_best_disjoint_from_those_before(self, seed: int, top: int) -> None:
         rng = random.Random(100 + seed)
         opps = random_opportunities(rng, rng.randint(3, 13), rng.randint(5, 12))
         picked = select.select(opps, top=top)
-        assert disjoint(picked) and len(picked) <= top
-        assert sum(o.net_profit_eth for o in picked) == brute_force_top(opps, top)
+        assert disjoint(picked) and 1 <= len(picked) <= top
+        assert is_first_disjoint_best(picked, opps, top)
         values = [o.net_profit_eth for o in picked]
         assert values == sorted(values, reverse=True)
+        assert picked[0].net_profit_eth == brute_force_top(opps, 1)  # the best route first
+        assert sum(values) <= brute_force_top(opps, top)
 
-    def test_two_lighter_disjoint_beat_one_heavy(self) -> None:
-        """The heaviest route conflicts with both others, which together are worth more."""
+    def test_the_heaviest_route_goes_first_even_when_two_lighter_sum_more(self) -> None:
+        """The heaviest route conflicts with both others, which together are worth more: the
+        heaviest is sent (it leaves first; the pair would be worth 12 against 10)."""
         a = opportunity([1, 2], 10, 0)
         b, c = opportunity([1, 3], 6, 1), opportunity([2, 4], 6, 2)
-        assert select.select([a, b, c], top=2) == [b, c]
+        assert select.select([a, b, c], top=2) == [a]
         assert select.select([a, b, c], top=1) == [a]
+        d = opportunity([5, 6], 1, 3)
+        assert select.select([a, b, c, d], top=2) == [a, d]
+
+    def test_ties_go_to_the_route_first_in_order(self) -> None:
+        a, b = opportunity([1, 2], 7, 0), opportunity([3, 4], 7, 1)
+        first = min((a, b), key=lambda o: o.cycle.key)
+        assert select.select([b, a], top=1) == [first]
+        assert select.select([a, b], top=2) == sorted((a, b), key=lambda o: o.cycle.key)
 
     def test_guard_and_losses_are_left_out(self) -> None:
         opps = [opportunity([1, 2], 5, 0), opportunity([3, 4], 3, 1), opportunity([5, 6], -2, 2)]
         assert select.select(opps, top=3, min_net_profit_eth=3) == [opps[0]]
+        assert select.select(opps, top=3) == opps[:2]
 
-    def test_node_budget_keeps_at_least_the_greedy_pick(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        rng = random.Random(9)
-        opps = random_opportunities(rng, 14, 12)
-        monkeypatch.setattr(select, "NODE_BUDGET", 1)
-        picked = select.select(opps, top=3)
-        taken: list[Opportunity] = []
-        for o in sorted(opps, key=lambda o: -o.net_profit_eth):
-            if len(taken) < 3 and disjoint([*taken, o]):
-                taken.append(o)
-        assert disjoint(picked)
-        assert sum(o.net_profit_eth for o in picked) >= sum(o.net_profit_eth for o in taken)
+    def test_top_below_one_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="top must be at least 1"):
+            select.select([], top=0)

@@ -8,10 +8,11 @@ On every new head, `Runner.step()`:
    then only the cycles through those pools are re-evaluated; the rest of the book is
    re-costed at the new gas price. No rediscovery, no full read, no index rebuild (unless a
    new pool appears in the logs).
-2. `market.select(top, guard)`: the one selection policy.
-3. `trader.prepare(...)`: plan, sign, simulate as mined (one eth_simulateV1 for the block's
-   trades); then `send` each that may be sent. The step's timings (`BlockReport.phases`)
-   measure this path from the moment the new head was seen to each send.
+2. `market.picks(top, guard)`: the one selection policy, one pick at a time, best first.
+3. Each pick, as soon as it is known: `trader.prepare(...)` (plan, sign, simulate as mined)
+   and `send` if it may be sent; then the next pick. The step's timings
+   (`BlockReport.phases`) measure this path from the moment the new head was seen to the
+   first send, and what the later picks took after it (`after_first`).
 4. After sending: reconcile each receipt, journal the scan, its opportunities and every trade
    (or why it was refused; a trade mined with status 0 with its gas, a loss).
 5. The circuit breakers (run/risk.py) fold the block's mined trades per child and pause any
@@ -20,7 +21,8 @@ On every new head, `Runner.step()`:
 
 Children: every trading diamond of the deployment (the master's children, or the one diamond,
 flasharb.execute.children) trades through its own `Trader`, signing with its own executor key.
-The block's selected opportunities go to the children that may trade, round-robin by rank.
+The block's picks go to the children that may trade, round-robin by rank (the best to the
+first).
 
 A pending swap (when the node does not automine) is backrun through `market.evaluate` (an
 overlay: the market itself does not move) and the same trader (run/backrun.py).
@@ -46,7 +48,7 @@ from flasharb.run.background import BackgroundSwaps
 from flasharb.run.backrun import Backrunner, automine
 from flasharb.run.risk import RiskBook, RiskLimits, Trip
 from flasharb.search.market import DEFAULT_PRIORITY_FEE_WEI, Market, MarketConfig, MarketUpdate
-from flasharb.search.rank import Opportunity
+from flasharb.search.rank import SelectStats
 from flasharb.state._rpc import head as read_head
 
 __all__ = ["BlockReport", "RunConfig", "RunTotals", "Runner"]
@@ -111,8 +113,10 @@ class RunConfig:
 class BlockReport:
     """What one step saw and did; `trades` / `reverted` / `failed` are journal-shaped dicts
     (`reverted`: mined with status 0, their gas spent). `phases`: the milliseconds of each stage
-    from the head being seen to the first send (`head_to_send`), then `settle` (receipts,
-    journal) and `risk` (the breakers) after the sends; absent stages did not run. `tripped`:
+    from the head being seen to the first send (`head_to_send`; `select`, `size`, `fund_cost`,
+    `encode_sign`, `simulate` and `send` are the first pick's), the later picks and their sends
+    (`after_first`), then `settle` (receipts, journal) and `risk` (the breakers) after the
+    sends; absent stages did not run. `tripped`:
     the children a breaker paused after this block."""
 
     block: int
@@ -338,43 +342,46 @@ class Runner:
             self.totals.add(report)
             return report
         active = self.active()
-        chosen = (
-            market.select(top=self.config.top, min_net_profit_eth=self.config.min_profit_eth_wei)
+        picks = (
+            market.picks(top=self.config.top, min_net_profit_eth=self.config.min_profit_eth_wei)
             if self.config.top and active
-            else []
+            else iter(())
         )
-        selected = perf_counter()
-        prepared: list[tuple[Trader, Prepared]] = []
+        # each pick is signed, simulated and sent before the next is looked for (the policy's
+        # picks come best first): the best trade leaves as soon as nothing can beat it
+        phases = self._phases(update, updated - seen)
         timing = {"sign": 0.0, "simulate": 0.0}
-        for trader, share in _shares(active, chosen):
-            prepared += [(trader, p) for p in trader.prepare(share, market.head)]
-            timing = {k: timing[k] + trader.last_timings.get(k, 0.0) for k in timing}
         sent: list[tuple[Trader, Prepared]] = []
         refused: list[tuple[Prepared, str]] = []
         first_send: float | None = None
-        for trader, p in prepared:
-            if not p.ok:
-                refused.append((p, p.refused or "refused"))
-                continue
-            if first_send is None:
-                first_send = perf_counter()
-            try:
-                sent.append((trader, trader.send(p)))
-            except TransactionFailed as exc:
-                refused.append((p, exc.reason))
+        picked = perf_counter()
+        for k, pick in enumerate(picks):
+            if k == 0:
+                picked = perf_counter()
+                self._pick_phases(phases, picked - updated, market.book.last_select)
+            trader = active[k % len(active)]  # dealt round-robin by rank (the best to the first)
+            for p in trader.prepare([pick], market.head):
+                if k == 0:
+                    timing = {key: trader.last_timings.get(key, 0.0) for key in timing}
+                if not p.ok:
+                    refused.append((p, p.refused or "refused"))
+                    continue
+                if first_send is None:
+                    first_send = perf_counter()
+                try:
+                    sent.append((trader, trader.send(p)))
+                except TransactionFailed as exc:
+                    refused.append((p, exc.reason))
+                if k == 0 and first_send is not None:
+                    phases["send"] = _ms(perf_counter() - first_send)
         sent_at = perf_counter()
-        phases = self._phases(update, updated - seen)
-        phases |= {"select": _ms(selected - updated)}
-        stats = market.book.last_select
-        if chosen and stats is not None:  # the sizing and costing select needed, apart
-            phases["size"] = phases.get("size", 0.0) + _ms(stats.size_s + stats.refine_s)
-            phases["fund_cost"] = phases.get("fund_cost", 0.0) + _ms(stats.cost_s)
-            lazy = stats.size_s + stats.refine_s + stats.cost_s
-            phases["select"] = _ms(max(selected - updated - lazy, 0.0))
-        if prepared:
+        if "select" not in phases and self.config.top and active:  # nothing to pick
+            self._pick_phases(phases, sent_at - updated, market.book.last_select)
+        if sent or refused:
             phases |= {"encode_sign": _ms(timing["sign"]), "simulate": _ms(timing["simulate"])}
         if first_send is not None:
-            phases |= {"send": _ms(sent_at - first_send), "head_to_send": _ms(first_send - seen)}
+            phases["head_to_send"] = _ms(first_send - seen)
+            phases["after_first"] = _ms(sent_at - first_send)
         # everything below happens after the sends: receipts and the journal
         found = market.opportunities()
         scan_id = self.journal.record_scan_result(
@@ -470,6 +477,17 @@ class Runner:
         return trades, self.backrunner.take_reverted()
 
     @staticmethod
+    def _pick_phases(phases: dict[str, float], seconds: float, stats: SelectStats | None) -> None:
+        """The first pick's time, split: what its sizing and costing took, and the rest
+        (bounds and the queue: `select`)."""
+        phases["select"] = _ms(seconds)
+        if stats is not None:
+            phases["size"] = phases.get("size", 0.0) + _ms(stats.size_s + stats.refine_s)
+            phases["fund_cost"] = phases.get("fund_cost", 0.0) + _ms(stats.cost_s)
+            lazy = stats.size_s + stats.refine_s + stats.cost_s
+            phases["select"] = _ms(max(seconds - lazy, 0.0))
+
+    @staticmethod
     def _phases(update: MarketUpdate, total: float) -> dict[str, float]:
         out = {"update": _ms(total), "sync": _ms(update.sync_s), "lenders": _ms(update.lenders_s)}
         out["evaluate"] = _ms(update.evaluate_s)
@@ -480,16 +498,3 @@ class Runner:
                 "fund_cost": _ms(update.book.cost_s),
             }
         return out
-
-
-def _shares(
-    traders: Sequence[Trader], chosen: Sequence[Opportunity]
-) -> list[tuple[Trader, list[Opportunity]]]:
-    """The block's opportunities dealt to the children round-robin by rank (the best to the
-    first child): each child's share, in rank order, for those that got any."""
-    if not traders:
-        return []
-    shares: list[list[Opportunity]] = [[] for _ in traders]
-    for i, o in enumerate(chosen):
-        shares[i % len(traders)].append(o)
-    return [(t, s) for t, s in zip(traders, shares, strict=True) if s]

@@ -44,7 +44,7 @@ once it holds enough, and leaves when it falls under), and `Market.thin` says wh
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any, cast
@@ -437,11 +437,14 @@ class Market:
 
     # ------------------------------------------------------------ reading it
 
-    def opportunities(self) -> list[Opportunity]:
+    def opportunities(self, limit: int | None = None) -> list[Opportunity]:
         """Every opportunity netting more than the minimum, best first; routes through a pool
-        whose state could not be read at this block, or that is quarantined, are left out."""
-        found = self.book.opportunities()
+        whose state could not be read at this block, or that is quarantined, are left out.
+        `limit`: only the best `limit`, with only what could be among them made exact."""
         out = self.excluded()
+        if limit is not None:
+            return self.book.opportunities(limit=limit, excluded=out)
+        found = self.book.opportunities()
         if out:
             found = [o for o in found if not any(p in out for p in o.cycle.pools)]
         return found
@@ -462,9 +465,15 @@ class Market:
         return until
 
     def select(self, *, top: int, min_net_profit_eth: int | None = None) -> list[Opportunity]:
-        """What to send now: the one selection policy (select.py) over `opportunities()`."""
+        """What to send now: the one selection policy (select.py) over `opportunities()`,
+        every pick of `picks`."""
+        return list(self.picks(top=top, min_net_profit_eth=min_net_profit_eth))
+
+    def picks(self, *, top: int, min_net_profit_eth: int | None = None) -> Iterator[Opportunity]:
+        """The policy's picks one at a time, best first (OpportunityBook.picks): the first is
+        known before the second is looked for, so a caller may send it first (the run loop)."""
         guard = self.config.min_net_profit_eth if min_net_profit_eth is None else min_net_profit_eth
-        return self.book.select(top=top, min_net_profit_eth=guard, excluded=self.excluded())
+        return self.book.picks(top=top, min_net_profit_eth=guard, excluded=self.excluded())
 
     def evaluate(
         self, moved: Mapping[str, PoolState], *, gas_price_wei: int | None = None

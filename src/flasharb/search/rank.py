@@ -16,8 +16,8 @@ The book is pure (no RPC): the market feeds it states, lenders and the gas price
 from __future__ import annotations
 
 import heapq
-from bisect import insort
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from time import perf_counter
 
@@ -33,7 +33,7 @@ from flasharb.search.engine import SearchEngine
 from flasharb.search.exact import gross_bound
 from flasharb.search.gas import GasModel, GasShape
 from flasharb.search.route import encode_amounts, encode_path, execute_arb_calldata
-from flasharb.search.select import select
+from flasharb.search.select import rank_key
 from flasharb.search.sizing import SizedCycle
 from flasharb.search.valuation import EthPrice, PriceBook, eth_price
 from flasharb.state.registry import normal_uid
@@ -54,7 +54,6 @@ __all__ = [
 # re-costed every block); below it the whole index is screened again.
 SCREEN_GAS_FACTOR = 0.5
 _DEADLINE_GUESS = 2  # blocks ahead, for the calldata bytes of the gas figure
-_PARTNERS = 48  # largest values `OpportunityBook.select` keeps to bound a route's partners
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -238,6 +237,24 @@ def gross_floor(
     return floor
 
 
+class _Desc:
+    """A route key ordered backwards: in a heap of (net, _Desc(key)), ties in net rank the
+    smaller key higher, as select.py's `rank_key` does."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[str, ...]) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Desc) -> bool:
+        return self.key > other.key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and self.key == other.key
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BookUpdate:
     """What one book update re-evaluated, and how long each stage took (seconds)."""
@@ -255,8 +272,8 @@ class BookUpdate:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SelectStats:
-    """What one `OpportunityBook.select` made current to pick, and the time each part took
-    (seconds): the rest of `total_s` is bounds and the policy's search."""
+    """What one `OpportunityBook.best` made current to pick, and the time each part took
+    (seconds): the rest of `total_s` is the bounds and the queue."""
 
     sized: int  # pending candidates sized exactly (with their funding and costs)
     recosted: int  # stale opportunities re-funded or re-costed
@@ -277,11 +294,12 @@ class OpportunityBook:
     every kept opportunity becomes *stale* (costed at an older gas price, ETH price or
     lenders). Nothing is sized or costed yet. Then:
 
-    - `select(top, ...)` makes current only what can change the selection (select.py's policy):
-      the stale and pending cycles in order of their upper bound in ETH (a stale one's gross
-      profit, a pending one's gross bound less its least gas), until no bound plus the
-      `top - 1` largest other values reaches the best total found. What it sends is what the
-      policy picks over the whole book, every entry current, to the wei.
+    - `best(...)` makes current only what could beat the best route: the stale and pending
+      cycles in order of their upper bound in ETH (a stale one's gross profit, a pending one's
+      gross bound less its least gas; a pending bound is first tightened by the route's smooth
+      model), until no bound reaches the best exact value found. `picks(top)` / `select(top)`
+      repeat it with the pools of the picks before left out: what they send is what the policy
+      (select.py) picks over the whole book, every entry current, to the wei.
     - `opportunities()` makes everything current (sizes every pending candidate that could net
       the guard, re-costs every stale one) and ranks; the run loop reads it after its sends.
     - `evaluate(moved)` answers for hypothetical states (a pending swap) without touching the
@@ -296,9 +314,9 @@ class OpportunityBook:
     touches 300-4,600 cycles, half pass the screen, and the book holds ~5,000 profitable ones at
     0.1 gwei; sizing and re-costing them all took 0.3-3 s a block. Measured and rejected:
     deferring only the candidates that cannot net the guard (at 0.1 gwei almost none); stopping
-    at a bound under the old policy (the pool-disjoint set of any size, then its best `top`: a
-    lighter route changes it through its conflicts, so nothing short of sizing every candidate
-    was exact).
+    at a bound under the older policies (the pool-disjoint set of any size, then its best `top`;
+    the disjoint set of at most `top` with the largest total): a lighter route changes either
+    through its conflicts, so each needed every route that could pair with the best sized.
     """
 
     def __init__(
@@ -609,155 +627,86 @@ class OpportunityBook:
         for cycle_id in sorted(i for i in self.opps if i not in self.current):
             self._make_current(cycle_id)
 
-    def opportunities(self) -> list[Opportunity]:
+    def opportunities(
+        self, limit: int | None = None, *, excluded: Iterable[str] = ()
+    ) -> list[Opportunity]:
         """Every opportunity netting more than the minimum, best first (ties by route), every
-        one current (`settle`)."""
+        one current (`settle`); with `limit`, only the best `limit` of the routes through none
+        of the `excluded` pools, making current only what could be among them (as `best`)."""
+        if limit is not None:
+            if limit < 1:
+                raise FlasharbValueError(f"limit must be at least 1, got {limit}")
+            return self._best(limit, None, excluded)
         self.settle()
         found = [o for o in self.opps.values() if o.net_profit_eth > self.min_net_profit_eth]
-        found.sort(key=lambda o: (-o.net_profit_eth, o.cycle.key))
+        found.sort(key=rank_key)
         return found
 
-    def select(
-        self, *, top: int, min_net_profit_eth: int | None = None, excluded: Iterable[str] = ()
+    def best(
+        self, *, min_net_profit_eth: int | None = None, excluded: Iterable[str] = ()
+    ) -> Opportunity | None:
+        """The best opportunity of the whole book (select.py's order: the largest net profit in
+        ETH, ties by route) that nets more than the guard and goes through none of the
+        `excluded` pools, making current only what could beat it (class doc); None if nothing
+        does. `last_select` says what it made current."""
+        found = self._best(1, min_net_profit_eth, excluded)
+        return found[0] if found else None
+
+    def _best(
+        self, n: int, min_net_profit_eth: int | None, excluded: Iterable[str]
     ) -> list[Opportunity]:
-        """What the policy (select.py `select`) picks over the whole book, making current only
-        what can change the pick (class doc): routes through `excluded` pools left out."""
+        """The `n` best opportunities netting more than the guard, through none of `excluded`,
+        best first, making current only the entries whose upper bound reaches the n-th."""
         t0 = perf_counter()
         clock = {"size": 0.0, "cost": 0.0, "refine": 0.0}
         counts = {"size": 0, "cost": 0, "refine": 0}
         guard = self.min_net_profit_eth
         if min_net_profit_eth is not None:
             guard = max(guard, min_net_profit_eth)  # the book lists only what nets its own
+        floor = max(guard, -1)  # a listed route nets > 0 in its token
+        blocked = np.zeros(len(self.index), dtype=np.bool_)
         out = set(excluded)
-        blocked: set[int] = set()
         if out:
             index = self.index.graph.pool_index
             pids = np.asarray([index[p] for p in out if p in index], dtype=np.int64)
-            blocked = set(self.index.cycle_ids_of_pool_ids(pids).tolist())
+            blocked[self.index.cycle_ids_of_pool_ids(pids)] = True
+        # the n best found so far, as a heap whose root is the worst of them: (-rank key) order
+        kept: list[tuple[tuple[int, _Desc], Opportunity]] = []
+
+        def consider(cycle_id: int) -> None:
+            o = self.opps.get(cycle_id)
+            if o is None or blocked[cycle_id] or o.net_profit <= 0 or o.net_profit_eth <= floor:
+                return
+            item = ((o.net_profit_eth, _Desc(o.cycle.key)), o)
+            if len(kept) < n:
+                heapq.heappush(kept, item)
+            elif item[0] > kept[0][0]:
+                heapq.heapreplace(kept, item)
+
+        def worst() -> float:
+            """The value a waiting entry's bound must reach to enter (-inf: room left)."""
+            return kept[0][1].net_profit_eth if len(kept) == n else -math.inf
+
+        for cycle_id in self.current:
+            consider(cycle_id)
         ids, bounds = self._waiting()
-        floor = max(guard, -1)  # a selected route nets > 0 in its token
-        keep = bounds > floor
-        if blocked:
-            keep &= ~np.isin(ids, np.fromiter(blocked, dtype=np.int64, count=len(blocked)))
+        keep = (bounds > floor) & (bounds >= worst()) & ~blocked[ids]
         order = np.argsort(-bounds[keep], kind="stable")
         queue_ids = ids[keep][order].tolist()  # best bound first
         queue_bounds = bounds[keep][order].tolist()
         at = 0  # the next of the queue
         again: list[tuple[float, int]] = []  # (-bound, id): pending bounds refined on the way
-
-        def peek() -> float | None:
-            """The largest waiting bound."""
-            head = queue_bounds[at] if at < len(queue_bounds) else None
-            if again and (head is None or -again[0][0] > head):
-                return -again[0][0]
-            return head
-
-        def pop() -> tuple[float, int]:
-            nonlocal at
+        while True:
             if again and (at >= len(queue_bounds) or -again[0][0] > queue_bounds[at]):
                 bound, cycle_id = heapq.heappop(again)
-                return -bound, cycle_id
-            at += 1
-            return queue_bounds[at - 1], queue_ids[at - 1]
-
-        def chosen() -> list[Opportunity]:
-            ok = [
-                self.opps[i]
-                for i in self.current
-                if i in self.opps
-                and i not in blocked
-                and self.opps[i].net_profit_eth > self.min_net_profit_eth
-            ]
-            return select(ok, top=top, min_net_profit_eth=guard)
-
-        graph_pool = self.index.graph.edge_pool
-        pool_sets: dict[int, frozenset[int]] = {}
-
-        def pools_of(cycle_id: int) -> frozenset[int]:
-            found = pool_sets.get(cycle_id)
-            if found is None:
-                row = self.index.edges[cycle_id]
-                found = pool_sets[cycle_id] = frozenset(graph_pool[row[row >= 0]].tolist())
-            return found
-
-        def snapshot() -> tuple[list[tuple[float, frozenset[int], int]], float]:
-            """The _PARTNERS largest values now (exact nets of current entries, bounds of the
-            waiting), with their pools, and the largest value beyond them (0: none). Values
-            only fall as bounds are refined and entries sized, so it stays an upper bound."""
-            values: list[tuple[float, int]] = [
-                (float(o.net_profit_eth), i)
-                for i in self.current
-                if (o := self.opps.get(i)) is not None and o.net_profit_eth > floor
-            ]
-            ahead = slice(at, at + _PARTNERS + 1)
-            values += zip(queue_bounds[ahead], queue_ids[ahead], strict=True)
-            values += [(-b, i) for b, i in again]
-            best = heapq.nlargest(_PARTNERS + 1, values)
-            rest = max(best[_PARTNERS][0], 0.0) if len(best) > _PARTNERS else 0.0
-            return [(v, pools_of(i), i) for v, i in best[:_PARTNERS]], rest
-
-        rows = self.index.edges[np.asarray(queue_ids, dtype=np.int64)]
-        queue_pools = np.where(rows >= 0, graph_pool[np.maximum(rows, 0)], -1)
-        apart: dict[int, float] = {}  # pool -> the largest value of a route not through it
-
-        def without(pool: int) -> float:
-            """The largest value (exact, or a waiting bound) of a route not through `pool`;
-            kept for the call: values only fall, so it stays an upper bound."""
-            found = apart.get(pool)
-            if found is None:
-                hit = np.flatnonzero(~(queue_pools[at:] == pool).any(axis=1))
-                found = queue_bounds[at + int(hit[0])] if hit.size else 0.0
-                found = max([found, *(-b for b, i in again if pool not in pools_of(i))])
-                for other, i in contenders:
-                    if pool not in pools_of(i):
-                        found = max(found, float(-other))
-                        break
-                apart[pool] = found = max(found, 0.0)
-            return found
-
-        def partners(cycle_id: int) -> float:
-            """At most what the `top - 1` best entries disjoint from `cycle_id` add to it: the
-            largest disjoint values of the snapshot, then (past it) no more than the largest
-            value of a route avoiding each of its pools."""
-            mine, total, got = pools_of(cycle_id), 0.0, 0
-            for v, pools, i in top_values:
-                if got == top - 1:
-                    return total
-                if i != cycle_id and pools.isdisjoint(mine):
-                    total, got = total + max(v, 0.0), got + 1
-            rest = min([beyond, *(without(p) for p in mine)])
-            return total + (top - 1 - got) * rest
-
-        picked = chosen()
-        value = sum(o.net_profit_eth for o in picked)
-        top_values, beyond = snapshot()
-        # (-net, id) of the current entries that may be picked, best first: what a newly made
-        # current route could pair with
-        contenders = sorted(
-            (-o.net_profit_eth, i)
-            for i in self.current
-            if (o := self.opps.get(i)) is not None and i not in blocked and o.net_profit_eth > floor
-        )
-
-        def best_with(cycle_id: int, net: int) -> int:
-            """At least what the best set holding `cycle_id` is worth among the contenders (the
-            `top - 1` largest disjoint from it, their own conflicts ignored)."""
-            mine, total, got = pools_of(cycle_id), net, 0
-            for other, i in contenders:
-                if got == top - 1:
-                    break
-                if i != cycle_id and pools_of(i).isdisjoint(mine):
-                    total, got = total - other, got + 1
-            return total
-
-        made = 0
-        while (head := peek()) is not None:
-            others = sum(max(v, 0.0) for v, _, _ in top_values[: top - 1])
-            if head + others < value:
-                break  # no set with a waiting cycle can beat the pick
-            bound, cycle_id = pop()
-            if bound + partners(cycle_id) < value:
-                continue  # every set it could join is worth less than the pick
+                bound = -bound
+            elif at < len(queue_bounds):
+                bound, cycle_id = queue_bounds[at], queue_ids[at]
+                at += 1
+            else:
+                break
+            if bound < worst():
+                break  # an upper bound below the n-th: nothing waiting can enter (or tie)
             pending = cycle_id in self.pending
             if pending and cycle_id not in self._refined:
                 t = perf_counter()
@@ -773,21 +722,7 @@ class OpportunityBook:
             part = "size" if pending else "cost"
             clock[part] += perf_counter() - t
             counts[part] += 1
-            made += 1
-            opp = self.opps.get(cycle_id)
-            if opp is not None and cycle_id not in blocked and opp.net_profit_eth > floor:
-                net = opp.net_profit_eth
-                insort(contenders, (-net, cycle_id))
-                if best_with(cycle_id, net) >= value:  # it may beat (or tie) the pick
-                    picked = select(
-                        [self.opps[i] for _, i in contenders], top=top, min_net_profit_eth=guard
-                    )
-                    if sum(o.net_profit_eth for o in picked) != value:
-                        value = sum(o.net_profit_eth for o in picked)
-                        top_values, beyond = snapshot()
-                        continue
-            if made % 16 == 0:  # the values it bounds partners with have fallen: refresh
-                top_values, beyond = snapshot()
+            consider(cycle_id)
         self.last_select = SelectStats(
             sized=counts["size"],
             recosted=counts["cost"],
@@ -798,7 +733,30 @@ class OpportunityBook:
             refine_s=clock["refine"],
             total_s=perf_counter() - t0,
         )
-        return picked
+        return [o for _, o in sorted(kept, reverse=True)]
+
+    def picks(
+        self, *, top: int, min_net_profit_eth: int | None = None, excluded: Iterable[str] = ()
+    ) -> Iterator[Opportunity]:
+        """The policy's picks (select.py `select`) over the whole book, one at a time: each the
+        `best` route through none of the pools of `excluded` or of the picks before it, until
+        `top` or none is left. Lazy: a caller may send a pick before it asks for the next."""
+        if top < 1:
+            raise FlasharbValueError(f"top must be at least 1, got {top}")
+        out = set(excluded)
+        for _ in range(top):
+            o = self.best(min_net_profit_eth=min_net_profit_eth, excluded=out)
+            if o is None:
+                return
+            yield o
+            out.update(o.cycle.pools)
+
+    def select(
+        self, *, top: int, min_net_profit_eth: int | None = None, excluded: Iterable[str] = ()
+    ) -> list[Opportunity]:
+        """Every pick of `picks`: what the policy (select.py `select`) sends from the whole
+        book, every entry current, to the wei, with only what can change a pick made current."""
+        return list(self.picks(top=top, min_net_profit_eth=min_net_profit_eth, excluded=excluded))
 
     def evaluate(
         self,
@@ -832,7 +790,7 @@ class OpportunityBook:
                 continue  # not executable by the facet (see `_cost`)
             if opp.net_profit_eth > self.min_net_profit_eth:
                 found.append(opp)
-        found.sort(key=lambda o: (-o.net_profit_eth, o.cycle.key))
+        found.sort(key=rank_key)
         return found
 
 

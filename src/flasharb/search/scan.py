@@ -10,7 +10,8 @@
    V2 reserves: capital.py), the input re-sized for that source's fee, and the net of flash fee
    and gas on the route's exact calldata (gas.py) at the next block's base fee plus the tip,
    the gas bill converted into the profit token at its deepest WETH pool's price.
-5. `select` picks the pool-disjoint set with the largest total net profit in ETH.
+5. `selected`: the routes the selection policy (select.py) takes from the list, best first,
+   each sharing no pool with those before.
 
 A long-running process keeps the `Market` and calls `update()` per block instead.
 """
@@ -26,7 +27,7 @@ from flasharb.search.capital import Lenders
 from flasharb.search.gas import GasModel
 from flasharb.search.market import DEFAULT_PRIORITY_FEE_WEI, Market, MarketConfig
 from flasharb.search.rank import Opportunity
-from flasharb.search.select import select_disjoint
+from flasharb.search.select import select
 from flasharb.state.registry import PoolInfo
 
 __all__ = ["DEFAULT_PRIORITY_FEE_WEI", "ScanResult", "scan"]
@@ -34,8 +35,10 @@ __all__ = ["DEFAULT_PRIORITY_FEE_WEI", "ScanResult", "scan"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScanResult:
-    """What one scan saw and found. `opportunities`: every route that nets a profit, best
-    first by net profit in ETH; `selected`: the pool-disjoint subset with the largest total."""
+    """What one scan saw and found. `opportunities`: every route that nets a profit (or the
+    best `limit` of them), best first by net profit in ETH; `selected`: those of them the
+    selection policy takes, best first, each sharing no pool with those before (what
+    `execute --top K` would send, for K as large as the list)."""
 
     block: int
     base_fee_wei: int  # of the next block: what a transaction sent now pays
@@ -50,9 +53,10 @@ class ScanResult:
     selected: list[Opportunity]
 
     @classmethod
-    def of(cls, market: Market) -> ScanResult:
-        """The market as it stands, as one scan's result."""
-        opportunities = market.opportunities()
+    def of(cls, market: Market, limit: int | None = None) -> ScanResult:
+        """The market as it stands, as one scan's result: every opportunity, or the best
+        `limit` (only what could be among them is sized: `Market.opportunities`)."""
+        opportunities = market.opportunities(limit=limit)
         return cls(
             block=market.block,
             base_fee_wei=market.head.next_base_fee,
@@ -64,13 +68,13 @@ class ScanResult:
             lenders=market.lenders,
             cycles=len(market.index),
             opportunities=opportunities,
-            selected=select_disjoint(opportunities),
+            selected=select(opportunities, top=max(len(opportunities), 1)),
         )
 
     def to_json(self, limit: int | None = None) -> dict[str, Any]:
         """DESIGN.md section 5: `{"block", "opportunities": [...]}`, plus the scan's figures;
-        each opportunity also says whether it is in the disjoint selection. `limit`: only the
-        best `limit` opportunities (`flasharb scan --limit`; the rest are not encoded at all)."""
+        each opportunity also says whether the selection policy takes it (`selected`).
+        `limit`: only the best `limit` opportunities are encoded."""
         chosen = {id(o) for o in self.selected}
         shown = self.opportunities if limit is None else self.opportunities[:limit]
         return {
@@ -94,11 +98,13 @@ def scan(
     block: int | None = None,
     min_net_profit_eth: int | None = None,
     config: MarketConfig | None = None,
+    limit: int | None = None,
 ) -> ScanResult:
     """Ranked opportunities at `block` (default: the head), net of flash fee and gas, in the
     market of `config` (default: `MarketConfig()`; a project's: `flasharb.config.load_config()
     .market()`); the other keywords, when given, override its fields (defaults: 3 hops, a
-    0.1 gwei tip, no minimum profit).
+    0.1 gwei tip, no minimum profit). `limit`: only the best `limit` opportunities, and only
+    the candidates that could be among them sized (`flasharb scan --limit`).
 
     Raises:
         FlasharbValueError: `max_hops` outside 2..4 or a negative priority fee.
@@ -110,4 +116,4 @@ def scan(
         "gas_model": gas_model,
     }
     cfg = replace(config or MarketConfig(), **{k: v for k, v in given.items() if v is not None})
-    return ScanResult.of(Market.build(w3, cfg, block=block))
+    return ScanResult.of(Market.build(w3, cfg, block=block), limit=limit)

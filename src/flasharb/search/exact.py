@@ -175,13 +175,16 @@ def optimize_route(
     return _sized(cycle, best_x, found)
 
 
-def gross_bound(cycle: Cycle, states: Mapping[str, PoolState]) -> float | None:
+def gross_bound(
+    cycle: Cycle, states: Mapping[str, PoolState], seed: float | None = None
+) -> float | None:
     """An upper bound of the gross profit `size_cycle` can find for `cycle` (start-token wei,
     float), from the smooth model alone (no exact quote, ~10-30 us): the bound step 2 of the
     module doc certifies against. None where the model cannot bound it (the pools' depth ends
-    before the optimum: the search beyond is quote-based)."""
+    before the optimum: the search beyond is quote-based). `seed`: where the search for the
+    smooth optimum starts (the screen's optimum: fewer steps; the optimum found is the same)."""
     curve = route_curve(cycle, states)
-    smooth = smooth_optimum(curve, 0.0, math.inf)
+    smooth = smooth_optimum(curve, 0.0, math.inf, seed=seed)
     if smooth.rate <= 1.0 - MARGIN or smooth.x <= 0.0:
         return 0.0  # optimize_route finds nothing either
     if smooth.at_limit:

@@ -498,13 +498,16 @@ class OpportunityBook:
         self._refined.add(cycle_id)
         if self.engine.constant_product[cycle_id]:
             return None  # the screen's bound is already the proven closed form
-        fine = gross_bound(self.index.cycle(cycle_id), self.engine.states)
+        fine = gross_bound(self.index.cycle(cycle_id), self.engine.states, seed=float(seed))
         if fine is None or fine >= coarse:
             return None
         self.pending[cycle_id] = (seed, fine)
         self._pbound[cycle_id] = fine
-        ids = np.asarray([cycle_id], dtype=np.int64)
-        return float(self._net_bounds(ids, np.asarray([fine]), gas=True)[0])
+        per_token = float(self._per_token()[self.index.start[cycle_id]])
+        if per_token <= 0.0:
+            return math.inf  # no price (`_settle_unpriced` sizes those first): as `_net_bounds`
+        gas = float(self._floor[cycle_id]) * self.gas_price_wei * (1.0 - 1e-9)
+        return fine * (1.0 + 1e-9) / per_token - gas  # `_net_bounds` for one entry
 
     def _settle_unpriced(self) -> int:
         """Size the pending cycles of tokens no WETH pool prices now: costing names the token

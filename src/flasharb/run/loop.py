@@ -13,8 +13,11 @@ On every new head, `Runner.step()`:
    and `send` if it may be sent; then the next pick. The step's timings
    (`BlockReport.phases`) measure this path from the moment the new head was seen to the
    first send, and what the later picks took after it (`after_first`).
-4. After sending: reconcile each receipt, journal the scan, its opportunities and every trade
-   (or why it was refused; a trade mined with status 0 with its gas, a loss).
+4. After sending: reconcile each receipt, journal the block's best `JOURNAL_KEEP`
+   opportunities (exact; only what could be among them is sized: the rest of the book stays
+   lazy) and every trade (or why it was refused; a trade mined with status 0 with its gas, a
+   loss). Measured and rejected: journaling the whole book made exact, as `scan` lists it:
+   it sized every candidate of the block after the sends (at 4 hops, seconds a block).
 5. The circuit breakers (run/risk.py) fold the block's mined trades per child and pause any
    child that reached a limit; a paused child trades no more in this run or the next, until
    `flasharb risk resume`.
@@ -51,7 +54,9 @@ from flasharb.search.market import DEFAULT_PRIORITY_FEE_WEI, Market, MarketConfi
 from flasharb.search.rank import SelectStats
 from flasharb.state._rpc import head as read_head
 
-__all__ = ["BlockReport", "RunConfig", "RunTotals", "Runner"]
+__all__ = ["JOURNAL_KEEP", "BlockReport", "RunConfig", "RunTotals", "Runner"]
+
+JOURNAL_KEEP = 50  # opportunities journaled per block: the best, exact
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,7 +127,7 @@ class BlockReport:
     block: int
     pools_changed: int
     scanned: bool
-    opportunities: int
+    opportunities: int  # journaled: the best, at most JOURNAL_KEEP
     best_net_profit_eth: int | None
     trades: Sequence[dict[str, Any]]
     failed: Sequence[dict[str, Any]]
@@ -382,8 +387,9 @@ class Runner:
         if first_send is not None:
             phases["head_to_send"] = _ms(first_send - seen)
             phases["after_first"] = _ms(sent_at - first_send)
-        # everything below happens after the sends: receipts and the journal
-        found = market.opportunities()
+        # everything below happens after the sends: receipts and the journal (the block's
+        # best JOURNAL_KEEP, exact; the rest of the book stays lazy)
+        found = market.opportunities(limit=JOURNAL_KEEP)
         scan_id = self.journal.record_scan_result(
             market.block,
             found,

@@ -187,7 +187,7 @@ def head_to_send(reports: Sequence[BlockReport]) -> list[float]:
     return [r.phases["head_to_send"] for r in reports if "head_to_send" in r.phases]
 
 
-def loop_figures(upstream: str, tmp: Path, blocks: int, quick: bool) -> None:
+def loop_figures(upstream: str, tmp: Path, blocks: int) -> None:
     print(f"run --background-swaps 2, {blocks} blocks per path (same seed, same swaps):")
     new = run_blocks(upstream, tmp, max_hops=3, blocks=blocks, full=False)
     old = run_blocks(upstream, tmp, max_hops=3, blocks=blocks, full=True)
@@ -414,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ):
             upstream = lab.upstream_url
             if "loop" in only:
-                loop_figures(upstream, Path(tmp), blocks, args.quick)
+                loop_figures(upstream, Path(tmp), blocks)
             if "loop4" in only:
                 loop4_figures(upstream, Path(tmp), blocks, 2 if args.quick else args.blocks4)
             markets = shock_figure(upstream, Path(tmp), reps) if "shock" in only else []

@@ -611,7 +611,9 @@ class OpportunityBook:
             affected=int(ids.size),
             candidates=candidates,
             sized=sized,
-            refunded=sum(1 for f in self.funded.values() if f.sized.cycle.token in moved),
+            refunded=sum(1 for f in self.funded.values() if f.sized.cycle.token in moved)
+            if moved
+            else 0,  # a pass over the book only on blocks whose lenders moved
             screen_s=t1 - t0,
             size_s=perf_counter() - t1,
             cost_s=0.0,

@@ -37,7 +37,12 @@ SCREEN_MARGIN = 1e-9  # the screen lets through cycles this close to break-even 
 # With a floor, a route with V3 or Balancer hops is kept if MIXED_SLACK times its stand-in
 # estimate reaches the floor: the stand-in is not a bound there (liquidity beyond the current
 # tick range may be deeper). For pure constant-product routes the smooth profit is a proven
-# upper bound of the exact one, so the floor is applied as is.
+# upper bound of the exact one, so the floor is applied as is. Measured and rejected: the
+# closed form as a proven bound for mixed routes whose stand-in optimum keeps every V3 / V4 hop
+# before its next initialized tick (there the stand-in is the smooth curve): it matched
+# exact.gross_bound to 1e-11 on synthetic markets, but after the 500 WETH shock the first pick
+# still refined 518 routes of 522 (the arbitrage is large, its hops cross ticks), and at 4 hops
+# the thousands refined a block went through Balancer pools or crossed ticks too.
 MIXED_SLACK = 4.0
 
 IntArray = npt.NDArray[np.int64]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -78,6 +79,15 @@ def exact_out(pool: V3PoolState, zero_for_one: bool, x: int) -> tuple[int, int] 
 
 
 class TestV3Curve:
+    def test_a_walked_curve_answers_a_negative_input_as_a_fresh_one(self) -> None:
+        """An earlier hop's float error can hand a curve a slightly negative input: it is read
+        on the first range, however far the curve was walked before (it was the last range)."""
+        pool = ticked_pool(1)
+        walked, fresh = V3Curve(pool, True), V3Curve(pool, True)
+        assert walked.at(1e40) is None or len(walked.starts) > 1
+        assert len(walked.starts) > 1, "the walk must leave the first range"
+        assert walked.at(-1e6) == fresh.at(-1e6)
+
     @pytest.mark.parametrize("zero_for_one", [True, False], ids=["0to1", "1to0"])
     @pytest.mark.parametrize("seed", range(6), ids=lambda s: f"seed{s}")
     def test_follows_the_exact_swap_across_ticks(self, seed: int, zero_for_one: bool) -> None:
@@ -172,6 +182,28 @@ class TestOtherCurves:
                 assert exact >= point[0] * (1 - 1e-12) - pow_error
             assert curve.at(pool.balances[i] * 0.31) is None  # BAL#304 past 30% (after fee)
 
+
+    def test_a_pool_shares_one_curve_per_direction_while_its_state_stands(self) -> None:
+        """Curves are kept per state and direction (every route through a pool reuses one):
+        a three-token pool's two ways out of T0 are two curves, a new state is a new curve."""
+        pool = weighted_pool(
+            address=address(3),
+            tokens=[T0, T1, T2],
+            balances=[4 * 10**22, 7 * 10**22, 9 * 10**22],
+            decimals=[18, 18, 18],
+            weights=[4 * 10**17, 3 * 10**17, 3 * 10**17],
+            swap_fee=3 * 10**15,
+        )
+        to_t1, to_t2 = hop_curve(pool, T0, T1), hop_curve(pool, T0, T2)
+        assert hop_curve(pool, T0, T1) is to_t1 and to_t1 is not to_t2
+        x = 10.0**20
+        for curve, out in ((to_t1, T1), (to_t2, T2)):
+            point = curve.at(x)
+            assert point is not None
+            exact = pool.quote_exact_in(T0, out, int(x))
+            assert exact == pytest.approx(point[0], rel=1e-9)
+        moved = replace(pool, balances=[5 * 10**22, 7 * 10**22, 9 * 10**22])
+        assert hop_curve(moved, T0, T1) is not to_t1
 
 def mixed_route(seed: int) -> tuple[RouteCurve, float]:
     """A profitable V3 -> Balancer -> V2 ring and its curve; returns (curve, rate at 0)."""

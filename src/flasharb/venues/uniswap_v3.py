@@ -238,7 +238,7 @@ class V3Curve:
             self._extend()
         if x > self.limit:
             return None
-        k = bisect_right(self.starts, x) - 1
+        k = max(bisect_right(self.starts, x) - 1, 0)  # x < 0 (an earlier hop's float error): 0
         s, liq = self.sqrts[k], self.liqs[k]
         if liq <= 0.0:  # no liquidity ahead in the window
             return self.outs[k], 0.0, 0.0

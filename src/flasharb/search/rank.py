@@ -33,6 +33,7 @@ from flasharb.search.engine import SearchEngine
 from flasharb.search.exact import gross_bound
 from flasharb.search.gas import GasModel, GasShape
 from flasharb.search.route import encode_amounts, encode_path, execute_arb_calldata
+from flasharb.search.segments import forget_curves
 from flasharb.search.select import rank_key
 from flasharb.search.sizing import SizedCycle
 from flasharb.search.valuation import EthPrice, PriceBook, eth_price
@@ -573,6 +574,7 @@ class OpportunityBook:
                 differ from the indexed pool's (see SearchEngine.apply).
         """
         states = list(changed.values()) if isinstance(changed, Mapping) else list(changed)
+        forget_curves()  # the smooth curves kept for the old states (segments.hop_curve)
         if block is not None:
             self.block = block
         if gas_price_wei is not None:

@@ -48,6 +48,7 @@ __all__ = [
     "Point",
     "RouteCurve",
     "SmoothOptimum",
+    "forget_curves",
     "hop_curve",
     "level_interval",
     "route_curve",
@@ -68,8 +69,29 @@ class Curve(Protocol):
 
 
 def hop_curve(state: PoolState, token_in: str, token_out: str) -> Curve:
-    """The smooth curve of one pool in one direction, by its venue."""
-    return venue_of(state).curve(state, token_in, token_out)
+    """The smooth curve of one pool in one direction, by its venue: shared by every route
+    through that pool while its state stands (a curve is a pure function of the state; a V3
+    curve walks its ticks lazily, once for all of them). Kept until `forget_curves` (the book
+    calls it on every update: only the states of the current block stay reachable from here),
+    or until `_CURVES_KEPT` are kept."""
+    key = (id(state), token_in, token_out)
+    found = _CURVES.get(key)
+    if found is not None and found[0] is state:
+        return found[1]
+    if len(_CURVES) >= _CURVES_KEPT:
+        _CURVES.clear()
+    curve = venue_of(state).curve(state, token_in, token_out)
+    _CURVES[key] = (state, curve)  # the state is held: its id cannot name another meanwhile
+    return curve
+
+
+def forget_curves() -> None:
+    """Drop every kept curve (and the states they hold)."""
+    _CURVES.clear()
+
+
+_CURVES_KEPT = 8192  # curves kept at most (two per pool of a replica-sized market)
+_CURVES: dict[tuple[int, str, str], tuple[PoolState, Curve]] = {}
 
 
 class RouteCurve:

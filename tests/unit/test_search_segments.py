@@ -182,7 +182,6 @@ class TestOtherCurves:
                 assert exact >= point[0] * (1 - 1e-12) - pow_error
             assert curve.at(pool.balances[i] * 0.31) is None  # BAL#304 past 30% (after fee)
 
-
     def test_a_pool_shares_one_curve_per_direction_while_its_state_stands(self) -> None:
         """Curves are kept per state and direction (every route through a pool reuses one):
         a three-token pool's two ways out of T0 are two curves, a new state is a new curve."""
@@ -204,6 +203,7 @@ class TestOtherCurves:
             assert exact == pytest.approx(point[0], rel=1e-9)
         moved = replace(pool, balances=[5 * 10**22, 7 * 10**22, 9 * 10**22])
         assert hop_curve(moved, T0, T1) is not to_t1
+
 
 def mixed_route(seed: int) -> tuple[RouteCurve, float]:
     """A profitable V3 -> Balancer -> V2 ring and its curve; returns (curve, rate at 0)."""

@@ -262,15 +262,19 @@ def scan_figure(upstream: str, reps: int) -> None:
     interpreter and the CLI) and a process that only imports what the scan imports; the work
     (discovery, read, index, sizing, output) is the scan less that import floor.
 
-    The processes get this environment (PYTHONPATH included: a checkout's own flasharb) less
-    PYTHONDONTWRITEBYTECODE: an installed flasharb has its bytecode compiled, and compiling ~80
-    modules on every start (~0.2 s here) is not what a user's scan pays."""
+    The processes get this environment (PYTHONPATH included, made absolute: a checkout's own
+    flasharb, not the one a venv's editable install points at) less PYTHONDONTWRITEBYTECODE:
+    an installed flasharb has its bytecode compiled, and compiling ~80 modules on every start
+    (~0.2 s here) is not what a user's scan pays."""
     fork = Fork(upstream)
     try:
         shock(fork.w3, UNI_WETH_USDC, A.WETH, 500 * 10**18)
         exe = Path(sys.executable).parent / "flasharb"
         cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "flasharb.cli"]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        if env.get("PYTHONPATH"):  # absolute: the processes run in another folder
+            paths = env["PYTHONPATH"].split(os.pathsep)
+            env["PYTHONPATH"] = os.pathsep.join(str(Path(x).resolve()) for x in paths)
         env["FLASHARB_RPC_URL"] = fork.anvil.url
 
         def wall(argv: list[str], cwd: str) -> float:

@@ -18,7 +18,10 @@ the children; then every figure is checked against the chain, not against the jo
   profit + allocations - recalls - withdrawals, all from the journal; per executor, the ETH it
   spent equals its trades' gas (executed and reverted) in the journal;
 - memory: this process's and the fork anvil's resident set (VmRSS) along the run, and the
-  Python objects alive (gc), at start / middle / end;
+  Python objects alive (gc), at start / middle / end, and the least-squares slope of both per
+  100 trades over the run's second half (a warm-up cache that plateaus is not growth);
+  `--trace-memory FRAMES` also diffs tracemalloc snapshots and live objects by type between a
+  quarter of the run and its end (what grew, and where it was allocated);
 - throughput (executed trades per second of the loop) and per-block latency: p50 / p95 of the
   step and of each phase `BlockReport.phases` measures.
 
@@ -27,18 +30,21 @@ half), each with its own generated executor key: capital is allocated before the
 between children in the middle of it. Seeded: the same command gives the same trades.
 
 Run: .venv/bin/python bench/soak.py [--trades 1500] [--children 3] [--out reports/soak]
+     [--trace-memory FRAMES] [--profile FILE.pstats]
 Prints a table; writes <out>/soak.json and the run's journal <out>/journal.sqlite.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import json
 import os
 import re
 import sys
 import time
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -76,10 +82,64 @@ def rss_kb(pid: str | int = "self") -> int:
     return 0
 
 
+def type_counts() -> Counter[str]:
+    """The live objects the collector tracks, by type name (module-qualified when not builtin)."""
+    out: Counter[str] = Counter()
+    for o in gc.get_objects():
+        t = type(o)
+        out[t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"] += 1
+    return out
+
+
 class Memory:
-    def __init__(self, anvil_pid: int) -> None:
+    """RSS and gc object counts along the run; with `trace` (frames > 0) also tracemalloc
+    snapshots and the objects by type at `mark()` (after the warm-up) and at the end, diffed:
+    what grew between the two points, by allocating traceback."""
+
+    def __init__(self, anvil_pid: int, trace: int = 0) -> None:
         self.anvil_pid = anvil_pid
         self.samples: list[dict[str, int]] = []
+        self.trace = trace
+        self.marks: list[tuple[int, tracemalloc.Snapshot | None, Counter[str]]] = []
+
+    def mark(self, trades: int) -> None:
+        """tracemalloc starts at the first mark (it slows every allocation several times over;
+        the warm-up runs at full speed): the last snapshot then holds what was allocated since
+        the first mark and is still alive."""
+        gc.collect()  # what is alive, not what waits for the collector
+        if self.trace and not tracemalloc.is_tracing():
+            tracemalloc.start(self.trace)
+        snap = tracemalloc.take_snapshot() if self.trace else None
+        self.marks.append((trades, snap, type_counts()))
+
+    def growth(self, top: int = 25) -> dict[str, Any]:
+        """Between the first and the last mark: the allocation sites that grew most (bytes,
+        blocks) and the types whose live count grew most."""
+        if len(self.marks) < 2:
+            return {}
+        (t0, s0, c0), (t1, s1, c1) = self.marks[0], self.marks[-1]
+        out: dict[str, Any] = {"between_trades": [t0, t1]}
+        types = Counter(c1)
+        types.subtract(c0)
+        out["types"] = {k: v for k, v in types.most_common(top) if v > 0}
+        if s0 is not None and s1 is not None:
+            keep = [
+                tracemalloc.Filter(False, tracemalloc.__file__),
+                tracemalloc.Filter(False, "<frozen importlib._bootstrap*"),
+            ]
+            diff = s1.filter_traces(keep).compare_to(s0.filter_traces(keep), "traceback")
+            out["sites"] = [
+                {
+                    "kb": round(d.size_diff / 1024, 1),
+                    "blocks": d.count_diff,
+                    "at": [  # the allocating frame first
+                        f"{re.sub(r'.*/(site-packages|src)/', '', f.filename)}:{f.lineno}"
+                        for f in reversed(d.traceback)
+                    ],
+                }
+                for d in diff[:top]
+            ]
+        return out
 
     def sample(self, trades: int) -> None:
         self.samples.append(
@@ -103,12 +163,20 @@ class Memory:
                 "max": max(x[key] for x in s),
             }
         half = s[len(s) // 2 :]
-        if len(half) >= 2 and half[-1]["trades"] > half[0]["trades"]:
-            per = (half[-1]["python_rss_kb"] - half[0]["python_rss_kb"]) / (
-                half[-1]["trades"] - half[0]["trades"]
-            )
-            out["python_rss_kb_per_100_trades_second_half"] = round(100 * per, 2)
+        for key in ("python_rss_kb", "python_objects"):
+            slope = _slope([x["trades"] for x in half], [x[key] for x in half])
+            if slope is not None:  # least squares over the second half's samples
+                out[f"{key}_per_100_trades_second_half"] = round(100 * slope, 2)
         return out
+
+
+def _slope(xs: list[int], ys: list[int]) -> float | None:
+    n = len(xs)
+    if n < 3:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    var = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var if var else None
 
 
 # ---------------------------------------------------------------- chain helpers
@@ -379,6 +447,21 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-minutes", type=float, default=360.0, help="stop (and say so) after")
     ap.add_argument("--out", type=Path, default=Path("reports/soak"))
+    ap.add_argument(
+        "--trace-memory",
+        type=int,
+        default=0,
+        metavar="FRAMES",
+        help="tracemalloc with FRAMES frames: what grew from a quarter of the run to its end"
+        " (slows the loop; its throughput is then not the product's)",
+    )
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="cProfile the loop's steps into FILE (pstats; slows the loop)",
+    )
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "journal.sqlite").unlink(missing_ok=True)
@@ -411,8 +494,9 @@ def main() -> int:
         tokens = sorted({t for p in runner.market.registry for t in p.tokens} - {A.NATIVE_ETH})
         holders = [master] + [d.diamond for _, d in kids]
         bal0 = balances(w3, holders, tokens, start_block)
-        memory = Memory(lab.fork.pid)
+        memory = Memory(lab.fork.pid, trace=args.trace_memory)
         memory.sample(0)
+        profiler = cProfile.Profile() if args.profile else None
         steps: list[float] = []
         phases: dict[str, list[float]] = {}
         refused: Counter[str] = Counter()
@@ -428,7 +512,11 @@ def main() -> int:
         )
         while runner.totals.trades < args.trades and time.perf_counter() < deadline:
             s = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             report = runner.step(first=i == 0)
+            if profiler is not None:
+                profiler.disable()
             i += 1
             if report is None:
                 continue
@@ -442,6 +530,10 @@ def main() -> int:
             for f in report.failed:  # the reason's words, without its figures
                 refused[re.sub(r"[0-9][0-9.,x]*", "#", str(f["reason"]))[:70]] += 1
             n = runner.totals.trades
+            if not memory.marks and n >= args.trades // 4:  # warmed up
+                c = time.perf_counter()
+                memory.mark(n)
+                check_in_loop += time.perf_counter() - c  # not the loop's time
             if len(steps) % 25 == 0:
                 memory.sample(n)
                 print(
@@ -473,6 +565,9 @@ def main() -> int:
                 moved_midway = True
         wall = time.perf_counter() - t0 - check_in_loop  # the loop's own time
         memory.sample(runner.totals.trades)
+        memory.mark(runner.totals.trades)
+        if profiler is not None:
+            profiler.dump_stats(args.profile)
         summary = runner.finish("done" if runner.totals.trades >= args.trades else "interrupted")
         runner.sync_capital(w3.eth.block_number)  # the last moves, if any came after the step
         end_block = w3.eth.block_number
@@ -514,7 +609,7 @@ def main() -> int:
             name: {"p50": round(pct(v, 0.5), 1), "p95": round(pct(v, 0.95), 1), "n": len(v)}
             for name, v in [("step", steps), *sorted(phases.items())]
         },
-        "memory": memory.summary(),
+        "memory": memory.summary() | {"growth": memory.growth()},
         "reconciled": checked,
         "ledger": book,
         "eth_unaccounted_wei": {e: str(v) for e, v in eth_unaccounted.items()},
@@ -577,12 +672,24 @@ def print_table(o: dict[str, Any]) -> None:
             "{start} / {middle} / {end}".format(**m["python_objects"]),
         ),
     ]
+    for key in ("python_rss_kb", "python_objects"):
+        slope = m.get(f"{key}_per_100_trades_second_half")
+        if slope is not None:
+            rows.append((f"{key} per 100 trades, second half", str(slope)))
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
     print("  phase p50 / p95 (ms):")
     for name, v in o["latency_ms"].items():
         print(f"    {name:<14} {v['p50']:>9} {v['p95']:>9}   (n={v['n']})")
+    growth = m.get("growth") or {}
+    if growth:
+        a, b = growth["between_trades"]
+        print(f"  live objects grown between trade {a} and {b}, by type:")
+        for name, n in list(growth["types"].items())[:12]:
+            print(f"    {n:>8}  {name}")
+        for site in growth.get("sites", [])[:12]:
+            print(f"    {site['kb']:>9} kB {site['blocks']:>7}  " + " <- ".join(site["at"][:4]))
 
 
 if __name__ == "__main__":

@@ -149,6 +149,9 @@ class Memory:
                 "python_rss_kb": rss_kb(),
                 "anvil_rss_kb": rss_kb(self.anvil_pid),
                 "python_objects": len(gc.get_objects()),
+                # pymalloc blocks in use: every live small object, ints and strings too (which
+                # the collector does not track), without tracemalloc's cost
+                "python_blocks": sys.getallocatedblocks(),
             }
         )
 
@@ -156,7 +159,7 @@ class Memory:
         s = self.samples
         mid = s[len(s) // 2]
         out: dict[str, Any] = {"samples": len(s)}
-        for key in ("python_rss_kb", "anvil_rss_kb", "python_objects"):
+        for key in ("python_rss_kb", "anvil_rss_kb", "python_objects", "python_blocks"):
             out[key] = {
                 "start": s[0][key],
                 "middle": mid[key],
@@ -164,7 +167,7 @@ class Memory:
                 "max": max(x[key] for x in s),
             }
         half = s[len(s) // 2 :]
-        for key in ("python_rss_kb", "python_objects"):
+        for key in ("python_rss_kb", "python_objects", "python_blocks"):
             slope = _slope([x["trades"] for x in half], [x[key] for x in half])
             if slope is not None:  # least squares over the second half's samples
                 out[f"{key}_per_100_trades_second_half"] = round(100 * slope, 2)
@@ -563,7 +566,8 @@ def main() -> int:
                 print(
                     f"  step {len(steps)} block {report.block}: {n} trades, "
                     f"{runner.totals.reverted} reverted, {time.perf_counter() - t0:.0f} s, "
-                    f"rss {memory.samples[-1]['python_rss_kb']} kB",
+                    f"rss {memory.samples[-1]['python_rss_kb']} kB, "
+                    f"{memory.samples[-1]['python_blocks']} blocks",
                     flush=True,
                 )
             if not moved_midway and n >= args.trades // 2:  # capital moves mid-run
@@ -696,8 +700,12 @@ def print_table(o: dict[str, Any]) -> None:
             "python objects start / middle / end",
             "{start} / {middle} / {end}".format(**m["python_objects"]),
         ),
+        (
+            "python allocated blocks start / middle / end",
+            "{start} / {middle} / {end}".format(**m["python_blocks"]),
+        ),
     ]
-    for key in ("python_rss_kb", "python_objects"):
+    for key in ("python_rss_kb", "python_objects", "python_blocks"):
         slope = m.get(f"{key}_per_100_trades_second_half")
         if slope is not None:
             rows.append((f"{key} per 100 trades, second half", str(slope)))

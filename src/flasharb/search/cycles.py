@@ -33,7 +33,7 @@ __all__ = ["MAX_HOPS", "MIN_HOPS", "Cycle", "CycleIndex", "Hop", "enumerate_cycl
 
 # Cycle objects `CycleIndex.cycle` keeps, the most recently used: the cycles the book sizes and
 # re-costs block after block. Measured on the replica (67,540 cycles at 3 hops): a Cycle is
-# about 340 bytes and costs about 10 us to build from the arrays, against milliseconds to size
+# about 340 bytes and costs about 20 us to build from the arrays, against milliseconds to size
 # it. Unbounded, the cache only grew: `make soak`'s live objects rose by 28,389 Cycles between
 # trade 150 and 600, toward every cycle of the index (23 MB here, gigabytes for the millions of
 # cycles of a mainnet fork) in a process meant to run for days.

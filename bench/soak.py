@@ -46,8 +46,9 @@ import re
 import sys
 import time
 import tracemalloc
-from collections import Counter
+from collections import Counter, OrderedDict, deque
 from pathlib import Path
+from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 from typing import Any
 
 from eth_abi import encode
@@ -97,11 +98,13 @@ class Memory:
     snapshots and the objects by type at `mark()` (after the warm-up) and at the end, diffed:
     what grew between the two points, by allocating traceback."""
 
-    def __init__(self, anvil_pid: int, trace: int = 0) -> None:
+    def __init__(self, anvil_pid: int, trace: int = 0, roots: dict[str, Any] | None = None) -> None:
         self.anvil_pid = anvil_pid
+        self.roots = roots or {}
         self.samples: list[dict[str, int]] = []
         self.trace = trace
         self.marks: list[tuple[int, tracemalloc.Snapshot | None, Counter[str]]] = []
+        self.sizes: list[dict[str, int]] = []  # path -> length of its containers, per mark
 
     def mark(self, trades: int) -> None:
         """tracemalloc starts at the first mark (it slows every allocation several times over;
@@ -112,6 +115,18 @@ class Memory:
             tracemalloc.start(self.trace)
         snap = tracemalloc.take_snapshot() if self.trace else None
         self.marks.append((trades, snap, type_counts()))
+        self.sizes.append(container_sizes(self.roots))
+
+    def grown_containers(self, top: int = 12) -> list[dict[str, Any]]:
+        """The containers reachable from the roots whose total length grew most between the
+        first and the last mark, by path (`runner.market.book.pending`, `[]` for elements):
+        growth in values the collector does not track (dicts of ints) shows here and not in
+        the counts by type."""
+        if len(self.sizes) < 2:
+            return []
+        a, b = self.sizes[0], self.sizes[-1]
+        grown = sorted(((n - a.get(k, 0), k) for k, n in b.items()), reverse=True)
+        return [{"grew": g, "len": b[k], "path": k} for g, k in grown[:top] if g > 0]
 
     def growth(self, top: int = 25) -> dict[str, Any]:
         """Between the first and the last mark: the allocation sites that grew most (bytes,
@@ -123,6 +138,7 @@ class Memory:
         types = Counter(c1)
         types.subtract(c0)
         out["types"] = {k: v for k, v in types.most_common(top) if v > 0}
+        out["containers"] = self.grown_containers()
         if s0 is not None and s1 is not None:
             keep = [
                 tracemalloc.Filter(False, tracemalloc.__file__),
@@ -172,6 +188,46 @@ class Memory:
             if slope is not None:  # least squares over the second half's samples
                 out[f"{key}_per_100_trades_second_half"] = round(100 * slope, 2)
         return out
+
+
+CONTAINERS = (dict, list, set, frozenset, tuple, deque, OrderedDict)
+SKIP = (type, ModuleType, FunctionType, BuiltinFunctionType, MethodType, str, bytes, int, float)
+
+
+def container_sizes(roots: dict[str, Any], limit: int = 3_000_000) -> dict[str, int]:
+    """path -> total length of the containers at that path, walking attributes, slots and
+    elements from `roots` (each object once), plus every lru_cache of flasharb's modules."""
+    seen: set[int] = set()
+    out: Counter[str] = Counter()
+    todo: deque[tuple[str, Any]] = deque(roots.items())
+    while todo and len(seen) < limit:
+        path, obj = todo.popleft()
+        if id(obj) in seen or isinstance(obj, SKIP) or obj is None:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, CONTAINERS):
+            if len(obj) >= 16:
+                out[path] += len(obj)
+            items = obj.values() if isinstance(obj, dict) else obj
+            todo.extend((f"{path}[]", v) for v in items)
+            if isinstance(obj, dict):
+                todo.extend((f"{path}{{}}", k) for k in obj if not isinstance(k, SKIP))
+            continue
+        attrs = getattr(obj, "__dict__", None)
+        if isinstance(attrs, dict):
+            todo.extend((f"{path}.{k}", v) for k, v in attrs.items())
+        for cls in type(obj).__mro__:
+            for name in getattr(cls, "__slots__", ()):
+                if name != "__weakref__" and hasattr(obj, name):
+                    todo.append((f"{path}.{name}", getattr(obj, name)))
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("flasharb"):
+            continue
+        for attr, fn in vars(module).items():
+            info = getattr(fn, "cache_info", None)
+            if callable(info) and getattr(fn, "__module__", None) == name:
+                out[f"lru {name}.{attr}"] = info().currsize
+    return dict(out)
 
 
 def _slope(xs: list[int], ys: list[int]) -> float | None:
@@ -521,7 +577,7 @@ def main() -> int:
         tokens = sorted({t for p in runner.market.registry for t in p.tokens} - {A.NATIVE_ETH})
         holders = [master] + [d.diamond for _, d in kids]
         bal0 = balances(w3, holders, tokens, start_block)
-        memory = Memory(lab.fork.pid, trace=args.trace_memory)
+        memory = Memory(lab.fork.pid, trace=args.trace_memory, roots={"runner": runner})
         memory.sample(0)
         profiler = cProfile.Profile() if args.profile else None
         steps: list[float] = []
@@ -721,6 +777,9 @@ def print_table(o: dict[str, Any]) -> None:
         print(f"  live objects grown between trade {a} and {b}, by type:")
         for name, n in list(growth["types"].items())[:12]:
             print(f"    {n:>8}  {name}")
+        print(f"  containers grown between trade {a} and {b}:")
+        for c in growth.get("containers", []):
+            print(f"    {c['grew']:>8} -> {c['len']:>8}  {c['path']}")
         for site in growth.get("sites", [])[:12]:
             print(f"    {site['kb']:>9} kB {site['blocks']:>7}  " + " <- ".join(site["at"][:4]))
 

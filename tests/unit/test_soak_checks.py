@@ -104,7 +104,8 @@ def _reconcile(
         return [{"transactions": txs, "miner": MINER} for _ in params]
 
     monkeypatch.setattr(soak, "fetch", fetch)
-    return soak.reconcile(None, _Journal(rows), 1, executors, BLOCK, BLOCK, around)
+    got: dict[str, Any] = soak.reconcile(None, _Journal(rows), 1, executors, BLOCK, BLOCK, around)
+    return got
 
 
 class TestSharedBlock:

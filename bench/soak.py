@@ -5,12 +5,13 @@ replica fork with seeded background swaps until at least `--trades` trades were 
 the children; then every figure is checked against the chain, not against the journal itself:
 
 - every mined trade in the journal against its receipt: status, gas used, effective gas price,
-  gas cost, block and index; an executed trade's realized profit against the child's balance
-  change in that block (each transaction is its own block on the automining lab: checked) and
-  against the same change rebuilt from the receipt's logs (ERC-20 Transfer, WETH9 Deposit and
-  Withdrawal), its bribe against the logs (WETH unwrapped for the coinbase, or tokens sent to
-  it; not for a WETH route through the V4 PoolManager, whose native-ETH hops wrap and unwrap
-  WETH too: those are counted and reported, `bribe_unchecked`);
+  gas cost, block and index; an executed trade's realized profit against the same change
+  rebuilt from the receipt's logs (ERC-20 Transfer, WETH9 Deposit and Withdrawal), and against
+  the child's balance change over its block less what the block's other transactions moved in
+  it, by their logs (anvil mines one transaction per block, mostly, not always); its bribe
+  against the logs (WETH unwrapped for the coinbase, or tokens sent to it; not for a WETH route
+  through the V4 PoolManager, whose native-ETH hops wrap and unwrap WETH too: those are counted
+  and reported, `bribe_unchecked`);
 - nothing unjournaled: every transaction the executors sent in the run's blocks is a journal row;
 - the ledger, per token: the master's and the children's balances at the end minus at the start
   equal the sum of the journal's realized profit minus the withdrawals (allocations and recalls
@@ -18,7 +19,10 @@ the children; then every figure is checked against the chain, not against the jo
   profit + allocations - recalls - withdrawals, all from the journal; per executor, the ETH it
   spent equals its trades' gas (executed and reverted) in the journal;
 - memory: this process's and the fork anvil's resident set (VmRSS) along the run, and the
-  Python objects alive (gc), at start / middle / end;
+  Python objects alive (gc), at start / middle / end, and the least-squares slope of both per
+  100 trades over the run's second half (a warm-up cache that plateaus is not growth);
+  `--trace-memory FRAMES` also diffs tracemalloc snapshots and live objects by type between a
+  quarter of the run and its end (what grew, and where it was allocated);
 - throughput (executed trades per second of the loop) and per-block latency: p50 / p95 of the
   step and of each phase `BlockReport.phases` measures.
 
@@ -27,20 +31,24 @@ half), each with its own generated executor key: capital is allocated before the
 between children in the middle of it. Seeded: the same command gives the same trades.
 
 Run: .venv/bin/python bench/soak.py [--trades 1500] [--children 3] [--out reports/soak]
+     [--trace-memory FRAMES] [--profile FILE.pstats]
 Prints a table; writes <out>/soak.json and the run's journal <out>/journal.sqlite.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import json
 import os
 import re
 import sys
 import time
-from collections import Counter
+import tracemalloc
+from collections import Counter, OrderedDict, deque
 from pathlib import Path
+from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 from typing import Any
 
 from eth_abi import encode
@@ -76,10 +84,79 @@ def rss_kb(pid: str | int = "self") -> int:
     return 0
 
 
+def type_counts() -> Counter[str]:
+    """The live objects the collector tracks, by type name (module-qualified when not builtin)."""
+    out: Counter[str] = Counter()
+    for o in gc.get_objects():
+        t = type(o)
+        out[t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"] += 1
+    return out
+
+
 class Memory:
-    def __init__(self, anvil_pid: int) -> None:
+    """RSS and gc object counts along the run; with `trace` (frames > 0) also tracemalloc
+    snapshots and the objects by type at `mark()` (after the warm-up) and at the end, diffed:
+    what grew between the two points, by allocating traceback."""
+
+    def __init__(self, anvil_pid: int, trace: int = 0, roots: dict[str, Any] | None = None) -> None:
         self.anvil_pid = anvil_pid
+        self.roots = roots or {}
         self.samples: list[dict[str, int]] = []
+        self.trace = trace
+        self.marks: list[tuple[int, tracemalloc.Snapshot | None, Counter[str]]] = []
+        self.sizes: list[dict[str, int]] = []  # path -> length of its containers, per mark
+
+    def mark(self, trades: int) -> None:
+        """tracemalloc starts at the first mark (it slows every allocation several times over;
+        the warm-up runs at full speed): the last snapshot then holds what was allocated since
+        the first mark and is still alive."""
+        gc.collect()  # what is alive, not what waits for the collector
+        if self.trace and not tracemalloc.is_tracing():
+            tracemalloc.start(self.trace)
+        snap = tracemalloc.take_snapshot() if self.trace else None
+        self.marks.append((trades, snap, type_counts()))
+        self.sizes.append(container_sizes(self.roots))
+
+    def grown_containers(self, top: int = 12) -> list[dict[str, Any]]:
+        """The containers reachable from the roots whose total length grew most between the
+        first and the last mark, by path (`runner.market.book.pending`, `[]` for elements):
+        growth in values the collector does not track (dicts of ints) shows here and not in
+        the counts by type."""
+        if len(self.sizes) < 2:
+            return []
+        a, b = self.sizes[0], self.sizes[-1]
+        grown = sorted(((n - a.get(k, 0), k) for k, n in b.items()), reverse=True)
+        return [{"grew": g, "len": b[k], "path": k} for g, k in grown[:top] if g > 0]
+
+    def growth(self, top: int = 25) -> dict[str, Any]:
+        """Between the first and the last mark: the allocation sites that grew most (bytes,
+        blocks) and the types whose live count grew most."""
+        if len(self.marks) < 2:
+            return {}
+        (t0, s0, c0), (t1, s1, c1) = self.marks[0], self.marks[-1]
+        out: dict[str, Any] = {"between_trades": [t0, t1]}
+        types = Counter(c1)
+        types.subtract(c0)
+        out["types"] = {k: v for k, v in types.most_common(top) if v > 0}
+        out["containers"] = self.grown_containers()
+        if s0 is not None and s1 is not None:
+            keep = [
+                tracemalloc.Filter(False, tracemalloc.__file__),
+                tracemalloc.Filter(False, "<frozen importlib._bootstrap*"),
+            ]
+            diff = s1.filter_traces(keep).compare_to(s0.filter_traces(keep), "traceback")
+            out["sites"] = [
+                {
+                    "kb": round(d.size_diff / 1024, 1),
+                    "blocks": d.count_diff,
+                    "at": [  # the allocating frame first
+                        f"{re.sub(r'.*/(site-packages|src)/', '', f.filename)}:{f.lineno}"
+                        for f in reversed(d.traceback)
+                    ],
+                }
+                for d in diff[:top]
+            ]
+        return out
 
     def sample(self, trades: int) -> None:
         self.samples.append(
@@ -88,6 +165,9 @@ class Memory:
                 "python_rss_kb": rss_kb(),
                 "anvil_rss_kb": rss_kb(self.anvil_pid),
                 "python_objects": len(gc.get_objects()),
+                # pymalloc blocks in use: every live small object, ints and strings too (which
+                # the collector does not track), without tracemalloc's cost
+                "python_blocks": sys.getallocatedblocks(),
             }
         )
 
@@ -95,7 +175,7 @@ class Memory:
         s = self.samples
         mid = s[len(s) // 2]
         out: dict[str, Any] = {"samples": len(s)}
-        for key in ("python_rss_kb", "anvil_rss_kb", "python_objects"):
+        for key in ("python_rss_kb", "anvil_rss_kb", "python_objects", "python_blocks"):
             out[key] = {
                 "start": s[0][key],
                 "middle": mid[key],
@@ -103,12 +183,60 @@ class Memory:
                 "max": max(x[key] for x in s),
             }
         half = s[len(s) // 2 :]
-        if len(half) >= 2 and half[-1]["trades"] > half[0]["trades"]:
-            per = (half[-1]["python_rss_kb"] - half[0]["python_rss_kb"]) / (
-                half[-1]["trades"] - half[0]["trades"]
-            )
-            out["python_rss_kb_per_100_trades_second_half"] = round(100 * per, 2)
+        for key in ("python_rss_kb", "python_objects", "python_blocks"):
+            slope = _slope([x["trades"] for x in half], [x[key] for x in half])
+            if slope is not None:  # least squares over the second half's samples
+                out[f"{key}_per_100_trades_second_half"] = round(100 * slope, 2)
         return out
+
+
+CONTAINERS = (dict, list, set, frozenset, tuple, deque, OrderedDict)
+SKIP = (type, ModuleType, FunctionType, BuiltinFunctionType, MethodType, str, bytes, int, float)
+
+
+def container_sizes(roots: dict[str, Any], limit: int = 3_000_000) -> dict[str, int]:
+    """path -> total length of the containers at that path, walking attributes, slots and
+    elements from `roots` (each object once), plus every lru_cache of flasharb's modules."""
+    seen: set[int] = set()
+    out: Counter[str] = Counter()
+    todo: deque[tuple[str, Any]] = deque(roots.items())
+    while todo and len(seen) < limit:
+        path, obj = todo.popleft()
+        if id(obj) in seen or isinstance(obj, SKIP) or obj is None:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, CONTAINERS):
+            if len(obj) >= 16:
+                out[path] += len(obj)
+            items = obj.values() if isinstance(obj, dict) else obj
+            todo.extend((f"{path}[]", v) for v in items)
+            if isinstance(obj, dict):
+                todo.extend((f"{path}{{}}", k) for k in obj if not isinstance(k, SKIP))
+            continue
+        attrs = getattr(obj, "__dict__", None)
+        if isinstance(attrs, dict):
+            todo.extend((f"{path}.{k}", v) for k, v in attrs.items())
+        for cls in type(obj).__mro__:
+            for name in getattr(cls, "__slots__", ()):
+                if name != "__weakref__" and hasattr(obj, name):
+                    todo.append((f"{path}.{name}", getattr(obj, name)))
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("flasharb"):
+            continue
+        for attr, fn in vars(module).items():
+            info = getattr(fn, "cache_info", None)
+            if callable(info) and getattr(fn, "__module__", None) == name:
+                out[f"lru {name}.{attr}"] = info().currsize
+    return dict(out)
+
+
+def _slope(xs: list[int], ys: list[int]) -> float | None:
+    n = len(xs)
+    if n < 3:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    var = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var if var else None
 
 
 # ---------------------------------------------------------------- chain helpers
@@ -229,7 +357,14 @@ def reconcile(
     around: dict[str, int],
 ) -> dict[str, Any]:
     """Every mined journal row against its receipt; nothing the executors sent unjournaled.
-    `around`: each executed trade's balance change over its block, read during the run."""
+    `around`: each executed trade's balance change over its block, read during the run.
+
+    A block may hold other transactions than the trade (anvil sometimes mines two of the
+    executors' sends together; a capital move may share it): the balance change over the block
+    is then checked against the trade's realized profit plus what every other transaction of
+    the block moved in the child's balance of that token, rebuilt from their receipts' logs
+    (`shared_blocks` counts them). It fails when the state disagrees with the logs, or the
+    journal with both."""
     rows = journal.rows(
         "SELECT * FROM trades WHERE run_id = ? AND status IN ('executed', 'reverted') ORDER BY id",
         (run_id,),
@@ -242,6 +377,18 @@ def reconcile(
             fetch(w3, "eth_getBlockByNumber", [[hex(b), False] for b in blocks_needed]),
             strict=True,
         )
+    )
+    by_hash = {r["tx_hash"]: rc for r, rc in zip(rows, receipts, strict=True)}
+    shared = {  # blocks of an executed trade that hold other transactions too
+        int(r["block"])
+        for r in rows
+        if r["status"] == "executed" and len(headers[int(r["block"])]["transactions"]) > 1
+    }
+    others = sorted(
+        {h for b in shared for h in headers[b]["transactions"] if h not in by_hash}
+    )  # not a journal row: their receipts too
+    by_hash |= dict(
+        zip(others, fetch(w3, "eth_getTransactionReceipt", [[h] for h in others]), strict=True)
     )
     bad: list[str] = []
     for row, rc in zip(rows, receipts, strict=True):
@@ -261,10 +408,13 @@ def reconcile(
             token, child = row["profit_token"], row["child"]
             header = headers[int(row["block"])]
             realized = int(row["realized_profit"])
+            rest = sum(  # the child's balance moved by the block's other transactions
+                log_delta(by_hash[h], token, child) for h in header["transactions"] if h != tx
+            )
             checks |= {
-                "alone_in_block": len(header["transactions"]) == 1,
-                "realized=balance change": around.get(tx) == realized,
                 "realized=logs": log_delta(rc, token, child) == realized,
+                "realized=balance change less the block's other txs": around.get(tx) is not None
+                and around[tx] - rest == realized,
                 "bribe=logs": (token == A.WETH and v4_native(rc))  # not told by logs: counted
                 or log_bribe(rc, token, child, addr(header["miner"])) == int(row["bribe"] or 0),
             }
@@ -279,8 +429,9 @@ def reconcile(
                 sent.add(t["hash"])
     return {
         "rows": len(rows),
-        "checks": len(rows) * 7 + sum(4 for r in rows if r["status"] == "executed"),
+        "checks": len(rows) * 7 + sum(3 for r in rows if r["status"] == "executed"),
         "mismatches": bad,
+        "shared_blocks": len(shared),
         "bribe_unchecked": sum(
             1
             for row, rc in zip(rows, receipts, strict=True)
@@ -379,6 +530,21 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-minutes", type=float, default=360.0, help="stop (and say so) after")
     ap.add_argument("--out", type=Path, default=Path("reports/soak"))
+    ap.add_argument(
+        "--trace-memory",
+        type=int,
+        default=0,
+        metavar="FRAMES",
+        help="tracemalloc with FRAMES frames: what grew from a quarter of the run to its end"
+        " (slows the loop; its throughput is then not the product's)",
+    )
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="cProfile the loop's steps into FILE (pstats; slows the loop)",
+    )
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "journal.sqlite").unlink(missing_ok=True)
@@ -411,8 +577,9 @@ def main() -> int:
         tokens = sorted({t for p in runner.market.registry for t in p.tokens} - {A.NATIVE_ETH})
         holders = [master] + [d.diamond for _, d in kids]
         bal0 = balances(w3, holders, tokens, start_block)
-        memory = Memory(lab.fork.pid)
+        memory = Memory(lab.fork.pid, trace=args.trace_memory, roots={"runner": runner})
         memory.sample(0)
+        profiler = cProfile.Profile() if args.profile else None
         steps: list[float] = []
         phases: dict[str, list[float]] = {}
         refused: Counter[str] = Counter()
@@ -428,7 +595,11 @@ def main() -> int:
         )
         while runner.totals.trades < args.trades and time.perf_counter() < deadline:
             s = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             report = runner.step(first=i == 0)
+            if profiler is not None:
+                profiler.disable()
             i += 1
             if report is None:
                 continue
@@ -442,12 +613,17 @@ def main() -> int:
             for f in report.failed:  # the reason's words, without its figures
                 refused[re.sub(r"[0-9][0-9.,x]*", "#", str(f["reason"]))[:70]] += 1
             n = runner.totals.trades
+            if not memory.marks and n >= args.trades // 4:  # warmed up
+                c = time.perf_counter()
+                memory.mark(n)
+                check_in_loop += time.perf_counter() - c  # not the loop's time
             if len(steps) % 25 == 0:
                 memory.sample(n)
                 print(
                     f"  step {len(steps)} block {report.block}: {n} trades, "
                     f"{runner.totals.reverted} reverted, {time.perf_counter() - t0:.0f} s, "
-                    f"rss {memory.samples[-1]['python_rss_kb']} kB",
+                    f"rss {memory.samples[-1]['python_rss_kb']} kB, "
+                    f"{memory.samples[-1]['python_blocks']} blocks",
                     flush=True,
                 )
             if not moved_midway and n >= args.trades // 2:  # capital moves mid-run
@@ -473,6 +649,9 @@ def main() -> int:
                 moved_midway = True
         wall = time.perf_counter() - t0 - check_in_loop  # the loop's own time
         memory.sample(runner.totals.trades)
+        memory.mark(runner.totals.trades)
+        if profiler is not None:
+            profiler.dump_stats(args.profile)
         summary = runner.finish("done" if runner.totals.trades >= args.trades else "interrupted")
         runner.sync_capital(w3.eth.block_number)  # the last moves, if any came after the step
         end_block = w3.eth.block_number
@@ -514,7 +693,7 @@ def main() -> int:
             name: {"p50": round(pct(v, 0.5), 1), "p95": round(pct(v, 0.95), 1), "n": len(v)}
             for name, v in [("step", steps), *sorted(phases.items())]
         },
-        "memory": memory.summary(),
+        "memory": memory.summary() | {"growth": memory.growth()},
         "reconciled": checked,
         "ledger": book,
         "eth_unaccounted_wei": {e: str(v) for e, v in eth_unaccounted.items()},
@@ -560,6 +739,7 @@ def print_table(o: dict[str, Any]) -> None:
             "mismatches / unjournaled sends",
             f"{len(o['reconciled']['mismatches'])} / {len(o['reconciled']['unjournaled'])}",
         ),
+        ("blocks of a trade shared with other txs", str(o["reconciled"]["shared_blocks"])),
         ("bribes not told by logs (WETH via V4)", str(o["reconciled"]["bribe_unchecked"])),
         ("ledger wei unaccounted (tokens, children)", str(o["ledger"]["unaccounted_total_wei"])),
         ("executor ETH unaccounted (wei)", ", ".join(o["eth_unaccounted_wei"].values())),
@@ -576,13 +756,32 @@ def print_table(o: dict[str, Any]) -> None:
             "python objects start / middle / end",
             "{start} / {middle} / {end}".format(**m["python_objects"]),
         ),
+        (
+            "python allocated blocks start / middle / end",
+            "{start} / {middle} / {end}".format(**m["python_blocks"]),
+        ),
     ]
+    for key in ("python_rss_kb", "python_objects", "python_blocks"):
+        slope = m.get(f"{key}_per_100_trades_second_half")
+        if slope is not None:
+            rows.append((f"{key} per 100 trades, second half", str(slope)))
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
     print("  phase p50 / p95 (ms):")
     for name, v in o["latency_ms"].items():
         print(f"    {name:<14} {v['p50']:>9} {v['p95']:>9}   (n={v['n']})")
+    growth = m.get("growth") or {}
+    if growth:
+        a, b = growth["between_trades"]
+        print(f"  live objects grown between trade {a} and {b}, by type:")
+        for name, n in list(growth["types"].items())[:12]:
+            print(f"    {n:>8}  {name}")
+        print(f"  containers grown between trade {a} and {b}:")
+        for c in growth.get("containers", []):
+            print(f"    {c['grew']:>8} -> {c['len']:>8}  {c['path']}")
+        for site in growth.get("sites", [])[:12]:
+            print(f"    {site['kb']:>9} kB {site['blocks']:>7}  " + " <- ".join(site["at"][:4]))
 
 
 if __name__ == "__main__":

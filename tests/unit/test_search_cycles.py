@@ -10,6 +10,7 @@ import pytest
 from flasharb.amm.uniswap_v2 import V2PairState, checksum_address
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind
+from flasharb.search import cycles as cycles_module
 from flasharb.search.cycles import Cycle, CycleIndex, Hop, enumerate_cycles
 
 
@@ -189,6 +190,19 @@ class TestIndex:
     def test_untouched_pool_gives_nothing(self, index: CycleIndex) -> None:
         assert index.cycles_touching([address(0xDEAD)]) == []
         assert len(index) == len(index.cycles)
+
+    def test_cycle_objects_kept_are_bounded_and_rebuilt_equal(
+        self, index: CycleIndex, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A long run touches cycle after cycle: the index keeps only the last used, and a
+        cycle built again after it was let go equals the first build."""
+        monkeypatch.setattr(cycles_module, "CYCLE_CACHE", 3)
+        first = [index.cycle(i) for i in range(len(index))]
+        assert len(index) > 3 and len(index._cycles) == 3
+        index.cycle(len(index) - 3)  # used again: kept over the two built after it
+        index.cycle(0)
+        assert list(index._cycles) == [len(index) - 1, len(index) - 3, 0]
+        assert [index.cycle(i) for i in range(len(index))] == first
 
 
 class TestBadInput:

@@ -540,6 +540,33 @@ class TestLazyBook:
         assert book.best(min_net_profit_eth=everything[0].net_profit_eth) is None
 
 
+class TestBookStaysBounded:
+    """A long-lived book keeps per-cycle records only for what it holds: after many updates its
+    side tables are no larger than its entries (a run meant to last days must not grow)."""
+
+    def test_side_tables_follow_the_entries(self) -> None:
+        market = generate(300, seed=11, dislocated=0.03)
+        index = CycleIndex.build(market.pools, market.flash_tokens, max_hops=3)
+        book = OpportunityBook(
+            index,
+            market.states(),
+            weth=market.weth,
+            lenders=unlimited_vault(index),
+            gas_price_wei=GWEI,
+        )
+        rng = random.Random(11)
+        states = market.states()
+        for _ in range(25):
+            changed = shocked(rng.sample(list(states.values()), 20), rng, max_move=0.02)
+            states |= {s.address: s for s in changed}
+            book.update(changed)
+            book.select(top=2)
+            book.opportunities(limit=10)
+        assert book.funded
+        assert set(book._funded_version) <= set(book.funded)
+        assert book._refined <= set(book.pending)
+
+
 class TestSelectPolicy:
     """The one policy: positive net in the token and above the guard in ETH, disjoint, top K."""
 

@@ -743,7 +743,9 @@ class Trader:
 
     def reconcile(self, prepared: Prepared, receipt: Mapping[str, Any] | None = None) -> Trade:
         """The sent trade against its receipt: realized profit (the diamond's balance change in
-        the receipt's block), the ArbExecuted event, gas used.
+        the receipt's block, less what the block's other transactions moved in it by their
+        logs: two trades of one diamond mined in one block each get their own), the
+        ArbExecuted event, gas used.
 
         Raises:
             TradeReverted: the transaction was mined and reverted (a TransactionFailed that
@@ -763,19 +765,31 @@ class Trader:
             )
         token = prepared.plan.cycle.token
         data = "0x" + (_BALANCE_OF + encode(["address"], [self.dep.diamond])).hex()
-        after, before = batch(
+        after, before, count = batch(
             self.w3,
             [
                 ("eth_call", [{"to": token, "data": data}, hex(block)]),
                 ("eth_call", [{"to": token, "data": data}, hex(block - 1)]),
+                ("eth_getBlockTransactionCountByNumber", [hex(block)]),
             ],
             "the diamond's balance around the trade",
         )
         self._dust[token] = int(after, 16) > 0
+        realized = int(after, 16) - int(before, 16)
+        if int(count, 16) > 1:  # not alone in its block: take out what the others moved
+            receipts = request(
+                self.w3, "eth_getBlockReceipts", [hex(block)], "the receipts of the trade's block"
+            )
+            mine = _hex(r["transactionHash"])
+            realized -= sum(
+                _moved(other, token, self.dep.diamond)
+                for other in receipts
+                if _hex(other["transactionHash"]) != mine
+            )
         event_profit, bribe = _event(r, self.dep.diamond)
         return Trade(
             prepared=prepared,
-            realized_profit=int(after, 16) - int(before, 16),
+            realized_profit=realized,
             event_profit=event_profit,
             bribe=bribe,
             gas_used=_int(r["gasUsed"]),
@@ -814,6 +828,35 @@ def _revert_data(call: Mapping[str, Any]) -> str:
 
 def _int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
+
+
+_TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+_DEPOSIT = "0x" + keccak(text="Deposit(address,uint256)").hex()  # WETH9 wraps
+_WITHDRAWAL = "0x" + keccak(text="Withdrawal(address,uint256)").hex()  # WETH9 unwraps
+
+
+def _hex(value: Any) -> str:
+    """A hash as lower-case 0x-hex, from a node's string or web3's bytes."""
+    return (value if isinstance(value, str) else "0x" + bytes(value).hex()).lower()
+
+
+def _moved(receipt: Mapping[str, Any], token: str, holder: str) -> int:
+    """What `receipt` moved in `holder`'s balance of `token`, by its logs: ERC-20 Transfers to
+    and from it, and WETH9's Deposit / Withdrawal when `token` is WETH. A token that moves
+    balances without logging them is not seen (a rebasing token: its trades are refused)."""
+    token, holder_word = token.lower(), "0x" + holder.lower()[2:].rjust(64, "0")
+    total = 0
+    for log in receipt.get("logs", []):
+        if str(log["address"]).lower() != token or not log["topics"]:
+            continue
+        topics = [_hex(t) for t in log["topics"]]
+        data = _hex(log["data"])
+        amount = int(data[:66], 16) if len(data) > 2 else 0  # the one uint256 word
+        if topics[0] == _TRANSFER and len(topics) == 3:
+            total += amount * ((topics[2] == holder_word) - (topics[1] == holder_word))
+        elif token == WETH.lower() and len(topics) == 2 and topics[1] == holder_word:
+            total += amount if topics[0] == _DEPOSIT else -amount if topics[0] == _WITHDRAWAL else 0
+    return total
 
 
 def _event(receipt: Mapping[str, Any], diamond: str) -> tuple[int | None, int]:

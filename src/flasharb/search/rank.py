@@ -429,6 +429,7 @@ class OpportunityBook:
         funded = fund(sized, self.engine.states, self.lenders)
         if funded is None:
             self.funded.pop(cycle_id, None)
+            self._funded_version.pop(cycle_id, None)
             self.opps.pop(cycle_id, None)
             self._gross[cycle_id] = np.nan
             self._held[cycle_id] = False
@@ -536,6 +537,7 @@ class OpportunityBook:
         t0 = perf_counter()
         self.engine.sized = {}
         self.funded, self.opps, self.pending, self.current = {}, {}, {}, set()
+        self._funded_version = {}
         self._gross.fill(np.nan)
         self._pbound.fill(np.nan)
         self._is_current.fill(False)
@@ -597,10 +599,12 @@ class OpportunityBook:
         ids = self.engine.apply(states)
         for cycle_id in ids[self._held[ids]].tolist():  # only those held
             self.funded.pop(cycle_id, None)
+            self._funded_version.pop(cycle_id, None)
             self.opps.pop(cycle_id, None)
         self._held[ids] = False
         for cycle_id in ids[~np.isnan(self._pbound[ids])].tolist():
             self.pending.pop(cycle_id, None)
+            self._refined.discard(cycle_id)  # a bound of the old states
         self._gross[ids] = np.nan
         self._pbound[ids] = np.nan
         self.current = set()

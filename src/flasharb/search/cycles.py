@@ -37,7 +37,7 @@ __all__ = ["MAX_HOPS", "MIN_HOPS", "Cycle", "CycleIndex", "Hop", "enumerate_cycl
 # it. Unbounded, the cache only grew: `make soak`'s live objects rose by 28,389 Cycles between
 # trade 150 and 600, toward every cycle of the index (23 MB here, gigabytes for the millions of
 # cycles of a mainnet fork) in a process meant to run for days.
-CYCLE_CACHE = 32_768  # ~11 MB at most; a 4-hop block refines up to ~8,000 cycles again
+CYCLE_CACHE = 4_096  # the book's bounds read hops without a Cycle (`hops_of`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,6 +190,11 @@ class CycleIndex:
         if len(cache) > CYCLE_CACHE:
             cache.popitem(last=False)
         return cycle
+
+    def hops_of(self, i: int) -> tuple[Hop, ...]:
+        """Cycle `i`'s hops, without building (or keeping) the Cycle: what a bound needs."""
+        g = self.graph
+        return tuple(g.edge_hops[e] for e in self.edges[i, : int(self.hops[i])].tolist())
 
     @property
     def cycles(self) -> tuple[Cycle, ...]:

@@ -56,14 +56,14 @@ Measured and rejected:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from flasharb.amm.pool import PoolState
 from flasharb.errors import FlasharbValueError
 from flasharb.kinds import HopKind
-from flasharb.search.cycles import Cycle
+from flasharb.search.cycles import Cycle, Hop
 from flasharb.search.rates import pool_edge_params
-from flasharb.search.segments import RouteCurve, route_curve, smooth_optimum
+from flasharb.search.segments import RouteCurve, hop_curve, route_curve, smooth_optimum
 from flasharb.search.sizing import SizedCycle, optimize, state_for
 from flasharb.search.teeth import (
     CERTIFY_TOL,
@@ -111,11 +111,12 @@ def route_seed(cycle: Cycle, states: Mapping[str, PoolState]) -> int:
     return _stand_in(cycle, states)[2]
 
 
-def _pow_slack(route: ExactRoute, curve: RouteCurve, x: float) -> float:
+def _pow_slack(steps: Sequence[tuple[PoolState, str, str]], curve: RouteCurve, x: float) -> float:
     """How far the pools' own approximations (Balancer's LogExpMath: 1e-14 of the power, either
     way) may put the exact output above the smooth curve, in the start token (each venue's
-    `pow_slack`, carried back through the later hops' rates)."""
-    slacks = [venue_of(state).pow_slack(state, token_out) for state, _, token_out in route.steps]
+    `pow_slack`, carried back through the later hops' rates); `steps`: each hop's (state, token
+    in, token out)."""
+    slacks = [venue_of(state).pow_slack(state, token_out) for state, _, token_out in steps]
     if not any(slacks):
         return 0.0
     rates = curve.rates(x)
@@ -153,7 +154,7 @@ def optimize_route(
     if smooth.rate <= (1.0 + fee_rate) * (1.0 - MARGIN) or smooth.x <= 0.0:
         return _zero(cycle, proven=False)  # the fee takes more than the route's best rate
     x = min(max(int(round(smooth.x)), 1), cap if cap is not None else 2**256)
-    bound = smooth.value + _pow_slack(route, curve, smooth.x)
+    bound = smooth.value + _pow_slack(route.steps, curve, smooth.x)
     bound += FLOAT_TOL * (smooth.x + abs(smooth.value))
     if not smooth.at_limit:
         if bound < 1.0:
@@ -176,20 +177,23 @@ def optimize_route(
 
 
 def gross_bound(
-    cycle: Cycle, states: Mapping[str, PoolState], seed: float | None = None
+    cycle: Cycle | Sequence[Hop], states: Mapping[str, PoolState], seed: float | None = None
 ) -> float | None:
     """An upper bound of the gross profit `size_cycle` can find for `cycle` (start-token wei,
     float), from the smooth model alone (no exact quote, ~10-30 us): the bound step 2 of the
     module doc certifies against. None where the model cannot bound it (the pools' depth ends
     before the optimum: the search beyond is quote-based). `seed`: where the search for the
-    smooth optimum starts (the screen's optimum: fewer steps; the optimum found is the same)."""
-    curve = route_curve(cycle, states)
+    smooth optimum starts (the screen's optimum: fewer steps; the optimum found is the same).
+    A cycle's hops will do (`CycleIndex.hops_of`: no Cycle built)."""
+    hops = cycle.hops if isinstance(cycle, Cycle) else cycle
+    steps = [(state_for(states, h), h.token_in, h.token_out) for h in hops]
+    curve = RouteCurve([hop_curve(state, t_in, t_out) for state, t_in, t_out in steps])
     smooth = smooth_optimum(curve, 0.0, math.inf, seed=seed)
     if smooth.rate <= 1.0 - MARGIN or smooth.x <= 0.0:
         return 0.0  # optimize_route finds nothing either
     if smooth.at_limit:
         return None
-    slack = _pow_slack(ExactRoute(cycle, states), curve, smooth.x)
+    slack = _pow_slack(steps, curve, smooth.x)
     return max(smooth.value + slack + FLOAT_TOL * (smooth.x + abs(smooth.value)), 0.0)
 
 

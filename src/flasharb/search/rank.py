@@ -500,7 +500,7 @@ class OpportunityBook:
         self._refined.add(cycle_id)
         if self.engine.constant_product[cycle_id]:
             return None  # the screen's bound is already the proven closed form
-        fine = gross_bound(self.index.cycle(cycle_id), self.engine.states, seed=float(seed))
+        fine = gross_bound(self.index.hops_of(cycle_id), self.engine.states, seed=float(seed))
         if fine is None or fine >= coarse:
             return None
         self.pending[cycle_id] = (seed, fine)

@@ -199,8 +199,8 @@ contract FlashArbFacet is
     ///      the token) after the bribe. A cycle of Balancer hops only runs as one Vault batchSwap and needs no capital.
     ///      An arb whose terms allow it a loss (issue 17: at most the owner's maximum loss for the token, LossAboveCap
     ///      before borrowing) may instead end with the balance at most that much lower (LossAboveAllowance).
-    ///      Loans carry data = source | path.length (one word each) | path | amounts; its hash is the in-flight
-    ///      marker the lender's callback must match (see _acceptLoan).
+    ///      Loans carry data = source | path.length (one word each) | path | amounts; the lender's callback is
+    ///      accepted once, from that lender, while the loan is in flight (see _acceptLoan).
     ///      The bribe (issue 14: pay the block only out of profit) is bribeBps / 10,000 of the diamond's gain in the
     ///      route token, rounded down, computed after the route ran and paid only if what is left still meets the
     ///      minimum; a loss or a zero gain pays nothing (the arb reverts or the share is 0). Basis points, not an
@@ -253,13 +253,14 @@ contract FlashArbFacet is
     ///      hand this contract tokens plus instructions.
     ///      (2) The loan must have been initiated by this contract, in this transaction, for this exact route.
     ///      Balancer V2 loans are not EIP-3156 and do not pass the initiator, and anyone may ask the Vault to lend
-    ///      to any recipient; so executeArb stores the Vault as the expected lender and keccak256(userData) as the
-    ///      in-flight marker in transient storage just before flashLoan, and this callback requires both
-    ///      (UnsolicitedFlashLoan otherwise), then clears the marker: good for one callback, never beyond the
-    ///      transaction. The profit check runs in executeArb after the loan, on real balances.
-    ///      The token repaid is the path's route token, which is what executeArb asked the Vault for (the hash
-    ///      check proves the path is executeArb's): the `tokens` argument is not read (issue 17: the element read
-    ///      and its address validation cost ~150 gas).
+    ///      to any recipient; so executeArb stores the Vault as the expected lender and sets the in-flight bit in
+    ///      transient storage just before flashLoan, and this callback requires both (UnsolicitedFlashLoan
+    ///      otherwise), then clears the bit: good for one callback, never beyond the transaction. The only
+    ///      flashLoan that can call back while the bit is set is executeArb's own (the Vault is nonReentrant), and
+    ///      the Vault hands its userData back as it was sent, so the route is executeArb's (see _acceptLoan). The
+    ///      profit check runs in executeArb after the loan, on real balances.
+    ///      The token repaid is the path's route token, which is what executeArb asked the Vault for: the `tokens`
+    ///      argument is not read (issue 17: the element read and its address validation cost ~150 gas).
     ///      Why a fallback and not a Solidity function (issue 17): the compiler's ABI decoding of its four arrays
     ///      cost ~850 gas a loan. Once (1) holds the calldata is the Vault's own ABI encoding, so its offsets are
     ///      read as they are: userData, amounts[0] and feeAmounts[0] (one token was lent: the one executeArb asked
@@ -290,8 +291,8 @@ contract FlashArbFacet is
 
     /// @notice Uniswap V3 flash callback: runs the route, repays the pool the loan plus its fee.
     /// @dev Same two properties as receiveFlashLoan, with the expected caller taken from transient storage: the pool
-    ///      executeArb called flash on, in this transaction (UnauthorizedFlashLoanCaller), and the data hash it
-    ///      recorded (UnsolicitedFlashLoan). A genuine pool calls back only the contract that called flash.
+    ///      executeArb called flash on, in this transaction (UnauthorizedFlashLoanCaller), while that loan is in
+    ///      flight (UnsolicitedFlashLoan). A genuine pool calls back only the contract that called flash.
     /// @param fee0 Token0 fee owed (0 unless the route token is token0).
     /// @param fee1 Token1 fee owed.
     /// @param data The loan data executeArb sent.
@@ -326,9 +327,9 @@ contract FlashArbFacet is
     /// @dev Same two properties as receiveFlashLoan: (1) the caller must be the PoolManager, a constant
     ///      (UnauthorizedFlashLoanCaller otherwise); (2) the unlock must be this contract's own, in this transaction,
     ///      for this exact route: executeArb (or the hop walk, for a route with V4 hops on another source) records the
-    ///      PoolManager as the lender and keccak256(data) as the in-flight marker just before unlock, and
-    ///      _acceptLoan requires both and consumes the marker (UnsolicitedFlashLoan). The PoolManager calls back only
-    ///      the contract that called unlock, so nobody else's unlock reaches here.
+    ///      PoolManager as the lender and sets the in-flight bit just before unlock, and _acceptLoan requires both
+    ///      and clears the bit (UnsolicitedFlashLoan). The PoolManager calls back only the contract that called
+    ///      unlock, with the data it was given, so nobody else's unlock reaches here.
     ///      data = source | path.length | path | amounts. A V4 loan (source kind SOURCE_UNISWAP_V4) runs the hops here
     ///      and repays: the first V4 hop in the loan's currency swaps against the loan without taking it, a last V4
     ///      hop's output nets against it, and only the difference moves (take the gain; a loss is paid from inventory
@@ -443,8 +444,9 @@ contract FlashArbFacet is
     ///      The lender is the Vault, the V4 PoolManager, or derived: the canonical V3 pool of (token, other token,
     ///      fee tier), or the pair of (token, other token) of an allowed V2 factory. A derived address with no code
     ///      never calls back (FlashLoanNotTaken). The loan data is source | path.length | path | amounts (words,
-    ///      then the packed route); its hash is the in-flight marker. The call is encoded by hand: the ABI encoder's generic array
-    ///      and bytes code cost more than the whole route's calldata.
+    ///      then the packed route), handed back as sent by the lender's callback, which _acceptLoan accepts once
+    ///      (ARB_IN_FLIGHT). The call is encoded by hand: the ABI encoder's generic array and bytes code cost more
+    ///      than the whole route's calldata.
     function _borrow(
         uint256 source,
         address token,
@@ -454,12 +456,11 @@ contract FlashArbFacet is
         uint256 kinds
     ) private {
         address lender = _lender(source, token);
-        _arbLoan = ARB_LOCKED | (kinds << ARB_KINDS_SHIFT) | uint160(lender); // kinds: for the (hash-checked) callback
+        uint256 loan = ARB_LOCKED | ARB_IN_FLIGHT | (kinds << ARB_KINDS_SHIFT) | uint160(lender); // kinds: for the callback
         uint8 kind = uint8(source >> 248);
         bool token0 = token < address(uint160(source)); // against the lender's other token
         uint256 p;
         uint256 size;
-        bytes32 marker;
         assembly ("memory-safe") {
             p := mload(0x40)
             let head // offset of the `data` length word
@@ -505,18 +506,17 @@ contract FlashArbFacet is
             let len := add(0x40, add(path.length, amounts.length))
             mstore(add(p, head), len)
             mstore(add(data, len), 0) // ABI zero padding of the last word
-            marker := keccak256(data, len)
             size := add(add(head, 0x20), and(add(len, 31), not(31)))
             mstore(0x40, add(p, size)) // claim the payload: nothing may reuse it before the call below
         }
-        _arbInFlight = marker; // the callback accepts this exact loan and nothing else
+        _arbLoan = loan; // the lender's first callback is accepted, once (_acceptLoan clears ARB_IN_FLIGHT)
         assembly ("memory-safe") {
             if iszero(call(gas(), lender, 0, p, size, 0, 0)) {
                 returndatacopy(p, 0, returndatasize())
                 revert(p, returndatasize())
             }
         }
-        if (_arbInFlight != bytes32(0)) revert FlashLoanNotTaken(lender); // a look-alike lender that never called back
+        if (_arbLoan & ARB_IN_FLIGHT != 0) revert FlashLoanNotTaken(lender); // a look-alike lender that never called back
     }
 
     /// @dev The lender `source` names for `token` (see _borrow): the Vault, the PoolManager, or the derived V3 pool
@@ -539,28 +539,37 @@ contract FlashArbFacet is
         revert InvalidFlashSource(source); // inventory never gets here
     }
 
-    /// @dev Check a loan callback is the one in flight (the caller was checked by the callback; `loan` is _arbLoan,
-    ///      which names the lender), consume the marker, and split data = source | path.length | path | amounts (what
-    ///      _borrow sent: the hash proves it); `kinds` is the route's hop-kind bits, as executeArb validated them.
+    /// @dev Check a loan callback is the one in flight (`loan` is _arbLoan, which names the lender and carries
+    ///      ARB_IN_FLIGHT from the call to the lender until here), clear the bit, and split data = source | path.length
+    ///      | path | amounts (what _borrow or _unlockRoute sent); `kinds` is the route's hop-kind bits, as executeArb
+    ///      validated them. UnsolicitedFlashLoan unless the caller is that lender and the bit is set.
+    ///      Why the bit is enough (issue 17: it replaced keccak256(data) as the marker, ~350 gas a loan: the hash of
+    ///      ~150 bytes in _borrow and again here over a copy, and a transient word written, read and cleared):
+    ///      the lender is never taken from calldata (the Vault and the PoolManager are constants, a V3 pool or V2
+    ///      pair is derived from its factory), so it runs its canonical code, which hands the data back as it was
+    ///      sent; and the bit is set only from just before this contract's own call to that lender until the first
+    ///      callback, during which no other request can make that lender call here: the Vault's flashLoan is
+    ///      nonReentrant (BAL#400), a V3 pool and a V2 pair hold their lock through flash and swap and call back
+    ///      only who called them (a V2 pair names the caller in `sender`, checked), and the PoolManager refuses a
+    ///      second unlock and calls back only the unlocker. So the one callback the bit admits carries this
+    ///      contract's own data: the route executeArb validated, for the amount it borrowed; the hash proved no
+    ///      more. Every other callback (from anyone else, with nothing in flight, or a second one) still reverts.
     function _acceptLoan(bytes calldata data, uint256 loan)
         private
         returns (uint256 source, bytes calldata path, bytes calldata amounts, uint256 kinds)
     {
-        bytes32 inFlight = _arbInFlight;
-        bool expected; // the caller is the lender in flight and the data hashes to the marker
+        bool expected; // the caller is the lender in flight
         assembly ("memory-safe") {
-            let p := mload(0x40) // scratch past the free pointer; not claimed
-            calldatacopy(p, data.offset, data.length)
             let lender := and(loan, 0xffffffffffffffffffffffffffffffffffffffff) // _arbLoan's low 160 bits
-            expected := and(eq(caller(), lender), eq(keccak256(p, data.length), inFlight))
+            expected := and(eq(caller(), lender), iszero(iszero(and(loan, ARB_IN_FLIGHT))))
             source := calldataload(data.offset)
             path.length := calldataload(add(data.offset, 0x20))
             path.offset := add(data.offset, 0x40)
             amounts.offset := add(path.offset, path.length)
             amounts.length := sub(data.length, add(0x40, path.length))
         }
-        if (!expected || inFlight == bytes32(0)) revert UnsolicitedFlashLoan();
-        _arbInFlight = bytes32(0); // one-shot: no second callback can reuse it
+        if (!expected) revert UnsolicitedFlashLoan();
+        _arbLoan = loan ^ ARB_IN_FLIGHT; // one-shot: no second callback can reuse it (still locked, same lender)
         kinds = (loan >> ARB_KINDS_SHIFT) & 0xff;
     }
 
@@ -577,12 +586,11 @@ contract FlashArbFacet is
     }
 
     /// @dev Run the route inside PoolManager.unlock (unlockCallback walks it): V4 swaps exist only there. The unlock
-    ///      data is 0 | path.length | path | amounts (source word 0: not a V4 loan), its hash the in-flight marker,
+    ///      data is 0 | path.length | path | amounts (source word 0: not a V4 loan), accepted once while in flight,
     ///      as for a loan (_acceptLoan); the callback leaves the last hop's output in _arbAmountOut.
     function _unlockRoute(bytes calldata path, bytes calldata amounts) private returns (uint256) {
         uint256 p;
         uint256 size;
-        bytes32 marker;
         assembly ("memory-safe") {
             p := mload(0x40)
             mstore(p, shl(224, 0x48c89491)) // PoolManager.unlock(bytes)
@@ -595,12 +603,11 @@ contract FlashArbFacet is
             let len := add(0x40, add(path.length, amounts.length))
             mstore(add(p, 0x24), len)
             mstore(add(data, len), 0) // ABI zero padding of the last word
-            marker := keccak256(data, len)
             size := add(0x44, and(add(len, 31), not(31)))
             mstore(0x40, add(p, size)) // claim the payload: nothing may reuse it before the call below
         }
-        _arbLoan = (_arbLoan & ~ARB_LENDER_MASK) | uint160(POOL_MANAGER); // still locked, same kinds
-        _arbInFlight = marker; // unlockCallback accepts this exact unlock and nothing else
+        // still locked, same kinds; unlockCallback accepts this unlock, once, and nothing else
+        _arbLoan = (_arbLoan & ~ARB_LENDER_MASK) | ARB_IN_FLIGHT | uint160(POOL_MANAGER);
         address pm = POOL_MANAGER; // assembly reads direct constants only
         assembly ("memory-safe") {
             if iszero(call(gas(), pm, 0, p, size, 0, 0)) {
@@ -608,7 +615,7 @@ contract FlashArbFacet is
                 revert(p, returndatasize())
             }
         }
-        if (_arbInFlight != bytes32(0)) revert FlashLoanNotTaken(POOL_MANAGER); // no PoolManager on this chain
+        if (_arbLoan & ARB_IN_FLIGHT != 0) revert FlashLoanNotTaken(POOL_MANAGER); // no PoolManager on this chain
         return _arbAmountOut;
     }
 

@@ -234,12 +234,23 @@ contract FlashArbFacet is
         uint256 terms = _arg(ARGS_TERMS);
         if (block.number > terms & DEADLINE_MASK) revert DeadlinePassed(terms & DEADLINE_MASK, block.number);
         if (_arbLoan != 0) revert Reentrancy(); // non-zero only while an executeArb runs; _run sets it
-        Run memory r = _run(terms, hot);
+        (address token, uint256 balanceBefore, uint256 floor) = _run(terms, hot);
         uint256 minProfit = _arg(ARGS_MIN_PROFIT);
-        if (r.floor < minProfit) r.floor = minProfit; // the larger of the owner's minimum and the caller's
-        uint256 bribe;
-        uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
-        (profit, bribe) = _settle(r.token, r.balanceBefore, r.floor, terms >> BRIBE_SHIFT, loss);
+        if (floor < minProfit) floor = minProfit; // the larger of the owner's minimum and the caller's
+        uint256 bribe = 0; // what the coinbase got: none unless the terms ask for a share
+        if (terms >> LOSS_SHIFT == 0) {
+            // no bribe, no loss allowance (the usual trade): _settle's rule for that case, inline
+            uint256 balanceAfter = _balanceOf(token);
+            unchecked {
+                if (balanceAfter < balanceBefore || balanceAfter - balanceBefore < floor) {
+                    revert InsufficientProfit(_signedDelta(balanceAfter, balanceBefore), floor);
+                }
+                profit = int256(balanceAfter - balanceBefore); // cannot underflow: checked just above
+            }
+        } else {
+            uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
+            (profit, bribe) = _settle(token, balanceBefore, floor, terms >> BRIBE_SHIFT, loss);
+        }
         _arbLoan = 0; // unlocked, no lender
         if (bribe == 0) emit ArbExecuted(profit);
         else emit ArbExecutedWithBribe(profit, bribe);
@@ -392,30 +403,25 @@ contract FlashArbFacet is
                                 INTERNALS
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev What _run hands back to executeArb (a memory struct: executeArb's arguments fill most of the stack).
-    struct Run {
-        address token; // the route token
-        uint256 amountIn; // taken from the source
-        uint256 balanceBefore; // the diamond's balance of `token` before the route ran
-        uint256 floor; // the owner's minimum profit for `token` (0: none); executeArb raises it to its minProfit
-    }
-
     /// @dev Validate the route, check the guard's limits (`hot`: the guard's slot 0 as enforceCaller read it) for the
-    ///      bribe and loss allowance in `terms`, note the balance, then run it on the source's capital.
-    function _run(uint256 terms, uint256 hot) private returns (Run memory r) {
-        uint256 source = _arg(ARGS_SOURCE);
+    ///      bribe and loss allowance in `terms`, note the balance, then run it on the source's capital. Returns the
+    ///      route token, the diamond's balance of it before the route ran, and the owner's minimum profit for it (0:
+    ///      none; executeArb raises it to its minProfit). Three values on the stack (issue 17: a memory struct for
+    ///      them cost ~150 gas of allocation and zeroing).
+    function _run(uint256 terms, uint256 hot) private returns (address token, uint256 balanceBefore, uint256 floor) {
         (bytes calldata path, bytes calldata amounts) = _route();
+        uint256 amountIn;
         uint256 kinds;
-        (r.token, r.amountIn, , kinds) = LibRoute.validate(path, amounts, uint8(source >> 248) == SOURCE_BALANCER); // before anything is borrowed
-        uint256 loss = (terms >> LOSS_SHIFT) & LOSS_MASK;
-        r.floor = LibGuard.enforceLimits(hot, r.token, r.amountIn, terms >> BRIBE_SHIFT, loss);
-        r.balanceBefore = _balanceOf(r.token);
+        // the source word is read where it is needed, not kept: the stack is full (no memory struct, see above)
+        (token, amountIn, kinds) = LibRoute.validate(path, amounts, _arg(ARGS_SOURCE) >> 248 == SOURCE_BALANCER); // before anything is borrowed
+        floor = LibGuard.enforceLimits(hot, token, amountIn, terms >> LOSS_SHIFT); // bribeBps << 112 | loss
+        balanceBefore = _balanceOf(token);
         // locked from here: nothing above could re-enter (pure and view code, a STATICCALL to the token)
-        if (uint8(source >> 248) == SOURCE_INVENTORY) {
+        if (_arg(ARGS_SOURCE) >> 248 == SOURCE_INVENTORY) {
             _arbLoan = ARB_LOCKED;
             _runHops(path, amounts, kinds);
         } else {
-            _borrow(source, r.token, r.amountIn, path, amounts, kinds); // the callback runs the hops and repays
+            _borrow(_arg(ARGS_SOURCE), token, amountIn, path, amounts, kinds); // the callback runs the hops and repays
         }
     }
 

@@ -18,6 +18,7 @@ import {LibSafeERC20, TokenTransferFailed} from "../libraries/LibSafeERC20.sol";
 import {LibUniswapV2} from "../libraries/LibUniswapV2.sol";
 import {LibUniswapV3} from "../libraries/LibUniswapV3.sol";
 import {LibUniswapV4} from "../libraries/LibUniswapV4.sol";
+import {GuardStorage} from "../storage/GuardStorage.sol";
 import {TransientState} from "../storage/TransientState.sol";
 
 /// @notice Flash-loan arbitrage: take capital (a Balancer, Uniswap V3, Uniswap V2 or Uniswap V4 flash loan, or the
@@ -299,7 +300,8 @@ contract FlashArbFacet is
             owed := add(calldataload(add(0x24, calldataload(0x24))), calldataload(add(0x24, calldataload(0x44))))
         }
         (, bytes calldata path, bytes calldata hopAmounts, uint256 kinds) = _acceptLoan(userData, _arbLoan);
-        _runHops(path, hopAmounts, kinds);
+        if (kinds == LibRoute.SHAPE_UNISWAP_V2) _runV2(path, hopAmounts); // the usual route: no dispatch through _runHops
+        else _runHops(path, hopAmounts, kinds);
         IERC20 token = IERC20(LibRoute.addressAt(path, 0));
         LibSafeERC20.safeTransfer(token, address(BALANCER_VAULT), owed); // the Vault checks its balance after we return
     }
@@ -418,7 +420,11 @@ contract FlashArbFacet is
         uint256 kinds;
         // the source word is read where it is needed, not kept: the stack is full (no memory struct, see above)
         (token, amountIn, kinds) = LibRoute.validate(path, amounts, _arg(ARGS_SOURCE) >> 248 == SOURCE_BALANCER); // before anything is borrowed
-        floor = LibGuard.enforceLimits(hot, token, amountIn, terms >> LOSS_SHIFT); // bribeBps << 112 | loss
+        // the owner's limits: nothing to check when nothing is paused, capped or given a minimum and the arb asks for
+        // no bribe and no loss (one test, the usual trade: ~170 gas less than the call), else LibGuard's checks
+        if (terms >> LOSS_SHIFT != 0 || hot & GuardStorage.LIMITS_MASK != 0) {
+            floor = LibGuard.enforceLimits(hot, token, amountIn, terms >> LOSS_SHIFT); // bribeBps << 112 | loss
+        }
         balanceBefore = _balanceOf(token);
         // locked from here: nothing above could re-enter (pure and view code, a STATICCALL to the token)
         if (_arg(ARGS_SOURCE) >> 248 == SOURCE_INVENTORY) {
@@ -465,10 +471,9 @@ contract FlashArbFacet is
         bytes calldata amounts,
         uint256 kinds
     ) private {
-        address lender = _lender(source, token);
-        uint256 loan = ARB_LOCKED | ARB_IN_FLIGHT | (kinds << ARB_KINDS_SHIFT) | uint160(lender); // kinds: for the callback
         uint8 kind = uint8(source >> 248);
-        bool token0 = token < address(uint160(source)); // against the lender's other token
+        address lender = kind == SOURCE_BALANCER ? address(BALANCER_VAULT) : _lender(source, token);
+        uint256 loan = ARB_LOCKED | ARB_IN_FLIGHT | (kinds << ARB_KINDS_SHIFT) | uint160(lender); // kinds: for the callback
         uint256 p;
         uint256 size;
         assembly ("memory-safe") {
@@ -488,6 +493,7 @@ contract FlashArbFacet is
                 head := 0x104
             }
             case 1 {
+                let token0 := lt(token, and(source, 0xffffffffffffffffffffffffffffffffffffffff)) // vs the other token
                 mstore(p, shl(224, 0x490e6cbc)) // UniswapV3Pool.flash(address,uint256,uint256,bytes)
                 mstore(add(p, 0x04), address()) // recipient
                 mstore(add(p, 0x24), mul(amountIn, token0)) // amount0
@@ -501,6 +507,7 @@ contract FlashArbFacet is
                 head := 0x24
             }
             default {
+                let token0 := lt(token, and(source, 0xffffffffffffffffffffffffffffffffffffffff)) // vs the other token
                 mstore(p, shl(224, 0x022c0d9f)) // UniswapV2Pair.swap(uint256,uint256,address,bytes)
                 mstore(add(p, 0x04), mul(amountIn, token0)) // amount0Out
                 mstore(add(p, 0x24), mul(amountIn, iszero(token0))) // amount1Out

@@ -117,11 +117,7 @@ contract FlashArbFacet is
     ///      Round 2 dropped the route token as well (the path's first 20 bytes in executeArb's input: the trader
     ///      knows it from its plan) and the bribe when there is none: a LOG1 of one word, 631 gas less than the
     ///      LOG2 of two words. An arb that pays a bribe logs ArbExecutedWithBribe instead.
-    ///      Round 3 made it anonymous: a LOG0 of one word, 375 gas less than the LOG1 (its topic). It is still found
-    ///      and told apart: the log's address is the diamond, it has no topic and one data word; no other code in a
-    ///      diamond logs without a topic (no other event here is anonymous: ArbExecutedWithBribe keeps its topic),
-    ///      and only the diamond's own code can log under its address (flasharb.execute.trader reads it so).
-    event ArbExecuted(int256 profit) anonymous;
+    event ArbExecuted(int256 profit);
 
     /// @notice An arb completed in this diamond and paid block.coinbase `bribe` (ArbExecuted's fields otherwise).
     event ArbExecutedWithBribe(int256 profit, uint256 bribe);

@@ -31,6 +31,7 @@ from flasharb.execute.deploy import (
     selectors,
 )
 from flasharb.execute.keys import key_store, signer
+from flasharb.execute.trader import ARB_EXECUTED
 from flasharb.search.capital import FlashSource
 from flasharb_testing import routes as R
 from tests.audit.attack import mine_attack
@@ -276,7 +277,7 @@ class TestTrades:
         trade = R.execute(R.trader(w3, child, sender=child.executor), plan)
         assert trade.realized_profit == trade.event_profit == plan.predicted_profit > 0
         receipt = w3.eth.get_transaction_receipt(cast(Any, trade.tx_hash))
-        logs = [lg for lg in receipt["logs"] if not lg["topics"]]  # ArbExecuted is anonymous
+        logs = [lg for lg in receipt["logs"] if lg["topics"][0] == ARB_EXECUTED]
         assert [lg["address"] for lg in logs] == [child.diamond]  # the child names itself
         (event,) = _events(w3, receipt, "ArbExecuted", child.diamond)
         assert event == {"profit": plan.predicted_profit}  # no bribe: ArbExecuted, one word

@@ -69,9 +69,7 @@ __all__ = [
     "Trader",
 ]
 
-# issue 17: ArbExecuted(int256 profit), no bribe paid, is anonymous (a LOG0: no topic, one data word, 375 gas
-# less); its signature's hash is kept here for reference only, no log carries it. Found by `_event`.
-ARB_EXECUTED = keccak(text="ArbExecuted(int256)")
+ARB_EXECUTED = keccak(text="ArbExecuted(int256)")  # issue 17: profit (no bribe paid)
 ARB_EXECUTED_WITH_BRIBE = keccak(text="ArbExecutedWithBribe(int256,uint256)")  # profit, bribe
 _BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
 _RECEIPT_POLL_S = 0.01
@@ -819,21 +817,18 @@ def _int(value: Any) -> int:
 
 
 def _event(receipt: Mapping[str, Any], diamond: str) -> tuple[int | None, int]:
-    """The diamond's `profit` (signed) and `bribe` in `receipt`: ArbExecuted (anonymous: a log of
-    the diamond with no topic and one data word, the profit; no bribe) or ArbExecutedWithBribe
-    (its topic; data: profit, bribe); (None, 0) when it logged neither. Only the diamond's code
-    logs under its address, and nothing else there logs without a topic. The route token is not
-    logged: it is the plan's (the path's first 20 bytes in the input)."""
-    bribed = "0x" + ARB_EXECUTED_WITH_BRIBE.hex()
+    """The diamond's `profit` (signed) and `bribe` in `receipt`: ArbExecuted (data: profit; no
+    bribe) or ArbExecutedWithBribe (data: profit, bribe); (None, 0) when it logged neither. The
+    route token is not logged: it is the plan's (the path's first 20 bytes in the input)."""
+    plain, bribed = "0x" + ARB_EXECUTED.hex(), "0x" + ARB_EXECUTED_WITH_BRIBE.hex()
     for log in receipt.get("logs", []):
+        topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in log["topics"]]
+        if not topics or topics[0] not in (plain, bribed):
+            continue
         if to_checksum_address(log["address"]) != diamond:
             continue
-        topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in log["topics"]]
         data = log["data"]
         raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
-        if not topics and len(raw) == 32:  # ArbExecuted(int256 profit), anonymous
-            return int.from_bytes(raw, "big", signed=True), 0
-        if topics and topics[0] == bribed:
-            profit = int.from_bytes(raw[0:32], "big", signed=True)
-            return profit, int.from_bytes(raw[32:64], "big")
+        profit = int.from_bytes(raw[0:32], "big", signed=True)
+        return profit, (int.from_bytes(raw[32:64], "big") if topics[0] == bribed else 0)
     return None, 0

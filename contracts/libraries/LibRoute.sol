@@ -101,18 +101,20 @@ library LibRoute {
             // below accepts exactly these routes with these results; anything else goes to it for its verdict.
             let fast // 1: the V2 pass accepted the route
             if eq(path.length, add(TOKEN_LENGTH, mul(n, V2_HOP_LENGTH))) {
-                let tokenIn := token
+                // names of their own (the walk below has tokenIn, at, head, bought: Slither's SSA fails on a
+                // second variable of one name in a function)
+                let sold := token
                 let ok := 1
-                for { let at := add(path.offset, TOKEN_LENGTH) } lt(at, end) { at := add(at, V2_HOP_LENGTH) } {
-                    let head := calldataload(at)
-                    let bought := and(shr(80, head), 0xffffffffffffffffffffffffffffffffffffffff)
-                    if or(gt(shr(240, head), 1), eq(bought, tokenIn)) { // 1 = V2_FACTORY_COUNT - 1
+                for { let hop := add(path.offset, TOKEN_LENGTH) } lt(hop, end) { hop := add(hop, V2_HOP_LENGTH) } {
+                    let word := calldataload(hop)
+                    let out := and(shr(80, word), 0xffffffffffffffffffffffffffffffffffffffff)
+                    if or(gt(shr(240, word), 1), eq(out, sold)) { // 1 = V2_FACTORY_COUNT - 1
                         ok := 0
                         break
                     }
-                    tokenIn := bought
+                    sold := out
                 }
-                fast := and(ok, eq(tokenIn, token))
+                fast := and(ok, eq(sold, token))
                 kinds := fast // SHAPE_UNISWAP_V2 = 1 (assembly reads literal constants only)
             }
             let tokenIn := token

@@ -38,12 +38,15 @@ struct ChildArgs {
 ///      plain diamond and 18,440 through a child; with executeArb's arguments packed after its selector and
 ///      receiveFlashLoan served without the ABI decoder, 26,199 and 16,428; with ArbExecuted one word, one
 ///      transient word for the lock, lender and kinds, and the route's validation and V2 walk in assembly, 24,151
-///      and 14,380. What is left (the child): calldata 1,896, the guard's one cold read 2,100, ArbExecuted 1,006,
-///      the loan's marker and _arbLoan in transient storage 800, seven warm calls 700, the token's own balanceOf
-///      code for the profit check ~1,100 (and its proxy's two warm reads 200); the rest (~6.6k) is dispatch,
-///      validation, the loan call and its hash, the V2 walk, settlement and glue, spread over many 30-150 gas
-///      pieces. Measured and not taken: compiling via IR (~-850 before the walks went to assembly; a build-wide
-///      choice, and now stack too deep: Diamond's fallback assembly is not memory-safe, so there is no memory guard).
+///      and 14,380; with the loan's in-flight bit instead of its hash, no memory struct, the usual settlement
+///      inline, a V2-only validation pass and the guard's limits skipped when none applies, 22,602 and 12,831. What
+///      is left (the child): calldata 1,896, the guard's one cold read 2,100, ArbExecuted 1,006 (anonymous, 375
+///      less, breaks readers that take every diamond log's topic 0: tests/audit/fuzz_support), _arbLoan in
+///      transient storage 600, seven warm calls 700, the token's own balanceOf code for the profit
+///      check ~900 (and its proxy's two warm reads 200); the rest (~5.4k) is dispatch, validation, the loan call,
+///      the V2 walk, settlement and glue, spread over many 20-150 gas pieces (docs/contracts.md has the split).
+///      Measured and not taken: compiling via IR (~-850 before the walks went to assembly; a build-wide choice, and
+///      now stack too deep: Diamond's fallback assembly is not memory-safe, so there is no memory guard).
 contract ChildDiamond is Diamond, FlashArbFacet {
     /// @notice The executor key this child was built for.
     address internal immutable BUILT_IN_EXECUTOR;

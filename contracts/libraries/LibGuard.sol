@@ -34,8 +34,12 @@ library LibGuard {
         assembly ("memory-safe") {
             hot := sload(g.slot) // slot 0 of the struct
         }
-        bool revoked = (hot >> GuardStorage.EXECUTOR_REVOKED_SHIFT) & 0xff != 0;
-        if (msg.sender == builtIn && !revoked) return hot; // builtIn is never 0 here: msg.sender is not
+        bool builtInAccepted; // the built-in executor, and no executor was ever revoked
+        assembly ("memory-safe") {
+            // both tests without a short-circuit jump (issue 17); 152 = GuardStorage.EXECUTOR_REVOKED_SHIFT
+            builtInAccepted := and(eq(caller(), builtIn), iszero(and(shr(152, hot), 0xff)))
+        }
+        if (builtInAccepted) return hot; // builtIn is never 0 here: msg.sender is not
         if (!g.executors[msg.sender] && msg.sender != LibDiamond.contractOwner()) revert NotExecutor(msg.sender);
     }
 

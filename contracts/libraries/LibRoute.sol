@@ -106,9 +106,8 @@ library LibRoute {
                 let sold := token
                 let ok := 1
                 for { let hop := add(path.offset, TOKEN_LENGTH) } lt(hop, end) { hop := add(hop, V2_HOP_LENGTH) } {
-                    let word := calldataload(hop)
-                    let out := and(shr(80, word), 0xffffffffffffffffffffffffffffffffffffffff)
-                    if or(gt(shr(240, word), 1), eq(out, sold)) { // 1 = V2_FACTORY_COUNT - 1
+                    let out := shr(96, calldataload(add(hop, 2))) // tokenOut, after kind | factory (no mask)
+                    if or(gt(shr(240, calldataload(hop)), 1), eq(out, sold)) { // 1 = V2_FACTORY_COUNT - 1
                         ok := 0
                         break
                     }
@@ -117,64 +116,66 @@ library LibRoute {
                 fast := and(ok, eq(sold, token))
                 kinds := fast // SHAPE_UNISWAP_V2 = 1 (assembly reads literal constants only)
             }
-            let tokenIn := token
-            let at := add(path.offset, TOKEN_LENGTH) // calldata position of the hop
-            for { let i := mul(n, fast) } lt(i, n) { i := add(i, 1) } { // skipped after the V2 pass
-                if iszero(lt(at, end)) {
-                    bad := add(i, 1) // the hop starts past the end
-                    break
-                }
-                let head := calldataload(at) // the hop's first 32 bytes: kind, then fields (a read past the end: zeros)
-                let kind := shr(248, head)
-                let bought
-                switch kind
-                case 0 {
-                    // KIND_UNISWAP_V2: kind | factory | tokenOut (bytes 2..21)
-                    if iszero(lt(byte(1, head), V2_FACTORY_COUNT)) {
-                        bad := add(i, 1) // no such factory
+            if iszero(fast) { // the general walk: everything the V2 pass did not accept
+                let tokenIn := token
+                let at := add(path.offset, TOKEN_LENGTH) // calldata position of the hop
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    if iszero(lt(at, end)) {
+                        bad := add(i, 1) // the hop starts past the end
                         break
                     }
-                    bought := and(shr(80, head), 0xffffffffffffffffffffffffffffffffffffffff)
-                    at := add(at, V2_HOP_LENGTH)
-                }
-                case 1 {
-                    // KIND_UNISWAP_V3: kind | tokenOut (bytes 1..20) | fee
-                    bought := and(shr(88, head), 0xffffffffffffffffffffffffffffffffffffffff)
-                    at := add(at, V3_HOP_LENGTH)
-                }
-                case 2 {
-                    // KIND_BALANCER: kind | poolId | tokenOut (bytes 33..52)
-                    if vaultLoan {
-                        bad := add(BAD_BALANCER_HOP, add(i, 1))
+                    let head := calldataload(at) // the hop's first 32 bytes: kind, then fields (a read past the end: zeros)
+                    let kind := shr(248, head)
+                    let bought
+                    switch kind
+                    case 0 {
+                        // KIND_UNISWAP_V2: kind | factory | tokenOut (bytes 2..21)
+                        if iszero(lt(byte(1, head), V2_FACTORY_COUNT)) {
+                            bad := add(i, 1) // no such factory
+                            break
+                        }
+                        bought := and(shr(80, head), 0xffffffffffffffffffffffffffffffffffffffff)
+                        at := add(at, V2_HOP_LENGTH)
+                    }
+                    case 1 {
+                        // KIND_UNISWAP_V3: kind | tokenOut (bytes 1..20) | fee
+                        bought := and(shr(88, head), 0xffffffffffffffffffffffffffffffffffffffff)
+                        at := add(at, V3_HOP_LENGTH)
+                    }
+                    case 2 {
+                        // KIND_BALANCER: kind | poolId | tokenOut (bytes 33..52)
+                        if vaultLoan {
+                            bad := add(BAD_BALANCER_HOP, add(i, 1))
+                            break
+                        }
+                        bought := shr(96, calldataload(add(at, 33)))
+                        at := add(at, BALANCER_HOP_LENGTH)
+                    }
+                    case 3 {
+                        // KIND_UNISWAP_V4: kind | tokenOut (bytes 1..20) | fee | tickSpacing | native (byte 27)
+                        bought := and(shr(88, head), 0xffffffffffffffffffffffffffffffffffffffff)
+                        let native := byte(27, head)
+                        let weth := 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2 // LibUniswapV4.WETH
+                        if or(gt(native, 1), and(eq(native, 1), and(iszero(eq(tokenIn, weth)), iszero(eq(bought, weth))))) {
+                            bad := add(i, 1) // a native side must be the WETH side
+                            break
+                        }
+                        at := add(at, V4_HOP_LENGTH)
+                    }
+                    default {
+                        bad := add(i, 1) // unknown kind
                         break
                     }
-                    bought := shr(96, calldataload(add(at, 33)))
-                    at := add(at, BALANCER_HOP_LENGTH)
-                }
-                case 3 {
-                    // KIND_UNISWAP_V4: kind | tokenOut (bytes 1..20) | fee | tickSpacing | native (byte 27)
-                    bought := and(shr(88, head), 0xffffffffffffffffffffffffffffffffffffffff)
-                    let native := byte(27, head)
-                    let weth := 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2 // LibUniswapV4.WETH
-                    if or(gt(native, 1), and(eq(native, 1), and(iszero(eq(tokenIn, weth)), iszero(eq(bought, weth))))) {
-                        bad := add(i, 1) // a native side must be the WETH side
+                    if or(gt(at, end), eq(bought, tokenIn)) {
+                        bad := add(i, 1) // runs past the end (it only read zeros there), or sells a token for itself
                         break
                     }
-                    at := add(at, V4_HOP_LENGTH)
+                    tokenIn := bought
+                    kinds := or(kinds, shl(kind, 1)) // the hop's kind
                 }
-                default {
-                    bad := add(i, 1) // unknown kind
-                    break
+                if iszero(bad) {
+                    if or(iszero(eq(at, end)), iszero(eq(tokenIn, token))) { bad := n } // the last hop (index n - 1)
                 }
-                if or(gt(at, end), eq(bought, tokenIn)) {
-                    bad := add(i, 1) // runs past the end (it only read zeros there), or sells a token for itself
-                    break
-                }
-                tokenIn := bought
-                kinds := or(kinds, shl(kind, 1)) // the hop's kind
-            }
-            if iszero(or(bad, fast)) {
-                if or(iszero(eq(at, end)), iszero(eq(tokenIn, token))) { bad := n } // the last hop (index n - 1)
             }
         }
         if (bad != 0) {

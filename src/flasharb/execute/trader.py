@@ -69,9 +69,10 @@ __all__ = [
     "Trader",
 ]
 
-# issue 17: ArbExecuted(int256 indexed profit) anonymous, no bribe paid: a LOG1 whose one topic is the
-# profit, with no data (256 gas less than the profit as a data word). Its signature's hash is kept for
-# reference only: no log carries it. Found by `_event` (a log of the diamond, one topic, no data).
+# issue 17: ArbExecuted(int256 indexed profit) anonymous, no bribe paid: a LOG1 whose one topic is
+# the profit, with no data (256 gas less than the profit as a data word). Its signature's hash is
+# kept for reference only: no log carries it. Found by `_event` (the diamond's log with one topic
+# and no data).
 ARB_EXECUTED = keccak(text="ArbExecuted(int256)")
 ARB_EXECUTED_WITH_BRIBE = keccak(text="ArbExecutedWithBribe(int256,uint256)")  # profit, bribe
 _BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
@@ -824,7 +825,8 @@ def _event(receipt: Mapping[str, Any], diamond: str) -> tuple[int | None, int]:
     the diamond with exactly one topic, the profit, and no data; no bribe) or ArbExecutedWithBribe
     (its signature's topic; data: profit, bribe); (None, 0) when it logged neither. Only the
     diamond's code logs under its address, and no other event of a diamond has one topic and no
-    data. The route token is not logged: it is the plan's (the path's first 20 bytes in the input)."""
+    data. The route token is not logged: it is the plan's (the path's first 20 bytes in the
+    input)."""
     bribed = "0x" + ARB_EXECUTED_WITH_BRIBE.hex()
     for log in receipt.get("logs", []):
         if to_checksum_address(log["address"]) != diamond:

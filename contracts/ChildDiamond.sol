@@ -38,12 +38,18 @@ struct ChildArgs {
 ///      plain diamond and 18,440 through a child; with executeArb's arguments packed after its selector and
 ///      receiveFlashLoan served without the ABI decoder, 26,199 and 16,428; with ArbExecuted one word, one
 ///      transient word for the lock, lender and kinds, and the route's validation and V2 walk in assembly, 24,151
-///      and 14,380. What is left (the child): calldata 1,896, the guard's one cold read 2,100, ArbExecuted 1,006,
-///      the loan's marker and _arbLoan in transient storage 800, seven warm calls 700, the token's own balanceOf
-///      code for the profit check ~1,100 (and its proxy's two warm reads 200); the rest (~6.6k) is dispatch,
-///      validation, the loan call and its hash, the V2 walk, settlement and glue, spread over many 30-150 gas
-///      pieces. Measured and not taken: compiling via IR (~-850 before the walks went to assembly; a build-wide
-///      choice, and now stack too deep: Diamond's fallback assembly is not memory-safe, so there is no memory guard).
+///      and 14,380; with the loan's in-flight bit instead of its hash, no memory struct, the usual settlement
+///      inline, a V2-only validation pass and the guard's limits skipped when none applies, 22,602 and 12,831; with
+///      ArbExecuted's profit as its one topic (anonymous, no data), the usual Vault loan's callback told by one
+///      comparison and walked and repaid in one frame, and the ends of both calls without the frames' unwinding,
+///      21,672 and 11,899. What is left (the child): calldata 1,896, the guard's one cold read 2,100, ArbExecuted
+///      750 (a topic-less LOG0, 375 less, breaks readers that take every diamond log's topic 0:
+///      tests/audit/fuzz_support), _arbLoan in transient storage 600, seven warm calls 700, the token's own
+///      balanceOf code for the profit check ~900 (and its proxy's two warm reads 200); the rest (~4.75k) is
+///      dispatch, validation, the loan call, the V2 walk, settlement and glue, spread over many 20-150 gas pieces
+///      (docs/contracts.md has the split).
+///      Measured and not taken: compiling via IR (~-850 before the walks went to assembly; a build-wide choice, and
+///      now stack too deep: Diamond's fallback assembly is not memory-safe, so there is no memory guard).
 contract ChildDiamond is Diamond, FlashArbFacet {
     /// @notice The executor key this child was built for.
     address internal immutable BUILT_IN_EXECUTOR;
@@ -82,7 +88,11 @@ contract ChildDiamond is Diamond, FlashArbFacet {
     /// @dev The Balancer callback is FlashArbFacet's fallback code (it skips the ABI decoder), so a child, which has a
     ///      fallback of its own, serves it here before routing; every other selector goes where Diamond sends it.
     fallback() external override(Diamond, FlashArbFacet) {
-        if (msg.sig == RECEIVE_FLASH_LOAN) return _receiveFlashLoan();
+        bool flashLoan; // msg.sig == RECEIVE_FLASH_LOAN, without the compiler's masks (issue 17: ~25 gas a loan)
+        assembly ("memory-safe") {
+            flashLoan := eq(shr(224, calldataload(0)), 0xf04f2707) // RECEIVE_FLASH_LOAN
+        }
+        if (flashLoan) return _receiveFlashLoan();
         _delegate();
     }
 

@@ -34,8 +34,12 @@ library LibGuard {
         assembly ("memory-safe") {
             hot := sload(g.slot) // slot 0 of the struct
         }
-        bool revoked = (hot >> GuardStorage.EXECUTOR_REVOKED_SHIFT) & 0xff != 0;
-        if (msg.sender == builtIn && !revoked) return hot; // builtIn is never 0 here: msg.sender is not
+        bool builtInAccepted; // the built-in executor, and no executor was ever revoked
+        assembly ("memory-safe") {
+            // both tests without a short-circuit jump (issue 17); 152 = GuardStorage.EXECUTOR_REVOKED_SHIFT
+            builtInAccepted := and(eq(caller(), builtIn), iszero(and(shr(152, hot), 0xff)))
+        }
+        if (builtInAccepted) return hot; // builtIn is never 0 here: msg.sender is not
         if (!g.executors[msg.sender] && msg.sender != LibDiamond.contractOwner()) revert NotExecutor(msg.sender);
     }
 
@@ -48,16 +52,19 @@ library LibGuard {
     /// @param hot The guard's slot 0, as enforceCaller read it.
     /// @param token The route token (borrowed, or taken from inventory).
     /// @param amountIn The notional put at risk.
-    /// @param bribeBps Share of the profit the arb will pay block.coinbase, in basis points.
-    /// @param loss The most the arb may lower the diamond's balance of `token` (0: it must not lose).
+    /// @param limits bribeBps << 112 | loss (executeArb's terms >> 128, one word: the caller's stack is full):
+    ///        bribeBps, the share of the profit the arb will pay block.coinbase, in basis points; loss (112 bits),
+    ///        the most the arb may lower the diamond's balance of `token` (0: it must not lose).
     /// @return minProfit The owner's minimum profit for `token` (0: none); executeArb keeps the larger of it and
     ///         its own argument when `loss` is 0.
-    function enforceLimits(uint256 hot, address token, uint256 amountIn, uint256 bribeBps, uint256 loss)
+    function enforceLimits(uint256 hot, address token, uint256 amountIn, uint256 limits)
         internal
         view
         returns (uint256 minProfit)
     {
         GuardStorage.Layout storage g = GuardStorage.layout();
+        uint256 bribeBps = limits >> 112;
+        uint256 loss = limits & ((1 << 112) - 1);
         if ((hot >> GuardStorage.PAUSED_SHIFT) & 0xff != 0) revert ExecutionPaused();
         uint256 maxBribeBps = (hot >> GuardStorage.MAX_BRIBE_SHIFT) & 0xffff;
         if (bribeBps > maxBribeBps) revert BribeAboveCap(bribeBps, maxBribeBps);

@@ -68,86 +68,114 @@ library LibRoute {
     /// @param vaultLoan Whether the capital is a Balancer flash loan.
     /// @return token The route token.
     /// @return amountIn The amount put in.
-    /// @return n The hop count.
     /// @return kinds Bit k set when some hop is of kind k (SHAPE_UNISWAP_V2, SHAPE_BALANCER: single-venue routes;
     ///         SHAPE_UNISWAP_V4: some V4 hop).
     function validate(bytes calldata path, bytes calldata amounts, bool vaultLoan)
         internal
         pure
-        returns (address token, uint256 amountIn, uint256 n, uint256 kinds)
+        returns (address token, uint256 amountIn, uint256 kinds)
     {
-        uint256 len = amounts.length;
-        n = len >> 4; // AMOUNT_LENGTH = 16
-        if (n << 4 != len || n < 2 || n > MAX_HOPS + 1) revert InvalidHopCount(len);
-        unchecked {
-            --n; // cannot underflow: n >= 2; the first amount is amountIn
+        uint256 n = amounts.length >> 4; // AMOUNT_LENGTH = 16; the hop count below
+        uint256 bad; // the walk below: 0: well formed; else 1 + the index of the hop that breaks it, plus
+        //              BAD_BALANCER_HOP for a Balancer hop in a Vault loan (issue 17: the walk in assembly, ~40% of
+        //              its gas in Solidity). First: bit 0 a bad hop count, bit 1 a bad amountIn.
+        assembly ("memory-safe") {
+            // the same tests as `n << 4 != len || n < 2 || n > MAX_HOPS + 1` and `amountIn == 0 || amountIn >
+            // MAX_AMOUNT_IN`, without Solidity's short-circuit jumps (issue 17: ~80 gas); reported in that order
+            bad := or(or(iszero(eq(shl(4, n), amounts.length)), lt(n, 2)), gt(n, 5)) // 5 = MAX_HOPS + 1
+            amountIn := shr(128, calldataload(amounts.offset)) // amountAt(amounts, 0); zeros past the end
+            bad := or(bad, shl(1, or(iszero(amountIn), gt(amountIn, 0xffffffffffffffffffffffffffff)))) // MAX_AMOUNT_IN
+            n := sub(n, 1) // the first amount is amountIn; wraps only with a bad count, which reverts next
         }
-        amountIn = amountAt(amounts, 0);
-        if (amountIn == 0 || amountIn > MAX_AMOUNT_IN) revert InvalidAmountIn(amountIn);
+        if (bad != 0) {
+            if (bad & 1 != 0) revert InvalidHopCount(amounts.length);
+            revert InvalidAmountIn(amountIn);
+        }
         if (path.length < TOKEN_LENGTH) revert InvalidRoute(0);
-        uint256 bad; // 0: well formed; else 1 + the index of the hop that breaks it, plus BAD_BALANCER_HOP for a
-        //              Balancer hop in a Vault loan (issue 17: the walk in assembly, ~40% of its gas in Solidity)
         assembly ("memory-safe") {
             let end := add(path.offset, path.length) // calldata position just past the path
             token := shr(96, calldataload(path.offset))
-            let tokenIn := token
-            let at := add(path.offset, TOKEN_LENGTH) // calldata position of the hop
-            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                if iszero(lt(at, end)) {
-                    bad := add(i, 1) // the hop starts past the end
-                    break
-                }
-                let head := calldataload(at) // the hop's first 32 bytes: kind, then fields (a read past the end: zeros)
-                let kind := shr(248, head)
-                let bought
-                switch kind
-                case 0 {
-                    // KIND_UNISWAP_V2: kind | factory | tokenOut (bytes 2..21)
-                    if iszero(lt(byte(1, head), V2_FACTORY_COUNT)) {
-                        bad := add(i, 1) // no such factory
+            // V2 hops only, the usual route (issue 17: ~100 gas a hop less than the walk below): the path is exactly
+            // n V2 hops long, each hop's kind and factory bytes, read as one number, are below V2_FACTORY_COUNT (kind
+            // 0, a known factory), no hop sells a token for itself, and the last one buys the route token. The walk
+            // below accepts exactly these routes with these results; anything else goes to it for its verdict.
+            let fast // 1: the V2 pass accepted the route
+            if eq(path.length, add(TOKEN_LENGTH, mul(n, V2_HOP_LENGTH))) {
+                // names of their own (the walk below has tokenIn, at, head, bought: Slither's SSA fails on a
+                // second variable of one name in a function)
+                let sold := token
+                let ok := 1
+                for { let hop := add(path.offset, TOKEN_LENGTH) } lt(hop, end) { hop := add(hop, V2_HOP_LENGTH) } {
+                    let out := shr(96, calldataload(add(hop, 2))) // tokenOut, after kind | factory (no mask)
+                    if or(gt(shr(240, calldataload(hop)), 1), eq(out, sold)) { // 1 = V2_FACTORY_COUNT - 1
+                        ok := 0
                         break
                     }
-                    bought := and(shr(80, head), 0xffffffffffffffffffffffffffffffffffffffff)
-                    at := add(at, V2_HOP_LENGTH)
+                    sold := out
                 }
-                case 1 {
-                    // KIND_UNISWAP_V3: kind | tokenOut (bytes 1..20) | fee
-                    bought := and(shr(88, head), 0xffffffffffffffffffffffffffffffffffffffff)
-                    at := add(at, V3_HOP_LENGTH)
-                }
-                case 2 {
-                    // KIND_BALANCER: kind | poolId | tokenOut (bytes 33..52)
-                    if vaultLoan {
-                        bad := add(BAD_BALANCER_HOP, add(i, 1))
-                        break
-                    }
-                    bought := shr(96, calldataload(add(at, 33)))
-                    at := add(at, BALANCER_HOP_LENGTH)
-                }
-                case 3 {
-                    // KIND_UNISWAP_V4: kind | tokenOut (bytes 1..20) | fee | tickSpacing | native (byte 27)
-                    bought := and(shr(88, head), 0xffffffffffffffffffffffffffffffffffffffff)
-                    let native := byte(27, head)
-                    let weth := 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2 // LibUniswapV4.WETH
-                    if or(gt(native, 1), and(eq(native, 1), and(iszero(eq(tokenIn, weth)), iszero(eq(bought, weth))))) {
-                        bad := add(i, 1) // a native side must be the WETH side
-                        break
-                    }
-                    at := add(at, V4_HOP_LENGTH)
-                }
-                default {
-                    bad := add(i, 1) // unknown kind
-                    break
-                }
-                if or(gt(at, end), eq(bought, tokenIn)) {
-                    bad := add(i, 1) // runs past the end (it only read zeros there), or sells a token for itself
-                    break
-                }
-                tokenIn := bought
-                kinds := or(kinds, shl(kind, 1)) // the hop's kind
+                fast := and(ok, eq(sold, token))
+                kinds := fast // SHAPE_UNISWAP_V2 = 1 (assembly reads literal constants only)
             }
-            if iszero(bad) {
-                if or(iszero(eq(at, end)), iszero(eq(tokenIn, token))) { bad := n } // the last hop (index n - 1)
+            if iszero(fast) { // the general walk: everything the V2 pass did not accept
+                let tokenIn := token
+                let at := add(path.offset, TOKEN_LENGTH) // calldata position of the hop
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    if iszero(lt(at, end)) {
+                        bad := add(i, 1) // the hop starts past the end
+                        break
+                    }
+                    let head := calldataload(at) // the hop's first 32 bytes: kind, then fields (a read past the end: zeros)
+                    let kind := shr(248, head)
+                    let bought
+                    switch kind
+                    case 0 {
+                        // KIND_UNISWAP_V2: kind | factory | tokenOut (bytes 2..21)
+                        if iszero(lt(byte(1, head), V2_FACTORY_COUNT)) {
+                            bad := add(i, 1) // no such factory
+                            break
+                        }
+                        bought := and(shr(80, head), 0xffffffffffffffffffffffffffffffffffffffff)
+                        at := add(at, V2_HOP_LENGTH)
+                    }
+                    case 1 {
+                        // KIND_UNISWAP_V3: kind | tokenOut (bytes 1..20) | fee
+                        bought := and(shr(88, head), 0xffffffffffffffffffffffffffffffffffffffff)
+                        at := add(at, V3_HOP_LENGTH)
+                    }
+                    case 2 {
+                        // KIND_BALANCER: kind | poolId | tokenOut (bytes 33..52)
+                        if vaultLoan {
+                            bad := add(BAD_BALANCER_HOP, add(i, 1))
+                            break
+                        }
+                        bought := shr(96, calldataload(add(at, 33)))
+                        at := add(at, BALANCER_HOP_LENGTH)
+                    }
+                    case 3 {
+                        // KIND_UNISWAP_V4: kind | tokenOut (bytes 1..20) | fee | tickSpacing | native (byte 27)
+                        bought := and(shr(88, head), 0xffffffffffffffffffffffffffffffffffffffff)
+                        let native := byte(27, head)
+                        let weth := 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2 // LibUniswapV4.WETH
+                        if or(gt(native, 1), and(eq(native, 1), and(iszero(eq(tokenIn, weth)), iszero(eq(bought, weth))))) {
+                            bad := add(i, 1) // a native side must be the WETH side
+                            break
+                        }
+                        at := add(at, V4_HOP_LENGTH)
+                    }
+                    default {
+                        bad := add(i, 1) // unknown kind
+                        break
+                    }
+                    if or(gt(at, end), eq(bought, tokenIn)) {
+                        bad := add(i, 1) // runs past the end (it only read zeros there), or sells a token for itself
+                        break
+                    }
+                    tokenIn := bought
+                    kinds := or(kinds, shl(kind, 1)) // the hop's kind
+                }
+                if iszero(bad) {
+                    if or(iszero(eq(at, end)), iszero(eq(tokenIn, token))) { bad := n } // the last hop (index n - 1)
+                }
             }
         }
         if (bad != 0) {

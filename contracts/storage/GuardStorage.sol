@@ -15,6 +15,9 @@ library GuardStorage {
     uint256 internal constant MAX_BRIBE_SHIFT = 72; // uint16: bits 72..87
     uint256 internal constant MIN_PROFIT_COUNT_SHIFT = 88; // uint64: bits 88..151
     uint256 internal constant EXECUTOR_REVOKED_SHIFT = 152; // bool: bits 152..159
+    // `paused`, `capCount` and `minProfitCount` (bits 0..71 and 88..151): all zero, LibGuard.enforceLimits has
+    // nothing to check for an arb that asks for no bribe and no loss (FlashArbFacet skips the call then)
+    uint256 internal constant LIMITS_MASK = ((1 << 72) - 1) | (((1 << 64) - 1) << 88);
 
     /// @custom:storage-location erc7201:flasharb.guard
     /// @dev Slot 0 packs everything executeArb reads on every trade (one cold read): `paused`, `capCount`, and

@@ -1,6 +1,7 @@
 """Every hop kind and every capital source of FlashArbFacet on the replica fork: an opportunity
 manufactured with a shock, sized with the exact pool math, executed; predicted, simulated and
-realized profit agree to the wei, and the ArbExecuted event says the same."""
+realized profit agree to the wei, and the ArbExecuted event (anonymous, the profit its one topic)
+or ArbExecutedWithBribe says the same."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@ PoolManager (v4-core 1.0.2 bytecode at its mainnet address) inside one `unlock`,
 native-ETH pools, mixed with V2, V3 and Balancer hops on every capital source, and the
 PoolManager as a zero-fee lender whose loan nets against the route's V4 hops. Every trade goes
 through the one trader: predicted (exact pool math on states read from the chain), simulated
-as mined, and realized profit agree to the wei, and the ArbExecuted event says the same."""
+as mined, and realized profit agree to the wei, and the ArbExecuted event (anonymous, the profit
+its one topic) says the same."""
 
 from __future__ import annotations
 

@@ -69,7 +69,11 @@ __all__ = [
     "Trader",
 ]
 
-ARB_EXECUTED = keccak(text="ArbExecuted(int256)")  # issue 17: profit (no bribe paid)
+# issue 17: ArbExecuted(int256 indexed profit) anonymous, no bribe paid: a LOG1 whose one topic is
+# the profit, with no data (256 gas less than the profit as a data word). Its signature's hash is
+# kept for reference only: no log carries it. Found by `_event` (the diamond's log with one topic
+# and no data).
+ARB_EXECUTED = keccak(text="ArbExecuted(int256)")
 ARB_EXECUTED_WITH_BRIBE = keccak(text="ArbExecutedWithBribe(int256,uint256)")  # profit, bribe
 _BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
 _RECEIPT_POLL_S = 0.01
@@ -860,18 +864,22 @@ def _moved(receipt: Mapping[str, Any], token: str, holder: str) -> int:
 
 
 def _event(receipt: Mapping[str, Any], diamond: str) -> tuple[int | None, int]:
-    """The diamond's `profit` (signed) and `bribe` in `receipt`: ArbExecuted (data: profit; no
-    bribe) or ArbExecutedWithBribe (data: profit, bribe); (None, 0) when it logged neither. The
-    route token is not logged: it is the plan's (the path's first 20 bytes in the input)."""
-    plain, bribed = "0x" + ARB_EXECUTED.hex(), "0x" + ARB_EXECUTED_WITH_BRIBE.hex()
+    """The diamond's `profit` (signed) and `bribe` in `receipt`: ArbExecuted (anonymous: a log of
+    the diamond with exactly one topic, the profit, and no data; no bribe) or ArbExecutedWithBribe
+    (its signature's topic; data: profit, bribe); (None, 0) when it logged neither. Only the
+    diamond's code logs under its address, and no other event of a diamond has one topic and no
+    data. The route token is not logged: it is the plan's (the path's first 20 bytes in the
+    input)."""
+    bribed = "0x" + ARB_EXECUTED_WITH_BRIBE.hex()
     for log in receipt.get("logs", []):
-        topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in log["topics"]]
-        if not topics or topics[0] not in (plain, bribed):
-            continue
         if to_checksum_address(log["address"]) != diamond:
             continue
+        topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in log["topics"]]
         data = log["data"]
         raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
-        profit = int.from_bytes(raw[0:32], "big", signed=True)
-        return profit, (int.from_bytes(raw[32:64], "big") if topics[0] == bribed else 0)
+        if len(topics) == 1 and not raw:  # ArbExecuted(int256 indexed profit) anonymous
+            return int.from_bytes(bytes.fromhex(topics[0][2:]), "big", signed=True), 0
+        if topics and topics[0] == bribed:
+            profit = int.from_bytes(raw[0:32], "big", signed=True)
+            return profit, int.from_bytes(raw[32:64], "big")
     return None, 0

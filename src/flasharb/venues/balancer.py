@@ -80,7 +80,7 @@ class BalancerVenue(BaseVenue):
     factories: tuple[str, ...]
 
     hop_kind: ClassVar[HopKind | None] = HopKind.BALANCER
-    gas_per_hop: ClassVar[int] = 65_415  # approve, Vault.swap (the Vault warm), allowance check
+    gas_per_hop: ClassVar[int] = 65_224  # approve, Vault.swap (the Vault warm), allowance check
     hop_bytes: ClassVar[int] = 53
     locks: ClassVar[frozenset[SourceKind]] = frozenset({SourceKind.BALANCER_V2})
     batch: ClassVar[bool] = True

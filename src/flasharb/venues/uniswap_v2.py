@@ -85,7 +85,7 @@ class UniswapV2(BaseVenue):
     fee: int = 3000  # pips: 0.30% on Uniswap V2 and SushiSwap
 
     hop_kind: ClassVar[HopKind | None] = HopKind.UNISWAP_V2
-    gas_per_hop: ClassVar[int] = 49_418  # pair.swap and its transfer out (GasModel fit)
+    gas_per_hop: ClassVar[int] = 49_168  # pair.swap and its transfer out (GasModel fit)
     hop_bytes: ClassVar[int] = 22
     state_types: ClassVar[tuple[type, ...]] = (V2PairState,)
     reader: ClassVar[str] = "UniswapV2Reader"

@@ -300,7 +300,7 @@ class UniswapV3(BaseVenue):
     factory: str
 
     hop_kind: ClassVar[HopKind | None] = HopKind.UNISWAP_V3
-    gas_per_hop: ClassVar[int] = 79_491  # swap, callback transfer, slot0 / fee growth writes
+    gas_per_hop: ClassVar[int] = 79_327  # swap, callback transfer, slot0 / fee growth writes
     hop_bytes: ClassVar[int] = 24
     state_types: ClassVar[tuple[type, ...]] = (V3PoolState,)
     reader: ClassVar[str] = "UniswapV3Reader"

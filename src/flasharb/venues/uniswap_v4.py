@@ -94,7 +94,7 @@ class UniswapV4(BaseVenue):
     pool_manager: str = A.UNISWAP_V4_POOL_MANAGER
 
     hop_kind: ClassVar[HopKind | None] = HopKind.UNISWAP_V4
-    gas_per_hop: ClassVar[int] = 68_809  # sync, transfer, settle, swap, take (GasModel fit)
+    gas_per_hop: ClassVar[int] = 68_614  # sync, transfer, settle, swap, take (GasModel fit)
     hop_bytes: ClassVar[int] = 28
     state_types: ClassVar[tuple[type, ...]] = (V4PoolState,)
     reader: ClassVar[str] = "UniswapV4Reader"

@@ -173,6 +173,10 @@ def diamond_writes(w3: Web3, diamond: str, first_block: int) -> list[str]:
                 "debug_traceTransaction",  # type: ignore[arg-type]
                 [tx_hash, {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}],
             )
+            if "result" not in resp:  # say why (a KeyError said nothing)
+                raise AssertionError(
+                    f"debug_traceTransaction {tx_hash} (block {n}) failed: {resp.get('error')}"
+                )
             post = resp["result"]["post"]
             for addr, state in post.items():
                 if to_checksum_address(addr) == diamond and (

@@ -162,13 +162,18 @@ def _gas_paid(w3: Web3, sender: str, first_block: int) -> int:
 
 def diamond_writes(w3: Web3, diamond: str, first_block: int) -> list[str]:
     """Transactions mined since `first_block` whose post-state touches the diamond (prestate
-    tracer, diff mode): any storage word or balance change, wherever the slot."""
+    tracer, diff mode): any storage word or balance change, wherever the slot. A reverted one
+    is not traced: the EVM rolled back all it did (and the state it would replay on may be
+    gone: after an evm_revert the session fork, `--prune-history 256`, has dropped the state
+    of the block reverted to once enough states followed it; "Resource not found")."""
     hits = []
     for n in range(first_block, w3.eth.block_number + 1):
         for h in w3.eth.get_block(n)["transactions"]:
             tx_hash = h.hex() if isinstance(h, bytes) else str(h)
             if not tx_hash.startswith("0x"):
                 tx_hash = "0x" + tx_hash
+            if w3.eth.get_transaction_receipt(tx_hash)["status"] == 0:  # type: ignore[arg-type]
+                continue  # reverted: it changed no state but its sender's nonce and gas
             resp = w3.provider.make_request(
                 "debug_traceTransaction",  # type: ignore[arg-type]
                 [tx_hash, {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}],

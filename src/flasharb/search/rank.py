@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import insort
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from time import perf_counter
@@ -55,6 +56,7 @@ __all__ = [
 # re-costed every block); below it the whole index is screened again.
 SCREEN_GAS_FACTOR = 0.5
 _DEADLINE_GUESS = 2  # blocks ahead, for the calldata bytes of the gas figure
+_HEADROOM = 1e-9  # relative float headroom of the net bounds (`_net_bounds`, `_refine`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -236,24 +238,6 @@ def gross_floor(
             per_token[tid] = 1.0 / price.as_float
     floor: npt.NDArray[np.float64] = np.maximum(eth, 0.0) * per_token[starts]
     return floor
-
-
-class _Desc:
-    """A route key ordered backwards: in a heap of (net, _Desc(key)), ties in net rank the
-    smaller key higher, as select.py's `rank_key` does."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, key: tuple[str, ...]) -> None:
-        self.key = key
-
-    def __lt__(self, other: _Desc) -> bool:
-        return self.key > other.key
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Desc) and self.key == other.key
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -475,10 +459,10 @@ class OpportunityBook:
         per_token = self._per_token()[self.index.start[ids]]  # token wei per ETH wei
         with np.errstate(divide="ignore", invalid="ignore"):
             out: npt.NDArray[np.float64] = np.where(
-                per_token > 0, gross * (1.0 + 1e-9) / per_token, np.inf
+                per_token > 0, gross * (1.0 + _HEADROOM) / per_token, np.inf
             )
         if gas:
-            out -= self._floor[ids].astype(np.float64) * self.gas_price_wei * (1.0 - 1e-9)
+            out -= self._floor[ids].astype(np.float64) * self.gas_price_wei * (1.0 - _HEADROOM)
         return out
 
     def _waiting(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
@@ -508,8 +492,8 @@ class OpportunityBook:
         per_token = float(self._per_token()[self.index.start[cycle_id]])
         if per_token <= 0.0:
             return math.inf  # no price (`_settle_unpriced` sizes those first): as `_net_bounds`
-        gas = float(self._floor[cycle_id]) * self.gas_price_wei * (1.0 - 1e-9)
-        return fine * (1.0 + 1e-9) / per_token - gas  # `_net_bounds` for one entry
+        gas = float(self._floor[cycle_id]) * self.gas_price_wei * (1.0 - _HEADROOM)
+        return fine * (1.0 + _HEADROOM) / per_token - gas  # `_net_bounds` for one entry
 
     def _settle_unpriced(self) -> int:
         """Size the pending cycles of tokens no WETH pool prices now: costing names the token
@@ -681,22 +665,19 @@ class OpportunityBook:
             index = self.index.graph.pool_index
             pids = np.asarray([index[p] for p in out if p in index], dtype=np.int64)
             blocked[self.index.cycle_ids_of_pool_ids(pids)] = True
-        # the n best found so far, as a heap whose root is the worst of them: (-rank key) order
-        kept: list[tuple[tuple[int, _Desc], Opportunity]] = []
+        # the n best found so far, best first (by rank key: no two routes share one)
+        kept: list[tuple[tuple[int, tuple[str, ...]], Opportunity]] = []
 
         def consider(cycle_id: int) -> None:
             o = self.opps.get(cycle_id)
             if o is None or blocked[cycle_id] or o.net_profit <= 0 or o.net_profit_eth <= floor:
                 return
-            item = ((o.net_profit_eth, _Desc(o.cycle.key)), o)
-            if len(kept) < n:
-                heapq.heappush(kept, item)
-            elif item[0] > kept[0][0]:
-                heapq.heapreplace(kept, item)
+            insort(kept, (rank_key(o), o), key=lambda item: item[0])
+            del kept[n:]
 
         def worst() -> float:
             """The value a waiting entry's bound must reach to enter (-inf: room left)."""
-            return kept[0][1].net_profit_eth if len(kept) == n else -math.inf
+            return kept[-1][1].net_profit_eth if len(kept) == n else -math.inf
 
         for cycle_id in self.current:
             consider(cycle_id)
@@ -744,7 +725,7 @@ class OpportunityBook:
             refine_s=clock["refine"],
             total_s=perf_counter() - t0,
         )
-        return [o for _, o in sorted(kept, reverse=True)]
+        return [o for _, o in kept]
 
     def picks(
         self, *, top: int, min_net_profit_eth: int | None = None, excluded: Iterable[str] = ()

@@ -874,7 +874,7 @@ def _event(receipt: Mapping[str, Any], diamond: str) -> tuple[int | None, int]:
     for log in receipt.get("logs", []):
         if to_checksum_address(log["address"]) != diamond:
             continue
-        topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in log["topics"]]
+        topics = [_hex(t) for t in log["topics"]]
         data = log["data"]
         raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
         if len(topics) == 1 and not raw:  # ArbExecuted(int256 indexed profit) anonymous

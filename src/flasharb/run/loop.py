@@ -359,11 +359,9 @@ class Runner:
         sent: list[tuple[Trader, Prepared]] = []
         refused: list[tuple[Prepared, str]] = []
         first_send: float | None = None
-        picked = perf_counter()
         for k, pick in enumerate(picks):
             if k == 0:
-                picked = perf_counter()
-                self._pick_phases(phases, picked - updated, market.book.last_select)
+                self._pick_phases(phases, perf_counter() - updated, market.book.last_select)
             trader = active[k % len(active)]  # dealt round-robin by rank (the best to the first)
             for p in trader.prepare([pick], market.head):
                 if k == 0:

@@ -119,28 +119,23 @@ class TestSharedBlock:
             "0xc": _receipt(2, A.WETH, [_transfer(MINER, CHILD, 1_000)]),  # not journaled
         }
 
-    def test_trade_sharing_its_block_reconciles(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        rows = [_row("0xa", 0, CHILD, 500), _row("0xb", 1, SIBLING, 7)]
-        got = _reconcile(
-            monkeypatch,
-            rows,
-            self.receipts(500),
-            ["0xa", "0xb", "0xc"],
-            around={"0xa": 1_500, "0xb": 7},
+    def run(self, monkeypatch: pytest.MonkeyPatch, realized: int, around: int) -> dict[str, Any]:
+        """The block of `receipts(500)`, the child's row journaling `realized` and its balance
+        moving by `around` across the block."""
+        rows = [_row("0xa", 0, CHILD, realized), _row("0xb", 1, SIBLING, 7)]
+        order = ["0xa", "0xb", "0xc"]
+        return _reconcile(
+            monkeypatch, rows, self.receipts(500), order, around={"0xa": around, "0xb": 7}
         )
+
+    def test_trade_sharing_its_block_reconciles(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        got = self.run(monkeypatch, 500, 1_500)
         assert got["mismatches"] == []
         assert got["shared_blocks"] == 1
         assert got["unjournaled"] == [] and got["executor_transactions"] == 2
 
     def test_wrong_realized_profit_is_a_mismatch(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        rows = [_row("0xa", 0, CHILD, 499), _row("0xb", 1, SIBLING, 7)]
-        got = _reconcile(
-            monkeypatch,
-            rows,
-            self.receipts(500),
-            ["0xa", "0xb", "0xc"],
-            around={"0xa": 1_500, "0xb": 7},
-        )
+        got = self.run(monkeypatch, 499, 1_500)
         assert sorted(got["mismatches"]) == [
             "0xa: realized=balance change less the block's other txs",
             "0xa: realized=logs",
@@ -149,14 +144,7 @@ class TestSharedBlock:
     def test_balance_change_the_logs_do_not_explain_is_a_mismatch(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        rows = [_row("0xa", 0, CHILD, 500), _row("0xb", 1, SIBLING, 7)]
-        got = _reconcile(
-            monkeypatch,
-            rows,
-            self.receipts(500),
-            ["0xa", "0xb", "0xc"],
-            around={"0xa": 1_501, "0xb": 7},  # one wei more than the block's logs move
-        )
+        got = self.run(monkeypatch, 500, 1_501)  # one wei more than the block's logs move
         assert got["mismatches"] == ["0xa: realized=balance change less the block's other txs"]
 
     def test_balance_not_read_is_a_mismatch(self, monkeypatch: pytest.MonkeyPatch) -> None:
